@@ -1,0 +1,159 @@
+#include "config/data_config.h"
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <sstream>
+
+namespace osrc::config {
+namespace {
+
+Status Parse(const std::string& path, toml::table* out) {
+  if (!std::filesystem::exists(path)) {
+    return {ErrorCode::kNotFound, "no such file (is this a data folder? run init first)", path};
+  }
+  try {
+    *out = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return {ErrorCode::kBadInput, std::string(e.description()),
+            path + ":" + std::to_string(e.source().begin.line)};
+  }
+  return {};
+}
+
+// Reads optional integer `key` of `table` into `out`, checking its range.
+template <typename T>
+Status ReadInt(const toml::table& table, std::string_view key, int64_t min, int64_t max, T* out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return {};
+  auto value = node->value<int64_t>();
+  if (!value || *value < min || *value > max) {
+    return {ErrorCode::kBadInput,
+            "must be an integer from " + std::to_string(min) + " to " + std::to_string(max),
+            std::string(key)};
+  }
+  *out = static_cast<T>(*value);
+  return {};
+}
+
+Status ReadLink(const toml::table& root, protocol::LinkOptions* link) {
+  const toml::table* sync = root["sync"].as_table();
+  if (sync == nullptr) return {};
+  OSRC_RETURN_IF_ERROR(ReadInt(*sync, "batch_bytes", 1024, 8 << 20, &link->batch_bytes));
+  OSRC_RETURN_IF_ERROR(ReadInt(*sync, "window", 1, 64, &link->window));
+  OSRC_RETURN_IF_ERROR(ReadInt(*sync, "heartbeat_ms", 100, 600000, &link->heartbeat_ms));
+  OSRC_RETURN_IF_ERROR(
+      ReadInt(*sync, "heartbeat_timeout_ms", 100, 3600000, &link->heartbeat_timeout_ms));
+  OSRC_RETURN_IF_ERROR(ReadInt(*sync, "reconnect_min_ms", 10, 600000, &link->reconnect_min_ms));
+  OSRC_RETURN_IF_ERROR(ReadInt(*sync, "reconnect_max_ms", 10, 3600000, &link->reconnect_max_ms));
+  OSRC_RETURN_IF_ERROR(
+      ReadInt(*sync, "request_timeout_ms", 100, 3600000, &link->request_timeout_ms));
+  OSRC_RETURN_IF_ERROR(
+      ReadInt(*sync, "max_message_bytes", 65536, 1 << 30, &link->max_message_bytes));
+  return {};
+}
+
+Status ReadStore(const toml::table& root, storage::EnvOptions* store) {
+  const toml::table* table = root["store"].as_table();
+  if (table == nullptr) return {};
+  int64_t map_mb = static_cast<int64_t>(store->map_size >> 20);
+  int64_t grow_mb = static_cast<int64_t>(store->grow_step >> 20);
+  int64_t max_mb = static_cast<int64_t>(store->max_map_size >> 20);
+  OSRC_RETURN_IF_ERROR(ReadInt(*table, "map_size_mb", 1, 1 << 24, &map_mb));
+  OSRC_RETURN_IF_ERROR(ReadInt(*table, "grow_mb", 0, 1 << 24, &grow_mb));
+  OSRC_RETURN_IF_ERROR(ReadInt(*table, "max_map_size_mb", 1, 1 << 24, &max_mb));
+  store->map_size = static_cast<size_t>(map_mb) << 20;
+  store->grow_step = static_cast<size_t>(grow_mb) << 20;
+  store->max_map_size = static_cast<size_t>(max_mb) << 20;
+  return {};
+}
+
+std::string Quoted(const std::string& text) {
+  std::ostringstream out;
+  out << toml::value<std::string>(text);
+  return out.str();
+}
+
+std::string CommonToml(const protocol::LinkOptions& link, const storage::EnvOptions& store) {
+  std::ostringstream out;
+  out << "\n[sync]\n"
+      << "batch_bytes = " << link.batch_bytes << "\n"
+      << "window = " << link.window << "\n"
+      << "heartbeat_ms = " << link.heartbeat_ms << "\n"
+      << "heartbeat_timeout_ms = " << link.heartbeat_timeout_ms << "\n"
+      << "reconnect_min_ms = " << link.reconnect_min_ms << "\n"
+      << "reconnect_max_ms = " << link.reconnect_max_ms << "\n"
+      << "request_timeout_ms = " << link.request_timeout_ms << "\n"
+      << "\n[store]\n"
+      << "map_size_mb = " << (store.map_size >> 20) << "\n"
+      << "grow_mb = " << (store.grow_step >> 20) << "\n"
+      << "max_map_size_mb = " << (store.max_map_size >> 20) << "\n";
+  return out.str();
+}
+
+}  // namespace
+
+bool IsSiteCode(std::string_view code) {
+  if (code.size() < 2 || code.size() > 8) return false;
+  for (char c : code) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+Status LoadNodeConfig(const std::string& dir, NodeConfig* out) {
+  std::string path = dir + "/" + std::string(kNodeConfigFile);
+  toml::table root;
+  OSRC_RETURN_IF_ERROR(Parse(path, &root));
+  out->site = root["site"].value_or(std::string());
+  if (!IsSiteCode(out->site)) {
+    return {ErrorCode::kBadInput, "site must be a code of 2 to 8 capitals or digits", path + ": site"};
+  }
+  out->hub_endpoint = root["hub"]["endpoint"].value_or(std::string());
+  out->hub_public_key = root["hub"]["public_key"].value_or(std::string());
+  OSRC_RETURN_IF_ERROR(ReadLink(root, &out->link).WithContext(path + ": [sync]"));
+  OSRC_RETURN_IF_ERROR(ReadStore(root, &out->store).WithContext(path + ": [store]"));
+  return {};
+}
+
+Status LoadHubConfig(const std::string& dir, HubConfig* out) {
+  std::string path = dir + "/" + std::string(kHubConfigFile);
+  toml::table root;
+  OSRC_RETURN_IF_ERROR(Parse(path, &root));
+  out->hub_id = root["hub_id"].value_or(std::string("MNL"));
+  if (!IsSiteCode(out->hub_id)) {
+    return {ErrorCode::kBadInput, "hub_id must be a code of 2 to 8 capitals or digits",
+            path + ": hub_id"};
+  }
+  out->bind = root["bind"].value_or(out->bind);
+  OSRC_RETURN_IF_ERROR(ReadInt(root, "max_skew_ms", 0, int64_t{1} << 40, &out->max_skew_ms)
+                           .WithContext(path));
+  OSRC_RETURN_IF_ERROR(
+      ReadInt(root, "group_commit_max", 1, 4096, &out->group_commit_max).WithContext(path));
+  OSRC_RETURN_IF_ERROR(ReadLink(root, &out->link).WithContext(path + ": [sync]"));
+  OSRC_RETURN_IF_ERROR(ReadStore(root, &out->store).WithContext(path + ": [store]"));
+  return {};
+}
+
+std::string NodeConfigToml(const NodeConfig& config) {
+  std::ostringstream out;
+  out << "# osrc-node configuration of site " << config.site << "\n"
+      << "site = " << Quoted(config.site) << "\n\n[hub]\n"
+      << "endpoint = " << Quoted(config.hub_endpoint) << "\n"
+      << "public_key = " << Quoted(config.hub_public_key) << "\n"
+      << CommonToml(config.link, config.store);
+  return out.str();
+}
+
+std::string HubConfigToml(const HubConfig& config) {
+  std::ostringstream out;
+  out << "# osrc-hub configuration\n"
+      << "hub_id = " << Quoted(config.hub_id) << "\n"
+      << "bind = " << Quoted(config.bind) << "\n"
+      << "max_skew_ms = " << config.max_skew_ms << "\n"
+      << "group_commit_max = " << config.group_commit_max << "\n"
+      << CommonToml(config.link, config.store);
+  return out.str();
+}
+
+}  // namespace osrc::config

@@ -1,0 +1,41 @@
+// The TOML configuration of a data folder: node.toml at a site, hub.toml at the hub. Loading
+// checks every key and names the file and key of any error. Thread-compatible values.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/error.h"
+#include "protocol/link_options.h"
+#include "storage/env.h"
+
+namespace osrc::config {
+
+inline constexpr std::string_view kNodeConfigFile = "node.toml";
+inline constexpr std::string_view kHubConfigFile = "hub.toml";
+
+struct NodeConfig {
+  std::string site;
+  std::string hub_endpoint;    // e.g. tcp://127.0.0.1:7400; empty until set
+  std::string hub_public_key;  // Z85
+  protocol::LinkOptions link;
+  storage::EnvOptions store;
+};
+
+struct HubConfig {
+  std::string hub_id = "MNL";
+  std::string bind = "tcp://127.0.0.1:7400";
+  uint64_t max_skew_ms = 5 * 60 * 1000;  // Default: 5 minutes ahead of the hub clock
+  int group_commit_max = 64;             // Default: up to 64 pushes per commit
+  protocol::LinkOptions link;
+  storage::EnvOptions store;
+};
+
+bool IsSiteCode(std::string_view code);
+
+Status LoadNodeConfig(const std::string& dir, NodeConfig* out);
+Status LoadHubConfig(const std::string& dir, HubConfig* out);
+std::string NodeConfigToml(const NodeConfig& config);
+std::string HubConfigToml(const HubConfig& config);
+
+}  // namespace osrc::config

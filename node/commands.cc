@@ -1,0 +1,87 @@
+#include "node/commands.h"
+
+#include <fstream>
+#include <iostream>
+
+#include "node/status.h"
+
+namespace osrc::node {
+
+Status CommandInit(const InitOptions& options) {
+  std::string public_key;
+  OSRC_RETURN_IF_ERROR(InitNode(options, &public_key));
+  std::cout << "initialised site " << options.site << " in " << options.dir << "\n"
+            << "enrol this site at the hub with:\n"
+            << "  osrc-hub enrol --site " << options.site << " --key " << public_key << "\n"
+            << public_key << "\n";
+  return {};
+}
+
+Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
+                  const std::string& json) {
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  replica::Writer writer = node->writer();
+  bool changed = false;
+  OSRC_RETURN_IF_ERROR(replica::PutJson(writer, collection, id, json, &changed));
+  std::cout << (changed ? "stored " : "unchanged ") << protocol::RecordName(collection, id) << "\n";
+  return {};
+}
+
+Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id) {
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  replica::Writer writer = node->writer();
+  bool changed = false;
+  OSRC_RETURN_IF_ERROR(replica::DeleteRecord(writer, collection, id, &changed));
+  std::cout << "deleted " << protocol::RecordName(collection, id) << "\n";
+  return {};
+}
+
+Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id) {
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  std::string line;
+  OSRC_RETURN_IF_ERROR(replica::GetJson(node->store(), collection, id, &line));
+  std::cout << line << "\n";
+  return {};
+}
+
+Status CommandImport(const std::string& dir, const std::string& file) {
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  std::ifstream stream;
+  if (file != "-") {
+    stream.open(file);
+    if (!stream) return {ErrorCode::kNotFound, "cannot open file", file};
+  }
+  std::istream& in = file == "-" ? std::cin : stream;
+  replica::Writer writer = node->writer();
+  replica::ImportStats stats;
+  OSRC_RETURN_IF_ERROR(replica::ImportJsonLines(writer, in, "", &stats).WithContext(file));
+  std::cout << "imported " << stats.lines << " records, " << stats.changed
+            << " changed; change log head " << stats.head << "\n";
+  return {};
+}
+
+Status CommandExport(const std::string& dir, const std::string& collection) {
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  if (!collection.empty() && node->schema().Find(collection) == nullptr) {
+    return {ErrorCode::kBadInput, "unknown collection \"" + collection + "\"", "--collection"};
+  }
+  replica::ExportJsonLines(node->store(), collection, "", std::cout);
+  std::cout.flush();
+  if (!std::cout) return {ErrorCode::kIo, "cannot write the export", "stdout"};
+  return {};
+}
+
+Status CommandStatus(const std::string& dir, bool as_json) {
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  NodeStatus status = ReadStatus(*node);
+  std::cout << (as_json ? StatusJson(status) : StatusText(status));
+  return {};
+}
+
+}  // namespace osrc::node

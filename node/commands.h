@@ -1,0 +1,32 @@
+// The osrc-node subcommands, one function each, called by the CLI with parsed arguments.
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+#include "node/node.h"
+
+namespace osrc::node {
+
+struct SyncOptions {
+  int timeout_seconds = 60;
+};
+
+struct BundleOptions {
+  std::string file;
+};
+
+Status CommandInit(const InitOptions& options);
+Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
+                  const std::string& json);
+Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id);
+Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
+Status CommandImport(const std::string& dir, const std::string& file);
+Status CommandExport(const std::string& dir, const std::string& collection);
+Status CommandStatus(const std::string& dir, bool as_json);
+Status CommandSync(const std::string& dir, const SyncOptions& options);
+Status CommandRun(const std::string& dir);
+Status CommandBundleExport(const std::string& dir, const BundleOptions& options);
+Status CommandBundleImport(const std::string& dir, const BundleOptions& options);
+
+}  // namespace osrc::node

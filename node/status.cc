@@ -1,0 +1,107 @@
+#include "node/status.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "node/link_state.h"
+#include "storage/varint.h"
+
+namespace osrc::node {
+namespace {
+
+std::string HexOf(std::string_view bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string TimeOf(uint64_t ms) {
+  if (ms == 0) return "never";
+  time_t seconds = static_cast<time_t>(ms / 1000);
+  char text[32];
+  struct tm tm;
+  gmtime_r(&seconds, &tm);
+  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+}  // namespace
+
+NodeStatus ReadStatus(Node& node) {
+  NodeStatus status;
+  storage::Store& store = node.store();
+  status.site = node.config().site;
+  status.hub_endpoint = node.config().hub_endpoint;
+  storage::ReadTxn txn(store.env());
+  status.records = replica::CountRecords(store, txn);
+  status.log_head = store.LogHead(txn);
+  status.acked = store.GetMetaU64(txn, storage::kMetaAcked);
+  status.cursor = store.GetMetaU64(txn, storage::kMetaCursor);
+  status.last_contact_ms = store.GetMetaU64(txn, storage::kMetaLastContact);
+  status.clock_offset_ms = static_cast<int64_t>(store.GetMetaU64(txn, storage::kMetaClockOffset));
+  status.epoch = HexOf(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
+  status.conflicts = store.ConflictCount(txn);
+  LinkReport link = ReadLinkReport(store, txn);
+  status.link_state = link.state;
+  status.last_error = link.last_error;
+  status.store_used_bytes = store.env().used_bytes();
+  status.store_map_bytes = store.env().map_size();
+  return status;
+}
+
+std::string StatusText(const NodeStatus& s) {
+  std::ostringstream out;
+  out << "site            " << s.site << "\n"
+      << "hub             " << (s.hub_endpoint.empty() ? "(not set)" : s.hub_endpoint) << "\n"
+      << "link            " << (s.link_state.empty() ? "idle" : s.link_state) << "\n";
+  if (!s.last_error.empty()) out << "last error      " << s.last_error << "\n";
+  out << "last contact    " << TimeOf(s.last_contact_ms) << "\n"
+      << "hub epoch       " << (s.epoch.empty() ? "(none)" : s.epoch) << "\n"
+      << "change log head " << s.log_head << "\n"
+      << "acknowledged    " << s.acked << "\n"
+      << "pending         " << s.pending() << "\n"
+      << "reference data  version " << s.cursor << (s.cursor == 0 ? " (shipped defaults)" : "")
+      << "\n"
+      << "clock offset    " << s.clock_offset_ms << " ms\n"
+      << "conflicts       " << s.conflicts << "\n";
+  double use = s.store_map_bytes ? 100.0 * s.store_used_bytes / s.store_map_bytes : 0;
+  out << "store           " << (s.store_used_bytes >> 20) << " MiB of " << (s.store_map_bytes >> 20)
+      << " MiB (" << static_cast<int>(use) << "%)" << (use >= 80 ? "  WARNING: store over 80% full" : "")
+      << "\n"
+      << "records\n";
+  for (const auto& [collection, count] : s.records) {
+    out << "  " << collection << std::string(collection.size() < 14 ? 14 - collection.size() : 1, ' ')
+        << count << "\n";
+  }
+  return out.str();
+}
+
+std::string StatusJson(const NodeStatus& s) {
+  nlohmann::ordered_json out;
+  out["site"] = s.site;
+  out["hub"] = s.hub_endpoint;
+  out["link"] = s.link_state.empty() ? "idle" : s.link_state;
+  out["last_error"] = s.last_error;
+  out["last_contact_ms"] = s.last_contact_ms;
+  out["epoch"] = s.epoch;
+  out["log_head"] = s.log_head;
+  out["acked"] = s.acked;
+  out["pending"] = s.pending();
+  out["reference_version"] = s.cursor;
+  out["clock_offset_ms"] = s.clock_offset_ms;
+  out["conflicts"] = s.conflicts;
+  out["store_used_bytes"] = s.store_used_bytes;
+  out["store_map_bytes"] = s.store_map_bytes;
+  out["store_warning"] = s.store_map_bytes && s.store_used_bytes * 10 >= s.store_map_bytes * 8;
+  nlohmann::ordered_json records = nlohmann::ordered_json::object();
+  for (const auto& [collection, count] : s.records) records[collection] = count;
+  out["records"] = records;
+  return out.dump(2) + "\n";
+}
+
+}  // namespace osrc::node

@@ -1,0 +1,131 @@
+#include "protocol/change.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "protocol/sync.capnp.h"
+
+namespace osrc::protocol {
+namespace {
+
+void SetValue(wire::Field::Builder out, const Value& value) {
+  switch (value.index()) {
+    case 0: out.setNull(); break;
+    case 1: out.setBool(std::get<bool>(value)); break;
+    case 2: out.setInt(std::get<int64_t>(value)); break;
+    case 3: out.setFloat(std::get<double>(value)); break;
+    case 4: out.setText(std::get<std::string>(value)); break;
+  }
+}
+
+Status ReadValue(wire::Field::Reader in, const DecodeLimits& limits, Value* out) {
+  switch (in.which()) {
+    case wire::Field::NULL_: *out = std::monostate{}; return {};
+    case wire::Field::BOOL: *out = in.getBool(); return {};
+    case wire::Field::INT: *out = in.getInt(); return {};
+    case wire::Field::FLOAT: {
+      double number = in.getFloat();
+      if (!std::isfinite(number)) return {ErrorCode::kBadMessage, "float is not finite"};
+      *out = number;
+      return {};
+    }
+    case wire::Field::TEXT: {
+      auto text = in.getText();
+      if (text.size() > limits.max_text) return {ErrorCode::kBadMessage, "text too long"};
+      *out = std::string(text.cStr(), text.size());
+      return {};
+    }
+  }
+  return {ErrorCode::kBadMessage, "unknown value kind"};
+}
+
+Status DecodeReader(wire::Change::Reader in, const DecodeLimits& limits, Change* out) {
+  auto text = [&](capnp::Text::Reader t, std::string* to) {
+    if (t.size() > limits.max_text) return false;
+    to->assign(t.cStr(), t.size());
+    return true;
+  };
+  if (!text(in.getCollection(), &out->collection) || !text(in.getId(), &out->id) ||
+      !text(in.getOrigin(), &out->origin)) {
+    return {ErrorCode::kBadMessage, "change text too long"};
+  }
+  out->seq = in.getSeq();
+  out->stamp = in.getStamp();
+  out->base = in.getBase();
+  out->deleted = in.getDeleted();
+  auto fields = in.getFields();
+  if (fields.size() > limits.max_fields) return {ErrorCode::kBadMessage, "too many fields"};
+  out->fields.clear();
+  out->fields.reserve(fields.size());
+  for (auto field : fields) {
+    Field& f = out->fields.emplace_back();
+    if (!text(field.getName(), &f.name)) return {ErrorCode::kBadMessage, "field name too long"};
+    f.base = field.getBase();
+    OSRC_RETURN_IF_ERROR(ReadValue(field, limits, &f.value).WithContext("field \"" + f.name + "\""));
+  }
+  for (size_t i = 1; i < out->fields.size(); ++i) {
+    if (!(out->fields[i - 1].name < out->fields[i].name)) {
+      return {ErrorCode::kBadMessage, "fields not sorted or not unique"};
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string EncodeChange(const Change& change) {
+  capnp::MallocMessageBuilder message(256);
+  auto out = message.initRoot<wire::Change>();
+  out.setCollection(change.collection);
+  out.setId(change.id);
+  out.setOrigin(change.origin);
+  out.setSeq(change.seq);
+  out.setStamp(change.stamp);
+  out.setBase(change.base);
+  out.setDeleted(change.deleted);
+  auto fields = out.initFields(change.fields.size());
+  for (size_t i = 0; i < change.fields.size(); ++i) {
+    fields[i].setName(change.fields[i].name);
+    fields[i].setBase(change.fields[i].base);
+    SetValue(fields[i], change.fields[i].value);
+  }
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+Status DecodeChange(std::span<const uint8_t> bytes, const DecodeLimits& limits, Change* out) {
+  if (bytes.size() > limits.max_bytes) return {ErrorCode::kBadMessage, "change too large"};
+  if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty()) {
+    return {ErrorCode::kBadMessage, "change is not a whole number of words"};
+  }
+  // Copy into aligned words: the bytes may sit at any address (LMDB, ZeroMQ frames).
+  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = limits.traversal_words;
+  options.nestingLimit = limits.nesting;
+  Status status;
+  kj::Maybe<kj::Exception> failure = kj::runCatchingExceptions([&]() {
+    capnp::FlatArrayMessageReader reader(words.asPtr(), options);
+    status = DecodeReader(reader.getRoot<wire::Change>(), limits, out);
+  });
+  KJ_IF_MAYBE(exception, failure) {
+    return {ErrorCode::kBadMessage,
+            std::string("undecodable change: ") + exception->getDescription().cStr()};
+  }
+  return status;
+}
+
+std::string RecordName(std::string_view collection, std::string_view id) {
+  std::string name(collection);
+  name += '/';
+  name += id;
+  return name;
+}
+
+}  // namespace osrc::protocol

@@ -1,0 +1,101 @@
+# The one language of osrc-sync: the wire, the change log and bundle files.
+# Evolves by appending only: new fields take the next ordinal; retired ones become obsoleteFoo.
+@0x802eafafd2323a51;
+
+$import "/capnp/c++.capnp".namespace("osrc::protocol::wire");
+
+# One field of a change. A null value unsets the field.
+struct Field {
+  name @0 :Text;
+  # Stamp of the value of this field the writer saw (0: none). Conflict detection uses it.
+  base @1 :UInt64;
+  union {
+    null @2 :Void;
+    bool @3 :Bool;
+    int @4 :Int64;
+    float @5 :Float64;
+    text @6 :Text;
+  }
+}
+
+# One write at its origin, stored in the origin's change log exactly as it goes on the wire.
+struct Change {
+  collection @0 :Text;
+  id @1 :Text;
+  origin @2 :Text;    # site code, or the hub id for reference data and corrections
+  seq @3 :UInt64;     # dense per origin, from 1
+  stamp @4 :UInt64;   # hybrid logical clock: 48 bits of milliseconds, 16 of counter
+  base @5 :UInt64;    # highest stamp of the record state the writer saw
+  deleted @6 :Bool;
+  fields @7 :List(Field);
+}
+
+# Framing of a run of encoded changes: each element is one Change message, as stored.
+struct ChangeRun {
+  changes @0 :List(Data);
+}
+
+struct Hello {
+  version @0 :UInt32;
+  site @1 :Text;
+  schemaHash @2 :UInt64;
+  logHead @3 :UInt64;     # highest sequence in the node's change log
+  hubCursor @4 :UInt64;   # highest hub sequence the node has applied
+  clock @5 :UInt64;       # node HLC now
+  epoch @6 :Data;         # hub epoch the node last saw (empty: none)
+}
+
+struct Welcome {
+  acked @0 :UInt64;       # highest sequence of this site the hub holds
+  hubHead @1 :UInt64;
+  hubClock @2 :UInt64;
+  epoch @3 :Data;
+  maxSkewMs @4 :UInt64;
+}
+
+# A contiguous run of the site's changes, zstd-compressed ChangeRun.
+struct Push {
+  first @0 :UInt64;
+  count @1 :UInt32;
+  rawSize @2 :UInt32;
+  compressed @3 :Data;
+}
+
+# Sent only after the commit holding the changes is durable. On a gap, `acked` is the hub's
+# high-water mark and `gap` is set: the node resends from acked + 1.
+struct Ack {
+  acked @0 :UInt64;
+  gap @1 :Bool;
+}
+
+# Hub log entries after the node's cursor: reference data and corrections to the node's records.
+struct Deliver {
+  first @0 :UInt64;      # hub sequence of the first entry
+  last @1 :UInt64;       # hub sequence of the last entry (entries may skip other sites' ones)
+  seqs @2 :List(UInt64);
+  rawSize @3 :UInt32;
+  compressed @4 :Data;   # zstd ChangeRun, one change per seq
+  hubHead @5 :UInt64;
+}
+
+struct CursorAck {
+  cursor @0 :UInt64;
+}
+
+struct Error {
+  code @0 :UInt16;
+  message @1 :Text;
+  hubClock @2 :UInt64;
+}
+
+struct Message {
+  union {
+    hello @0 :Hello;
+    welcome @1 :Welcome;
+    push @2 :Push;
+    ack @3 :Ack;
+    deliver @4 :Deliver;
+    cursorAck @5 :CursorAck;
+    error @6 :Error;
+  }
+}

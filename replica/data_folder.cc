@@ -1,0 +1,54 @@
+#include "replica/data_folder.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace osrc::replica {
+
+Status CreateDataFolder(const std::string& dir, std::string_view config_file) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(fs::path(dir) / config_file, ec)) {
+    return {ErrorCode::kBadInput, "already initialised; refusing to overwrite", dir};
+  }
+  if (fs::exists(fs::path(dir) / "data.mdb", ec)) {
+    return {ErrorCode::kBadInput, "holds a store already; refusing to overwrite", dir};
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return {ErrorCode::kIo, "cannot create folder: " + ec.message(), dir};
+  if (::chmod(dir.c_str(), 0700) != 0) return {ErrorCode::kIo, "cannot set mode 0700", dir};
+  return {};
+}
+
+Status WriteFileDurably(const std::string& dir, std::string_view name, const std::string& content) {
+  std::string path = dir + "/" + std::string(name);
+  std::string temp = path + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return {ErrorCode::kIo, "cannot create file", temp};
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  ok = ::fsync(fd) == 0 && ok;
+  ::close(fd);
+  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    return {ErrorCode::kIo, "cannot write file", path};
+  }
+  return {};
+}
+
+Status ResolveDataDir(const std::string& flag, std::string* dir) {
+  if (!flag.empty()) {
+    *dir = flag;
+    return {};
+  }
+  const char* env = std::getenv("OSRC_DATA");
+  if (env == nullptr || *env == '\0') {
+    return {ErrorCode::kBadInput, "no data folder: pass --data DIR or set OSRC_DATA"};
+  }
+  *dir = env;
+  return {};
+}
+
+}  // namespace osrc::replica

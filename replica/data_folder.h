@@ -1,0 +1,19 @@
+// A data folder: one per site node or hub, holding its TOML config, keys and LMDB files, readable
+// by its owner only.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace osrc::replica {
+
+// Creates `dir` (mode 0700) for a new node or hub; refuses when it already holds one.
+Status CreateDataFolder(const std::string& dir, std::string_view config_file);
+// Writes `<dir>/<name>` (mode 0600) durably.
+Status WriteFileDurably(const std::string& dir, std::string_view name, const std::string& content);
+// `--data` or $OSRC_DATA; an error when neither is set.
+Status ResolveDataDir(const std::string& flag, std::string* dir);
+
+}  // namespace osrc::replica

@@ -1,0 +1,190 @@
+#include "replica/records.h"
+
+#include <istream>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+#include "config/defaults.h"
+#include "config/record_json.h"
+#include "storage/local_writer.h"
+
+namespace osrc::replica {
+namespace {
+
+config::RefLookup MakeRefLookup(storage::Store& store, const storage::Txn& txn) {
+  return [&store, &txn](std::string_view collection, std::string_view id) {
+    auto state = store.GetRecord(txn, collection, id);
+    return state.has_value() && state->live();
+  };
+}
+
+// Checks required fields of the record as it will be, then writes it.
+Status WriteChecked(Writer& writer, storage::WriteTxn& txn, storage::LocalWriter& local,
+                    const config::CollectionSpec& spec, std::string_view id,
+                    std::vector<protocol::Field> fields, bool* changed) {
+  auto current = writer.store.GetRecord(txn, spec.name, id);
+  auto currently_set = [&](std::string_view name) {
+    if (!current) return false;
+    auto it = current->fields.find(name);
+    return it != current->fields.end() && !protocol::IsNull(it->second.value);
+  };
+  OSRC_RETURN_IF_ERROR(config::Schema::CheckRequired(spec, fields, currently_set));
+  auto change = local.Put(spec.name, id, std::move(fields));
+  *changed = change.has_value();
+  if (change && writer.on_change) writer.on_change(txn, *change);
+  return {};
+}
+
+}  // namespace
+
+Status PutJsonUnchecked(Writer& writer, std::string_view collection, std::string_view id,
+                        std::string_view json, bool* changed);
+
+Status PutJson(Writer& writer, std::string_view collection, std::string_view id,
+               std::string_view json, bool* changed) {
+  return PutJsonUnchecked(writer, collection, id, json, changed)
+      .WithContext(protocol::RecordName(collection, id));
+}
+
+Status PutJsonUnchecked(Writer& writer, std::string_view collection, std::string_view id,
+                        std::string_view json, bool* changed) {
+  const config::CollectionSpec* spec = nullptr;
+  OSRC_RETURN_IF_ERROR(writer.schema.CheckCollection(collection, writer.site(), &spec));
+  OSRC_RETURN_IF_ERROR(config::Schema::CheckId(*spec, id, writer.site()));
+  storage::WriteTxn txn(writer.store.env());
+  config::RefLookup refs = MakeRefLookup(writer.store, txn);
+  std::vector<protocol::Field> fields;
+  OSRC_RETURN_IF_ERROR(config::ParseFields(*spec, json, &refs, &fields));
+  storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);
+  OSRC_RETURN_IF_ERROR(WriteChecked(writer, txn, local, *spec, id, std::move(fields), changed));
+  local.Finish();
+  txn.Commit();
+  return {};
+}
+
+Status DeleteRecord(Writer& writer, std::string_view collection, std::string_view id,
+                    bool* changed) {
+  const config::CollectionSpec* spec = nullptr;
+  OSRC_RETURN_IF_ERROR(writer.schema.CheckCollection(collection, writer.site(), &spec));
+  OSRC_RETURN_IF_ERROR(config::Schema::CheckId(*spec, id, writer.site()));
+  storage::WriteTxn txn(writer.store.env());
+  storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);
+  auto change = local.Delete(collection, id);
+  *changed = change.has_value();
+  if (!change) return {ErrorCode::kNotFound, "not found", protocol::RecordName(collection, id)};
+  if (writer.on_change) writer.on_change(txn, *change);
+  local.Finish();
+  txn.Commit();
+  return {};
+}
+
+Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_collection,
+                       ImportStats* stats) {
+  storage::WriteTxn txn(writer.store.env());
+  config::RefLookup refs = MakeRefLookup(writer.store, txn);
+  storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);
+  std::string line;
+  config::JsonRecord record;
+  size_t line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty() || line == "\r") continue;
+    std::string where = "line " + std::to_string(line_number);
+    OSRC_RETURN_IF_ERROR(
+        config::ParseRecordLine(writer.schema, line, writer.site(), &refs, &record)
+            .WithContext(where));
+    if (!only_collection.empty() && record.collection != only_collection) {
+      return Status(ErrorCode::kBadInput,
+                    "collection \"" + record.collection + "\" is not \"" +
+                        std::string(only_collection) + "\"",
+                    where);
+    }
+    const config::CollectionSpec* spec = writer.schema.Find(record.collection);
+    bool changed = false;
+    OSRC_RETURN_IF_ERROR(
+        WriteChecked(writer, txn, local, *spec, record.id, std::move(record.fields), &changed)
+            .WithContext(where + ": " + protocol::RecordName(record.collection, record.id)));
+    ++stats->lines;
+    if (changed) ++stats->changed;
+  }
+  if (in.bad()) return {ErrorCode::kIo, "read failed", "line " + std::to_string(line_number + 1)};
+  local.Finish();
+  stats->head = local.head();
+  txn.Commit();
+  return {};
+}
+
+std::string ExportLine(std::string_view collection, std::string_view id,
+                       const storage::RecordState& state) {
+  std::vector<config::FieldValue> fields;
+  fields.reserve(state.fields.size());
+  for (const auto& [name, field] : state.fields) fields.push_back({name, &field.value});
+  return config::RecordLine(collection, id, fields);
+}
+
+Status GetJson(storage::Store& store, std::string_view collection, std::string_view id,
+               std::string* out) {
+  storage::ReadTxn txn(store.env());
+  auto state = store.GetRecord(txn, collection, id);
+  if (!state || !state->live()) {
+    return {ErrorCode::kNotFound, "not found", protocol::RecordName(collection, id)};
+  }
+  *out = ExportLine(collection, id, *state);
+  return {};
+}
+
+void ExportJsonLines(storage::Store& store, std::string_view collection,
+                     std::string_view id_prefix, std::ostream& out) {
+  storage::ReadTxn txn(store.env());
+  std::string buffer;
+  store.ForEachRecord(txn, collection,
+                      [&](std::string_view c, std::string_view id, const storage::RecordState& s) {
+                        if (id.substr(0, id_prefix.size()) != id_prefix) return;
+                        buffer += ExportLine(c, id, s);
+                        buffer += '\n';
+                        if (buffer.size() > (1 << 20)) {
+                          out << buffer;
+                          buffer.clear();
+                        }
+                      });
+  out << buffer;
+}
+
+Status LoadDefaultReferenceData(storage::Store& store, const config::Schema& schema) {
+  storage::WriteTxn txn(store.env());
+  for (std::string_view file : config::kReferenceFiles) {
+    std::istringstream in{std::string(config::DefaultFile(file))};
+    std::string line;
+    size_t line_number = 0;
+    config::JsonRecord record;
+    while (std::getline(in, line)) {
+      ++line_number;
+      if (line.empty()) continue;
+      OSRC_RETURN_IF_ERROR(config::ParseRecordLine(schema, line, "", nullptr, &record)
+                               .WithContext(std::string(file) + ": line " +
+                                            std::to_string(line_number)));
+      protocol::Change change;
+      change.collection = std::move(record.collection);
+      change.id = std::move(record.id);
+      change.origin = kDefaultsOrigin;
+      change.stamp = 1;
+      change.fields = std::move(record.fields);
+      store.Apply(txn, change);
+    }
+  }
+  txn.Commit();
+  return {};
+}
+
+std::vector<std::pair<std::string, size_t>> CountRecords(storage::Store& store,
+                                                         const storage::Txn& txn) {
+  std::map<std::string, size_t> counts;
+  store.ForEachRecord(txn, "",
+                      [&](std::string_view c, std::string_view, const storage::RecordState&) {
+                        ++counts[std::string(c)];
+                      });
+  return {counts.begin(), counts.end()};
+}
+
+}  // namespace osrc::replica

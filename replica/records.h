@@ -1,0 +1,65 @@
+// Record operations shared by node and hub: checked writes from JSON (put, delete, import), reads
+// (get, export) and the shipped reference data. Each call runs its own transaction; an import is
+// one transaction, all lines or none. Thread-compatible.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+#include "config/schema.h"
+#include "protocol/change.h"
+#include "storage/hlc.h"
+#include "storage/store.h"
+
+namespace osrc::replica {
+
+// Origin of the reference data shipped with the programs, applied identically everywhere.
+inline constexpr std::string_view kDefaultsOrigin = "defaults";
+
+// Who writes: a site (site-owned records with its prefix only) or the hub (anything).
+struct Writer {
+  storage::Store& store;
+  const config::Schema& schema;
+  storage::Clock& clock;
+  std::string origin;  // site code or hub id
+  bool is_hub = false;
+  // Called inside the transaction for each change recorded (the hub indexes deliveries).
+  std::function<void(storage::WriteTxn&, const protocol::Change&)> on_change;
+
+  std::string_view site() const { return is_hub ? std::string_view() : origin; }
+};
+
+struct ImportStats {
+  size_t lines = 0;
+  size_t changed = 0;
+  uint64_t head = 0;
+};
+
+// Sets fields from a JSON object; `*changed` false when the record already held them.
+Status PutJson(Writer& writer, std::string_view collection, std::string_view id,
+               std::string_view json, bool* changed);
+Status DeleteRecord(Writer& writer, std::string_view collection, std::string_view id,
+                    bool* changed);
+// Imports JSON Lines; `only_collection` non-empty restricts every line to that collection.
+Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_collection,
+                       ImportStats* stats);
+
+// The record as an export line; kNotFound when absent or deleted.
+Status GetJson(storage::Store& store, std::string_view collection, std::string_view id,
+               std::string* out);
+// Export lines sorted by collection then id. `collection` and `id_prefix` filter when non-empty.
+void ExportJsonLines(storage::Store& store, std::string_view collection,
+                     std::string_view id_prefix, std::ostream& out);
+std::string ExportLine(std::string_view collection, std::string_view id,
+                       const storage::RecordState& state);
+
+// Applies the shipped reference data (idempotent).
+Status LoadDefaultReferenceData(storage::Store& store, const config::Schema& schema);
+
+// Live records per collection.
+std::vector<std::pair<std::string, size_t>> CountRecords(storage::Store& store,
+                                                         const storage::Txn& txn);
+
+}  // namespace osrc::replica

@@ -1,0 +1,60 @@
+#include "storage/local_writer.h"
+
+namespace osrc::storage {
+
+LocalWriter::LocalWriter(Store& store, WriteTxn& txn, Clock& clock, std::string origin)
+    : store_(store),
+      txn_(txn),
+      origin_(std::move(origin)),
+      head_(store.LogHead(txn)),
+      hlc_(clock, store.GetMetaU64(txn, kMetaClock)) {
+  hlc_.set_offset_ms(static_cast<int64_t>(store.GetMetaU64(txn, kMetaClockOffset)));
+}
+
+std::optional<protocol::Change> LocalWriter::Put(std::string_view collection, std::string_view id,
+                                                 std::vector<protocol::Field> fields) {
+  RecordState state = store_.GetRecord(txn_, collection, id).value_or(RecordState{});
+  bool same = state.live();
+  for (protocol::Field& field : fields) {
+    auto it = state.fields.find(field.name);
+    if (it == state.fields.end()) {
+      field.base = 0;
+      same = same && protocol::IsNull(field.value);
+    } else {
+      field.base = it->second.version.stamp;
+      same = same && it->second.value == field.value;
+    }
+  }
+  if (same) return std::nullopt;
+  protocol::Change change;
+  change.collection = collection;
+  change.id = id;
+  change.base = state.max_stamp();
+  change.fields = std::move(fields);
+  return Record(std::move(change));
+}
+
+std::optional<protocol::Change> LocalWriter::Delete(std::string_view collection,
+                                                    std::string_view id) {
+  auto state = store_.GetRecord(txn_, collection, id);
+  if (!state || state->fields.empty()) return std::nullopt;
+  protocol::Change change;
+  change.collection = collection;
+  change.id = id;
+  change.base = state->max_stamp();
+  change.deleted = true;
+  return Record(std::move(change));
+}
+
+protocol::Change LocalWriter::Record(protocol::Change change) {
+  change.origin = origin_;
+  change.seq = ++head_;
+  change.stamp = hlc_.Now();
+  store_.Apply(txn_, change);
+  store_.AppendLog(txn_, change.seq, protocol::EncodeChange(change));
+  return change;
+}
+
+void LocalWriter::Finish() { store_.PutMetaU64(txn_, kMetaClock, hlc_.last()); }
+
+}  // namespace osrc::storage

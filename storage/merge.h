@@ -1,0 +1,32 @@
+// The merge: applies one change to one record's state, per field, last writer wins by
+// (stamp, origin); a delete is a tombstone stamp and a later write revives. Deterministic,
+// order-independent and idempotent. Pure: no storage, no clock. Thread-compatible.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "protocol/change.h"
+#include "storage/record_state.h"
+
+namespace osrc::storage {
+
+// A value from another origin that its overwriter never saw, kept for review.
+struct Conflict {
+  std::string field;
+  Version winner;
+  bool winner_deleted = false;  // the winner is a delete of the record
+  Value winner_value;
+  Version loser;
+  Value loser_value;
+  friend bool operator==(const Conflict&, const Conflict&) = default;
+};
+
+struct MergeResult {
+  bool changed = false;
+  std::vector<Conflict> conflicts;
+};
+
+MergeResult Merge(const protocol::Change& change, RecordState* state);
+
+}  // namespace osrc::storage

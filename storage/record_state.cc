@@ -1,0 +1,125 @@
+#include "storage/record_state.h"
+
+#include <cstring>
+
+#include "storage/varint.h"
+
+namespace osrc::storage {
+namespace {
+
+void AppendVersion(std::string* out, const Version& version) {
+  AppendVarint(out, version.stamp);
+  AppendString(out, version.origin);
+  AppendVarint(out, version.base);
+}
+
+bool ReadVersion(std::string_view* in, Version* version) {
+  return ReadVarint(in, &version->stamp) && ReadString(in, &version->origin) &&
+         ReadVarint(in, &version->base);
+}
+
+}  // namespace
+
+uint64_t RecordState::max_stamp() const {
+  uint64_t stamp = tombstone ? tombstone->stamp : 0;
+  for (const auto& [name, field] : fields) stamp = std::max(stamp, field.version.stamp);
+  return stamp;
+}
+
+void AppendValue(std::string* out, const Value& value) {
+  switch (value.index()) {
+    case 0: out->push_back(0); break;
+    case 1: out->push_back(std::get<bool>(value) ? 2 : 1); break;
+    case 2: {
+      out->push_back(3);
+      int64_t v = std::get<int64_t>(value);
+      AppendVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+      break;
+    }
+    case 3: {
+      out->push_back(4);
+      char bytes[8];
+      double v = std::get<double>(value);
+      std::memcpy(bytes, &v, 8);
+      out->append(bytes, 8);
+      break;
+    }
+    case 4:
+      out->push_back(5);
+      AppendString(out, std::get<std::string>(value));
+      break;
+  }
+}
+
+bool ReadValue(std::string_view* in, Value* value) {
+  if (in->empty()) return false;
+  char tag = in->front();
+  in->remove_prefix(1);
+  switch (tag) {
+    case 0: *value = std::monostate{}; return true;
+    case 1: *value = false; return true;
+    case 2: *value = true; return true;
+    case 3: {
+      uint64_t zigzag = 0;
+      if (!ReadVarint(in, &zigzag)) return false;
+      *value = static_cast<int64_t>((zigzag >> 1) ^ (~(zigzag & 1) + 1));
+      return true;
+    }
+    case 4: {
+      if (in->size() < 8) return false;
+      double v;
+      std::memcpy(&v, in->data(), 8);
+      in->remove_prefix(8);
+      *value = v;
+      return true;
+    }
+    case 5: {
+      std::string text;
+      if (!ReadString(in, &text)) return false;
+      *value = std::move(text);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string EncodeRecordState(const RecordState& state) {
+  std::string out;
+  out.reserve(64 + state.fields.size() * 32);
+  out.push_back(state.tombstone ? 1 : 0);
+  if (state.tombstone) AppendVersion(&out, *state.tombstone);
+  AppendVarint(&out, state.fields.size());
+  for (const auto& [name, field] : state.fields) {
+    AppendString(&out, name);
+    AppendVersion(&out, field.version);
+    AppendValue(&out, field.value);
+  }
+  return out;
+}
+
+RecordState DecodeRecordState(std::string_view in) {
+  RecordState state;
+  auto fail = [] { throw Error(ErrorCode::kCorruption, "malformed record state in store"); };
+  if (in.empty()) fail();
+  bool has_tomb = in.front() == 1;
+  in.remove_prefix(1);
+  if (has_tomb) {
+    state.tombstone.emplace();
+    if (!ReadVersion(&in, &*state.tombstone)) fail();
+  }
+  uint64_t count = 0;
+  if (!ReadVarint(&in, &count)) fail();
+  for (uint64_t i = 0; i < count; ++i) {
+    std::string name;
+    FieldState field;
+    if (!ReadString(&in, &name) || !ReadVersion(&in, &field.version) ||
+        !ReadValue(&in, &field.value)) {
+      fail();
+    }
+    state.fields.emplace_hint(state.fields.end(), std::move(name), std::move(field));
+  }
+  if (!in.empty()) fail();
+  return state;
+}
+
+}  // namespace osrc::storage

@@ -1,0 +1,172 @@
+#include "storage/store.h"
+
+#include "storage/varint.h"
+
+namespace osrc::storage {
+namespace {
+
+// conflict := winner-version winner_deleted:u8 winner-value loser-version loser-value
+void AppendVersion(std::string* out, const Version& v) {
+  AppendVarint(out, v.stamp);
+  AppendString(out, v.origin);
+  AppendVarint(out, v.base);
+}
+bool ReadVersion(std::string_view* in, Version* v) {
+  return ReadVarint(in, &v->stamp) && ReadString(in, &v->origin) && ReadVarint(in, &v->base);
+}
+
+std::string EncodeConflict(const Conflict& c) {
+  std::string out;
+  AppendVersion(&out, c.winner);
+  out.push_back(c.winner_deleted ? 1 : 0);
+  AppendValue(&out, c.winner_value);
+  AppendVersion(&out, c.loser);
+  AppendValue(&out, c.loser_value);
+  return out;
+}
+
+Conflict DecodeConflict(std::string_view in) {
+  Conflict c;
+  bool ok = ReadVersion(&in, &c.winner) && !in.empty();
+  if (ok) {
+    c.winner_deleted = in.front() == 1;
+    in.remove_prefix(1);
+    ok = ReadValue(&in, &c.winner_value) && ReadVersion(&in, &c.loser) &&
+         ReadValue(&in, &c.loser_value);
+  }
+  if (!ok) throw Error(ErrorCode::kCorruption, "malformed conflict in store");
+  return c;
+}
+
+}  // namespace
+
+std::string RecordKey(std::string_view collection, std::string_view id) {
+  std::string key;
+  key.reserve(collection.size() + 1 + id.size());
+  key.append(collection);
+  key.push_back('\0');
+  key.append(id);
+  return key;
+}
+
+bool SplitRecordKey(std::string_view key, std::string_view* collection, std::string_view* id) {
+  size_t zero = key.find('\0');
+  if (zero == std::string_view::npos) return false;
+  *collection = key.substr(0, zero);
+  *id = key.substr(zero + 1);
+  return true;
+}
+
+std::string SeqKey(uint64_t seq) {
+  std::string key;
+  AppendBigEndian64(&key, seq);
+  return key;
+}
+
+Store::Store(const std::string& dir, const EnvOptions& options)
+    : env_(dir, options),
+      records_(env_.OpenDbi("records")),
+      log_(env_.OpenDbi("log")),
+      meta_(env_.OpenDbi("meta")),
+      conflicts_(env_.OpenDbi("conflicts")),
+      deliver_(env_.OpenDbi("deliver")),
+      sites_(env_.OpenDbi("sites")) {}
+
+std::optional<RecordState> Store::GetRecord(const Txn& txn, std::string_view collection,
+                                            std::string_view id) const {
+  auto bytes = txn.Get(records_, RecordKey(collection, id));
+  if (!bytes) return std::nullopt;
+  return DecodeRecordState(*bytes);
+}
+
+MergeResult Store::Apply(WriteTxn& txn, const protocol::Change& change) {
+  std::string key = RecordKey(change.collection, change.id);
+  RecordState state;
+  if (auto bytes = txn.Get(records_, key)) state = DecodeRecordState(*bytes);
+  MergeResult result = Merge(change, &state);
+  if (result.changed) txn.Put(records_, key, EncodeRecordState(state));
+  for (const Conflict& conflict : result.conflicts) PutConflict(txn, change, conflict);
+  return result;
+}
+
+void Store::ForEachRecord(const Txn& txn, std::string_view collection,
+                          const std::function<void(std::string_view, std::string_view,
+                                                   const RecordState&)>& visit) const {
+  Cursor cursor(txn, records_);
+  std::string prefix = collection.empty() ? std::string() : RecordKey(collection, "");
+  for (bool more = prefix.empty() ? cursor.First() : cursor.Seek(prefix); more;
+       more = cursor.Next()) {
+    std::string_view key = cursor.key();
+    if (!prefix.empty() && key.substr(0, prefix.size()) != prefix) break;
+    std::string_view record_collection, id;
+    if (!SplitRecordKey(key, &record_collection, &id)) {
+      throw Error(ErrorCode::kCorruption, "malformed record key in store");
+    }
+    RecordState state = DecodeRecordState(cursor.value());
+    if (state.live()) visit(record_collection, id, state);
+  }
+}
+
+void Store::AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes) {
+  txn.Put(log_, SeqKey(seq), change_bytes, MDB_APPEND);
+}
+
+uint64_t Store::LogHead(const Txn& txn) const {
+  Cursor cursor(txn, log_);
+  if (!cursor.Last()) return 0;
+  return ReadBigEndian64(cursor.key());
+}
+
+std::optional<std::string_view> Store::GetLog(const Txn& txn, uint64_t seq) const {
+  return txn.Get(log_, SeqKey(seq));
+}
+
+void Store::PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict) {
+  std::string key = RecordKey(change.collection, change.id);
+  key.push_back('\0');
+  key.append(conflict.field);
+  key.push_back('\0');
+  AppendBigEndian64(&key, conflict.loser.stamp);
+  key.append(conflict.loser.origin);
+  txn.Put(conflicts_, key, EncodeConflict(conflict));
+}
+
+size_t Store::ConflictCount(const Txn& txn) const { return txn.Count(conflicts_); }
+
+void Store::ForEachConflict(const Txn& txn,
+                            const std::function<void(const StoredConflict&)>& visit) const {
+  Cursor cursor(txn, conflicts_);
+  for (bool more = cursor.First(); more; more = cursor.Next()) {
+    std::string_view key = cursor.key();
+    StoredConflict stored;
+    size_t a = key.find('\0');
+    size_t b = a == std::string_view::npos ? a : key.find('\0', a + 1);
+    size_t c = b == std::string_view::npos ? b : key.find('\0', b + 1);
+    if (c == std::string_view::npos) throw Error(ErrorCode::kCorruption, "malformed conflict key");
+    stored.collection = key.substr(0, a);
+    stored.id = key.substr(a + 1, b - a - 1);
+    stored.conflict = DecodeConflict(cursor.value());
+    stored.conflict.field = key.substr(b + 1, c - b - 1);
+    visit(stored);
+  }
+}
+
+std::optional<std::string_view> Store::GetMeta(const Txn& txn, std::string_view name) const {
+  return txn.Get(meta_, name);
+}
+
+uint64_t Store::GetMetaU64(const Txn& txn, std::string_view name, uint64_t fallback) const {
+  auto value = txn.Get(meta_, name);
+  if (!value || value->size() != 8) return fallback;
+  return ReadBigEndian64(*value);
+}
+
+void Store::PutMeta(WriteTxn& txn, std::string_view name, std::string_view value) {
+  txn.Put(meta_, name, value);
+}
+
+void Store::PutMetaU64(WriteTxn& txn, std::string_view name, uint64_t value) {
+  txn.Put(meta_, name, SeqKey(value));
+}
+
+}  // namespace osrc::storage

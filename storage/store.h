@@ -1,0 +1,97 @@
+// Store: the LMDB store of one data folder (site node or hub) and the layouts of its databases.
+// Thread-safe as Env is; each method works inside the caller's transaction.
+//
+// Databases and their key -> value grammars:
+//   records   collection 0x00 id                 -> EncodeRecordState
+//   log       be64(seq)                          -> Change wire bytes (this replica's own writes)
+//   meta      name                               -> bytes (see kMeta* below)
+//   conflicts collection 0x00 id 0x00 field 0x00 be64(loser stamp) loser-origin
+//                                                -> EncodeConflict
+//   deliver   dest 0x00 be64(seq)                -> "" (hub: log entries a site receives;
+//                                                   dest "*" is every site)
+//   sites     site code                          -> hub's enrolment of that site
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/env.h"
+#include "storage/merge.h"
+#include "storage/record_state.h"
+
+namespace osrc::storage {
+
+// Names in the meta database.
+inline constexpr std::string_view kMetaKind = "kind";            // "node" or "hub"
+inline constexpr std::string_view kMetaOrigin = "origin";        // site code or hub id
+inline constexpr std::string_view kMetaClock = "clock";          // be64 highest stamp
+inline constexpr std::string_view kMetaClockOffset = "clock_offset";  // be64 (int64) ms
+inline constexpr std::string_view kMetaAcked = "acked";          // be64: node, acked by hub
+inline constexpr std::string_view kMetaCursor = "cursor";        // be64: node, hub seq applied
+inline constexpr std::string_view kMetaEpoch = "epoch";          // hub epoch (node: last seen)
+inline constexpr std::string_view kMetaLastContact = "last_contact";  // be64 ms
+inline constexpr std::string_view kMetaRefVersion = "ref_version";    // be64 hub seq
+
+std::string RecordKey(std::string_view collection, std::string_view id);
+// Splits a records key; false if malformed.
+bool SplitRecordKey(std::string_view key, std::string_view* collection, std::string_view* id);
+std::string SeqKey(uint64_t seq);
+
+struct StoredConflict {
+  std::string collection;
+  std::string id;
+  Conflict conflict;
+};
+
+class Store {
+ public:
+  Store(const std::string& dir, const EnvOptions& options);
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  Env& env() { return env_; }
+
+  // Records.
+  std::optional<RecordState> GetRecord(const Txn& txn, std::string_view collection,
+                                       std::string_view id) const;
+  // Merges `change` into its record and keeps its conflicts. Does not touch the log.
+  MergeResult Apply(WriteTxn& txn, const protocol::Change& change);
+  // Calls `visit` for each live record of `collection` (all if empty) in key order.
+  void ForEachRecord(const Txn& txn, std::string_view collection,
+                     const std::function<void(std::string_view collection, std::string_view id,
+                                              const RecordState&)>& visit) const;
+
+  // This replica's change log.
+  void AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes);
+  uint64_t LogHead(const Txn& txn) const;
+  std::optional<std::string_view> GetLog(const Txn& txn, uint64_t seq) const;
+
+  // Conflicts.
+  size_t ConflictCount(const Txn& txn) const;
+  void ForEachConflict(const Txn& txn,
+                       const std::function<void(const StoredConflict&)>& visit) const;
+
+  // Meta.
+  std::optional<std::string_view> GetMeta(const Txn& txn, std::string_view name) const;
+  uint64_t GetMetaU64(const Txn& txn, std::string_view name, uint64_t fallback = 0) const;
+  void PutMeta(WriteTxn& txn, std::string_view name, std::string_view value);
+  void PutMetaU64(WriteTxn& txn, std::string_view name, uint64_t value);
+
+  Dbi records() const { return records_; }
+  Dbi log() const { return log_; }
+  Dbi meta() const { return meta_; }
+  Dbi conflicts() const { return conflicts_; }
+  Dbi deliver() const { return deliver_; }
+  Dbi sites() const { return sites_; }
+
+ private:
+  void PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict);
+
+  Env env_;
+  Dbi records_, log_, meta_, conflicts_, deliver_, sites_;
+};
+
+}  // namespace osrc::storage
