@@ -64,6 +64,14 @@ int RunCli(int argc, char** argv) {
   add_data(status_cmd);
   status_cmd->add_flag("--json", as_json, "As JSON");
 
+  SyncOptions sync;
+  auto* sync_cmd = app.add_subcommand("sync", "One session with the hub: push, pull, exit");
+  add_data(sync_cmd);
+  sync_cmd->add_option("--timeout", sync.timeout_seconds, "Give up after SECONDS (default 60)");
+
+  auto* run_cmd = app.add_subcommand("run", "Run the sync daemon until SIGINT/SIGTERM");
+  add_data(run_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -89,6 +97,10 @@ int RunCli(int argc, char** argv) {
       status = CommandExport(dir, collection);
     } else if (*status_cmd) {
       status = CommandStatus(dir, as_json);
+    } else if (*sync_cmd) {
+      status = CommandSync(dir, sync);
+    } else if (*run_cmd) {
+      status = CommandRun(dir);
     }
     return status.ok() ? 0 : Fail(status);
   } catch (const Error& e) {

@@ -85,3 +85,28 @@ Status CommandStatus(const std::string& dir, bool as_json) {
 }
 
 }  // namespace osrc::node
+
+#include "node/daemon.h"
+
+namespace osrc::node {
+
+Status CommandSync(const std::string& dir, const SyncOptions& options) {
+  if (options.timeout_seconds <= 0) {
+    return {ErrorCode::kBadInput, "must be a positive number of seconds", "--timeout"};
+  }
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  OSRC_RETURN_IF_ERROR(SyncOnce(*node, options.timeout_seconds));
+  NodeStatus status = ReadStatus(*node);
+  std::cout << "in step: acknowledged " << status.acked << ", reference version " << status.cursor
+            << "\n";
+  return {};
+}
+
+Status CommandRun(const std::string& dir) {
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  return RunDaemon(*node);
+}
+
+}  // namespace osrc::node

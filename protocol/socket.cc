@@ -1,0 +1,56 @@
+#include "protocol/socket.h"
+
+namespace osrc::protocol {
+namespace {
+
+void SetCommon(zmq::socket_t& socket, const LinkOptions& options) {
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::heartbeat_ivl, options.heartbeat_ms);
+  socket.set(zmq::sockopt::heartbeat_timeout, options.heartbeat_timeout_ms);
+  socket.set(zmq::sockopt::heartbeat_ttl, options.heartbeat_timeout_ms);
+  socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options.max_message_bytes));
+  socket.set(zmq::sockopt::sndhwm, 10000);
+  socket.set(zmq::sockopt::rcvhwm, 10000);
+}
+
+}  // namespace
+
+zmq::socket_t MakeDealer(zmq::context_t& context, const KeyPair& keys,
+                         const std::string& hub_public_key, const LinkOptions& options) {
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  SetCommon(socket, options);
+  socket.set(zmq::sockopt::curve_serverkey, hub_public_key);
+  socket.set(zmq::sockopt::curve_publickey, keys.public_key);
+  socket.set(zmq::sockopt::curve_secretkey, keys.secret_key);
+  socket.set(zmq::sockopt::reconnect_ivl, options.reconnect_min_ms);
+  socket.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_max_ms);
+  return socket;
+}
+
+zmq::socket_t MakeRouter(zmq::context_t& context, const KeyPair& keys, const LinkOptions& options) {
+  zmq::socket_t socket(context, zmq::socket_type::router);
+  SetCommon(socket, options);
+  socket.set(zmq::sockopt::curve_server, 1);
+  socket.set(zmq::sockopt::curve_secretkey, keys.secret_key);
+  socket.set(zmq::sockopt::zap_domain, "osrc");
+  socket.set(zmq::sockopt::router_mandatory, 1);
+  return socket;
+}
+
+bool SendFrame(zmq::socket_t& socket, std::string_view bytes, bool more) {
+  try {
+    auto flags = zmq::send_flags::dontwait;
+    if (more) flags = flags | zmq::send_flags::sndmore;
+    return socket.send(zmq::const_buffer(bytes.data(), bytes.size()), flags).has_value();
+  } catch (const zmq::error_t&) {
+    return false;  // EHOSTUNREACH: the peer is gone
+  }
+}
+
+std::optional<zmq::message_t> ReceiveFrame(zmq::socket_t& socket) {
+  zmq::message_t message;
+  if (!socket.recv(message, zmq::recv_flags::dontwait)) return std::nullopt;
+  return message;
+}
+
+}  // namespace osrc::protocol

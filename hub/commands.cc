@@ -1,0 +1,166 @@
+#include "hub/commands.h"
+
+#include <fstream>
+#include <iostream>
+
+#include "config/data_config.h"
+#include "hub/sites.h"
+#include "hub/status.h"
+
+namespace osrc::hub {
+
+Status CommandInit(const InitOptions& options) {
+  std::string public_key;
+  OSRC_RETURN_IF_ERROR(InitHub(options, &public_key));
+  std::cout << "initialised hub in " << options.dir << "\n"
+            << "give sites this key: osrc-node init ... --hub-key " << public_key << "\n"
+            << public_key << "\n";
+  return {};
+}
+
+Status CommandEnrol(const std::string& dir, const std::string& site, const std::string& key,
+                    const std::string& name) {
+  if (!config::IsSiteCode(site)) {
+    return {ErrorCode::kBadInput, "site code must be 2 to 8 capitals or digits", "--site " + site};
+  }
+  if (!protocol::IsZ85Key(key)) {
+    return {ErrorCode::kBadInput, "not a 40-character Z85 CURVE public key", "--key"};
+  }
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  if (site == hub->config().hub_id) {
+    return {ErrorCode::kBadInput, "that is the hub's own id", "--site " + site};
+  }
+  storage::WriteTxn txn(hub->store().env());
+  for (const SiteEntry& other : ListSites(hub->store(), txn)) {
+    if (other.public_key == key && other.code != site && !other.revoked) {
+      return {ErrorCode::kBadInput, "key already enrolled for site " + other.code, "--key"};
+    }
+  }
+  SiteEntry entry = GetSite(hub->store(), txn, site).value_or(SiteEntry{});
+  entry.code = site;
+  entry.public_key = key;
+  entry.name = name.empty() ? entry.name : name;
+  entry.revoked = false;
+  PutSite(hub->store(), txn, entry);
+  txn.Commit();
+  std::cout << "enrolled site " << site << "\n";
+  return {};
+}
+
+Status CommandRevoke(const std::string& dir, const std::string& site) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  storage::WriteTxn txn(hub->store().env());
+  auto entry = GetSite(hub->store(), txn, site);
+  if (!entry) return {ErrorCode::kNotFound, "no such site", "--site " + site};
+  entry->revoked = true;
+  PutSite(hub->store(), txn, *entry);
+  txn.Commit();
+  std::cout << "revoked site " << site << "\n";
+  return {};
+}
+
+Status CommandRefImport(const std::string& dir, const std::string& collection,
+                        const std::string& file) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  const config::CollectionSpec* spec = hub->schema().Find(collection);
+  if (spec == nullptr || spec->owner != config::Owner::kHub) {
+    return {ErrorCode::kBadInput, "not a reference collection", collection};
+  }
+  std::ifstream stream;
+  if (file != "-") {
+    stream.open(file);
+    if (!stream) return {ErrorCode::kNotFound, "cannot open file", file};
+  }
+  std::istream& in = file == "-" ? std::cin : stream;
+  replica::Writer writer = hub->writer();
+  replica::ImportStats stats;
+  OSRC_RETURN_IF_ERROR(replica::ImportJsonLines(writer, in, collection, &stats).WithContext(file));
+  std::cout << "imported " << stats.lines << " " << collection << " records, " << stats.changed
+            << " changed; reference version " << stats.head << "\n";
+  return {};
+}
+
+Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
+                  const std::string& json) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  replica::Writer writer = hub->writer();
+  bool changed = false;
+  OSRC_RETURN_IF_ERROR(replica::PutJson(writer, collection, id, json, &changed));
+  std::cout << (changed ? "stored " : "unchanged ") << protocol::RecordName(collection, id) << "\n";
+  return {};
+}
+
+Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  replica::Writer writer = hub->writer();
+  bool changed = false;
+  OSRC_RETURN_IF_ERROR(replica::DeleteRecord(writer, collection, id, &changed));
+  std::cout << "deleted " << protocol::RecordName(collection, id) << "\n";
+  return {};
+}
+
+Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  std::string line;
+  OSRC_RETURN_IF_ERROR(replica::GetJson(hub->store(), collection, id, &line));
+  std::cout << line << "\n";
+  return {};
+}
+
+Status CommandExport(const std::string& dir, const std::string& site,
+                     const std::string& collection) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  if (!collection.empty() && hub->schema().Find(collection) == nullptr) {
+    return {ErrorCode::kBadInput, "unknown collection \"" + collection + "\"", "--collection"};
+  }
+  if (site.empty()) {
+    replica::ExportJsonLines(hub->store(), collection, "", std::cout);
+  } else {
+    // A site's records: its site-owned collections, ids with its prefix.
+    std::string prefix = site + "-";
+    for (const auto& [name, spec] : hub->schema().collections()) {
+      if (spec.owner != config::Owner::kSite) continue;
+      if (!collection.empty() && collection != name) continue;
+      replica::ExportJsonLines(hub->store(), name, prefix, std::cout);
+    }
+  }
+  std::cout.flush();
+  if (!std::cout) return {ErrorCode::kIo, "cannot write the export", "stdout"};
+  return {};
+}
+
+Status CommandStatus(const std::string& dir, bool as_json) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  HubStatus status = ReadStatus(*hub);
+  std::cout << (as_json ? StatusJson(status) : StatusText(status));
+  return {};
+}
+
+Status CommandConflicts(const std::string& dir, bool as_json) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  std::cout << ConflictsReport(*hub, as_json);
+  return {};
+}
+
+}  // namespace osrc::hub
+
+#include "hub/daemon.h"
+
+namespace osrc::hub {
+
+Status CommandRun(const std::string& dir) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  return RunDaemon(*hub);
+}
+
+}  // namespace osrc::hub

@@ -1,0 +1,26 @@
+// The osrc-hub subcommands, one function each, called by the CLI with parsed arguments.
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+#include "hub/hub.h"
+
+namespace osrc::hub {
+
+Status CommandInit(const InitOptions& options);
+Status CommandEnrol(const std::string& dir, const std::string& site, const std::string& key,
+                    const std::string& name);
+Status CommandRevoke(const std::string& dir, const std::string& site);
+Status CommandRun(const std::string& dir);
+Status CommandRefImport(const std::string& dir, const std::string& collection,
+                        const std::string& file);
+Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
+                  const std::string& json);
+Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id);
+Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
+Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection);
+Status CommandStatus(const std::string& dir, bool as_json);
+Status CommandConflicts(const std::string& dir, bool as_json);
+
+}  // namespace osrc::hub

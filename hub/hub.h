@@ -1,0 +1,54 @@
+// Hub: an opened hub data folder (config, keys, store, epoch) and its record writer, used by
+// every osrc-hub command and the daemon. Thread-compatible.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/data_config.h"
+#include "config/schema.h"
+#include "protocol/curve_keys.h"
+#include "replica/records.h"
+#include "storage/hlc.h"
+#include "storage/store.h"
+
+namespace osrc::hub {
+
+struct InitOptions {
+  std::string dir;
+  std::string bind;
+  std::string hub_id;
+};
+
+Status InitHub(const InitOptions& options, std::string* public_key);
+// A fresh random epoch (16 bytes).
+std::string NewEpoch();
+
+class Hub {
+ public:
+  static Status Open(const std::string& dir, std::unique_ptr<Hub>* out);
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  const config::HubConfig& config() const { return config_; }
+  const protocol::KeyPair& keys() const { return keys_; }
+  const config::Schema& schema() const { return schema_; }
+  storage::Store& store() { return *store_; }
+  storage::Clock& clock() { return clock_; }
+  // Writes by the central office: logged and indexed for delivery.
+  replica::Writer writer();
+  std::string epoch();
+
+ private:
+  Hub(std::string dir, config::HubConfig config, protocol::KeyPair keys);
+
+  std::string dir_;
+  config::HubConfig config_;
+  protocol::KeyPair keys_;
+  const config::Schema& schema_;
+  storage::SystemClock clock_;
+  std::unique_ptr<storage::Store> store_;
+};
+
+}  // namespace osrc::hub

@@ -1,0 +1,62 @@
+#include "hub/sites.h"
+
+#include <nlohmann/json.hpp>
+
+namespace osrc::hub {
+namespace {
+
+SiteEntry Decode(std::string_view code, std::string_view bytes) {
+  auto json = nlohmann::json::parse(bytes, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    throw Error(ErrorCode::kCorruption, "malformed site entry for " + std::string(code));
+  }
+  SiteEntry entry;
+  entry.code = code;
+  entry.public_key = json.value("key", "");
+  entry.name = json.value("name", "");
+  entry.revoked = json.value("revoked", false);
+  entry.acked = json.value("acked", uint64_t{0});
+  entry.cursor = json.value("cursor", uint64_t{0});
+  entry.last_contact_ms = json.value("last_contact_ms", uint64_t{0});
+  entry.clock_skew_ms = json.value("clock_skew_ms", int64_t{0});
+  return entry;
+}
+
+}  // namespace
+
+std::optional<SiteEntry> GetSite(storage::Store& store, const storage::Txn& txn,
+                                 std::string_view code) {
+  auto bytes = txn.Get(store.sites(), code);
+  if (!bytes) return std::nullopt;
+  return Decode(code, *bytes);
+}
+
+void PutSite(storage::Store& store, storage::WriteTxn& txn, const SiteEntry& entry) {
+  nlohmann::json json = {{"key", entry.public_key},
+                         {"name", entry.name},
+                         {"revoked", entry.revoked},
+                         {"acked", entry.acked},
+                         {"cursor", entry.cursor},
+                         {"last_contact_ms", entry.last_contact_ms},
+                         {"clock_skew_ms", entry.clock_skew_ms}};
+  txn.Put(store.sites(), entry.code, json.dump());
+}
+
+std::vector<SiteEntry> ListSites(storage::Store& store, const storage::Txn& txn) {
+  std::vector<SiteEntry> sites;
+  storage::Cursor cursor(txn, store.sites());
+  for (bool more = cursor.First(); more; more = cursor.Next()) {
+    sites.push_back(Decode(cursor.key(), cursor.value()));
+  }
+  return sites;
+}
+
+std::optional<SiteEntry> FindSiteByKey(storage::Store& store, const storage::Txn& txn,
+                                       std::string_view public_key) {
+  for (SiteEntry& site : ListSites(store, txn)) {
+    if (!site.revoked && site.public_key == public_key) return std::move(site);
+  }
+  return std::nullopt;
+}
+
+}  // namespace osrc::hub

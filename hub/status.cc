@@ -1,0 +1,152 @@
+#include "hub/status.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "config/record_json.h"
+#include "hub/delivery.h"
+
+namespace osrc::hub {
+namespace {
+
+std::string Hex(std::string_view bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string TimeOf(uint64_t ms) {
+  if (ms == 0) return "never";
+  time_t seconds = static_cast<time_t>(ms / 1000);
+  char text[32];
+  struct tm tm;
+  gmtime_r(&seconds, &tm);
+  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string SiteOfId(std::string_view id) { return std::string(id.substr(0, id.find('-'))); }
+
+}  // namespace
+
+HubStatus ReadStatus(Hub& hub) {
+  HubStatus status;
+  storage::Store& store = hub.store();
+  status.hub_id = hub.config().hub_id;
+  status.bind = hub.config().bind;
+  storage::ReadTxn txn(store.env());
+  status.epoch = Hex(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
+  status.log_head = store.LogHead(txn);
+  status.conflicts = store.ConflictCount(txn);
+  std::map<std::string, size_t> records, conflicts;
+  store.ForEachRecord(txn, "", [&](std::string_view c, std::string_view id,
+                                   const storage::RecordState&) {
+    const config::CollectionSpec* spec = hub.schema().Find(c);
+    if (spec != nullptr && spec->owner == config::Owner::kSite) {
+      ++records[SiteOfId(id)];
+    } else {
+      ++status.reference[std::string(c)];
+    }
+  });
+  store.ForEachConflict(txn, [&](const storage::StoredConflict& c) { ++conflicts[SiteOfId(c.id)]; });
+  for (SiteEntry& entry : ListSites(store, txn)) {
+    SiteStatus site;
+    site.records = records[entry.code];
+    site.conflicts = conflicts[entry.code];
+    site.pending_delivery = PendingDeliveries(store, txn, entry.code, entry.cursor);
+    site.entry = std::move(entry);
+    status.sites.push_back(std::move(site));
+  }
+  status.store_used_bytes = store.env().used_bytes();
+  status.store_map_bytes = store.env().map_size();
+  return status;
+}
+
+std::string StatusText(const HubStatus& s) {
+  std::ostringstream out;
+  out << "hub " << s.hub_id << " on " << s.bind << ", epoch " << s.epoch << "\n"
+      << "hub log head " << s.log_head << ", conflicts " << s.conflicts << "\n";
+  double use = s.store_map_bytes ? 100.0 * s.store_used_bytes / s.store_map_bytes : 0;
+  out << "store " << (s.store_used_bytes >> 20) << " MiB of " << (s.store_map_bytes >> 20)
+      << " MiB (" << static_cast<int>(use) << "%)"
+      << (use >= 80 ? "  WARNING: store over 80% full" : "") << "\n\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-6s %-8s %-20s %10s %10s %9s %9s %8s\n", "site", "state",
+                "last contact", "acked", "records", "pending", "conflicts", "skew ms");
+  out << line;
+  for (const SiteStatus& site : s.sites) {
+    std::snprintf(line, sizeof line, "%-6s %-8s %-20s %10llu %10zu %9zu %9zu %8lld\n",
+                  site.entry.code.c_str(), site.entry.revoked ? "revoked" : "enrolled",
+                  TimeOf(site.entry.last_contact_ms).c_str(),
+                  static_cast<unsigned long long>(site.entry.acked), site.records,
+                  site.pending_delivery, site.conflicts,
+                  static_cast<long long>(site.entry.clock_skew_ms));
+    out << line;
+  }
+  out << "\nreference data:";
+  for (const auto& [collection, count] : s.reference) out << " " << collection << " " << count;
+  out << "\n";
+  return out.str();
+}
+
+std::string StatusJson(const HubStatus& s) {
+  nlohmann::ordered_json out;
+  out["hub_id"] = s.hub_id;
+  out["bind"] = s.bind;
+  out["epoch"] = s.epoch;
+  out["log_head"] = s.log_head;
+  out["conflicts"] = s.conflicts;
+  out["store_used_bytes"] = s.store_used_bytes;
+  out["store_map_bytes"] = s.store_map_bytes;
+  out["store_warning"] = s.store_map_bytes && s.store_used_bytes * 10 >= s.store_map_bytes * 8;
+  out["reference"] = s.reference;
+  out["sites"] = nlohmann::ordered_json::array();
+  for (const SiteStatus& site : s.sites) {
+    nlohmann::ordered_json entry;
+    entry["site"] = site.entry.code;
+    entry["name"] = site.entry.name;
+    entry["revoked"] = site.entry.revoked;
+    entry["last_contact_ms"] = site.entry.last_contact_ms;
+    entry["acked"] = site.entry.acked;
+    entry["cursor"] = site.entry.cursor;
+    entry["records"] = site.records;
+    entry["pending_delivery"] = site.pending_delivery;
+    entry["conflicts"] = site.conflicts;
+    entry["clock_skew_ms"] = site.entry.clock_skew_ms;
+    out["sites"].push_back(entry);
+  }
+  return out.dump(2) + "\n";
+}
+
+std::string ConflictsReport(Hub& hub, bool as_json) {
+  storage::ReadTxn txn(hub.store().env());
+  std::ostringstream out;
+  hub.store().ForEachConflict(txn, [&](const storage::StoredConflict& c) {
+    const storage::Conflict& k = c.conflict;
+    if (as_json) {
+      nlohmann::ordered_json line;
+      line["collection"] = c.collection;
+      line["id"] = c.id;
+      line["field"] = k.field;
+      line["winner"] = {{"origin", k.winner.origin}, {"stamp", k.winner.stamp},
+                        {"deleted", k.winner_deleted},
+                        {"value", nlohmann::json::parse(config::ValueJson(k.winner_value))}};
+      line["loser"] = {{"origin", k.loser.origin}, {"stamp", k.loser.stamp},
+                       {"value", nlohmann::json::parse(config::ValueJson(k.loser_value))}};
+      out << line.dump() << "\n";
+    } else {
+      out << c.collection << "/" << c.id << " field " << k.field << ": kept "
+          << (k.winner_deleted ? "delete" : config::ValueJson(k.winner_value)) << " from "
+          << k.winner.origin << ", lost " << config::ValueJson(k.loser_value) << " from "
+          << k.loser.origin << "\n";
+    }
+  });
+  return out.str();
+}
+
+}  // namespace osrc::hub

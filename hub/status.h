@@ -1,0 +1,38 @@
+// The hub's status and conflicts reports: what `osrc-hub status` and `conflicts` print.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hub/hub.h"
+#include "hub/sites.h"
+
+namespace osrc::hub {
+
+struct SiteStatus {
+  SiteEntry entry;
+  size_t records = 0;
+  size_t pending_delivery = 0;
+  size_t conflicts = 0;
+};
+
+struct HubStatus {
+  std::string hub_id;
+  std::string bind;
+  std::string epoch;  // hex
+  uint64_t log_head = 0;
+  size_t conflicts = 0;
+  std::map<std::string, size_t> reference;  // records per reference collection
+  std::vector<SiteStatus> sites;
+  size_t store_used_bytes = 0;
+  size_t store_map_bytes = 0;
+};
+
+HubStatus ReadStatus(Hub& hub);
+std::string StatusText(const HubStatus& status);
+std::string StatusJson(const HubStatus& status);
+std::string ConflictsReport(Hub& hub, bool as_json);
+
+}  // namespace osrc::hub

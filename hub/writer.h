@@ -1,0 +1,79 @@
+// The hub's writer thread: applies queued pushes, many per LMDB write transaction (group commit),
+// and posts each reply (Ack only after the commit holding its changes returned) to the I/O thread
+// over an inproc PAIR socket as [routing id, reply frame]. Submit() is thread-safe.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+#include <zmq.hpp>
+
+#include "hub/hub.h"
+#include "hub/sites.h"
+#include "protocol/change.h"
+
+namespace osrc::hub {
+
+// A push whose changes passed the content checks; the writer checks sequence against acked.
+struct PushJob {
+  std::string routing_id;
+  std::string site;
+  uint64_t first = 0;
+  std::vector<protocol::Change> changes;
+};
+
+// Progress of a site seen by the I/O thread, persisted by the writer.
+struct SiteUpdate {
+  std::string site;
+  uint64_t last_contact_ms = 0;
+  int64_t clock_skew_ms = 0;
+  uint64_t cursor = 0;
+};
+
+using WriterJob = std::variant<PushJob, SiteUpdate>;
+
+class Writer {
+ public:
+  // `results_endpoint`: the inproc address the I/O thread's PAIR socket is bound to.
+  Writer(Hub& hub, zmq::context_t& context, std::string results_endpoint, spdlog::logger& log);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void Start();
+  // Finishes queued jobs, then joins the thread.
+  void Stop();
+  void Submit(WriterJob job);
+
+ private:
+  struct Reply {
+    std::string routing_id;
+    std::string frame;
+  };
+  void Loop();
+  void Process(std::vector<WriterJob>& jobs);
+  // Applies one push inside `txn`; returns the reply frame.
+  std::string ApplyPush(storage::WriteTxn& txn, PushJob& job, std::map<std::string, SiteEntry>& sites,
+                        size_t* applied);
+  SiteEntry* SiteOf(storage::WriteTxn& txn, const std::string& code,
+                    std::map<std::string, SiteEntry>& sites);
+
+  Hub& hub_;
+  zmq::context_t& context_;
+  std::string results_endpoint_;
+  spdlog::logger& log_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<WriterJob> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace osrc::hub

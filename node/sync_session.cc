@@ -1,0 +1,279 @@
+#include "node/sync_session.h"
+
+#include "node/link_state.h"
+#include "protocol/link_options.h"
+#include "protocol/socket.h"
+#include "storage/hlc.h"
+
+namespace osrc::node {
+namespace {
+
+constexpr int kPollMs = 50;
+constexpr size_t kMaxChangesPerPush = 20000;
+
+}  // namespace
+
+SyncSession::SyncSession(Node& node, zmq::context_t& context, spdlog::logger& log)
+    : node_(node),
+      log_(log),
+      options_(node.config().link),
+      socket_(protocol::MakeDealer(context, node.keys(), node.config().hub_public_key,
+                                   node.config().link)),
+      batch_bytes_(node.config().link.batch_bytes) {
+  limits_.max_frame_bytes = options_.max_message_bytes;
+}
+
+void SyncSession::Send(const protocol::Message& message) {
+  if (!protocol::SendFrame(socket_, protocol::EncodeMessage(message))) {
+    SPDLOG_LOGGER_DEBUG(&log_, "{} not sent: link not ready", protocol::MessageName(message));
+  }
+}
+
+void SyncSession::SendHello() {
+  storage::Store& store = node_.store();
+  protocol::Hello hello;
+  {
+    storage::ReadTxn txn(store.env());
+    hello.log_head = store.LogHead(txn);
+    hello.hub_cursor = store.GetMetaU64(txn, storage::kMetaCursor);
+    hello.epoch = std::string(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
+    hello.clock = storage::StampOf(node_.clock().NowMillis());
+  }
+  hello.version = protocol::kProtocolVersion;
+  hello.site = node_.config().site;
+  hello.schema_hash = node_.schema().hash();
+  hello_sent_ms_ = NowMs();
+  hello_outstanding_ = true;
+  Send(hello);
+}
+
+void SyncSession::Report(const std::string& state, const std::string& error) {
+  storage::WriteTxn txn(node_.store().env());
+  WriteLinkReport(node_.store(), txn, {state, error});
+  txn.Commit();
+}
+
+bool SyncSession::InStep() const {
+  return state_ == State::kSyncing && in_flight_.empty() && acked_ >= head_ &&
+         cursor_ >= hub_head_ && !deliver_expected_;
+}
+
+Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_step) {
+  const std::string& endpoint = node_.config().hub_endpoint;
+  if (endpoint.empty() || node_.config().hub_public_key.empty()) {
+    return {ErrorCode::kBadInput, "no hub endpoint or hub key in node.toml",
+            node_.dir() + "/node.toml"};
+  }
+  try {
+    socket_.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    return {ErrorCode::kBadInput, std::string("cannot connect: ") + e.what(), endpoint};
+  }
+  Report("connecting", "");
+  SendHello();
+  last_heard_ms_ = NowMs();
+  uint64_t next_check_ms = 0;
+  bool reported_in_step = false;
+  while (!should_stop()) {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    try {
+      zmq::poll(&item, 1, std::chrono::milliseconds(kPollMs));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    while (auto frame = protocol::ReceiveFrame(socket_)) {
+      last_heard_ms_ = NowMs();
+      protocol::Message message;
+      Status status = protocol::DecodeMessage(
+          {static_cast<const uint8_t*>(frame->data()), frame->size()}, limits_, &message);
+      if (status.ok()) status = OnMessage(message);
+      if (!status.ok()) {
+        Report("refused", status.ToString());
+        return status;
+      }
+    }
+    uint64_t now = NowMs();
+    if (hello_outstanding_ &&
+        now - hello_sent_ms_ > static_cast<uint64_t>(options_.heartbeat_timeout_ms)) {
+      Status status(ErrorCode::kTimeout, "no answer from the hub within " +
+                                             std::to_string(options_.heartbeat_timeout_ms) + " ms",
+                    endpoint);
+      Report("disconnected", status.ToString());
+      return status;
+    }
+    if (!in_flight_.empty() &&
+        now - in_flight_.front().sent_ms > static_cast<uint64_t>(options_.request_timeout_ms)) {
+      Status status(ErrorCode::kTimeout, "push unacknowledged for " +
+                                             std::to_string(options_.request_timeout_ms) + " ms",
+                    endpoint);
+      Report("disconnected", status.ToString());
+      return status;
+    }
+    if (state_ == State::kSyncing && now >= next_check_ms) {
+      next_check_ms = now + 250;
+      storage::ReadTxn txn(node_.store().env());
+      head_ = node_.store().LogHead(txn);
+    }
+    if (state_ == State::kSyncing) Pump();
+    if (InStep()) {
+      reached_in_step_ = true;
+      if (!reported_in_step) {
+        Report("in step", "");
+        reported_in_step = true;
+        log_.info("in step: acknowledged {}, hub cursor {}", acked_, cursor_);
+      }
+      if (until_in_step) return {};
+      if (now - last_heard_ms_ > static_cast<uint64_t>(options_.heartbeat_ms)) SendHello();
+    } else if (reported_in_step) {
+      reported_in_step = false;
+      Report("syncing", "");
+    }
+  }
+  Report("stopped", "");
+  return {};
+}
+
+Status SyncSession::OnMessage(const protocol::Message& message) {
+  if (auto* welcome = std::get_if<protocol::Welcome>(&message)) return OnWelcome(*welcome);
+  if (auto* ack = std::get_if<protocol::Ack>(&message)) return OnAck(*ack);
+  if (auto* deliver = std::get_if<protocol::Deliver>(&message)) return OnDeliver(*deliver);
+  if (auto* error = std::get_if<protocol::ErrorReply>(&message)) {
+    log_.warn("hub refused: {} ({})", error->message, ErrorCodeName(error->code));
+    return {error->code, "hub refused: " + error->message};
+  }
+  return {ErrorCode::kBadMessage,
+          "unexpected " + std::string(protocol::MessageName(message)) + " from the hub"};
+}
+
+Status SyncSession::OnWelcome(const protocol::Welcome& welcome) {
+  storage::Store& store = node_.store();
+  storage::WriteTxn txn(store.env());
+  head_ = store.LogHead(txn);
+  std::string epoch(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
+  cursor_ = store.GetMetaU64(txn, storage::kMetaCursor);
+  if (epoch != welcome.epoch) {
+    if (!epoch.empty()) {
+      log_.warn("hub epoch changed (store restored): re-offering from {} and re-reading deliveries",
+                welcome.acked + 1);
+    }
+    cursor_ = 0;
+    store.PutMeta(txn, storage::kMetaEpoch, welcome.epoch);
+    store.PutMetaU64(txn, storage::kMetaCursor, 0);
+  }
+  if (welcome.acked > head_) {
+    return {ErrorCode::kCorruption, "hub holds sequence " + std::to_string(welcome.acked) +
+                                        " of this site but its log ends at " +
+                                        std::to_string(head_) + ": is this the right data folder?"};
+  }
+  acked_ = welcome.acked;
+  next_ = acked_ + 1;
+  hub_head_ = welcome.hub_head;
+  int64_t offset = static_cast<int64_t>(welcome.hub_clock) -
+                   static_cast<int64_t>(node_.clock().NowMillis());
+  store.PutMetaU64(txn, storage::kMetaClockOffset, static_cast<uint64_t>(offset));
+  store.PutMetaU64(txn, storage::kMetaAcked, acked_);
+  store.PutMetaU64(txn, storage::kMetaLastContact, welcome.hub_clock);
+  txn.Commit();
+  in_flight_.clear();
+  deliver_expected_ = cursor_ < hub_head_;
+  hello_outstanding_ = false;
+  if (state_ == State::kConnecting) {
+    log_.info("connected: log head {}, hub acknowledged {}, cursor {} of {}", head_, acked_,
+              cursor_, hub_head_);
+  }
+  state_ = State::kSyncing;
+  return {};
+}
+
+void SyncSession::Pump() {
+  while (in_flight_.size() < static_cast<size_t>(options_.window) && next_ <= head_) {
+    protocol::Push push;
+    push.first = next_;
+    size_t bytes = 0;
+    {
+      storage::ReadTxn txn(node_.store().env());
+      for (uint64_t seq = next_; seq <= head_ && push.changes.size() < kMaxChangesPerPush; ++seq) {
+        auto entry = node_.store().GetLog(txn, seq);
+        if (!entry) throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(seq));
+        push.changes.emplace_back(*entry);
+        bytes += entry->size();
+        if (bytes >= batch_bytes_) break;
+      }
+    }
+    uint64_t last = push.first + push.changes.size() - 1;
+    Send(push);
+    in_flight_.push_back({push.first, last, NowMs()});
+    SPDLOG_LOGGER_DEBUG(&log_, "push {}..{} ({} bytes raw)", push.first, last, bytes);
+    next_ = last + 1;
+  }
+}
+
+Status SyncSession::OnAck(const protocol::Ack& ack) {
+  if (ack.gap) {
+    // Go-back-N, once per gap: later replies to the same gap find the resend already queued.
+    if (in_flight_.empty() || in_flight_.front().first != ack.acked + 1) {
+      log_.info("hub holds up to {}: resending from there", ack.acked);
+      in_flight_.clear();
+      next_ = ack.acked + 1;
+    }
+  }
+  if (ack.acked > head_) return {ErrorCode::kBadMessage, "hub acknowledged beyond the log head"};
+  uint64_t now = NowMs();
+  while (!in_flight_.empty() && in_flight_.front().last <= ack.acked) {
+    uint64_t rtt = now - in_flight_.front().sent_ms;
+    // Adapt the batch to the link: a slow link gets smaller batches, a fast one larger.
+    if (rtt > 2000) {
+      batch_bytes_ = std::max(options_.min_batch_bytes, batch_bytes_ / 2);
+    } else if (rtt < 500) {
+      batch_bytes_ = std::min(options_.batch_bytes, batch_bytes_ * 2);
+    }
+    in_flight_.pop_front();
+  }
+  if (ack.acked > acked_) {
+    acked_ = ack.acked;
+    storage::WriteTxn txn(node_.store().env());
+    node_.store().PutMetaU64(txn, storage::kMetaAcked, acked_);
+    txn.Commit();
+  }
+  if (next_ <= acked_) next_ = acked_ + 1;
+  return {};
+}
+
+Status SyncSession::OnDeliver(const protocol::Deliver& deliver) {
+  storage::Store& store = node_.store();
+  const std::string& site = node_.config().site;
+  std::vector<protocol::Change> changes(deliver.changes.size());
+  protocol::DecodeLimits limits;
+  for (size_t i = 0; i < deliver.changes.size(); ++i) {
+    protocol::Change& change = changes[i];
+    OSRC_RETURN_IF_ERROR(protocol::DecodeChange(deliver.changes[i], limits, &change)
+                             .WithContext("delivered entry " + std::to_string(deliver.seqs[i])));
+    const config::CollectionSpec* spec = node_.schema().Find(change.collection);
+    bool mine = spec != nullptr && (spec->owner == config::Owner::kHub ||
+                                    change.id.rfind(site + "-", 0) == 0);
+    if (!mine || change.origin == site) {
+      return {ErrorCode::kBadMessage, "hub delivered a change not for this site",
+              protocol::RecordName(change.collection, change.id)};
+    }
+  }
+  storage::WriteTxn txn(store.env());
+  uint64_t stamp = store.GetMetaU64(txn, storage::kMetaClock);
+  for (const protocol::Change& change : changes) {
+    store.Apply(txn, change);
+    stamp = std::max(stamp, change.stamp);
+  }
+  uint64_t cursor = std::max(cursor_, deliver.last);
+  store.PutMetaU64(txn, storage::kMetaClock, stamp);
+  store.PutMetaU64(txn, storage::kMetaCursor, cursor);
+  txn.Commit();
+  if (!changes.empty()) {
+    log_.info("applied {} delivered changes, cursor {}", changes.size(), cursor);
+  }
+  cursor_ = cursor;
+  hub_head_ = std::max(hub_head_, deliver.hub_head);
+  deliver_expected_ = cursor_ < hub_head_;
+  Send(protocol::CursorAck{cursor_});
+  return {};
+}
+
+}  // namespace osrc::node

@@ -1,0 +1,69 @@
+// SyncSession: one connection of a site node to the hub. Sends Hello, pushes the change log from
+// the hub's acknowledged sequence with a window of batches in flight (go-back-N on a gap), applies
+// deliveries durably before acknowledging its cursor, and keeps the link alive while idle.
+// Single-threaded; owns its socket for its lifetime.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <zmq.hpp>
+
+#include "node/node.h"
+#include "protocol/messages.h"
+
+namespace osrc::node {
+
+class SyncSession {
+ public:
+  SyncSession(Node& node, zmq::context_t& context, spdlog::logger& log);
+  SyncSession(const SyncSession&) = delete;
+  SyncSession& operator=(const SyncSession&) = delete;
+
+  // Runs until `should_stop` returns true (Ok), the session is in step and `until_in_step` is set
+  // (Ok), or the link fails or the hub refuses (an error naming why).
+  Status Run(const std::function<bool()>& should_stop, bool until_in_step);
+  bool reached_in_step() const { return reached_in_step_; }
+
+ private:
+  enum class State { kConnecting, kSyncing };
+  struct InFlight {
+    uint64_t first;
+    uint64_t last;
+    uint64_t sent_ms;
+  };
+
+  Status OnMessage(const protocol::Message& message);
+  Status OnWelcome(const protocol::Welcome& welcome);
+  Status OnAck(const protocol::Ack& ack);
+  Status OnDeliver(const protocol::Deliver& deliver);
+  void Pump();
+  void SendHello();
+  void Send(const protocol::Message& message);
+  bool InStep() const;
+  void Report(const std::string& state, const std::string& error);
+  uint64_t NowMs() { return node_.clock().NowMillis(); }
+
+  Node& node_;
+  spdlog::logger& log_;
+  const protocol::LinkOptions& options_;
+  zmq::socket_t socket_;
+  State state_ = State::kConnecting;
+  std::deque<InFlight> in_flight_;
+  uint64_t acked_ = 0;
+  uint64_t next_ = 1;
+  uint64_t head_ = 0;
+  uint64_t cursor_ = 0;
+  uint64_t hub_head_ = 0;
+  size_t batch_bytes_;
+  uint64_t hello_sent_ms_ = 0;
+  bool hello_outstanding_ = false;
+  uint64_t last_heard_ms_ = 0;
+  bool deliver_expected_ = false;
+  bool reached_in_step_ = false;
+  protocol::MessageLimits limits_;
+};
+
+}  // namespace osrc::node

@@ -1,0 +1,78 @@
+// The sync messages of DESIGN.md as plain values, and their codec: one Cap'n Proto `Message` per
+// ZeroMQ frame, change runs zstd-compressed. Decoding untrusted bytes checks the frame size,
+// Cap'n Proto traversal and nesting limits and the decompressed size; it never throws.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/error.h"
+
+namespace osrc::protocol {
+
+struct Hello {
+  uint32_t version = 0;
+  std::string site;
+  uint64_t schema_hash = 0;
+  uint64_t log_head = 0;
+  uint64_t hub_cursor = 0;
+  uint64_t clock = 0;
+  std::string epoch;
+};
+
+struct Welcome {
+  uint64_t acked = 0;
+  uint64_t hub_head = 0;
+  uint64_t hub_clock = 0;
+  std::string epoch;
+  uint64_t max_skew_ms = 0;
+};
+
+// A contiguous run of the site's changes from `first`, each as stored in its change log.
+struct Push {
+  uint64_t first = 0;
+  std::vector<std::string> changes;
+};
+
+struct Ack {
+  uint64_t acked = 0;
+  bool gap = false;
+};
+
+struct Deliver {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  uint64_t hub_head = 0;
+  std::vector<uint64_t> seqs;
+  std::vector<std::string> changes;
+};
+
+struct CursorAck {
+  uint64_t cursor = 0;
+};
+
+struct ErrorReply {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  uint64_t hub_clock = 0;
+};
+
+using Message = std::variant<Hello, Welcome, Push, Ack, Deliver, CursorAck, ErrorReply>;
+
+std::string_view MessageName(const Message& message);
+
+struct MessageLimits {
+  size_t max_frame_bytes = 16 << 20;       // Default: 16 MiB on the wire
+  size_t max_raw_bytes = 64 << 20;         // Default: 64 MiB decompressed
+  size_t max_changes = 100000;             // Default: 100,000 changes per run
+  uint64_t traversal_words = 16 << 20;     // Default: 128 MiB traversed
+  int nesting = 16;                        // Default: 16
+};
+
+std::string EncodeMessage(const Message& message);
+Status DecodeMessage(std::span<const uint8_t> frame, const MessageLimits& limits, Message* out);
+
+}  // namespace osrc::protocol

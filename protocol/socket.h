@@ -1,0 +1,26 @@
+// ZeroMQ sockets of the sync link, always CurveZMQ: the node's DEALER and the hub's ROUTER, with
+// ZMTP heartbeats, linger and message size limits set. Each socket belongs to one thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <zmq.hpp>
+
+#include "protocol/curve_keys.h"
+#include "protocol/link_options.h"
+
+namespace osrc::protocol {
+
+// A DEALER that connects to `endpoint`, authenticating the hub by `hub_public_key`.
+zmq::socket_t MakeDealer(zmq::context_t& context, const KeyPair& keys,
+                         const std::string& hub_public_key, const LinkOptions& options);
+// A CURVE server ROUTER, not yet bound. REQUIRES: a ZAP handler is bound already.
+zmq::socket_t MakeRouter(zmq::context_t& context, const KeyPair& keys, const LinkOptions& options);
+
+// Sends one frame without blocking; false if it would block or the peer is gone.
+bool SendFrame(zmq::socket_t& socket, std::string_view bytes, bool more = false);
+// Receives one frame without blocking.
+std::optional<zmq::message_t> ReceiveFrame(zmq::socket_t& socket);
+
+}  // namespace osrc::protocol
