@@ -129,7 +129,7 @@ constexpr Weighted kReferralStatuses[] = {
     {"pending", 25}, {"accepted", 30}, {"completed", 35}, {"declined", 10}};
 
 constexpr std::string_view kCourses[] = {
-    "fin_lit_basic", "pdo_basic", "entrep_basic", "reintegration_planning", "safe_migration"};
+    "fin_lit_basic", "predeparture_orientation", "entrep_basic", "reintegration_planning", "safe_migration_peos"};
 constexpr std::string_view kFacilitators[] = {
     "Teresita Alcantara", "Ronaldo Magsino", "Cecilia Ybañez", "Hadji Alonto", "Marivic Ocampo",
     "Dennis Robles"};
