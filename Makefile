@@ -6,7 +6,7 @@ PACKAGES := cmake g++ make pkg-config libzmq3-dev cppzmq-dev capnproto libcapnp-
   libzstd-dev nlohmann-json3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test demo bench clean proxy
 
 all: build
 
@@ -37,3 +37,10 @@ bench: build
 
 clean:
 	rm -rf $(BUILD)
+
+# A link-fault proxy for manual runs: make proxy LISTEN=7401 TARGET=7400, then type
+# rate N | latency MS | cut-after N | cut | blackhole | heal | stats | quit
+LISTEN ?= 7401
+TARGET ?= 7400
+proxy: build
+	$(BUILD)/bin/osrc-faultproxy --listen $(LISTEN) --target $(TARGET)

@@ -4,13 +4,13 @@ namespace osrc::storage {
 namespace {
 
 // Total order on field writes: version first; equal versions (a forged duplicate) by value
-// bytes, so every replica picks the same winner whatever the order.
+// bytes, then base, so every replica picks the same winner whatever the order.
 bool Wins(const Version& a, const Value& a_value, const Version& b, const Value& b_value) {
   if (a.stamp != b.stamp || a.origin != b.origin) return a.Beats(b);
   std::string a_bytes, b_bytes;
   AppendValue(&a_bytes, a_value);
   AppendValue(&b_bytes, b_value);
-  return a_bytes > b_bytes;
+  return a_bytes != b_bytes ? a_bytes > b_bytes : a.base > b.base;
 }
 
 // A loss is a conflict when another origin's writer replaced a value it did not see.
@@ -21,7 +21,12 @@ bool Unseen(const Version& winner, const Version& loser) {
 MergeResult MergeDelete(const protocol::Change& change, RecordState* state) {
   MergeResult result;
   Version tomb{change.stamp, change.origin, change.base};
-  if (state->tombstone && !tomb.Beats(*state->tombstone)) return result;
+  // Equal (stamp, origin), a forged duplicate: the higher base wins, whatever the order.
+  if (state->tombstone && !tomb.Beats(*state->tombstone) &&
+      !(tomb.stamp == state->tombstone->stamp && tomb.origin == state->tombstone->origin &&
+        tomb.base > state->tombstone->base)) {
+    return result;
+  }
   for (auto it = state->fields.begin(); it != state->fields.end();) {
     const FieldState& field = it->second;
     if (field.version.Beats(tomb)) {

@@ -1,0 +1,378 @@
+// Tests of the replica record operations (replica/records.h) against a store in a temporary
+// folder: checked puts and deletes from JSON, all-or-nothing imports, sorted exports and the
+// shipped reference data.
+#include "replica/records.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "config/defaults.h"
+#include "config/schema_loader.h"
+#include "storage/store.h"
+#include "tests/support/temp_dir.h"
+
+namespace osrc::replica {
+namespace {
+
+class FakeClock : public storage::Clock {
+ public:
+  uint64_t NowMillis() override { return now++; }  // every write a new millisecond
+  uint64_t now = 1'700'000'000'000;
+};
+
+storage::EnvOptions Options() {
+  storage::EnvOptions options;
+  options.map_size = size_t{64} << 20;
+  options.durable = false;
+  return options;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+const char kAna[] =
+    R"({"collection":"participants","id":"MAS-P1","fields":{"consent":true,"family_name":"Cruz","given_name":"Ana","site":"MAS"}})";
+const char kBen[] =
+    R"({"collection":"participants","id":"MAS-P2","fields":{"consent":false,"family_name":"Reyes","given_name":"Ben","site":"MAS"}})";
+const char kCora[] =
+    R"({"collection":"participants","id":"MAS-P3","fields":{"consent":true,"family_name":"Santos","given_name":"Cora","site":"MAS"}})";
+const char kService[] =
+    R"({"collection":"services","id":"MAS-S1","fields":{"date":"2024-03-01","participant_id":"MAS-P1","service_type":"legal_migration_counselling"}})";
+
+class RecordsTest : public ::testing::Test {
+ protected:
+  RecordsTest()
+      : dir_("osrc-records-test"),
+        store_(std::make_unique<storage::Store>(dir_.path(), Options())),
+        writer_{*store_, config::DefaultSchema(), clock_, "MAS", false, {}} {}
+
+  uint64_t Head() {
+    storage::ReadTxn txn(store_->env());
+    return store_->LogHead(txn);
+  }
+  std::string Export(std::string_view collection = "", std::string_view prefix = "") {
+    std::ostringstream out;
+    ExportJsonLines(*store_, collection, prefix, out);
+    return out.str();
+  }
+  Status Import(const std::string& text, ImportStats* stats = nullptr,
+                std::string_view only = "") {
+    ImportStats ignored;
+    std::istringstream in(text);
+    return ImportJsonLines(writer_, in, only, stats != nullptr ? stats : &ignored);
+  }
+  Status Put(std::string_view collection, std::string_view id, std::string_view json,
+             bool* changed = nullptr) {
+    bool ignored = false;
+    return PutJson(writer_, collection, id, json, changed != nullptr ? changed : &ignored);
+  }
+  bool Exists(std::string_view collection, std::string_view id) {
+    std::string line;
+    Status status = GetJson(*store_, collection, id, &line);
+    EXPECT_TRUE(status.ok() || status.code() == ErrorCode::kNotFound) << status.ToString();
+    return status.ok();
+  }
+
+  FakeClock clock_;
+  osrc::testing::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  Writer writer_;
+};
+
+// --- Reference data.
+
+TEST_F(RecordsTest, DefaultReferenceDataLoadsEveryShippedLine) {
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  std::map<std::string, size_t> expected;
+  for (std::string_view file : config::kReferenceFiles) {
+    for (const std::string& line : Lines(std::string(config::DefaultFile(file)))) {
+      if (!line.empty()) ++expected[std::string(file.substr(0, file.find('.')))];
+    }
+  }
+  storage::ReadTxn txn(store_->env());
+  auto counts = CountRecords(*store_, txn);
+  EXPECT_EQ((std::map<std::string, size_t>(counts.begin(), counts.end())), expected);
+  EXPECT_GT(expected["countries"], 200u);
+  EXPECT_EQ(store_->LogHead(txn), 0u);  // reference data is not this replica's write
+  std::string line;
+  ASSERT_TRUE(GetJson(*store_, "countries", "PH", &line).ok());
+  EXPECT_EQ(line, R"({"collection":"countries","id":"PH","fields":{"name":"Philippines"}})");
+}
+
+TEST_F(RecordsTest, DefaultReferenceDataIsIdempotent) {
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  std::string first = Export();
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  EXPECT_EQ(Export(), first);
+  EXPECT_EQ(Head(), 0u);
+}
+
+TEST_F(RecordsTest, ShippedLinesExportUnchanged) {
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  std::vector<std::string> lines = Lines(std::string(config::DefaultFile("countries.jsonl")));
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(Lines(Export("countries")), lines);
+}
+
+// --- Puts and deletes.
+
+TEST_F(RecordsTest, PutJsonCreatesThenReportsNoChange) {
+  bool changed = false;
+  ASSERT_TRUE(Put("participants", "MAS-P1",
+                  R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true})", &changed)
+                  .ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(Head(), 1u);
+  std::string line;
+  ASSERT_TRUE(GetJson(*store_, "participants", "MAS-P1", &line).ok());
+  EXPECT_EQ(line, kAna);
+  ASSERT_TRUE(Put("participants", "MAS-P1", R"({"given_name":"Ana","consent":true})", &changed).ok());
+  EXPECT_FALSE(changed);
+  EXPECT_EQ(Head(), 1u);
+  ASSERT_TRUE(Put("participants", "MAS-P1", R"({"phone":"0917"})", &changed).ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(Head(), 2u);
+}
+
+TEST_F(RecordsTest, PutJsonErrorsNameTheRecordAndField) {
+  Status status = Put("participants", "MAS-P1", R"({"family_name":"Cruz","given_name":"Ana","site":"MAS"})");
+  EXPECT_EQ(status.code(), ErrorCode::kBadInput);
+  EXPECT_EQ(status.where(), "participants/MAS-P1: field \"consent\"");
+  EXPECT_NE(status.what().find("required"), std::string::npos);
+
+  status = Put("participants", "MAS-P1", R"({"sex":"X"})");
+  EXPECT_EQ(status.ToString(), "participants/MAS-P1: field \"sex\": \"X\" is not one of F, M");
+
+  status = Put("participants", "MNL-P1", R"({"sex":"F"})");
+  EXPECT_EQ(status.code(), ErrorCode::kForbidden);
+  EXPECT_NE(status.where().find("participants/MNL-P1"), std::string::npos);
+
+  status = Put("countries", "XX", R"({"name":"Nowhere"})");
+  EXPECT_EQ(status.code(), ErrorCode::kForbidden);
+
+  status = Put("participants", "MAS-P1", "{not json");
+  EXPECT_EQ(status.what(), "malformed JSON");
+  EXPECT_EQ(Head(), 0u);
+  EXPECT_FALSE(Exists("participants", "MAS-P1"));
+}
+
+TEST_F(RecordsTest, PutJsonChecksReferencesAgainstTheStore) {
+  std::string json =
+      R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true,"destination_country":"JP"})";
+  Status status = Put("participants", "MAS-P1", json);
+  EXPECT_EQ(status.where(), "participants/MAS-P1: field \"destination_country\"");
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  EXPECT_TRUE(Put("participants", "MAS-P1", json).ok());
+  status = Put("participants", "MAS-P1", R"({"destination_country":"XX"})");
+  EXPECT_NE(status.what().find("not a known countries id"), std::string::npos);
+}
+
+TEST_F(RecordsTest, RequiredFieldsCannotBeUnset) {
+  ASSERT_TRUE(Import(std::string(kAna) + "\n").ok());
+  Status status = Put("participants", "MAS-P1", R"({"family_name":null})");
+  EXPECT_EQ(status.where(), "participants/MAS-P1: field \"family_name\"");
+  ASSERT_TRUE(Put("participants", "MAS-P1", R"({"phone":"1"})").ok());
+  ASSERT_TRUE(Put("participants", "MAS-P1", R"({"phone":null})").ok());
+  std::string line;
+  ASSERT_TRUE(GetJson(*store_, "participants", "MAS-P1", &line).ok());
+  EXPECT_EQ(line, kAna);  // the unset field is left out
+}
+
+TEST_F(RecordsTest, DeletedRecordsAreNotFound) {
+  ASSERT_TRUE(Import(std::string(kAna) + "\n").ok());
+  bool changed = false;
+  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P1", &changed).ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(Head(), 2u);
+  std::string line;
+  Status status = GetJson(*store_, "participants", "MAS-P1", &line);
+  EXPECT_EQ(status.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(status.where(), "participants/MAS-P1");
+  status = DeleteRecord(writer_, "participants", "MAS-P1", &changed);
+  EXPECT_EQ(status.code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(changed);
+  EXPECT_EQ(Head(), 2u);
+  EXPECT_EQ(DeleteRecord(writer_, "participants", "MAS-P9", &changed).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(DeleteRecord(writer_, "participants", "MNL-P1", &changed).code(), ErrorCode::kForbidden);
+}
+
+TEST_F(RecordsTest, OnChangeSeesEachRecordedChange) {
+  std::vector<uint64_t> seqs;
+  writer_.on_change = [&](storage::WriteTxn&, const protocol::Change& change) {
+    EXPECT_EQ(change.origin, "MAS");
+    seqs.push_back(change.seq);
+  };
+  ASSERT_TRUE(Import(std::string(kAna) + "\n" + kBen + "\n").ok());
+  ASSERT_TRUE(Import(std::string(kAna) + "\n").ok());  // no change, no call
+  bool changed;
+  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P2", &changed).ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3}));
+}
+
+// --- Import.
+
+TEST_F(RecordsTest, ImportIsAllOrNothing) {
+  ASSERT_TRUE(Import(std::string(kCora) + "\n").ok());
+  uint64_t head = Head();
+  std::string before = Export();
+  std::string text = std::string(kAna) + "\n" + kBen + "\n" +
+                     R"({"collection":"participants","id":"MAS-P4","fields":{"sex":"X"}})" + "\n" +
+                     kService + "\n";
+  ImportStats stats;
+  Status status = Import(text, &stats);
+  EXPECT_EQ(status.code(), ErrorCode::kBadInput);
+  EXPECT_EQ(status.where(), "line 3: participants/MAS-P4: field \"sex\"");
+  EXPECT_EQ(Head(), head);
+  EXPECT_EQ(Export(), before);
+  EXPECT_FALSE(Exists("participants", "MAS-P1"));
+  EXPECT_FALSE(Exists("participants", "MAS-P2"));
+}
+
+TEST_F(RecordsTest, ImportErrorsNameTheLine) {
+  struct Case {
+    std::string third_line;
+    std::string where;
+  };
+  std::vector<Case> cases = {
+      {"{oops", "line 3"},
+      {R"({"collection":"participants","id":"MAS-P4","fields":{"site":"MAS"}})",
+       "line 3: participants/MAS-P4: field \"consent\""},
+      {R"({"collection":"participants","id":"MNL-P4","fields":{}})", "line 3"},
+      {R"({"collection":"countries","id":"XX","fields":{"name":"X"}})", "line 3"},
+  };
+  for (const Case& c : cases) {
+    Status status = Import(std::string(kAna) + "\n\n" + c.third_line + "\n" + kBen + "\n");
+    EXPECT_FALSE(status.ok()) << c.third_line;
+    EXPECT_EQ(status.where(), c.where) << status.ToString();
+  }
+  EXPECT_EQ(Head(), 0u);
+  EXPECT_EQ(Export(), "");
+}
+
+TEST_F(RecordsTest, ImportingTheSameLinesTwiceChangesNothing) {
+  std::string text = std::string(kAna) + "\n" + kBen + "\n" + kCora + "\n";
+  ImportStats first;
+  ASSERT_TRUE(Import(text, &first).ok());
+  EXPECT_EQ(first.lines, 3u);
+  EXPECT_EQ(first.changed, 3u);
+  EXPECT_EQ(first.head, 3u);
+  std::string exported = Export();
+  ImportStats second;
+  ASSERT_TRUE(Import(text, &second).ok());
+  EXPECT_EQ(second.lines, 3u);
+  EXPECT_EQ(second.changed, 0u);
+  EXPECT_EQ(second.head, 3u);
+  EXPECT_EQ(Head(), 3u);
+  EXPECT_EQ(Export(), exported);
+}
+
+TEST_F(RecordsTest, ImportSkipsBlankLinesAndAcceptsCrlf) {
+  ImportStats stats;
+  ASSERT_TRUE(Import("\n" + std::string(kAna) + "\r\n\r\n" + kBen + "\r\n", &stats).ok());
+  EXPECT_EQ(stats.lines, 2u);
+  EXPECT_TRUE(Exists("participants", "MAS-P1"));
+  EXPECT_TRUE(Exists("participants", "MAS-P2"));
+}
+
+TEST_F(RecordsTest, ImportLaterLinesSeeEarlierOnes) {
+  // Line 2 updates the record line 1 created: its required fields are already set.
+  ImportStats stats;
+  ASSERT_TRUE(Import(std::string(kAna) + "\n" +
+                         R"({"collection":"participants","id":"MAS-P1","fields":{"phone":"1"}})" + "\n",
+                     &stats)
+                  .ok());
+  EXPECT_EQ(stats.changed, 2u);
+  EXPECT_EQ(Head(), 2u);
+}
+
+TEST_F(RecordsTest, ImportCanBeRestrictedToOneCollection) {
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  Status status = Import(std::string(kAna) + "\n" + kService + "\n", nullptr, "participants");
+  EXPECT_EQ(status.where(), "line 2");
+  EXPECT_NE(status.what().find("\"services\" is not \"participants\""), std::string::npos);
+  EXPECT_FALSE(Exists("participants", "MAS-P1"));
+  EXPECT_TRUE(Import(std::string(kAna) + "\n", nullptr, "participants").ok());
+}
+
+// --- Export.
+
+TEST_F(RecordsTest, ExportIsSortedAndLeavesOutDeletedRecords) {
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  std::string text = std::string(kService) + "\n" + kCora + "\n" + kAna + "\n" + kBen + "\n";
+  ASSERT_TRUE(Import(text).ok());
+  bool changed;
+  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P2", &changed).ok());
+  std::string site_data = Export("participants") + Export("services");
+  EXPECT_EQ(Lines(site_data), (std::vector<std::string>{kAna, kCora, kService}));
+  std::vector<std::string> all = Lines(Export());
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end(), [](const std::string& a, const std::string& b) {
+    auto key = [](const std::string& line) {
+      size_t c = line.find("\"collection\":\"") + 14;
+      size_t i = line.find("\"id\":\"") + 6;
+      return std::make_pair(line.substr(c, line.find('"', c) - c), line.substr(i, line.find('"', i) - i));
+    };
+    return key(a) < key(b);
+  }));
+  EXPECT_EQ(std::count(all.begin(), all.end(), std::string(kBen)), 0);
+  EXPECT_EQ(Lines(Export("participants", "MAS-P3")), (std::vector<std::string>{kCora}));
+  EXPECT_EQ(Export("participants", "MNL-"), "");
+  EXPECT_EQ(Export("no_such_collection"), "");
+}
+
+TEST_F(RecordsTest, ExportedLinesImportIntoAnotherReplicaUnchanged) {
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  ASSERT_TRUE(Import(std::string(kAna) + "\n" + kBen + "\n" + kService + "\n").ok());
+  ASSERT_TRUE(Put("participants", "MAS-P1",
+                  R"({"phone":"+63 917 \"555\"","birth_date":"1990-01-31","sex":"F",)"
+                  R"("registered_at":"2024-03-01T08:00:00Z","destination_country":"JP"})")
+                  .ok());
+  std::string exported = Export("participants") + Export("services");
+
+  osrc::testing::TempDir other_dir("osrc-records-other");
+  storage::Store other(other_dir.path(), Options());
+  ASSERT_TRUE(LoadDefaultReferenceData(other, config::DefaultSchema()).ok());
+  Writer other_writer{other, config::DefaultSchema(), clock_, "MAS", false, {}};
+  std::istringstream in(exported);
+  ImportStats stats;
+  ASSERT_TRUE(ImportJsonLines(other_writer, in, "", &stats).ok());
+  EXPECT_EQ(stats.changed, 3u);
+  std::ostringstream out;
+  ExportJsonLines(other, "participants", "", out);
+  ExportJsonLines(other, "services", "", out);
+  EXPECT_EQ(out.str(), exported);
+}
+
+TEST_F(RecordsTest, HubWritesReferenceDataAndAnySitesRecords) {
+  Writer hub{*store_, config::DefaultSchema(), clock_, "HUB", true, {}};
+  bool changed = false;
+  ASSERT_TRUE(PutJson(hub, "countries", "XK", R"({"name":"Kosovo"})", &changed).ok());
+  EXPECT_TRUE(changed);
+  std::istringstream in(std::string(kAna) +
+                        "\n" R"({"collection":"participants","id":"MNL-P1","fields":{"consent":true,"family_name":"D","given_name":"E","site":"MNL"}})" "\n");
+  ImportStats stats;
+  ASSERT_TRUE(ImportJsonLines(hub, in, "", &stats).ok());
+  EXPECT_EQ(stats.changed, 2u);
+  EXPECT_TRUE(Exists("participants", "MNL-P1"));
+}
+
+TEST_F(RecordsTest, CountRecordsCountsLiveRecordsPerCollection) {
+  ASSERT_TRUE(Import(std::string(kAna) + "\n" + kBen + "\n" + kCora + "\n").ok());
+  bool changed;
+  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P2", &changed).ok());
+  storage::ReadTxn txn(store_->env());
+  EXPECT_EQ(CountRecords(*store_, txn),
+            (std::vector<std::pair<std::string, size_t>>{{"participants", 2}}));
+}
+
+}  // namespace
+}  // namespace osrc::replica
