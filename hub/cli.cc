@@ -46,6 +46,14 @@ int RunCli(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "Run the hub daemon until SIGINT/SIGTERM");
   add_data(run_cmd);
 
+  std::string folder;
+  auto* backup_cmd = app.add_subcommand("backup", "Copy the store consistently, even while running");
+  add_data(backup_cmd);
+  backup_cmd->add_option("--to", folder, "Backup folder (new or empty)")->required();
+  auto* restore_cmd = app.add_subcommand("restore", "Restore a backup under a new epoch");
+  add_data(restore_cmd);
+  restore_cmd->add_option("--from", folder, "Backup folder")->required();
+
   auto* ref_cmd = app.add_subcommand("ref", "Reference data");
   ref_cmd->require_subcommand(1);
   auto* ref_import = ref_cmd->add_subcommand("import", "Import JSON Lines into a reference collection");
@@ -101,6 +109,10 @@ int RunCli(int argc, char** argv) {
       status = CommandRevoke(dir, site);
     } else if (*run_cmd) {
       status = CommandRun(dir);
+    } else if (*backup_cmd) {
+      status = CommandBackup(dir, folder);
+    } else if (*restore_cmd) {
+      status = CommandRestore(dir, folder);
     } else if (*ref_import) {
       status = CommandRefImport(dir, collection, file);
     } else if (*put_cmd) {

@@ -153,14 +153,32 @@ Status CommandConflicts(const std::string& dir, bool as_json) {
 
 }  // namespace osrc::hub
 
+#include "hub/backup.h"
 #include "hub/daemon.h"
+#include "replica/run_lock.h"
 
 namespace osrc::hub {
 
 Status CommandRun(const std::string& dir) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  replica::RunLock lock;
+  OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
   return RunDaemon(*hub);
+}
+
+Status CommandBackup(const std::string& dir, const std::string& to) {
+  OSRC_RETURN_IF_ERROR(Backup(dir, to));
+  std::cout << "backed up hub to " << to << "\n";
+  return {};
+}
+
+Status CommandRestore(const std::string& dir, const std::string& from) {
+  std::string epoch;
+  OSRC_RETURN_IF_ERROR(Restore(dir, from, &epoch));
+  std::cout << "restored hub from " << from << "; new epoch " << epoch
+            << ": sites re-offer what the backup lacks at their next sync\n";
+  return {};
 }
 
 }  // namespace osrc::hub

@@ -13,6 +13,8 @@ Status CommandEnrol(const std::string& dir, const std::string& site, const std::
                     const std::string& name);
 Status CommandRevoke(const std::string& dir, const std::string& site);
 Status CommandRun(const std::string& dir);
+Status CommandBackup(const std::string& dir, const std::string& to);
+Status CommandRestore(const std::string& dir, const std::string& from);
 Status CommandRefImport(const std::string& dir, const std::string& collection,
                         const std::string& file);
 Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,

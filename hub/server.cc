@@ -3,6 +3,7 @@
 #include <zmq.h>
 
 #include "hub/delivery.h"
+#include "hub/inbound.h"
 #include "hub/sites.h"
 #include "protocol/socket.h"
 #include "storage/hlc.h"
@@ -73,17 +74,21 @@ void Server::Refuse(const std::string& routing_id, const std::string& site, Erro
 
 void Server::OnFrame(const std::string& routing_id, const std::string& site,
                      const zmq::message_t& frame) {
-  protocol::Message message;
-  Status status = protocol::DecodeMessage(
-      {static_cast<const uint8_t*>(frame.data()), frame.size()}, limits_, &message);
+  Inbound inbound;
+  InboundLimits limits{limits_, {}, hub_.clock().NowMillis(), hub_.config().max_skew_ms};
+  Status status = DecodeInbound({static_cast<const uint8_t*>(frame.data()), frame.size()}, site,
+                                hub_.schema(), limits, &inbound);
   if (!status.ok()) return Refuse(routing_id, site, status.code(), status.ToString());
+  const protocol::Message& message = inbound.message;
   if (!Enrolled(site)) {
     sessions_.erase(routing_id);
     return Refuse(routing_id, site, ErrorCode::kNotEnrolled, "site key not enrolled at hub");
   }
   sessions_[routing_id].last_seen_ms = hub_.clock().NowMillis();
   if (auto* hello = std::get_if<protocol::Hello>(&message)) return OnHello(routing_id, site, *hello);
-  if (auto* push = std::get_if<protocol::Push>(&message)) return OnPush(routing_id, site, *push);
+  if (auto* push = std::get_if<protocol::Push>(&message)) {
+    return OnPush(routing_id, site, push->first, std::move(inbound.changes));
+  }
   if (auto* ack = std::get_if<protocol::CursorAck>(&message)) {
     return OnCursorAck(routing_id, site, *ack);
   }
@@ -126,36 +131,9 @@ void Server::OnHello(const std::string& routing_id, const std::string& site,
   SendDeliver(routing_id, session);
 }
 
-void Server::OnPush(const std::string& routing_id, const std::string& site, protocol::Push& push) {
-  PushJob job{routing_id, site, push.first, {}};
-  job.changes.resize(push.changes.size());
-  protocol::DecodeLimits change_limits;
-  uint64_t horizon = storage::StampOf(hub_.clock().NowMillis() + hub_.config().max_skew_ms);
-  for (size_t i = 0; i < push.changes.size(); ++i) {
-    protocol::Change& change = job.changes[i];
-    Status status = protocol::DecodeChange(push.changes[i], change_limits, &change);
-    uint64_t expected = push.first + i;
-    if (status.ok() && change.origin != site) {
-      status = Status(ErrorCode::kForbidden, "origin " + change.origin + " is not the site " + site,
-                      protocol::RecordName(change.collection, change.id));
-    }
-    if (status.ok() && change.seq != expected) {
-      status = Status(ErrorCode::kBadMessage, "sequence " + std::to_string(change.seq) +
-                                                  " where " + std::to_string(expected) + " was due");
-    }
-    if (status.ok()) status = hub_.schema().CheckChange(change, site);
-    if (status.ok() && change.stamp > horizon) {
-      status = Status(ErrorCode::kClockSkew,
-                      "stamp more than " + std::to_string(hub_.config().max_skew_ms) +
-                          " ms ahead of the hub clock; correct the site clock",
-                      protocol::RecordName(change.collection, change.id));
-    }
-    if (!status.ok()) {
-      return Refuse(routing_id, site, status.code(),
-                    "change " + std::to_string(expected) + " refused: " + status.ToString());
-    }
-  }
-  writer_->Submit(std::move(job));
+void Server::OnPush(const std::string& routing_id, const std::string& site, uint64_t first,
+                    std::vector<protocol::Change> changes) {
+  writer_->Submit(PushJob{routing_id, site, first, std::move(changes)});
 }
 
 void Server::OnCursorAck(const std::string& routing_id, const std::string& site,

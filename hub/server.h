@@ -37,7 +37,8 @@ class Server {
   void OnZap(zmq::socket_t& zap);
   void OnFrame(const std::string& routing_id, const std::string& site, const zmq::message_t& frame);
   void OnHello(const std::string& routing_id, const std::string& site, const protocol::Hello& hello);
-  void OnPush(const std::string& routing_id, const std::string& site, protocol::Push& push);
+  void OnPush(const std::string& routing_id, const std::string& site, uint64_t first,
+              std::vector<protocol::Change> changes);
   void OnCursorAck(const std::string& routing_id, const std::string& site,
                    const protocol::CursorAck& ack);
   void OnTimer();

@@ -87,6 +87,7 @@ Status CommandStatus(const std::string& dir, bool as_json) {
 }  // namespace osrc::node
 
 #include "node/daemon.h"
+#include "replica/run_lock.h"
 
 namespace osrc::node {
 
@@ -96,6 +97,8 @@ Status CommandSync(const std::string& dir, const SyncOptions& options) {
   }
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  replica::RunLock lock;
+  OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
   OSRC_RETURN_IF_ERROR(SyncOnce(*node, options.timeout_seconds));
   NodeStatus status = ReadStatus(*node);
   std::cout << "in step: acknowledged " << status.acked << ", reference version " << status.cursor
@@ -106,6 +109,8 @@ Status CommandSync(const std::string& dir, const SyncOptions& options) {
 Status CommandRun(const std::string& dir) {
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  replica::RunLock lock;
+  OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
   return RunDaemon(*node);
 }
 

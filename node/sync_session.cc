@@ -4,6 +4,7 @@
 #include "protocol/link_options.h"
 #include "protocol/socket.h"
 #include "storage/hlc.h"
+#include "storage/restamp.h"
 
 namespace osrc::node {
 namespace {
@@ -171,6 +172,7 @@ Status SyncSession::OnWelcome(const protocol::Welcome& welcome) {
   int64_t offset = static_cast<int64_t>(welcome.hub_clock) -
                    static_cast<int64_t>(node_.clock().NowMillis());
   store.PutMetaU64(txn, storage::kMetaClockOffset, static_cast<uint64_t>(offset));
+  CorrectClock(txn, welcome, offset);
   store.PutMetaU64(txn, storage::kMetaAcked, acked_);
   store.PutMetaU64(txn, storage::kMetaLastContact, welcome.hub_clock);
   txn.Commit();
@@ -183,6 +185,29 @@ Status SyncSession::OnWelcome(const protocol::Welcome& welcome) {
   }
   state_ = State::kSyncing;
   return {};
+}
+
+void SyncSession::CorrectClock(storage::WriteTxn& txn, const protocol::Welcome& welcome,
+                               int64_t offset) {
+  storage::Store& store = node_.store();
+  uint64_t horizon = storage::StampOf(welcome.hub_clock + welcome.max_skew_ms);
+  if (store.GetMetaU64(txn, storage::kMetaClock) <= horizon) return;
+  // This clock ran ahead of the hub's: restart the HLC from the hub clock (never below what
+  // the hub already holds of ours) and re-stamp what the hub has not acknowledged yet.
+  uint64_t floor = storage::StampOf(welcome.hub_clock);
+  if (acked_ > 0) {
+    protocol::Change last_acked;
+    auto bytes = store.GetLog(txn, acked_);
+    if (bytes && protocol::DecodeChange(*bytes, {}, &last_acked).ok()) {
+      floor = std::max(floor, last_acked.stamp);
+    }
+  }
+  storage::Hlc hlc(node_.clock(), floor);
+  hlc.set_offset_ms(offset);
+  size_t restamped = storage::RestampPending(store, txn, hlc, node_.config().site, acked_ + 1);
+  store.PutMetaU64(txn, storage::kMetaClock, hlc.last());
+  log_.warn("site clock {} ms ahead of the hub: re-stamped {} unacknowledged changes", -offset,
+            restamped);
 }
 
 void SyncSession::Pump() {

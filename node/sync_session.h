@@ -39,6 +39,8 @@ class SyncSession {
   Status OnWelcome(const protocol::Welcome& welcome);
   Status OnAck(const protocol::Ack& ack);
   Status OnDeliver(const protocol::Deliver& deliver);
+  // Restarts a clock found ahead of the hub's and re-stamps unacknowledged changes.
+  void CorrectClock(storage::WriteTxn& txn, const protocol::Welcome& welcome, int64_t offset);
   void Pump();
   void SendHello();
   void Send(const protocol::Message& message);

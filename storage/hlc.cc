@@ -2,12 +2,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 namespace osrc::storage {
 
+SystemClock::SystemClock() {
+  if (const char* skew = std::getenv("OSRC_CLOCK_SKEW_MS")) skew_ms_ = std::atoll(skew);
+}
+
 uint64_t SystemClock::NowMillis() {
   using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  int64_t now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  return static_cast<uint64_t>(std::max<int64_t>(now + skew_ms_, 0));
 }
 
 uint64_t Hlc::PhysicalMillis() {

@@ -13,9 +13,15 @@ class Clock {
   virtual uint64_t NowMillis() = 0;
 };
 
+// The machine's clock. OSRC_CLOCK_SKEW_MS (milliseconds, may be negative) shifts it, to test and
+// demonstrate a PC whose clock is wrong.
 class SystemClock final : public Clock {
  public:
+  SystemClock();
   uint64_t NowMillis() override;
+
+ private:
+  int64_t skew_ms_ = 0;
 };
 
 constexpr uint64_t StampOf(uint64_t millis, uint64_t counter = 0) { return millis << 16 | counter; }

@@ -1,0 +1,48 @@
+#include "hub/inbound.h"
+
+#include "storage/hlc.h"
+
+namespace osrc::hub {
+
+Status DecodeInbound(std::span<const uint8_t> frame, const std::string& site,
+                     const config::Schema& schema, const InboundLimits& limits, Inbound* out) {
+  OSRC_RETURN_IF_ERROR(protocol::DecodeMessage(frame, limits.message, &out->message));
+  auto* push = std::get_if<protocol::Push>(&out->message);
+  if (push == nullptr) return {};
+  // Sequences are dense from 1: a run starting at 0 or wrapping past 2^64 - 1 is no run of them.
+  uint64_t last = push->first + (push->changes.size() - 1);
+  if (push->first == 0 || last < push->first) {
+    return {ErrorCode::kBadMessage,
+            "push from sequence " + std::to_string(push->first) + " of " +
+                std::to_string(push->changes.size()) + " changes is out of range"};
+  }
+  uint64_t horizon = storage::StampOf(limits.now_ms + limits.max_skew_ms);
+  out->changes.resize(push->changes.size());
+  for (size_t i = 0; i < push->changes.size(); ++i) {
+    protocol::Change& change = out->changes[i];
+    uint64_t expected = push->first + i;
+    std::string where = "change " + std::to_string(expected);
+    OSRC_RETURN_IF_ERROR(
+        protocol::DecodeChange(push->changes[i], limits.change, &change).WithContext(where));
+    std::string record = protocol::RecordName(change.collection, change.id);
+    if (change.origin != site) {
+      return {ErrorCode::kForbidden, "origin " + change.origin + " is not the site " + site,
+              where + ": " + record};
+    }
+    if (change.seq != expected) {
+      return {ErrorCode::kBadMessage, "sequence " + std::to_string(change.seq) + " out of order",
+              where + ": " + record};
+    }
+    OSRC_RETURN_IF_ERROR(schema.CheckChange(change, site).WithContext(where));
+    if (change.stamp > horizon) {
+      return {ErrorCode::kClockSkew,
+              "stamp more than " + std::to_string(limits.max_skew_ms) +
+                  " ms ahead of the hub clock; correct the site clock",
+              where + ": " + record};
+    }
+  }
+  push->changes.clear();  // decoded into `changes`
+  return {};
+}
+
+}  // namespace osrc::hub
