@@ -54,6 +54,14 @@ int RunCli(int argc, char** argv) {
   add_data(restore_cmd);
   restore_cmd->add_option("--from", folder, "Backup folder")->required();
 
+  std::string reply;
+  auto* bundle_cmd = app.add_subcommand("bundle", "USB bundles from sites without a link");
+  bundle_cmd->require_subcommand(1);
+  auto* bundle_import = bundle_cmd->add_subcommand("import", "Apply a site's bundle, write a reply");
+  add_data(bundle_import);
+  bundle_import->add_option("file", file, "Bundle from a site")->required();
+  bundle_import->add_option("--reply", reply, "Reply bundle to carry back")->required();
+
   auto* ref_cmd = app.add_subcommand("ref", "Reference data");
   ref_cmd->require_subcommand(1);
   auto* ref_import = ref_cmd->add_subcommand("import", "Import JSON Lines into a reference collection");
@@ -113,6 +121,8 @@ int RunCli(int argc, char** argv) {
       status = CommandBackup(dir, folder);
     } else if (*restore_cmd) {
       status = CommandRestore(dir, folder);
+    } else if (*bundle_import) {
+      status = CommandBundleImport(dir, file, reply);
     } else if (*ref_import) {
       status = CommandRefImport(dir, collection, file);
     } else if (*put_cmd) {

@@ -154,6 +154,7 @@ Status CommandConflicts(const std::string& dir, bool as_json) {
 }  // namespace osrc::hub
 
 #include "hub/backup.h"
+#include "hub/bundle_import.h"
 #include "hub/daemon.h"
 #include "replica/run_lock.h"
 
@@ -178,6 +179,22 @@ Status CommandRestore(const std::string& dir, const std::string& from) {
   OSRC_RETURN_IF_ERROR(Restore(dir, from, &epoch));
   std::cout << "restored hub from " << from << "; new epoch " << epoch
             << ": sites re-offer what the backup lacks at their next sync\n";
+  return {};
+}
+
+}  // namespace osrc::hub
+
+namespace osrc::hub {
+
+Status CommandBundleImport(const std::string& dir, const std::string& file,
+                           const std::string& reply) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  BundleImportResult result;
+  OSRC_RETURN_IF_ERROR(ImportBundle(*hub, file, reply, &result));
+  std::cout << "bundle from " << result.site << ": " << result.applied
+            << " changes applied, acknowledged " << result.acked << "; reply with "
+            << result.delivered << " deliveries written to " << reply << "\n";
   return {};
 }
 

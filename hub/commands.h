@@ -13,6 +13,8 @@ Status CommandEnrol(const std::string& dir, const std::string& site, const std::
                     const std::string& name);
 Status CommandRevoke(const std::string& dir, const std::string& site);
 Status CommandRun(const std::string& dir);
+Status CommandBundleImport(const std::string& dir, const std::string& file,
+                           const std::string& reply);
 Status CommandBackup(const std::string& dir, const std::string& to);
 Status CommandRestore(const std::string& dir, const std::string& from);
 Status CommandRefImport(const std::string& dir, const std::string& collection,

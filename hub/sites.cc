@@ -19,6 +19,7 @@ SiteEntry Decode(std::string_view code, std::string_view bytes) {
   entry.cursor = json.value("cursor", uint64_t{0});
   entry.last_contact_ms = json.value("last_contact_ms", uint64_t{0});
   entry.clock_skew_ms = json.value("clock_skew_ms", int64_t{0});
+  entry.bundle_seq = json.value("bundle_seq", uint64_t{0});
   return entry;
 }
 
@@ -38,7 +39,8 @@ void PutSite(storage::Store& store, storage::WriteTxn& txn, const SiteEntry& ent
                          {"acked", entry.acked},
                          {"cursor", entry.cursor},
                          {"last_contact_ms", entry.last_contact_ms},
-                         {"clock_skew_ms", entry.clock_skew_ms}};
+                         {"clock_skew_ms", entry.clock_skew_ms},
+                         {"bundle_seq", entry.bundle_seq}};
   txn.Put(store.sites(), entry.code, json.dump());
 }
 

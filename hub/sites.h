@@ -21,6 +21,7 @@ struct SiteEntry {
   uint64_t cursor = 0;        // highest hub sequence the site has applied
   uint64_t last_contact_ms = 0;
   int64_t clock_skew_ms = 0;  // site clock minus hub clock at its last hello
+  uint64_t bundle_seq = 0;    // highest bundle number of this site imported
 };
 
 std::optional<SiteEntry> GetSite(storage::Store& store, const storage::Txn& txn,

@@ -1,5 +1,6 @@
 #include "hub/writer.h"
 
+#include "hub/apply.h"
 #include "hub/sites.h"
 #include "protocol/messages.h"
 #include "protocol/socket.h"
@@ -105,19 +106,12 @@ std::string Writer::ApplyPush(storage::WriteTxn& txn, PushJob& job,
     return protocol::EncodeMessage(
         protocol::ErrorReply{ErrorCode::kNotEnrolled, "site key not enrolled at hub"});
   }
-  uint64_t last = job.first + job.changes.size() - 1;
-  if (job.first > site->acked + 1) {
+  protocol::Ack ack = hub::ApplyPush(hub_.store(), txn, *site, job.first, job.changes, applied);
+  if (ack.gap) {
     SPDLOG_LOGGER_DEBUG(&log_, "site {}: gap, push from {} but acked {}", job.site, job.first,
                         site->acked);
-    return protocol::EncodeMessage(protocol::Ack{site->acked, true});
   }
-  for (const protocol::Change& change : job.changes) {
-    if (change.seq <= site->acked) continue;
-    hub_.store().Apply(txn, change);
-    ++*applied;
-  }
-  site->acked = std::max(site->acked, last);
-  return protocol::EncodeMessage(protocol::Ack{site->acked, false});
+  return protocol::EncodeMessage(ack);
 }
 
 }  // namespace osrc::hub

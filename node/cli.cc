@@ -72,6 +72,16 @@ int RunCli(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "Run the sync daemon until SIGINT/SIGTERM");
   add_data(run_cmd);
 
+  BundleOptions bundle;
+  auto* bundle_cmd = app.add_subcommand("bundle", "USB bundles for sites without a link");
+  bundle_cmd->require_subcommand(1);
+  auto* bundle_export = bundle_cmd->add_subcommand("export", "Seal unacknowledged changes");
+  add_data(bundle_export);
+  bundle_export->add_option("file", bundle.file, "Bundle file to write")->required();
+  auto* bundle_import = bundle_cmd->add_subcommand("import", "Apply a hub reply bundle");
+  add_data(bundle_import);
+  bundle_import->add_option("file", bundle.file, "Reply bundle from the hub")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -101,6 +111,10 @@ int RunCli(int argc, char** argv) {
       status = CommandSync(dir, sync);
     } else if (*run_cmd) {
       status = CommandRun(dir);
+    } else if (*bundle_export) {
+      status = CommandBundleExport(dir, bundle);
+    } else if (*bundle_import) {
+      status = CommandBundleImport(dir, bundle);
     }
     return status.ok() ? 0 : Fail(status);
   } catch (const Error& e) {

@@ -86,6 +86,7 @@ Status CommandStatus(const std::string& dir, bool as_json) {
 
 }  // namespace osrc::node
 
+#include "node/bundle.h"
 #include "node/daemon.h"
 #include "replica/run_lock.h"
 
@@ -112,6 +113,34 @@ Status CommandRun(const std::string& dir) {
   replica::RunLock lock;
   OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
   return RunDaemon(*node);
+}
+
+}  // namespace osrc::node
+
+namespace osrc::node {
+
+Status CommandBundleExport(const std::string& dir, const BundleOptions& options) {
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  BundleExportResult result;
+  OSRC_RETURN_IF_ERROR(ExportBundle(*node, options.file, &result));
+  std::cout << "bundle " << result.seq << " written to " << options.file << ": ";
+  if (result.last < result.first) {
+    std::cout << "no pending changes (it fetches reference data and corrections)\n";
+  } else {
+    std::cout << "changes " << result.first << ".." << result.last << " sealed to the hub\n";
+  }
+  return {};
+}
+
+Status CommandBundleImport(const std::string& dir, const BundleOptions& options) {
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  ReplyImportResult result;
+  OSRC_RETURN_IF_ERROR(ImportReply(*node, options.file, &result));
+  std::cout << "reply imported: acknowledged " << result.acked << ", " << result.delivered
+            << " deliveries applied, reference version " << result.cursor << "\n";
+  return {};
 }
 
 }  // namespace osrc::node

@@ -1,10 +1,13 @@
 #include "node/sync_session.h"
 
+#include <atomic>
+#include <cstring>
+
+#include "node/hub_replies.h"
 #include "node/link_state.h"
 #include "protocol/link_options.h"
 #include "protocol/socket.h"
 #include "storage/hlc.h"
-#include "storage/restamp.h"
 
 namespace osrc::node {
 namespace {
@@ -22,6 +25,45 @@ SyncSession::SyncSession(Node& node, zmq::context_t& context, spdlog::logger& lo
                                    node.config().link)),
       batch_bytes_(node.config().link.batch_bytes) {
   limits_.max_frame_bytes = options_.max_message_bytes;
+  // The hub's ZAP handler refuses an unknown or revoked key during the CURVE handshake; the only
+  // trace on this side is a monitor event, so watch for it to name the refusal.
+  static std::atomic<unsigned> monitors{0};
+  std::string endpoint = "inproc://osrc.node.monitor." + std::to_string(monitors++);
+  int rc = zmq_socket_monitor(socket_.handle(), endpoint.c_str(), ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+  if (rc != 0) throw zmq::error_t();
+  monitor_ = zmq::socket_t(context, zmq::socket_type::pair);
+  monitor_.set(zmq::sockopt::linger, 0);
+  monitor_.connect(endpoint);
+}
+
+Status SyncSession::HandshakeRefusal() {
+  zmq::message_t event;
+  while (monitor_.recv(event, zmq::recv_flags::dontwait)) {
+    // Frame 1: event id (16 bits) and value (32 bits); frame 2: the endpoint.
+    bool more = event.more();
+    uint16_t id = 0;
+    uint32_t value = 0;
+    if (event.size() >= 6) {
+      std::memcpy(&id, event.data(), sizeof id);
+      std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
+    }
+    while (more) {
+      zmq::message_t rest;
+      if (!monitor_.recv(rest)) break;
+      more = rest.more();
+    }
+    if (id != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) continue;
+    if (value == 400) {
+      return {ErrorCode::kNotEnrolled,
+              "hub refused this site's key: not enrolled (or revoked) at the hub; enrol it with: "
+              "osrc-hub enrol --site " + node_.config().site + " --key " + node_.keys().public_key,
+              node_.config().hub_endpoint};
+    }
+    return {ErrorCode::kForbidden,
+            "hub refused the connection (ZAP status " + std::to_string(value) + ")",
+            node_.config().hub_endpoint};
+  }
+  return {};
 }
 
 void SyncSession::Send(const protocol::Message& message) {
@@ -76,11 +118,17 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
   uint64_t next_check_ms = 0;
   bool reported_in_step = false;
   while (!should_stop()) {
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                               {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
     try {
-      zmq::poll(&item, 1, std::chrono::milliseconds(kPollMs));
+      zmq::poll(items, 2, std::chrono::milliseconds(kPollMs));
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
+    }
+    if (Status refused = HandshakeRefusal(); !refused.ok()) {
+      log_.warn("{}", refused.what());
+      Report("refused", refused.ToString());
+      return refused;
     }
     while (auto frame = protocol::ReceiveFrame(socket_)) {
       last_heard_ms_ = NowMs();
@@ -147,35 +195,17 @@ Status SyncSession::OnMessage(const protocol::Message& message) {
 }
 
 Status SyncSession::OnWelcome(const protocol::Welcome& welcome) {
-  storage::Store& store = node_.store();
-  storage::WriteTxn txn(store.env());
-  head_ = store.LogHead(txn);
-  std::string epoch(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
-  cursor_ = store.GetMetaU64(txn, storage::kMetaCursor);
-  if (epoch != welcome.epoch) {
-    if (!epoch.empty()) {
-      log_.warn("hub epoch changed (store restored): re-offering from {} and re-reading deliveries",
-                welcome.acked + 1);
-    }
-    cursor_ = 0;
-    store.PutMeta(txn, storage::kMetaEpoch, welcome.epoch);
-    store.PutMetaU64(txn, storage::kMetaCursor, 0);
+  WelcomeOutcome outcome;
+  {
+    storage::WriteTxn txn(node_.store().env());
+    OSRC_RETURN_IF_ERROR(ApplyWelcome(node_, txn, welcome, log_, &outcome));
+    txn.Commit();
   }
-  if (welcome.acked > head_) {
-    return {ErrorCode::kCorruption, "hub holds sequence " + std::to_string(welcome.acked) +
-                                        " of this site but its log ends at " +
-                                        std::to_string(head_) + ": is this the right data folder?"};
-  }
-  acked_ = welcome.acked;
+  head_ = outcome.head;
+  acked_ = outcome.acked;
+  cursor_ = outcome.cursor;
   next_ = acked_ + 1;
   hub_head_ = welcome.hub_head;
-  int64_t offset = static_cast<int64_t>(welcome.hub_clock) -
-                   static_cast<int64_t>(node_.clock().NowMillis());
-  store.PutMetaU64(txn, storage::kMetaClockOffset, static_cast<uint64_t>(offset));
-  CorrectClock(txn, welcome, offset);
-  store.PutMetaU64(txn, storage::kMetaAcked, acked_);
-  store.PutMetaU64(txn, storage::kMetaLastContact, welcome.hub_clock);
-  txn.Commit();
   in_flight_.clear();
   deliver_expected_ = cursor_ < hub_head_;
   hello_outstanding_ = false;
@@ -185,29 +215,6 @@ Status SyncSession::OnWelcome(const protocol::Welcome& welcome) {
   }
   state_ = State::kSyncing;
   return {};
-}
-
-void SyncSession::CorrectClock(storage::WriteTxn& txn, const protocol::Welcome& welcome,
-                               int64_t offset) {
-  storage::Store& store = node_.store();
-  uint64_t horizon = storage::StampOf(welcome.hub_clock + welcome.max_skew_ms);
-  if (store.GetMetaU64(txn, storage::kMetaClock) <= horizon) return;
-  // This clock ran ahead of the hub's: restart the HLC from the hub clock (never below what
-  // the hub already holds of ours) and re-stamp what the hub has not acknowledged yet.
-  uint64_t floor = storage::StampOf(welcome.hub_clock);
-  if (acked_ > 0) {
-    protocol::Change last_acked;
-    auto bytes = store.GetLog(txn, acked_);
-    if (bytes && protocol::DecodeChange(*bytes, {}, &last_acked).ok()) {
-      floor = std::max(floor, last_acked.stamp);
-    }
-  }
-  storage::Hlc hlc(node_.clock(), floor);
-  hlc.set_offset_ms(offset);
-  size_t restamped = storage::RestampPending(store, txn, hlc, node_.config().site, acked_ + 1);
-  store.PutMetaU64(txn, storage::kMetaClock, hlc.last());
-  log_.warn("site clock {} ms ahead of the hub: re-stamped {} unacknowledged changes", -offset,
-            restamped);
 }
 
 void SyncSession::Pump() {
@@ -265,36 +272,11 @@ Status SyncSession::OnAck(const protocol::Ack& ack) {
 }
 
 Status SyncSession::OnDeliver(const protocol::Deliver& deliver) {
-  storage::Store& store = node_.store();
-  const std::string& site = node_.config().site;
-  std::vector<protocol::Change> changes(deliver.changes.size());
-  protocol::DecodeLimits limits;
-  for (size_t i = 0; i < deliver.changes.size(); ++i) {
-    protocol::Change& change = changes[i];
-    OSRC_RETURN_IF_ERROR(protocol::DecodeChange(deliver.changes[i], limits, &change)
-                             .WithContext("delivered entry " + std::to_string(deliver.seqs[i])));
-    const config::CollectionSpec* spec = node_.schema().Find(change.collection);
-    bool mine = spec != nullptr && (spec->owner == config::Owner::kHub ||
-                                    change.id.rfind(site + "-", 0) == 0);
-    if (!mine || change.origin == site) {
-      return {ErrorCode::kBadMessage, "hub delivered a change not for this site",
-              protocol::RecordName(change.collection, change.id)};
-    }
+  {
+    storage::WriteTxn txn(node_.store().env());
+    OSRC_RETURN_IF_ERROR(ApplyDeliver(node_, txn, deliver, log_, &cursor_));
+    txn.Commit();
   }
-  storage::WriteTxn txn(store.env());
-  uint64_t stamp = store.GetMetaU64(txn, storage::kMetaClock);
-  for (const protocol::Change& change : changes) {
-    store.Apply(txn, change);
-    stamp = std::max(stamp, change.stamp);
-  }
-  uint64_t cursor = std::max(cursor_, deliver.last);
-  store.PutMetaU64(txn, storage::kMetaClock, stamp);
-  store.PutMetaU64(txn, storage::kMetaCursor, cursor);
-  txn.Commit();
-  if (!changes.empty()) {
-    log_.info("applied {} delivered changes, cursor {}", changes.size(), cursor);
-  }
-  cursor_ = cursor;
   hub_head_ = std::max(hub_head_, deliver.hub_head);
   deliver_expected_ = cursor_ < hub_head_;
   Send(protocol::CursorAck{cursor_});

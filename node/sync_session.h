@@ -39,19 +39,21 @@ class SyncSession {
   Status OnWelcome(const protocol::Welcome& welcome);
   Status OnAck(const protocol::Ack& ack);
   Status OnDeliver(const protocol::Deliver& deliver);
-  // Restarts a clock found ahead of the hub's and re-stamps unacknowledged changes.
-  void CorrectClock(storage::WriteTxn& txn, const protocol::Welcome& welcome, int64_t offset);
   void Pump();
   void SendHello();
   void Send(const protocol::Message& message);
   bool InStep() const;
   void Report(const std::string& state, const std::string& error);
+  // A refusal of the CURVE handshake by the hub's ZAP handler (key not enrolled or revoked), as
+  // an error; Ok if none was reported.
+  Status HandshakeRefusal();
   uint64_t NowMs() { return node_.clock().NowMillis(); }
 
   Node& node_;
   spdlog::logger& log_;
   const protocol::LinkOptions& options_;
   zmq::socket_t socket_;
+  zmq::socket_t monitor_;  // PAIR receiving socket_'s handshake-failure events
   State state_ = State::kConnecting;
   std::deque<InFlight> in_flight_;
   uint64_t acked_ = 0;

@@ -99,3 +99,13 @@ struct Message {
     error @6 :Error;
   }
 }
+
+# A bundle file's sealed payload: the messages a link would carry, for a site without one.
+# Site to hub: Hello, then Push. Hub to site (the reply): Welcome, then Deliver.
+struct Bundle {
+  site @0 :Text;
+  seq @1 :UInt64;        # the site's bundle number; a reply carries the number it answers
+  reply @2 :Bool;
+  createdMs @3 :UInt64;
+  messages @4 :List(Data);
+}

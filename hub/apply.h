@@ -1,0 +1,20 @@
+// Applying a site's checked push at the hub, inside the caller's write transaction: the changes
+// after the site's acknowledged sequence are merged and the sequence advances. Used by the
+// daemon's writer and by bundle import.
+#pragma once
+
+#include <vector>
+
+#include "hub/sites.h"
+#include "protocol/change.h"
+#include "protocol/messages.h"
+#include "storage/store.h"
+
+namespace osrc::hub {
+
+// A push starting past acked + 1 applies nothing: the Ack reports the gap.
+protocol::Ack ApplyPush(storage::Store& store, storage::WriteTxn& txn, SiteEntry& site,
+                        uint64_t first, const std::vector<protocol::Change>& changes,
+                        size_t* applied);
+
+}  // namespace osrc::hub

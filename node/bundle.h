@@ -1,0 +1,30 @@
+// USB bundles at a site: export every change the hub has not acknowledged, sealed to the hub;
+// import the hub's sealed reply (acknowledgement, reference data, corrections) whole or not at all.
+#pragma once
+
+#include <string>
+
+#include "node/node.h"
+
+namespace osrc::node {
+
+inline constexpr std::string_view kMetaBundleSeq = "bundle_seq";
+inline constexpr std::string_view kMetaReplySeq = "reply_seq";
+
+struct BundleExportResult {
+  uint64_t seq = 0;
+  uint64_t first = 0;
+  uint64_t last = 0;
+};
+
+Status ExportBundle(Node& node, const std::string& file, BundleExportResult* result);
+
+struct ReplyImportResult {
+  uint64_t acked = 0;
+  uint64_t cursor = 0;
+  size_t delivered = 0;
+};
+
+Status ImportReply(Node& node, const std::string& file, ReplyImportResult* result);
+
+}  // namespace osrc::node

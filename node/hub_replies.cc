@@ -1,0 +1,92 @@
+#include "node/hub_replies.h"
+
+#include "storage/hlc.h"
+#include "storage/restamp.h"
+
+namespace osrc::node {
+namespace {
+
+// Restarts a clock found ahead of the hub's (never below what the hub holds of ours) and
+// re-stamps what the hub has not acknowledged yet.
+void CorrectClock(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome,
+                  int64_t offset, uint64_t acked, spdlog::logger& log) {
+  storage::Store& store = node.store();
+  uint64_t horizon = storage::StampOf(welcome.hub_clock + welcome.max_skew_ms);
+  if (store.GetMetaU64(txn, storage::kMetaClock) <= horizon) return;
+  uint64_t floor = storage::StampOf(welcome.hub_clock);
+  protocol::Change last_acked;
+  auto bytes = acked > 0 ? store.GetLog(txn, acked) : std::nullopt;
+  if (bytes && protocol::DecodeChange(*bytes, {}, &last_acked).ok()) {
+    floor = std::max(floor, last_acked.stamp);
+  }
+  storage::Hlc hlc(node.clock(), floor);
+  hlc.set_offset_ms(offset);
+  size_t restamped = storage::RestampPending(store, txn, hlc, node.config().site, acked + 1);
+  store.PutMetaU64(txn, storage::kMetaClock, hlc.last());
+  log.warn("site clock {} ms ahead of the hub: re-stamped {} unacknowledged changes", -offset,
+           restamped);
+}
+
+}  // namespace
+
+Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome,
+                    spdlog::logger& log, WelcomeOutcome* out) {
+  storage::Store& store = node.store();
+  out->head = store.LogHead(txn);
+  std::string epoch(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
+  out->cursor = store.GetMetaU64(txn, storage::kMetaCursor);
+  if (welcome.acked > out->head) {
+    return {ErrorCode::kCorruption, "hub holds sequence " + std::to_string(welcome.acked) +
+                                        " of this site but its log ends at " +
+                                        std::to_string(out->head) +
+                                        ": is this the right data folder?"};
+  }
+  if (epoch != welcome.epoch) {
+    if (!epoch.empty()) {
+      log.warn("hub epoch changed (store restored): re-offering from {} and re-reading deliveries",
+               welcome.acked + 1);
+    }
+    out->cursor = 0;
+    store.PutMeta(txn, storage::kMetaEpoch, welcome.epoch);
+    store.PutMetaU64(txn, storage::kMetaCursor, 0);
+  }
+  out->acked = welcome.acked;
+  int64_t offset = static_cast<int64_t>(welcome.hub_clock) -
+                   static_cast<int64_t>(node.clock().NowMillis());
+  store.PutMetaU64(txn, storage::kMetaClockOffset, static_cast<uint64_t>(offset));
+  CorrectClock(node, txn, welcome, offset, out->acked, log);
+  store.PutMetaU64(txn, storage::kMetaAcked, out->acked);
+  store.PutMetaU64(txn, storage::kMetaLastContact, welcome.hub_clock);
+  return {};
+}
+
+Status ApplyDeliver(Node& node, storage::WriteTxn& txn, const protocol::Deliver& deliver,
+                    spdlog::logger& log, uint64_t* cursor) {
+  storage::Store& store = node.store();
+  const std::string& site = node.config().site;
+  std::vector<protocol::Change> changes(deliver.changes.size());
+  for (size_t i = 0; i < deliver.changes.size(); ++i) {
+    protocol::Change& change = changes[i];
+    OSRC_RETURN_IF_ERROR(protocol::DecodeChange(deliver.changes[i], {}, &change)
+                             .WithContext("delivered entry " + std::to_string(deliver.seqs[i])));
+    const config::CollectionSpec* spec = node.schema().Find(change.collection);
+    bool mine = spec != nullptr && (spec->owner == config::Owner::kHub ||
+                                    change.id.rfind(site + "-", 0) == 0);
+    if (!mine || change.origin == site) {
+      return {ErrorCode::kBadMessage, "hub delivered a change not for this site",
+              protocol::RecordName(change.collection, change.id)};
+    }
+  }
+  uint64_t stamp = store.GetMetaU64(txn, storage::kMetaClock);
+  for (const protocol::Change& change : changes) {
+    store.Apply(txn, change);
+    stamp = std::max(stamp, change.stamp);
+  }
+  *cursor = std::max(store.GetMetaU64(txn, storage::kMetaCursor), deliver.last);
+  store.PutMetaU64(txn, storage::kMetaClock, stamp);
+  store.PutMetaU64(txn, storage::kMetaCursor, *cursor);
+  if (!changes.empty()) log.info("applied {} delivered changes, cursor {}", changes.size(), *cursor);
+  return {};
+}
+
+}  // namespace osrc::node
