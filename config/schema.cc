@@ -98,6 +98,9 @@ Status Schema::CheckCollection(std::string_view collection, std::string_view wri
 Status Schema::CheckId(const CollectionSpec& spec, std::string_view id,
                        std::string_view site) {
   if (id.empty()) return {ErrorCode::kBadInput, "empty id"};
+  if (spec.owner == Owner::kSite && !site.empty() && id.size() == site.size() + 1) {
+    return {ErrorCode::kBadInput, "id \"" + std::string(id) + "\" has nothing after the site code"};
+  }
   if (id.size() > kMaxIdBytes) return {ErrorCode::kBadInput, "id longer than 64 bytes"};
   for (char c : id) {
     auto u = static_cast<unsigned char>(c);
@@ -140,6 +143,10 @@ Status Schema::CheckField(const CollectionSpec& spec, const protocol::Field& fie
   if (!std::holds_alternative<std::string>(value)) return wrong("text");
   const std::string& text = std::get<std::string>(value);
   if (text.size() > kMaxTextBytes) return {ErrorCode::kBadInput, "text longer than 16 KiB", where};
+  // The wire encoding (Cap'n Proto Text) would cut the text at a NUL.
+  if (text.find('\0') != std::string::npos) {
+    return {ErrorCode::kBadInput, "text contains a NUL character", where};
+  }
   switch (f->type) {
     case FieldType::kDate:
       if (!IsDate(text)) return {ErrorCode::kBadInput, Quote(text) + " is not a date YYYY-MM-DD", where};
@@ -173,7 +180,9 @@ Status Schema::CheckRequired(const CollectionSpec& spec, const std::vector<proto
     if (!f.required) continue;
     auto it = std::find_if(fields.begin(), fields.end(),
                            [&](const protocol::Field& field) { return field.name == name; });
-    bool set = it != fields.end() ? !protocol::IsNull(it->value) : currently_set(name);
+    bool set = it != fields.end() ? !protocol::IsNull(it->value) &&
+                                        it->value != protocol::Value(std::string())
+                                  : currently_set(name);
     if (!set) {
       return {ErrorCode::kBadInput, "required field of " + spec.name + " is missing",
               "field " + Quote(name)};
@@ -187,8 +196,12 @@ Status Schema::CheckChange(const protocol::Change& change, std::string_view site
   const CollectionSpec* spec = nullptr;
   OSRC_RETURN_IF_ERROR(CheckCollection(change.collection, site, &spec).WithContext(where));
   OSRC_RETURN_IF_ERROR(CheckId(*spec, change.id, site).WithContext(where));
-  if (change.deleted && !change.fields.empty()) {
-    return {ErrorCode::kBadMessage, "a delete carries fields", where};
+  if (change.deleted) {
+    for (const protocol::Field& field : change.fields) {
+      if (!protocol::IsNull(field.value)) {
+        return {ErrorCode::kBadMessage, "a delete carries a field value", where};
+      }
+    }
   }
   for (const protocol::Field& field : change.fields) {
     OSRC_RETURN_IF_ERROR(CheckField(*spec, field, nullptr).WithContext(where));

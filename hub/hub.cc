@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include <filesystem>
+
 #include "config/schema_loader.h"
 #include "hub/delivery.h"
 #include "replica/data_folder.h"
@@ -53,6 +55,9 @@ Status Hub::Open(const std::string& dir, std::unique_ptr<Hub>* out) {
   OSRC_RETURN_IF_ERROR(config::LoadHubConfig(dir, &config));
   protocol::KeyPair keys;
   OSRC_RETURN_IF_ERROR(protocol::ReadKeyPair(dir, "hub", &keys));
+  if (!std::filesystem::exists(dir + "/data.mdb")) {
+    return {ErrorCode::kBadInput, "no store in this data folder (data.mdb missing)", dir};
+  }
   std::unique_ptr<Hub> hub(new Hub(dir, std::move(config), std::move(keys)));
   bool is_hub = false;
   {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <shared_mutex>
 #include <string>
 
 #include "config/data_config.h"
@@ -39,6 +40,8 @@ class Hub {
   // Writes by the central office: logged and indexed for delivery.
   replica::Writer writer();
   std::string epoch();
+  // Held shared around every transaction of the daemon, exclusively to grow the map.
+  std::shared_mutex& store_guard() { return store_guard_; }
 
  private:
   Hub(std::string dir, config::HubConfig config, protocol::KeyPair keys);
@@ -49,6 +52,7 @@ class Hub {
   const config::Schema& schema_;
   storage::SystemClock clock_;
   std::unique_ptr<storage::Store> store_;
+  std::shared_mutex store_guard_;
 };
 
 }  // namespace osrc::hub

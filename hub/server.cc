@@ -204,6 +204,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
       if (e.num() == EINTR) continue;
       throw;
     }
+    std::shared_lock guard(hub_.store_guard());
     if (items[1].revents & ZMQ_POLLIN) OnZap(zap);
     for (int i = 0; i < 256 && (items[0].revents & ZMQ_POLLIN); ++i) {
       zmq::message_t id, frame;

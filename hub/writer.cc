@@ -49,38 +49,23 @@ void Writer::Loop() {
       }
     }
     std::vector<Reply> replies;
-    try {
-      storage::WriteTxn txn(hub_.store().env());
-      std::map<std::string, SiteEntry> sites;
-      size_t applied = 0, pushes = 0;
-      for (WriterJob& job : jobs) {
-        if (auto* push = std::get_if<PushJob>(&job)) {
-          replies.push_back({push->routing_id, ApplyPush(txn, *push, sites, &applied)});
-          ++pushes;
-        } else {
-          const SiteUpdate& update = std::get<SiteUpdate>(job);
-          if (SiteEntry* site = SiteOf(txn, update.site, sites)) {
-            site->last_contact_ms = std::max(site->last_contact_ms, update.last_contact_ms);
-            site->clock_skew_ms = update.clock_skew_ms;
-            site->cursor = std::max(site->cursor, update.cursor);
+    while (true) {
+      try {
+        replies = Commit(jobs);
+        break;
+      } catch (const Error& e) {
+        if (e.code() == ErrorCode::kMapFull && Grow()) continue;
+        // Nothing of this group is durable: refuse its pushes, retryably when the store is full.
+        ErrorCode code = e.code() == ErrorCode::kMapFull ? ErrorCode::kMapFull : ErrorCode::kInternal;
+        log_.error("commit failed, {} jobs refused: {}", jobs.size(), e.what());
+        replies.clear();
+        for (WriterJob& job : jobs) {
+          if (auto* push = std::get_if<PushJob>(&job)) {
+            protocol::ErrorReply reply{code, std::string("hub could not store the push: ") + e.what()};
+            replies.push_back({push->routing_id, protocol::EncodeMessage(reply)});
           }
         }
-      }
-      for (const auto& [code, site] : sites) PutSite(hub_.store(), txn, site);
-      txn.Commit();
-      if (pushes > 0) {
-        SPDLOG_LOGGER_DEBUG(&log_, "commit: {} pushes, {} changes applied", pushes, applied);
-      }
-    } catch (const Error& e) {
-      // Nothing of this group is durable: refuse every push in it, retryably when the store is full.
-      ErrorCode code = e.code() == ErrorCode::kMapFull ? ErrorCode::kMapFull : ErrorCode::kInternal;
-      log_.error("commit failed, {} jobs refused: {}", jobs.size(), e.what());
-      replies.clear();
-      for (WriterJob& job : jobs) {
-        if (auto* push = std::get_if<PushJob>(&job)) {
-          protocol::ErrorReply reply{code, std::string("hub could not store the push: ") + e.what()};
-          replies.push_back({push->routing_id, protocol::EncodeMessage(reply)});
-        }
+        break;
       }
     }
     for (const Reply& reply : replies) {
@@ -88,6 +73,45 @@ void Writer::Loop() {
       protocol::SendFrame(results, reply.frame);
     }
   }
+}
+
+std::vector<Writer::Reply> Writer::Commit(std::vector<WriterJob>& jobs) {
+  std::vector<Reply> replies;
+  storage::WriteTxn txn(hub_.store().env());
+  std::map<std::string, SiteEntry> sites;
+  size_t applied = 0, pushes = 0;
+  for (WriterJob& job : jobs) {
+    if (auto* push = std::get_if<PushJob>(&job)) {
+      replies.push_back({push->routing_id, ApplyPush(txn, *push, sites, &applied)});
+      ++pushes;
+    } else {
+      const SiteUpdate& update = std::get<SiteUpdate>(job);
+      if (SiteEntry* site = SiteOf(txn, update.site, sites)) {
+        site->last_contact_ms = std::max(site->last_contact_ms, update.last_contact_ms);
+        site->clock_skew_ms = update.clock_skew_ms;
+        site->cursor = std::max(site->cursor, update.cursor);
+      }
+    }
+  }
+  for (const auto& [code, site] : sites) PutSite(hub_.store(), txn, site);
+  txn.Commit();
+  if (pushes > 0) {
+    SPDLOG_LOGGER_DEBUG(&log_, "commit: {} pushes, {} changes applied", pushes, applied);
+  }
+  storage::Env& env = hub_.store().env();
+  bool high = env.used_bytes() * 10 >= env.map_size() * 8;
+  if (high && !warned_full_) log_.warn("store over 80% full: {} MiB of {} MiB", env.used_bytes() >> 20, env.map_size() >> 20);
+  warned_full_ = high;
+  return replies;
+}
+
+bool Writer::Grow() {
+  std::unique_lock guard(hub_.store_guard());
+  size_t before = hub_.store().env().map_size();
+  if (!hub_.store().env().Grow()) return false;
+  log_.warn("store full: map grown from {} MiB to {} MiB", before >> 20,
+            hub_.store().env().map_size() >> 20);
+  return true;
 }
 
 SiteEntry* Writer::SiteOf(storage::WriteTxn& txn, const std::string& code,

@@ -58,7 +58,10 @@ class Writer {
     std::string frame;
   };
   void Loop();
-  void Process(std::vector<WriterJob>& jobs);
+  // One write transaction for `jobs`; throws on a failed commit (nothing of it is durable).
+  std::vector<Reply> Commit(std::vector<WriterJob>& jobs);
+  // Grows the store map while the I/O thread holds no transaction; false if not allowed.
+  bool Grow();
   // Applies one push inside `txn`; returns the reply frame.
   std::string ApplyPush(storage::WriteTxn& txn, PushJob& job, std::map<std::string, SiteEntry>& sites,
                         size_t* applied);
@@ -73,6 +76,7 @@ class Writer {
   std::condition_variable wake_;
   std::deque<WriterJob> queue_;
   bool stopping_ = false;
+  bool warned_full_ = false;
   std::thread thread_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 
 #include "node/status.h"
 
@@ -23,7 +25,9 @@ Status CommandPut(const std::string& dir, const std::string& collection, const s
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
   replica::Writer writer = node->writer();
   bool changed = false;
-  OSRC_RETURN_IF_ERROR(replica::PutJson(writer, collection, id, json, &changed));
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(node->store().env(), [&] {
+    return replica::PutJson(writer, collection, id, json, &changed);
+  }));
   std::cout << (changed ? "stored " : "unchanged ") << protocol::RecordName(collection, id) << "\n";
   return {};
 }
@@ -50,15 +54,24 @@ Status CommandGet(const std::string& dir, const std::string& collection, const s
 Status CommandImport(const std::string& dir, const std::string& file) {
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
-  std::ifstream stream;
-  if (file != "-") {
-    stream.open(file);
-    if (!stream) return {ErrorCode::kNotFound, "cannot open file", file};
+  // Standard input is read whole first: a retry after growing the store reads it again.
+  std::ifstream file_stream;
+  std::istringstream stdin_stream;
+  if (file == "-") {
+    stdin_stream.str(std::string(std::istreambuf_iterator<char>(std::cin), {}));
+  } else {
+    file_stream.open(file);
+    if (!file_stream) return {ErrorCode::kNotFound, "cannot open file", file};
   }
-  std::istream& in = file == "-" ? std::cin : stream;
+  std::istream& in = file == "-" ? static_cast<std::istream&>(stdin_stream) : file_stream;
   replica::Writer writer = node->writer();
   replica::ImportStats stats;
-  OSRC_RETURN_IF_ERROR(replica::ImportJsonLines(writer, in, "", &stats).WithContext(file));
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(node->store().env(), [&] {
+    in.clear();
+    in.seekg(0);
+    stats = {};
+    return replica::ImportJsonLines(writer, in, "", &stats).WithContext(file);
+  }));
   std::cout << "imported " << stats.lines << " records, " << stats.changed
             << " changed; change log head " << stats.head << "\n";
   return {};

@@ -49,7 +49,8 @@ Status SyncOnce(Node& node, int timeout_seconds) {
   zmq::context_t context(1);
   uint64_t deadline = node.clock().NowMillis() + static_cast<uint64_t>(timeout_seconds) * 1000;
   bool timed_out = false;
-  SyncSession session(node, context, *log);
+  LinkTuning tuning;
+  SyncSession session(node, context, *log, tuning);
   Status status = session.Run(
       [&] {
         timed_out = node.clock().NowMillis() >= deadline;
@@ -74,8 +75,9 @@ Status RunDaemon(Node& node) {
   std::mt19937_64 random(std::random_device{}());
   int backoff_ms = link.reconnect_min_ms;
   log->info("site {} syncing with {}", node.config().site, node.config().hub_endpoint);
+  LinkTuning tuning;
   while (!stop_requested.load()) {
-    SyncSession session(node, context, *log);
+    SyncSession session(node, context, *log, tuning);
     Status status = session.Run([] { return stop_requested.load(); }, /*until_in_step=*/false);
     if (stop_requested.load()) break;
     if (session.reached_in_step()) backoff_ms = link.reconnect_min_ms;

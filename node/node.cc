@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include <filesystem>
+
 #include "config/schema_loader.h"
 #include "replica/data_folder.h"
 
@@ -48,6 +50,9 @@ Status Node::Open(const std::string& dir, std::unique_ptr<Node>* out) {
   OSRC_RETURN_IF_ERROR(config::LoadNodeConfig(dir, &config));
   protocol::KeyPair keys;
   OSRC_RETURN_IF_ERROR(protocol::ReadKeyPair(dir, "node", &keys));
+  if (!std::filesystem::exists(dir + "/data.mdb")) {
+    return {ErrorCode::kBadInput, "no store in this data folder (data.mdb missing)", dir};
+  }
   std::unique_ptr<Node> node(new Node(dir, std::move(config), std::move(keys)));
   bool is_node = false;
   {

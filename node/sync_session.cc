@@ -5,6 +5,8 @@
 
 #include "node/hub_replies.h"
 #include "node/link_state.h"
+
+#include <atomic>
 #include "protocol/link_options.h"
 #include "protocol/socket.h"
 #include "storage/hlc.h"
@@ -15,55 +17,24 @@ namespace {
 constexpr int kPollMs = 50;
 constexpr size_t kMaxChangesPerPush = 20000;
 
+std::string MonitorEndpoint() {
+  static std::atomic<int> next{0};
+  return "inproc://osrc.node.monitor." + std::to_string(next++);
+}
+
 }  // namespace
 
-SyncSession::SyncSession(Node& node, zmq::context_t& context, spdlog::logger& log)
+SyncSession::SyncSession(Node& node, zmq::context_t& context, spdlog::logger& log,
+                         LinkTuning& tuning)
     : node_(node),
       log_(log),
       options_(node.config().link),
       socket_(protocol::MakeDealer(context, node.keys(), node.config().hub_public_key,
                                    node.config().link)),
-      batch_bytes_(node.config().link.batch_bytes) {
+      monitor_(socket_, MonitorEndpoint()),
+      tuning_(tuning) {
   limits_.max_frame_bytes = options_.max_message_bytes;
-  // The hub's ZAP handler refuses an unknown or revoked key during the CURVE handshake; the only
-  // trace on this side is a monitor event, so watch for it to name the refusal.
-  static std::atomic<unsigned> monitors{0};
-  std::string endpoint = "inproc://osrc.node.monitor." + std::to_string(monitors++);
-  int rc = zmq_socket_monitor(socket_.handle(), endpoint.c_str(), ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
-  if (rc != 0) throw zmq::error_t();
-  monitor_ = zmq::socket_t(context, zmq::socket_type::pair);
-  monitor_.set(zmq::sockopt::linger, 0);
-  monitor_.connect(endpoint);
-}
-
-Status SyncSession::HandshakeRefusal() {
-  zmq::message_t event;
-  while (monitor_.recv(event, zmq::recv_flags::dontwait)) {
-    // Frame 1: event id (16 bits) and value (32 bits); frame 2: the endpoint.
-    bool more = event.more();
-    uint16_t id = 0;
-    uint32_t value = 0;
-    if (event.size() >= 6) {
-      std::memcpy(&id, event.data(), sizeof id);
-      std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
-    }
-    while (more) {
-      zmq::message_t rest;
-      if (!monitor_.recv(rest)) break;
-      more = rest.more();
-    }
-    if (id != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) continue;
-    if (value == 400) {
-      return {ErrorCode::kNotEnrolled,
-              "hub refused this site's key: not enrolled (or revoked) at the hub; enrol it with: "
-              "osrc-hub enrol --site " + node_.config().site + " --key " + node_.keys().public_key,
-              node_.config().hub_endpoint};
-    }
-    return {ErrorCode::kForbidden,
-            "hub refused the connection (ZAP status " + std::to_string(value) + ")",
-            node_.config().hub_endpoint};
-  }
-  return {};
+  if (tuning_.batch_bytes == 0) tuning_.batch_bytes = options_.batch_bytes;
 }
 
 void SyncSession::Send(const protocol::Message& message) {
@@ -96,6 +67,15 @@ void SyncSession::Report(const std::string& state, const std::string& error) {
   txn.Commit();
 }
 
+Status SyncSession::Fail(const Status& status) {
+  if (!in_flight_.empty()) {
+    // Whatever was in flight did not arrive: the next session sends smaller batches.
+    tuning_.batch_bytes = std::max(options_.min_batch_bytes, tuning_.batch_bytes / 2);
+  }
+  Report(status.code() == ErrorCode::kNotEnrolled ? "refused" : "disconnected", status.ToString());
+  return status;
+}
+
 bool SyncSession::InStep() const {
   return state_ == State::kSyncing && in_flight_.empty() && acked_ >= head_ &&
          cursor_ >= hub_head_ && !deliver_expected_;
@@ -118,17 +98,11 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
   uint64_t next_check_ms = 0;
   bool reported_in_step = false;
   while (!should_stop()) {
-    zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
-                               {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(kPollMs));
+      zmq::poll(&item, 1, std::chrono::milliseconds(kPollMs));
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
-    }
-    if (Status refused = HandshakeRefusal(); !refused.ok()) {
-      log_.warn("{}", refused.what());
-      Report("refused", refused.ToString());
-      return refused;
     }
     while (auto frame = protocol::ReceiveFrame(socket_)) {
       last_heard_ms_ = NowMs();
@@ -141,22 +115,30 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
         return status;
       }
     }
+    monitor_.Poll();
+    if (monitor_.failure().code() == ErrorCode::kNotEnrolled) {
+      Status refused(ErrorCode::kNotEnrolled,
+                     monitor_.failure().what() + "; enrol it at the hub with: osrc-hub enrol --site " +
+                         node_.config().site + " --key " + node_.keys().public_key,
+                     node_.config().hub_endpoint);
+      log_.warn("{}", refused.what());
+      return Fail(refused);
+    }
+    if (!monitor_.failure().ok()) return Fail(monitor_.failure());
     uint64_t now = NowMs();
     if (hello_outstanding_ &&
         now - hello_sent_ms_ > static_cast<uint64_t>(options_.heartbeat_timeout_ms)) {
-      Status status(ErrorCode::kTimeout, "no answer from the hub within " +
-                                             std::to_string(options_.heartbeat_timeout_ms) + " ms",
-                    endpoint);
-      Report("disconnected", status.ToString());
-      return status;
+      return Fail(Status(ErrorCode::kTimeout,
+                         "no answer from the hub within " +
+                             std::to_string(options_.heartbeat_timeout_ms) + " ms",
+                         endpoint));
     }
     if (!in_flight_.empty() &&
         now - in_flight_.front().sent_ms > static_cast<uint64_t>(options_.request_timeout_ms)) {
-      Status status(ErrorCode::kTimeout, "push unacknowledged for " +
-                                             std::to_string(options_.request_timeout_ms) + " ms",
-                    endpoint);
-      Report("disconnected", status.ToString());
-      return status;
+      return Fail(Status(ErrorCode::kTimeout,
+                         "push unacknowledged for " +
+                             std::to_string(options_.request_timeout_ms) + " ms",
+                         endpoint));
     }
     if (state_ == State::kSyncing && now >= next_check_ms) {
       next_check_ms = now + 250;
@@ -229,7 +211,7 @@ void SyncSession::Pump() {
         if (!entry) throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(seq));
         push.changes.emplace_back(*entry);
         bytes += entry->size();
-        if (bytes >= batch_bytes_) break;
+        if (bytes >= tuning_.batch_bytes) break;
       }
     }
     uint64_t last = push.first + push.changes.size() - 1;
@@ -255,9 +237,9 @@ Status SyncSession::OnAck(const protocol::Ack& ack) {
     uint64_t rtt = now - in_flight_.front().sent_ms;
     // Adapt the batch to the link: a slow link gets smaller batches, a fast one larger.
     if (rtt > 2000) {
-      batch_bytes_ = std::max(options_.min_batch_bytes, batch_bytes_ / 2);
+      tuning_.batch_bytes = std::max(options_.min_batch_bytes, tuning_.batch_bytes / 2);
     } else if (rtt < 500) {
-      batch_bytes_ = std::min(options_.batch_bytes, batch_bytes_ * 2);
+      tuning_.batch_bytes = std::min(options_.batch_bytes, tuning_.batch_bytes * 2);
     }
     in_flight_.pop_front();
   }
@@ -272,11 +254,12 @@ Status SyncSession::OnAck(const protocol::Ack& ack) {
 }
 
 Status SyncSession::OnDeliver(const protocol::Deliver& deliver) {
-  {
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(node_.store().env(), [&] {
     storage::WriteTxn txn(node_.store().env());
-    OSRC_RETURN_IF_ERROR(ApplyDeliver(node_, txn, deliver, log_, &cursor_));
-    txn.Commit();
-  }
+    Status status = ApplyDeliver(node_, txn, deliver, log_, &cursor_);
+    if (status.ok()) txn.Commit();
+    return status;
+  }));
   hub_head_ = std::max(hub_head_, deliver.hub_head);
   deliver_expected_ = cursor_ < hub_head_;
   Send(protocol::CursorAck{cursor_});

@@ -12,13 +12,20 @@
 #include <zmq.hpp>
 
 #include "node/node.h"
+#include "protocol/link_monitor.h"
 #include "protocol/messages.h"
 
 namespace osrc::node {
 
+// What a node learns about its link across sessions: the batch size that suits it.
+struct LinkTuning {
+  size_t batch_bytes = 0;  // 0: the configured batch_bytes
+};
+
 class SyncSession {
  public:
-  SyncSession(Node& node, zmq::context_t& context, spdlog::logger& log);
+  // `tuning` outlives the session; a failed session leaves a smaller batch for the next one.
+  SyncSession(Node& node, zmq::context_t& context, spdlog::logger& log, LinkTuning& tuning);
   SyncSession(const SyncSession&) = delete;
   SyncSession& operator=(const SyncSession&) = delete;
 
@@ -43,17 +50,17 @@ class SyncSession {
   void SendHello();
   void Send(const protocol::Message& message);
   bool InStep() const;
+  // Ends the session on a link failure: records it and shrinks the batch if one was in flight.
+  Status Fail(const Status& status);
   void Report(const std::string& state, const std::string& error);
-  // A refusal of the CURVE handshake by the hub's ZAP handler (key not enrolled or revoked), as
-  // an error; Ok if none was reported.
-  Status HandshakeRefusal();
   uint64_t NowMs() { return node_.clock().NowMillis(); }
 
   Node& node_;
   spdlog::logger& log_;
   const protocol::LinkOptions& options_;
   zmq::socket_t socket_;
-  zmq::socket_t monitor_;  // PAIR receiving socket_'s handshake-failure events
+  protocol::LinkMonitor monitor_;
+  LinkTuning& tuning_;
   State state_ = State::kConnecting;
   std::deque<InFlight> in_flight_;
   uint64_t acked_ = 0;
@@ -61,7 +68,6 @@ class SyncSession {
   uint64_t head_ = 0;
   uint64_t cursor_ = 0;
   uint64_t hub_head_ = 0;
-  size_t batch_bytes_;
   uint64_t hello_sent_ms_ = 0;
   bool hello_outstanding_ = false;
   uint64_t last_heard_ms_ = 0;

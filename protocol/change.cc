@@ -12,13 +12,16 @@
 namespace osrc::protocol {
 namespace {
 
+// Whole strings, NULs included (a std::string would be cut at its first NUL).
+capnp::Text::Reader TextOf(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
+
 void SetValue(wire::Field::Builder out, const Value& value) {
   switch (value.index()) {
     case 0: out.setNull(); break;
     case 1: out.setBool(std::get<bool>(value)); break;
     case 2: out.setInt(std::get<int64_t>(value)); break;
     case 3: out.setFloat(std::get<double>(value)); break;
-    case 4: out.setText(std::get<std::string>(value)); break;
+    case 4: out.setText(TextOf(std::get<std::string>(value))); break;
   }
 }
 
@@ -80,16 +83,16 @@ Status DecodeReader(wire::Change::Reader in, const DecodeLimits& limits, Change*
 std::string EncodeChange(const Change& change) {
   capnp::MallocMessageBuilder message(256);
   auto out = message.initRoot<wire::Change>();
-  out.setCollection(change.collection);
-  out.setId(change.id);
-  out.setOrigin(change.origin);
+  out.setCollection(TextOf(change.collection));
+  out.setId(TextOf(change.id));
+  out.setOrigin(TextOf(change.origin));
   out.setSeq(change.seq);
   out.setStamp(change.stamp);
   out.setBase(change.base);
   out.setDeleted(change.deleted);
   auto fields = out.initFields(change.fields.size());
   for (size_t i = 0; i < change.fields.size(); ++i) {
-    fields[i].setName(change.fields[i].name);
+    fields[i].setName(TextOf(change.fields[i].name));
     fields[i].setBase(change.fields[i].base);
     SetValue(fields[i], change.fields[i].value);
   }

@@ -10,7 +10,9 @@ void ThrowLmdb(int rc, std::string_view what) {
   if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID) {
     code = ErrorCode::kCorruption;
   }
-  throw Error(code, std::string(what) + ": " + mdb_strerror(rc));
+  std::string message = std::string(what) + ": " + mdb_strerror(rc);
+  if (rc == MDB_MAP_FULL) message = "store full (raise [store] map_size_mb or grow_mb)";
+  throw Error(code, message);
 }
 
 Env::Env(const std::string& path, const EnvOptions& options) : options_(options) {

@@ -26,6 +26,9 @@ struct EnvOptions {
 
 using Dbi = MDB_dbi;
 
+// Throws osrc::Error for an LMDB failure `rc` during `what`.
+[[noreturn]] void ThrowLmdb(int rc, std::string_view what);
+
 class Env {
  public:
   // Opens (creating if needed) the LMDB environment in folder `path`.
@@ -52,8 +55,19 @@ class Env {
   EnvOptions options_;
 };
 
-// Throws osrc::Error for an LMDB failure `rc` during `what`.
-[[noreturn]] void ThrowLmdb(int rc, std::string_view what);
+// Runs `write` (which opens and commits its own write transaction); when the map is full, grows
+// it by grow_step if allowed and runs `write` again. REQUIRES: no other transaction of this
+// process is open (LMDB resizes only then).
+template <typename Fn>
+auto WithGrowth(Env& env, Fn&& write) {
+  while (true) {
+    try {
+      return write();
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kMapFull || !env.Grow()) throw;
+    }
+  }
+}
 
 inline MDB_val ToVal(std::string_view s) {
   return MDB_val{s.size(), const_cast<char*>(s.data())};

@@ -43,6 +43,10 @@ std::optional<protocol::Change> LocalWriter::Delete(std::string_view collection,
   change.id = id;
   change.base = state->max_stamp();
   change.deleted = true;
+  // What the writer removes knowingly: each field's current stamp.
+  for (const auto& [name, field] : state->fields) {
+    change.fields.push_back({name, std::monostate{}, field.version.stamp});
+  }
   return Record(std::move(change));
 }
 

@@ -18,6 +18,12 @@ bool Unseen(const Version& winner, const Version& loser) {
   return winner.origin != loser.origin && winner.base != loser.stamp;
 }
 
+// The stamp of `field` the deleting writer saw (0: none).
+uint64_t SeenByDelete(const RecordState& state, std::string_view field) {
+  auto it = state.tomb_seen.find(field);
+  return it == state.tomb_seen.end() ? 0 : it->second;
+}
+
 MergeResult MergeDelete(const protocol::Change& change, RecordState* state) {
   MergeResult result;
   Version tomb{change.stamp, change.origin, change.base};
@@ -27,14 +33,16 @@ MergeResult MergeDelete(const protocol::Change& change, RecordState* state) {
         tomb.base > state->tombstone->base)) {
     return result;
   }
+  state->tomb_seen.clear();
+  for (const protocol::Field& seen : change.fields) state->tomb_seen[seen.name] = seen.base;
   for (auto it = state->fields.begin(); it != state->fields.end();) {
     const FieldState& field = it->second;
     if (field.version.Beats(tomb)) {
       ++it;
       continue;
     }
-    if (field.version.origin != tomb.origin && field.version.stamp > tomb.base &&
-        !protocol::IsNull(field.value)) {
+    if (field.version.origin != tomb.origin &&
+        SeenByDelete(*state, it->first) != field.version.stamp && !protocol::IsNull(field.value)) {
       result.conflicts.push_back({it->first, tomb, true, {}, field.version, field.value});
     }
     it = state->fields.erase(it);
@@ -53,7 +61,8 @@ MergeResult Merge(const protocol::Change& change, RecordState* state) {
     Version version{change.stamp, change.origin, incoming.base};
     if (state->tombstone && !version.Beats(*state->tombstone)) {
       const Version& tomb = *state->tombstone;
-      if (tomb.origin != version.origin && version.stamp > tomb.base &&
+      if (tomb.origin != version.origin &&
+          SeenByDelete(*state, incoming.name) != version.stamp &&
           !protocol::IsNull(incoming.value)) {
         result.conflicts.push_back({incoming.name, tomb, true, {}, version, incoming.value});
       }

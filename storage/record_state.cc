@@ -87,7 +87,14 @@ std::string EncodeRecordState(const RecordState& state) {
   std::string out;
   out.reserve(64 + state.fields.size() * 32);
   out.push_back(state.tombstone ? 1 : 0);
-  if (state.tombstone) AppendVersion(&out, *state.tombstone);
+  if (state.tombstone) {
+    AppendVersion(&out, *state.tombstone);
+    AppendVarint(&out, state.tomb_seen.size());
+    for (const auto& [name, stamp] : state.tomb_seen) {
+      AppendString(&out, name);
+      AppendVarint(&out, stamp);
+    }
+  }
   AppendVarint(&out, state.fields.size());
   for (const auto& [name, field] : state.fields) {
     AppendString(&out, name);
@@ -105,7 +112,14 @@ RecordState DecodeRecordState(std::string_view in) {
   in.remove_prefix(1);
   if (has_tomb) {
     state.tombstone.emplace();
-    if (!ReadVersion(&in, &*state.tombstone)) fail();
+    uint64_t seen = 0;
+    if (!ReadVersion(&in, &*state.tombstone) || !ReadVarint(&in, &seen)) fail();
+    for (uint64_t i = 0; i < seen; ++i) {
+      std::string name;
+      uint64_t stamp = 0;
+      if (!ReadString(&in, &name) || !ReadVarint(&in, &stamp)) fail();
+      state.tomb_seen.emplace_hint(state.tomb_seen.end(), std::move(name), stamp);
+    }
   }
   uint64_t count = 0;
   if (!ReadVarint(&in, &count)) fail();

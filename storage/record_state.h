@@ -34,6 +34,8 @@ struct FieldState {
 
 struct RecordState {
   std::optional<Version> tombstone;
+  // Per field, the stamp of the value the deleting writer saw: what it deliberately removed.
+  std::map<std::string, uint64_t, std::less<>> tomb_seen;
   std::map<std::string, FieldState, std::less<>> fields;  // every field newer than the tombstone
 
   // A record exists while it holds a field written after its last delete.
@@ -44,7 +46,8 @@ struct RecordState {
 };
 
 // Encoding (all integers little-endian varints, strings as varint length + bytes):
-//   state   := has_tomb:u8 [version] nfields (name field_state)*   fields sorted by name
+//   state   := has_tomb:u8 [version nseen (name stamp)*] nfields (name field_state)*
+//              seen and fields sorted by name
 //   version := stamp origin base
 //   field_state := version value
 //   value   := 0 (null) | 1 (false) | 2 (true) | 3 zigzag-varint (int) | 4 f64le (float)

@@ -55,6 +55,7 @@ size_t RestampPending(Store& store, WriteTxn& txn, Hlc& hlc, const std::string& 
     auto state = store.GetRecord(txn, change.collection, change.id);
     if (!state) continue;
     if (state->tombstone) RemapVersion(remap, origin, &*state->tombstone);
+    for (auto& [name, stamp] : state->tomb_seen) stamp = Remapped(remap, stamp);
     for (auto& [name, field] : state->fields) RemapVersion(remap, origin, &field.version);
     txn.Put(store.records(), RecordKey(change.collection, change.id), EncodeRecordState(*state));
   }

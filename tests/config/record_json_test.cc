@@ -182,6 +182,15 @@ TEST(RecordJsonTest, CollectionAndIdAreChecked) {
   EXPECT_NE(status.what().find("control character"), std::string::npos);
 }
 
+TEST(RecordJsonTest, NulInTextIsRefused) {
+  JsonRecord record;
+  Status status = Parse(
+      R"({"collection":"participants","id":"MAS-P1","fields":{"phone":"09\u000017"}})", &record);
+  EXPECT_EQ(status.code(), ErrorCode::kBadInput);
+  EXPECT_EQ(status.ToString(),
+            "participants/MAS-P1: field \"phone\": text contains a NUL character");
+}
+
 TEST(RecordJsonTest, ReferencesAreLookedUp) {
   JsonRecord record;
   RefLookup refs = [](std::string_view collection, std::string_view id) {

@@ -292,6 +292,16 @@ TEST(SchemaTest, CheckFieldLimitsTextLength) {
   EXPECT_NE(status.what().find("16 KiB"), std::string::npos);
 }
 
+TEST(SchemaTest, CheckFieldRejectsNulInText) {
+  CollectionSpec spec = TestSpec();
+  for (const char* field : {"text", "sex", "country", "day"}) {
+    Status status = Check(spec, field, std::string("F\0M", 3));
+    EXPECT_EQ(status.code(), ErrorCode::kBadInput) << field;
+    EXPECT_EQ(status.what(), "text contains a NUL character") << field;
+  }
+  EXPECT_TRUE(Check(spec, "text", std::string("tab\tand\nnewline")).ok());
+}
+
 TEST(SchemaTest, CheckFieldLooksUpReferences) {
   CollectionSpec spec = TestSpec();
   std::vector<std::pair<std::string, std::string>> asked;

@@ -14,6 +14,7 @@
 
 #include "config/defaults.h"
 #include "config/schema_loader.h"
+#include "storage/merge.h"
 #include "storage/store.h"
 #include "tests/support/temp_dir.h"
 
@@ -175,6 +176,25 @@ TEST_F(RecordsTest, PutJsonChecksReferencesAgainstTheStore) {
   EXPECT_TRUE(Put("participants", "MAS-P1", json).ok());
   status = Put("participants", "MAS-P1", R"({"destination_country":"XX"})");
   EXPECT_NE(status.what().find("not a known countries id"), std::string::npos);
+}
+
+// What a replica stores is exactly what it logs for the others.
+TEST_F(RecordsTest, StoredRecordMatchesItsLoggedChange) {
+  ASSERT_TRUE(Put("participants", "MAS-P1",
+                  R"({"site":"MAS","family_name":"Cruz\u00e9","given_name":"A\tB","consent":true})")
+                  .ok());
+  EXPECT_EQ(Put("participants", "MAS-P1", R"({"phone":"0\u00001"})").what(),
+            "text contains a NUL character");
+  storage::ReadTxn txn(store_->env());
+  auto state = store_->GetRecord(txn, "participants", "MAS-P1");
+  ASSERT_TRUE(state);
+  storage::RecordState replayed;
+  for (uint64_t seq = 1; seq <= store_->LogHead(txn); ++seq) {
+    protocol::Change logged;
+    ASSERT_TRUE(protocol::DecodeChange(*store_->GetLog(txn, seq), {}, &logged).ok());
+    storage::Merge(logged, &replayed);
+  }
+  EXPECT_EQ(replayed, *state);
 }
 
 TEST_F(RecordsTest, RequiredFieldsCannotBeUnset) {

@@ -170,18 +170,22 @@ TEST_F(LocalWriterTest, DeleteOfADeletedRecordReturnsNullopt) {
   EXPECT_EQ(Get("MAS-P1"), deleted);
 }
 
-TEST_F(LocalWriterTest, DeleteKeepsATombstoneWithTheRecordBase) {
+TEST_F(LocalWriterTest, DeleteKeepsATombstoneNamingWhatItRemoved) {
   auto put = PutCommitted("MAS-P1", {F("a", true), F("b", false)});
   auto del = DeleteCommitted("MAS-P1");
   ASSERT_TRUE(del);
   EXPECT_TRUE(del->deleted);
-  EXPECT_TRUE(del->fields.empty());
+  // Each removed field, null, with the stamp of the value the writer saw.
+  ASSERT_EQ(del->fields.size(), 2u);
+  EXPECT_EQ(del->fields[0], (Field{"a", protocol::Value(), put->stamp}));
+  EXPECT_EQ(del->fields[1], (Field{"b", protocol::Value(), put->stamp}));
   EXPECT_EQ(del->base, put->stamp);
   EXPECT_GT(del->stamp, put->stamp);
   auto state = Get("MAS-P1");
   ASSERT_TRUE(state);
   EXPECT_FALSE(state->live());
   EXPECT_EQ(state->tombstone, (Version{del->stamp, "MAS", put->stamp}));
+  EXPECT_EQ(state->tomb_seen.at("a"), put->stamp);
 }
 
 TEST_F(LocalWriterTest, PutAfterDeleteRevivesWithFreshBases) {

@@ -45,8 +45,9 @@ Change Put(std::string origin, uint64_t stamp, std::vector<Field> fields, uint64
   return change;
 }
 
-Change Del(std::string origin, uint64_t stamp, uint64_t base) {
-  Change change = Put(std::move(origin), stamp, {}, base);
+// A delete; `seen` names the field stamps its writer saw (null values).
+Change Del(std::string origin, uint64_t stamp, uint64_t base, std::vector<Field> seen = {}) {
+  Change change = Put(std::move(origin), stamp, std::move(seen), base);
   change.deleted = true;
   return change;
 }
@@ -192,7 +193,8 @@ TEST(MergeTest, DeleteOverUnseenWriteIsAConflict) {
 TEST(MergeTest, DeleteOfSeenRecordIsNotAConflict) {
   std::vector<Conflict> conflicts;
   RecordState state =
-      ApplyAll({Put("MAS", 20, {F("a", std::string("x"))}), Del("HUB", 30, /*base=*/20)},
+      ApplyAll({Put("MAS", 20, {F("a", std::string("x"))}),
+                Del("HUB", 30, /*base=*/20, {F("a", Value(), /*base=*/20)})},
                &conflicts);
   EXPECT_FALSE(state.live());
   EXPECT_TRUE(conflicts.empty());
@@ -239,15 +241,28 @@ TEST(MergeTest, ForgedDuplicateStampsConvergeWhateverTheOrder) {
   }
 }
 
-// Known limitation, see the report: a delete carries only the record base (the highest stamp
-// its writer saw), so an unseen write with a lower stamp than something the deleter saw is
-// dropped without a conflict. Enable once deletes carry what they saw per origin or field.
-TEST(MergeTest, DISABLED_DeleteOverUnseenOlderWriteIsAConflict) {
+// A delete names the field stamps its writer saw, so an unseen write with a lower stamp than
+// something the deleter saw is still a conflict.
+TEST(MergeTest, DeleteOverUnseenOlderWriteIsAConflict) {
   // MAS, offline, sets "a" at 10; the hub, which never saw it, sets "b" at 20 and deletes the
   // record at 30 with base 20.
   std::vector<Conflict> conflicts;
-  ApplyAll({Put("HUB", 20, {F("b", std::string("h"))}), Del("HUB", 30, 20),
+  ApplyAll({Put("HUB", 20, {F("b", std::string("h"))}),
+            Del("HUB", 30, 20, {F("b", Value(), /*base=*/20)}),
             Put("MAS", 10, {F("a", std::string("x"))})},
+           &conflicts);
+  ASSERT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(conflicts[0].loser, (Version{10, "MAS", 0}));
+}
+
+// Known limitation, see the report: a field base names the value its writer saw by stamp only.
+// MNL overwrites its own value (stamp 10) while MAS wrote another value with the same stamp
+// 10 that MNL never saw; the base 10 makes MAS's write look seen.
+TEST(MergeTest, DISABLED_UnseenWriteWithACollidingStampIsAConflict) {
+  std::vector<Conflict> conflicts;
+  ApplyAll({Put("MAS", 10, {F("a", std::string("mas"))}),
+            Put("MNL", 15, {F("a", std::string("mnl 2"), /*base=*/10)}, 10),
+            Put("MNL", 10, {F("a", std::string("mnl 1"))})},
            &conflicts);
   ASSERT_EQ(conflicts.size(), 1u);
   EXPECT_EQ(conflicts[0].loser, (Version{10, "MAS", 0}));
@@ -364,6 +379,9 @@ History Generate(std::mt19937_64& rng) {
     if (rng() % 100 < 15) {
       if (!state.live()) continue;  // as LocalWriter: nothing to delete
       change.deleted = true;
+      for (const auto& [name, field] : state.fields) {
+        change.fields.push_back({name, Value(), field.version.stamp});
+      }
     } else {
       bool same = state.live();
       for (const char* name : kFieldNames) {
@@ -393,7 +411,9 @@ History Generate(std::mt19937_64& rng) {
   return h;
 }
 
-// True if two different origins issued the same stamp: a field base then names two values.
+// True if two different origins issued the same stamp. A field base is a bare stamp, so it then
+// names two writes and can hide an unseen overwrite (DISABLED_UnseenWriteWithACollidingStamp...);
+// such histories are skipped by the properties.
 bool HasCrossOriginStampCollision(const History& h) {
   std::map<uint64_t, std::string> owner;
   for (const Change& change : h.changes) {
@@ -428,7 +448,7 @@ const Field* FindField(const Change& change, std::string_view name) {
 
 // Whether write `w` of field `name` is accounted for although its value is gone: a later write
 // whose writer saw it (field base == its stamp, or same origin and a higher stamp), a delete
-// that beats it and whose writer saw it (same origin, or record base >= its stamp; any delete
+// that beats it and whose writer saw it (same origin, or it names that stamp; any delete
 // that beats an unset), a conflict naming it as loser, or a winning write of the same value
 // that is itself accounted for (equal values are not conflicts: the later writer saw the
 // value).
@@ -449,7 +469,8 @@ bool Accounted(const History& h, size_t w, const std::string& name,
     if (yc.deleted) {
       Version tomb{yc.stamp, yc.origin, yc.base};
       // An unset agrees with any delete that beats it, as equal values do.
-      if (tomb.Beats(wv) && (yc.origin == wc.origin || yc.base >= wc.stamp ||
+      const Field* seen = FindField(yc, name);
+      if (tomb.Beats(wv) && (yc.origin == wc.origin || (seen && seen->base == wc.stamp) ||
                              protocol::IsNull(wf.value))) {
         return true;
       }
@@ -685,7 +706,7 @@ TEST(RecordStateTest, NegativeZeroKeepsItsSign) {
 
 TEST(RecordStateTest, TruncatedBytesThrowCorruption) {
   std::mt19937_64 rng(kSeed + 5);
-  for (int iteration = 0; iteration < 300; ++iteration) {
+  for (int iteration = 0; iteration < 150; ++iteration) {
     std::string bytes = EncodeRecordState(RandomState(rng));
     for (size_t size = 0; size < bytes.size(); ++size) {
       try {

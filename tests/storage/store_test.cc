@@ -352,6 +352,17 @@ TEST_F(StoreTest, TheSameLoserIsKeptOnce) {
   EXPECT_EQ(Conflicts().size(), 1u);
 }
 
+TEST_F(StoreTest, LosersWithEqualStampsFromTwoOriginsAreBothKept) {
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"phone", std::string("mas"), 0}}));
+  ApplyCommitted(Put("participants", "MAS-P1", "MNL", 10, {{"phone", std::string("mnl"), 0}}));
+  ApplyCommitted(Put("participants", "MAS-P1", "HUB", 20, {{"phone", std::string("hub"), 0}}));
+  std::vector<StoredConflict> conflicts = Conflicts();
+  ASSERT_EQ(conflicts.size(), 2u);
+  EXPECT_EQ(conflicts[0].conflict.loser, (Version{10, "MAS", 0}));
+  EXPECT_EQ(conflicts[1].conflict.loser, (Version{10, "MNL", 0}));
+  EXPECT_EQ(conflicts[1].conflict.winner, (Version{20, "HUB", 0}));
+}
+
 TEST_F(StoreTest, DeleteConflictsAreListedWithTheirRecord) {
   ApplyCommitted(Put("participants", "MAS-P1", "MAS", 30,
                      {{"family_name", std::string("Cruz"), 0}, {"phone", std::string("1"), 0}}));

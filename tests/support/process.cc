@@ -134,7 +134,15 @@ Process::Process(std::vector<std::string> args, ProcessOptions options)
     : args_(std::move(args)), options_(std::move(options)) {
   if (args_.empty()) throw std::invalid_argument("Process: no program given");
   Spawn();
-  io_thread_ = std::thread([this] { IoLoop(); });
+  try {
+    io_thread_ = std::thread([this] { IoLoop(); });
+  } catch (...) {
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    for (int* fd : {&out_fd_, &err_fd_, &in_fd_, &pid_fd_, &wake_fd_}) CloseFd(fd);
+    throw;
+  }
 }
 
 void Process::Spawn() {

@@ -185,7 +185,8 @@ struct RunResult {
 };
 
 // Runs args with `stdin_data` on stdin until it exits; after `timeout` it is
-// killed (SIGKILL) and timed_out is set.
+// killed (SIGKILL) and timed_out is set. Throws like Process if the program
+// cannot be started.
 //
 // Inside a TEST body an unqualified `Run` names ::testing::Test::Run (a
 // member wins over a namespace function), so call RunProcess there, or
