@@ -119,7 +119,8 @@ Status OpenBundle(const std::string& sealed, const KeyPair& recipient,
     return {ErrorCode::kBadBundle,
             std::string("undecodable bundle content: ") + exception->getDescription().cStr()};
   }
-  if (out->reply != (bytes[8] == 2)) return {ErrorCode::kBadBundle, "bundle kind mismatch"};
+  // The kind byte is outside the sealed box: it must name exactly the kind sealed inside.
+  if (bytes[8] != (out->reply ? 2 : 1)) return {ErrorCode::kBadBundle, "bundle kind mismatch"};
   return status;
 }
 

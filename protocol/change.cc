@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "protocol/capnp_reader.h"
 #include "protocol/sync.capnp.h"
 
 namespace osrc::protocol {
@@ -96,32 +97,19 @@ std::string EncodeChange(const Change& change) {
     fields[i].setBase(change.fields[i].base);
     SetValue(fields[i], change.fields[i].value);
   }
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
+  // Packed: a change is mostly small integers and short texts, about half the flat size.
+  kj::VectorOutputStream output(512);
+  capnp::writePackedMessage(output, message);
+  auto bytes = output.getArray();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
 Status DecodeChange(std::span<const uint8_t> bytes, const DecodeLimits& limits, Change* out) {
   if (bytes.size() > limits.max_bytes) return {ErrorCode::kBadMessage, "change too large"};
-  if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty()) {
-    return {ErrorCode::kBadMessage, "change is not a whole number of words"};
-  }
-  // Copy into aligned words: the bytes may sit at any address (LMDB, ZeroMQ frames).
-  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  capnp::ReaderOptions options;
-  options.traversalLimitInWords = limits.traversal_words;
-  options.nestingLimit = limits.nesting;
-  Status status;
-  kj::Maybe<kj::Exception> failure = kj::runCatchingExceptions([&]() {
-    capnp::FlatArrayMessageReader reader(words.asPtr(), options);
-    status = DecodeReader(reader.getRoot<wire::Change>(), limits, out);
-  });
-  KJ_IF_MAYBE(exception, failure) {
-    return {ErrorCode::kBadMessage,
-            std::string("undecodable change: ") + exception->getDescription().cStr()};
-  }
-  return status;
+  return ReadUntrustedPacked(bytes, limits.traversal_words, limits.nesting, "change",
+                       [&](capnp::MessageReader& reader) {
+                         return DecodeReader(reader.getRoot<wire::Change>(), limits, out);
+                       });
 }
 
 std::string RecordName(std::string_view collection, std::string_view id) {

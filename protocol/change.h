@@ -1,5 +1,5 @@
 // Change: one write at its origin, as a plain value, and its codec to and from the wire bytes
-// (a Cap'n Proto `Change` message). Pure: no sockets, no storage. Thread-compatible.
+// (a Cap'n Proto `Change` message, packed encoding). Pure: no sockets, no storage. Thread-compatible.
 #pragma once
 
 #include <cstdint>

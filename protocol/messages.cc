@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "protocol/capnp_reader.h"
 #include "protocol/sync.capnp.h"
 
 namespace osrc::protocol {
@@ -196,24 +197,10 @@ Status DecodeMessage(std::span<const uint8_t> frame, const MessageLimits& limits
   if (frame.size() > limits.max_frame_bytes) {
     return {ErrorCode::kBadMessage, "frame of " + std::to_string(frame.size()) + " bytes too large"};
   }
-  if (frame.empty() || frame.size() % sizeof(capnp::word) != 0) {
-    return {ErrorCode::kBadMessage, "frame is not a whole number of words"};
-  }
-  auto words = kj::heapArray<capnp::word>(frame.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), frame.data(), frame.size());
-  capnp::ReaderOptions options;
-  options.traversalLimitInWords = limits.traversal_words;
-  options.nestingLimit = limits.nesting;
-  Status status;
-  kj::Maybe<kj::Exception> failure = kj::runCatchingExceptions([&]() {
-    capnp::FlatArrayMessageReader reader(words.asPtr(), options);
-    status = DecodeRoot(reader.getRoot<wire::Message>(), limits, out);
-  });
-  KJ_IF_MAYBE(exception, failure) {
-    return {ErrorCode::kBadMessage,
-            std::string("undecodable message: ") + exception->getDescription().cStr()};
-  }
-  return status;
+  return ReadUntrusted(frame, limits.traversal_words, limits.nesting, "message",
+                       [&](capnp::MessageReader& reader) {
+                         return DecodeRoot(reader.getRoot<wire::Message>(), limits, out);
+                       });
 }
 
 }  // namespace osrc::protocol

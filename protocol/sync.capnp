@@ -18,7 +18,8 @@ struct Field {
   }
 }
 
-# One write at its origin, stored in the origin's change log exactly as it goes on the wire.
+# One write at its origin, stored in the origin's change log exactly as it goes on the wire
+# (packed encoding).
 struct Change {
   collection @0 :Text;
   id @1 :Text;

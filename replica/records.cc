@@ -2,6 +2,7 @@
 
 #include <istream>
 #include <map>
+#include <set>
 #include <ostream>
 #include <sstream>
 
@@ -12,10 +13,17 @@
 namespace osrc::replica {
 namespace {
 
-config::RefLookup MakeRefLookup(storage::Store& store, const storage::Txn& txn) {
-  return [&store, &txn](std::string_view collection, std::string_view id) {
+// Reference records found live, remembered for the transaction: an import checks the same few
+// countries and service types on every line. REQUIRES: `known` outlives the lookup.
+config::RefLookup MakeRefLookup(storage::Store& store, const storage::Txn& txn,
+                                std::set<std::string, std::less<>>& known) {
+  return [&store, &txn, &known](std::string_view collection, std::string_view id) {
+    std::string key = storage::RecordKey(collection, id);
+    if (known.count(key) > 0) return true;
     auto state = store.GetRecord(txn, collection, id);
-    return state.has_value() && state->live();
+    bool live = state.has_value() && state->live();
+    if (live) known.insert(std::move(key));
+    return live;
   };
 }
 
@@ -23,14 +31,14 @@ config::RefLookup MakeRefLookup(storage::Store& store, const storage::Txn& txn) 
 Status WriteChecked(Writer& writer, storage::WriteTxn& txn, storage::LocalWriter& local,
                     const config::CollectionSpec& spec, std::string_view id,
                     std::vector<protocol::Field> fields, bool* changed) {
-  auto current = writer.store.GetRecord(txn, spec.name, id);
+  storage::RecordState current =
+      writer.store.GetRecord(txn, spec.name, id).value_or(storage::RecordState{});
   auto currently_set = [&](std::string_view name) {
-    if (!current) return false;
-    auto it = current->fields.find(name);
-    return it != current->fields.end() && !protocol::IsNull(it->second.value);
+    auto it = current.fields.find(name);
+    return it != current.fields.end() && !protocol::IsNull(it->second.value);
   };
   OSRC_RETURN_IF_ERROR(config::Schema::CheckRequired(spec, fields, currently_set));
-  auto change = local.Put(spec.name, id, std::move(fields));
+  auto change = local.Put(spec.name, id, std::move(fields), &current);
   *changed = change.has_value();
   if (change && writer.on_change) writer.on_change(txn, *change);
   return {};
@@ -53,7 +61,8 @@ Status PutJsonUnchecked(Writer& writer, std::string_view collection, std::string
   OSRC_RETURN_IF_ERROR(writer.schema.CheckCollection(collection, writer.site(), &spec));
   OSRC_RETURN_IF_ERROR(config::Schema::CheckId(*spec, id, writer.site()));
   storage::WriteTxn txn(writer.store.env());
-  config::RefLookup refs = MakeRefLookup(writer.store, txn);
+  std::set<std::string, std::less<>> known_refs;
+  config::RefLookup refs = MakeRefLookup(writer.store, txn, known_refs);
   std::vector<protocol::Field> fields;
   OSRC_RETURN_IF_ERROR(config::ParseFields(*spec, json, &refs, &fields));
   storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);
@@ -82,7 +91,8 @@ Status DeleteRecord(Writer& writer, std::string_view collection, std::string_vie
 Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_collection,
                        ImportStats* stats) {
   storage::WriteTxn txn(writer.store.env());
-  config::RefLookup refs = MakeRefLookup(writer.store, txn);
+  std::set<std::string, std::less<>> known_refs;
+  config::RefLookup refs = MakeRefLookup(writer.store, txn, known_refs);
   storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);
   std::string line;
   config::JsonRecord record;
@@ -90,21 +100,22 @@ Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_c
   while (std::getline(in, line)) {
     ++line_number;
     if (line.empty() || line == "\r") continue;
-    std::string where = "line " + std::to_string(line_number);
-    OSRC_RETURN_IF_ERROR(
-        config::ParseRecordLine(writer.schema, line, writer.site(), &refs, &record)
-            .WithContext(where));
+    auto where = [&] { return "line " + std::to_string(line_number); };
+    Status status = config::ParseRecordLine(writer.schema, line, writer.site(), &refs, &record);
+    if (!status.ok()) return status.WithContext(where());
     if (!only_collection.empty() && record.collection != only_collection) {
       return Status(ErrorCode::kBadInput,
                     "collection \"" + record.collection + "\" is not \"" +
                         std::string(only_collection) + "\"",
-                    where);
+                    where());
     }
     const config::CollectionSpec* spec = writer.schema.Find(record.collection);
     bool changed = false;
-    OSRC_RETURN_IF_ERROR(
-        WriteChecked(writer, txn, local, *spec, record.id, std::move(record.fields), &changed)
-            .WithContext(where + ": " + protocol::RecordName(record.collection, record.id)));
+    status = WriteChecked(writer, txn, local, *spec, record.id, std::move(record.fields), &changed);
+    if (!status.ok()) {
+      return status.WithContext(where() + ": " +
+                                protocol::RecordName(record.collection, record.id));
+    }
     ++stats->lines;
     if (changed) ++stats->changed;
   }

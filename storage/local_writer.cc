@@ -12,8 +12,14 @@ LocalWriter::LocalWriter(Store& store, WriteTxn& txn, Clock& clock, std::string 
 }
 
 std::optional<protocol::Change> LocalWriter::Put(std::string_view collection, std::string_view id,
-                                                 std::vector<protocol::Field> fields) {
-  RecordState state = store_.GetRecord(txn_, collection, id).value_or(RecordState{});
+                                                 std::vector<protocol::Field> fields,
+                                                 RecordState* current) {
+  RecordState read;
+  if (current == nullptr) {
+    read = store_.GetRecord(txn_, collection, id).value_or(RecordState{});
+    current = &read;
+  }
+  RecordState& state = *current;
   bool same = state.live();
   for (protocol::Field& field : fields) {
     auto it = state.fields.find(field.name);
@@ -31,7 +37,7 @@ std::optional<protocol::Change> LocalWriter::Put(std::string_view collection, st
   change.id = id;
   change.base = state.max_stamp();
   change.fields = std::move(fields);
-  return Record(std::move(change));
+  return Record(std::move(change), &state);
 }
 
 std::optional<protocol::Change> LocalWriter::Delete(std::string_view collection,
@@ -50,11 +56,15 @@ std::optional<protocol::Change> LocalWriter::Delete(std::string_view collection,
   return Record(std::move(change));
 }
 
-protocol::Change LocalWriter::Record(protocol::Change change) {
+protocol::Change LocalWriter::Record(protocol::Change change, RecordState* state) {
   change.origin = origin_;
   change.seq = ++head_;
   change.stamp = hlc_.Now();
-  store_.Apply(txn_, change);
+  if (state != nullptr) {
+    store_.ApplyTo(txn_, change, state);
+  } else {
+    store_.Apply(txn_, change);
+  }
   store_.AppendLog(txn_, change.seq, protocol::EncodeChange(change));
   return change;
 }

@@ -25,8 +25,10 @@ class LocalWriter {
   // Sets (null: unsets) `fields` of a record. Returns the change, or nullopt when the record
   // already holds exactly these values (nothing is recorded then).
   // REQUIRES: `fields` validated, sorted by name and unique.
+  // `current`, if given, is the record's state as read in this transaction (saves a read).
   std::optional<protocol::Change> Put(std::string_view collection, std::string_view id,
-                                      std::vector<protocol::Field> fields);
+                                      std::vector<protocol::Field> fields,
+                                      RecordState* current = nullptr);
   // Deletes a record. Nullopt when it is absent or already deleted.
   std::optional<protocol::Change> Delete(std::string_view collection, std::string_view id);
   // Persists the clock; call before committing.
@@ -36,7 +38,7 @@ class LocalWriter {
   Hlc& hlc() { return hlc_; }
 
  private:
-  protocol::Change Record(protocol::Change change);
+  protocol::Change Record(protocol::Change change, RecordState* state = nullptr);
 
   Store& store_;
   WriteTxn& txn_;

@@ -80,11 +80,18 @@ std::optional<RecordState> Store::GetRecord(const Txn& txn, std::string_view col
 }
 
 MergeResult Store::Apply(WriteTxn& txn, const protocol::Change& change) {
-  std::string key = RecordKey(change.collection, change.id);
   RecordState state;
-  if (auto bytes = txn.Get(records_, key)) state = DecodeRecordState(*bytes);
-  MergeResult result = Merge(change, &state);
-  if (result.changed) txn.Put(records_, key, EncodeRecordState(state));
+  if (auto bytes = txn.Get(records_, RecordKey(change.collection, change.id))) {
+    state = DecodeRecordState(*bytes);
+  }
+  return ApplyTo(txn, change, &state);
+}
+
+MergeResult Store::ApplyTo(WriteTxn& txn, const protocol::Change& change, RecordState* state) {
+  MergeResult result = Merge(change, state);
+  if (result.changed) {
+    txn.Put(records_, RecordKey(change.collection, change.id), EncodeRecordState(*state));
+  }
   for (const Conflict& conflict : result.conflicts) PutConflict(txn, change, conflict);
   return result;
 }

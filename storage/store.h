@@ -59,6 +59,8 @@ class Store {
                                        std::string_view id) const;
   // Merges `change` into its record and keeps its conflicts. Does not touch the log.
   MergeResult Apply(WriteTxn& txn, const protocol::Change& change);
+  // As Apply, with the record's current `state` already read in this transaction; updates it.
+  MergeResult ApplyTo(WriteTxn& txn, const protocol::Change& change, RecordState* state);
   // Calls `visit` for each live record of `collection` (all if empty) in key order.
   void ForEachRecord(const Txn& txn, std::string_view collection,
                      const std::function<void(std::string_view collection, std::string_view id,
