@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make bench: the osrc-sync benchmarks, each with its baseline measured in the same run and
+# reported as medians of several repetitions.
+#   1. osrc-bench-import: ImportJsonLines of 100,000 records (50,000 participants x 1 service)
+#      vs raw LMDB puts of the same keys and values.
+#   2. osrc-bench-ingest: four sites x 250,000 changes synced at once into one hub over CURVE,
+#      vs raw LMDB batched durable puts of the same data; bytes on the wire per change.
+# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest]
+#   --scale 0.05 runs a quick, smaller check (the full run takes about 10 minutes on 2 cores).
+# Environment: BENCH_SCALE, BENCH_REPS give the same defaults.
+set -euo pipefail
+BIN=$(cd "${1:-build/bin}" && pwd)
+shift || true
+SCALE=${BENCH_SCALE:-1}
+REPS=${BENCH_REPS:-5}
+ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) SCALE=$2; shift 2 ;;
+    --reps) REPS=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest]" >&2; exit 2 ;;
+  esac
+done
+for program in osrc-bench-import osrc-bench-ingest osrc-node osrc-hub osrc-gen; do
+  [ -x "$BIN/$program" ] || { echo "missing $BIN/$program: build first (make build)" >&2; exit 1; }
+done
+
+echo "osrc-sync benchmarks: scale $SCALE, $REPS repetitions, $(nproc) cores, $(uname -srm)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -z "$ONLY" ] || [ "$ONLY" = import ]; then
+  echo
+  "$BIN/osrc-bench-import" --bin "$BIN" --scale "$SCALE" --reps "$REPS" --split
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = ingest ]; then
+  echo
+  "$BIN/osrc-bench-ingest" --bin "$BIN" --scale "$SCALE" --reps "$REPS" --commit-stats
+fi
+echo
+echo "reproduce: scripts/bench.sh $BIN --scale $SCALE --reps $REPS${ONLY:+ --only $ONLY}"
