@@ -179,7 +179,7 @@ Status Schema::CheckRequired(const CollectionSpec& spec, const std::vector<proto
   for (const auto& [name, f] : spec.fields) {
     if (!f.required) continue;
     auto it = std::find_if(fields.begin(), fields.end(),
-                           [&](const protocol::Field& field) { return field.name == name; });
+                           [&name = name](const protocol::Field& field) { return field.name == name; });
     bool set = it != fields.end() ? !protocol::IsNull(it->value) &&
                                         it->value != protocol::Value(std::string())
                                   : currently_set(name);

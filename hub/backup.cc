@@ -1,3 +1,4 @@
+#include "base/text.h"
 #include "hub/backup.h"
 
 #include <filesystem>
@@ -21,12 +22,6 @@ Status CopyFile(const fs::path& from, const fs::path& to) {
   return {};
 }
 
-std::string Hex(const std::string& bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) out += {kHex[c >> 4], kHex[c & 15]};
-  return out;
-}
 
 }  // namespace
 
@@ -71,7 +66,7 @@ Status Restore(const std::string& dir, const std::string& from, std::string* epo
   storage::WriteTxn txn(hub->store().env());
   hub->store().PutMeta(txn, storage::kMetaEpoch, epoch);
   txn.Commit();
-  *epoch_hex = Hex(epoch);
+  *epoch_hex = HexOf(epoch);
   return {};
 }
 

@@ -127,7 +127,7 @@ void Server::OnHello(const std::string& routing_id, const std::string& site,
   SPDLOG_LOGGER_DEBUG(&log_, "site {}: hello, log head {}, acked {}, cursor {}", site,
                       hello.log_head, welcome.acked, session.cursor);
   Send(routing_id, welcome);
-  writer_->Submit(SiteUpdate{site, now, skew, 0});
+  writer_->Submit(SiteUpdate{site, now, skew, session.cursor});
   SendDeliver(routing_id, session);
 }
 
@@ -142,7 +142,7 @@ void Server::OnCursorAck(const std::string& routing_id, const std::string& site,
   session.site = site;
   session.cursor = std::max(session.cursor, ack.cursor);
   session.deliver_outstanding = false;
-  writer_->Submit(SiteUpdate{site, hub_.clock().NowMillis(), 0, session.cursor});
+  writer_->Submit(SiteUpdate{site, hub_.clock().NowMillis(), std::nullopt, session.cursor});
   SendDeliver(routing_id, session);
 }
 

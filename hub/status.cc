@@ -1,3 +1,4 @@
+#include "base/text.h"
 #include "hub/status.h"
 
 #include <nlohmann/json.hpp>
@@ -10,25 +11,7 @@
 namespace osrc::hub {
 namespace {
 
-std::string Hex(std::string_view bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
-std::string TimeOf(uint64_t ms) {
-  if (ms == 0) return "never";
-  time_t seconds = static_cast<time_t>(ms / 1000);
-  char text[32];
-  struct tm tm;
-  gmtime_r(&seconds, &tm);
-  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 std::string SiteOfId(std::string_view id) { return std::string(id.substr(0, id.find('-'))); }
 
@@ -40,7 +23,7 @@ HubStatus ReadStatus(Hub& hub) {
   status.hub_id = hub.config().hub_id;
   status.bind = hub.config().bind;
   storage::ReadTxn txn(store.env());
-  status.epoch = Hex(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
+  status.epoch = HexOf(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
   status.log_head = store.LogHead(txn);
   status.conflicts = store.ConflictCount(txn);
   std::map<std::string, size_t> records, conflicts;
@@ -82,7 +65,7 @@ std::string StatusText(const HubStatus& s) {
   for (const SiteStatus& site : s.sites) {
     std::snprintf(line, sizeof line, "%-6s %-8s %-20s %10llu %10zu %9zu %9zu %8lld\n",
                   site.entry.code.c_str(), site.entry.revoked ? "revoked" : "enrolled",
-                  TimeOf(site.entry.last_contact_ms).c_str(),
+                  UtcTimeOf(site.entry.last_contact_ms).c_str(),
                   static_cast<unsigned long long>(site.entry.acked), site.records,
                   site.pending_delivery, site.conflicts,
                   static_cast<long long>(site.entry.clock_skew_ms));

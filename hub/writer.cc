@@ -88,7 +88,7 @@ std::vector<Writer::Reply> Writer::Commit(std::vector<WriterJob>& jobs) {
       const SiteUpdate& update = std::get<SiteUpdate>(job);
       if (SiteEntry* site = SiteOf(txn, update.site, sites)) {
         site->last_contact_ms = std::max(site->last_contact_ms, update.last_contact_ms);
-        site->clock_skew_ms = update.clock_skew_ms;
+        if (update.clock_skew_ms) site->clock_skew_ms = *update.clock_skew_ms;
         site->cursor = std::max(site->cursor, update.cursor);
       }
     }

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -33,7 +34,7 @@ struct PushJob {
 struct SiteUpdate {
   std::string site;
   uint64_t last_contact_ms = 0;
-  int64_t clock_skew_ms = 0;
+  std::optional<int64_t> clock_skew_ms;  // Measured at a hello; kept as it was if absent.
   uint64_t cursor = 0;
 };
 

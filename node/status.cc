@@ -1,3 +1,4 @@
+#include "base/text.h"
 #include "node/status.h"
 
 #include <nlohmann/json.hpp>
@@ -10,25 +11,7 @@
 namespace osrc::node {
 namespace {
 
-std::string HexOf(std::string_view bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
-std::string TimeOf(uint64_t ms) {
-  if (ms == 0) return "never";
-  time_t seconds = static_cast<time_t>(ms / 1000);
-  char text[32];
-  struct tm tm;
-  gmtime_r(&seconds, &tm);
-  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 }  // namespace
 
@@ -60,7 +43,7 @@ std::string StatusText(const NodeStatus& s) {
       << "hub             " << (s.hub_endpoint.empty() ? "(not set)" : s.hub_endpoint) << "\n"
       << "link            " << (s.link_state.empty() ? "idle" : s.link_state) << "\n";
   if (!s.last_error.empty()) out << "last error      " << s.last_error << "\n";
-  out << "last contact    " << TimeOf(s.last_contact_ms) << "\n"
+  out << "last contact    " << UtcTimeOf(s.last_contact_ms) << "\n"
       << "hub epoch       " << (s.epoch.empty() ? "(none)" : s.epoch) << "\n"
       << "change log head " << s.log_head << "\n"
       << "acknowledged    " << s.acked << "\n"
