@@ -36,6 +36,7 @@ Status Backup(const std::string& dir, const std::string& to) {
   if (ec) return {ErrorCode::kIo, "cannot create folder: " + ec.message(), to};
   fs::permissions(to, fs::perms::owner_all, ec);
   hub->store().env().CopyTo(to);  // one read transaction: a consistent snapshot
+  fs::permissions(fs::path(to) / "data.mdb", fs::perms::owner_read | fs::perms::owner_write, ec);
   for (const char* name : kFolderFiles) {
     OSRC_RETURN_IF_ERROR(CopyFile(fs::path(dir) / name, fs::path(to) / name));
   }

@@ -30,7 +30,7 @@ void CorrectClock(Node& node, storage::WriteTxn& txn, const protocol::Welcome& w
 }  // namespace
 
 Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome,
-                    spdlog::logger& log, WelcomeOutcome* out) {
+                    bool live, spdlog::logger& log, WelcomeOutcome* out) {
   storage::Store& store = node.store();
   out->head = store.LogHead(txn);
   std::string epoch(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
@@ -53,8 +53,15 @@ Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome&
   out->acked = welcome.acked;
   int64_t offset = static_cast<int64_t>(welcome.hub_clock) -
                    static_cast<int64_t>(node.clock().NowMillis());
-  store.PutMetaU64(txn, storage::kMetaClockOffset, static_cast<uint64_t>(offset));
-  CorrectClock(node, txn, welcome, offset, out->acked, log);
+  if (live) {
+    store.PutMetaU64(txn, storage::kMetaClockOffset, static_cast<uint64_t>(offset));
+    CorrectClock(node, txn, welcome, offset, out->acked, log);
+  } else {
+    auto current = static_cast<int64_t>(store.GetMetaU64(txn, storage::kMetaClockOffset));
+    if (offset > current) {
+      store.PutMetaU64(txn, storage::kMetaClockOffset, static_cast<uint64_t>(offset));
+    }
+  }
   store.PutMetaU64(txn, storage::kMetaAcked, out->acked);
   store.PutMetaU64(txn, storage::kMetaLastContact, welcome.hub_clock);
   return {};

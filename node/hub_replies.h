@@ -18,8 +18,10 @@ struct WelcomeOutcome {
 
 // Inside `txn`: adopts the hub's epoch (a new one resets the cursor, so deliveries are read again),
 // its acknowledged sequence, the clock offset; re-stamps pending changes if this clock ran ahead.
+// A Welcome from a reply bundle (`live` false) is of unknown age: its hub clock only proves this
+// clock behind, never ahead, so it can raise the offset but not lower it.
 Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome,
-                    spdlog::logger& log, WelcomeOutcome* out);
+                    bool live, spdlog::logger& log, WelcomeOutcome* out);
 
 // Inside `txn`: checks every delivered change before applying any, applies them and advances the
 // cursor to `deliver.last`; `*cursor` is the new cursor.

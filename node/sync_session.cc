@@ -1,5 +1,6 @@
 #include "node/sync_session.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -126,12 +127,25 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
     }
     if (!monitor_.failure().ok()) return Fail(monitor_.failure());
     uint64_t now = NowMs();
-    if (hello_outstanding_ &&
-        now - hello_sent_ms_ > static_cast<uint64_t>(options_.heartbeat_timeout_ms)) {
-      return Fail(Status(ErrorCode::kTimeout,
-                         "no answer from the hub within " +
-                             std::to_string(options_.heartbeat_timeout_ms) + " ms",
-                         endpoint));
+    if (monitor_.handshake_done() && handshake_ms_ == 0) handshake_ms_ = now;
+    if (hello_outstanding_) {
+      // The hub has heartbeat_timeout_ms to answer a Hello once the secure connection is up.
+      // Setting it up takes several round trips (ZMTP greeting, CURVE handshake): over a
+      // high-latency link (2G, 1 s one way) more than that, so once TCP is connected the
+      // handshake gets request_timeout_ms; a hub that cannot be reached at all still fails
+      // after heartbeat_timeout_ms.
+      uint64_t since = std::max(hello_sent_ms_, handshake_ms_);
+      bool setting_up = handshake_ms_ == 0 && monitor_.connected();
+      int limit_ms = setting_up
+                         ? std::max(options_.heartbeat_timeout_ms, options_.request_timeout_ms)
+                         : options_.heartbeat_timeout_ms;
+      if (now - since > static_cast<uint64_t>(limit_ms)) {
+        return Fail(Status(ErrorCode::kTimeout,
+                           (setting_up ? "no secure connection to the hub within "
+                                       : "no answer from the hub within ") +
+                               std::to_string(limit_ms) + " ms",
+                           endpoint));
+      }
     }
     if (!in_flight_.empty() &&
         now - in_flight_.front().sent_ms > static_cast<uint64_t>(options_.request_timeout_ms)) {
@@ -154,7 +168,12 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
         log_.info("in step: acknowledged {}, hub cursor {}", acked_, cursor_);
       }
       if (until_in_step) return {};
-      if (now - last_heard_ms_ > static_cast<uint64_t>(options_.heartbeat_ms)) SendHello();
+      // One keep-alive Hello at a time: resending it every poll while the Welcome is on its
+      // way would flood a slow link and keep its answer deadline from ever passing.
+      if (!hello_outstanding_ &&
+          now - last_heard_ms_ > static_cast<uint64_t>(options_.heartbeat_ms)) {
+        SendHello();
+      }
     } else if (reported_in_step) {
       reported_in_step = false;
       Report("syncing", "");
@@ -180,7 +199,7 @@ Status SyncSession::OnWelcome(const protocol::Welcome& welcome) {
   WelcomeOutcome outcome;
   {
     storage::WriteTxn txn(node_.store().env());
-    OSRC_RETURN_IF_ERROR(ApplyWelcome(node_, txn, welcome, log_, &outcome));
+    OSRC_RETURN_IF_ERROR(ApplyWelcome(node_, txn, welcome, /*live=*/true, log_, &outcome));
     txn.Commit();
   }
   head_ = outcome.head;

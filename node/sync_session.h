@@ -70,6 +70,7 @@ class SyncSession {
   uint64_t hub_head_ = 0;
   uint64_t hello_sent_ms_ = 0;
   bool hello_outstanding_ = false;
+  uint64_t handshake_ms_ = 0;  // When the CURVE handshake was seen done; 0 before.
   uint64_t last_heard_ms_ = 0;
   bool deliver_expected_ = false;
   bool reached_in_step_ = false;
