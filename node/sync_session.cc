@@ -147,8 +147,11 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
                            endpoint));
       }
     }
+    // A push queued behind others in the window waits for them on a slow link: its clock starts
+    // when it was sent or when the push before it was acknowledged, whichever is later.
     if (!in_flight_.empty() &&
-        now - in_flight_.front().sent_ms > static_cast<uint64_t>(options_.request_timeout_ms)) {
+        now - std::max(in_flight_.front().sent_ms, last_acked_ms_) >
+            static_cast<uint64_t>(options_.request_timeout_ms)) {
       return Fail(Status(ErrorCode::kTimeout,
                          "push unacknowledged for " +
                              std::to_string(options_.request_timeout_ms) + " ms",
@@ -261,6 +264,7 @@ Status SyncSession::OnAck(const protocol::Ack& ack) {
       tuning_.batch_bytes = std::min(options_.batch_bytes, tuning_.batch_bytes * 2);
     }
     in_flight_.pop_front();
+    last_acked_ms_ = now;
   }
   if (ack.acked > acked_) {
     acked_ = ack.acked;

@@ -72,6 +72,7 @@ class SyncSession {
   bool hello_outstanding_ = false;
   uint64_t handshake_ms_ = 0;  // When the CURVE handshake was seen done; 0 before.
   uint64_t last_heard_ms_ = 0;
+  uint64_t last_acked_ms_ = 0;  // When an ack last completed a push in flight.
   bool deliver_expected_ = false;
   bool reached_in_step_ = false;
   protocol::MessageLimits limits_;

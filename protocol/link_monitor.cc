@@ -4,7 +4,7 @@ namespace osrc::protocol {
 
 LinkMonitor::LinkMonitor(zmq::socket_t& socket, const std::string& endpoint) {
   init(socket, endpoint,
-       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+       ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
 }
 
@@ -41,5 +41,7 @@ void LinkMonitor::on_event_handshake_failed_protocol(const zmq_event_t&, const c
 void LinkMonitor::on_event_handshake_succeeded(const zmq_event_t&, const char*) {
   handshake_done_ = true;
 }
+
+void LinkMonitor::on_event_connected(const zmq_event_t&, const char*) { connected_ = true; }
 
 }  // namespace osrc::protocol

@@ -18,15 +18,19 @@ class LinkMonitor final : public zmq::monitor_t {
   void Poll();
   const Status& failure() const { return failure_; }
   bool handshake_done() const { return handshake_done_; }
+  // Whether a TCP connection to the hub (or whatever is in between) was made at some point.
+  bool connected() const { return connected_; }
 
  private:
   void on_event_disconnected(const zmq_event_t& event, const char* address) override;
   void on_event_handshake_failed_auth(const zmq_event_t& event, const char* address) override;
   void on_event_handshake_failed_protocol(const zmq_event_t& event, const char* address) override;
   void on_event_handshake_succeeded(const zmq_event_t& event, const char* address) override;
+  void on_event_connected(const zmq_event_t& event, const char* address) override;
 
   Status failure_;
   bool handshake_done_ = false;
+  bool connected_ = false;
 };
 
 }  // namespace osrc::protocol
