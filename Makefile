@@ -6,7 +6,7 @@ PACKAGES := cmake g++ make pkg-config libzmq3-dev cppzmq-dev capnproto libcapnp-
   libzstd-dev nlohmann-json3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo bench clean proxy
+.PHONY: all deps build test demo bench clean proxy fuzz-deps fuzz fuzz-seeds
 
 all: build
 
@@ -37,6 +37,39 @@ bench: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Fuzzing: `make fuzz` builds the libFuzzer targets with clang (ASan, UBSan) in $(FUZZ_BUILD) and
+# runs hub_inbound_fuzz for FUZZ_SECONDS over the checked-in seeds of fuzz/corpus/hub_inbound
+# (new inputs go to $(FUZZ_BUILD)/corpus, crashes to fuzz/crashes/hub_inbound, which `make test`
+# replays). `make fuzz-seeds` rewrites the seed corpus.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+
+fuzz-deps: deps
+	@missing=$$(for p in $(FUZZ_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(FUZZ_BUILD)/CMakeCache.txt: | fuzz-deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOSRC_FUZZ=ON
+
+fuzz: fuzz-deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target hub_inbound_fuzz
+	mkdir -p $(FUZZ_BUILD)/corpus/hub_inbound fuzz/crashes/hub_inbound
+	$(FUZZ_BUILD)/bin/hub_inbound_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	  -print_final_stats=1 -artifact_prefix=fuzz/crashes/hub_inbound/ \
+	  $(FUZZ_BUILD)/corpus/hub_inbound fuzz/corpus/hub_inbound
+
+fuzz-seeds: fuzz-deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target hub_inbound_seeds
+	mkdir -p fuzz/corpus/hub_inbound
+	$(FUZZ_BUILD)/bin/hub_inbound_seeds fuzz/corpus/hub_inbound
 
 # A link-fault proxy for manual runs: make proxy LISTEN=7401 TARGET=7400, then type
 # rate N | latency MS | cut-after N | cut | blackhole | heal | stats | quit

@@ -1,0 +1,259 @@
+// Writes the seed corpus of the hub_inbound fuzz target: `hub_inbound_seeds DIR` (make
+// fuzz-seeds writes fuzz/corpus/hub_inbound). Files named valid_* are frames hub::DecodeInbound
+// accepts; bad_* are edge cases it must refuse; edge_* may go either way. Deterministic: the same
+// files on every run.
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "fuzz/hub_inbound_target.h"
+#include "protocol/change.h"
+#include "protocol/link_options.h"
+#include "protocol/messages.h"
+#include "protocol/sync.capnp.h"
+#include "storage/hlc.h"
+
+namespace osrc::fuzz {
+namespace {
+
+using protocol::Change;
+using protocol::Field;
+
+constexpr uint64_t kStamp = storage::StampOf(kHubInboundNowMs - 60'000, 3);
+
+Change Participant(std::string id, uint64_t seq) {
+  Change change{"participants", std::move(id), kHubInboundSite, seq, kStamp + seq, 0, false, {}};
+  change.fields = {{"birth_date", std::string("1990-02-28"), 0},
+                   {"consent", true, 0},
+                   {"family_name", std::string("Dela Cruz"), 0},
+                   {"given_name", std::string("Ana"), 0},
+                   {"registered_at", std::string("2024-12-31T08:00:00.250Z"), 0},
+                   {"sex", std::string("F"), 0},
+                   {"site", std::string("MAS"), 0}};
+  return change;
+}
+
+Change Service(uint64_t seq) {
+  Change change{"services", "MAS-S0000001", kHubInboundSite, seq, kStamp + seq, kStamp, false, {}};
+  change.fields = {{"date", std::string("2024-12-30"), 0},
+                   {"outcome", std::string("completed"), kStamp - 5},
+                   {"participant_id", std::string("MAS-P0000001"), 0},
+                   {"service_type", std::string("legal_migration_counselling"), 0}};
+  return change;
+}
+
+Change Deletion(uint64_t seq) {
+  return {"referrals", "MAS-R0000001", kHubInboundSite, seq, kStamp + seq, kStamp, true, {}};
+}
+
+std::string PushOf(uint64_t first, const std::vector<Change>& changes) {
+  protocol::Push push{first, {}};
+  for (const Change& change : changes) push.changes.push_back(protocol::EncodeChange(change));
+  return protocol::EncodeMessage(push);
+}
+
+// A push built field by field, for frames EncodeMessage would never write.
+std::string RawPush(uint64_t first, uint32_t count, uint32_t raw_size,
+                    const std::string& compressed) {
+  capnp::MallocMessageBuilder builder;
+  auto push = builder.initRoot<protocol::wire::Message>().initPush();
+  push.setFirst(first);
+  push.setCount(count);
+  push.setRawSize(raw_size);
+  push.setCompressed(
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(compressed.data()), compressed.size()));
+  auto bytes = capnp::messageToFlatArray(builder);
+  return std::string(reinterpret_cast<const char*>(bytes.asBytes().begin()),
+                     bytes.asBytes().size());
+}
+
+// The raw size and compressed run of an encoded push.
+void PushParts(const std::string& frame, uint32_t* raw_size, std::string* compressed) {
+  auto words = kj::heapArray<capnp::word>(frame.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), frame.data(), frame.size());
+  capnp::FlatArrayMessageReader reader(words.asPtr());
+  auto push = reader.getRoot<protocol::wire::Message>().getPush();
+  *raw_size = push.getRawSize();
+  auto data = push.getCompressed();
+  compressed->assign(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+
+class Writer {
+ public:
+  explicit Writer(std::string dir) : dir_(std::move(dir)) {}
+
+  void Write(const std::string& name, const std::string& bytes) {
+    std::ofstream out(dir_ + "/" + name, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      std::cerr << "cannot write " << dir_ << "/" << name << "\n";
+      failed_ = true;
+      return;
+    }
+    // Keep the promise of the name: valid_* accepted, bad_* refused.
+    Status status;
+    hub::Inbound inbound;
+    std::string broken = CheckHubInbound(
+        {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, &status, &inbound);
+    bool want_ok = name.rfind("valid_", 0) == 0;
+    bool either = name.rfind("edge_", 0) == 0;
+    if (!broken.empty() || (!either && status.ok() != want_ok)) {
+      std::cerr << name << ": unexpected outcome: " << (status.ok() ? "ok" : status.ToString())
+                << (broken.empty() ? "" : " (" + broken + ")") << "\n";
+      failed_ = true;
+    }
+    std::cout << name << " (" << bytes.size() << " bytes): "
+              << (status.ok() ? "accepted" : status.ToString()) << "\n";
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  std::string dir_;
+  bool failed_ = false;
+};
+
+int Main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: hub_inbound_seeds DIR\n";
+    return 2;
+  }
+  Writer w(argv[1]);
+  const uint64_t hash = config::DefaultSchema().hash();
+
+  // Every message kind, well formed.
+  std::string hello = protocol::EncodeMessage(protocol::Hello{
+      protocol::kProtocolVersion, kHubInboundSite, hash, 3, 10, kStamp, "epoch-0123456789"});
+  w.Write("valid_hello", hello);
+  std::string push = PushOf(1, {Participant("MAS-P0000001", 1), Service(2), Deletion(3)});
+  w.Write("valid_push", push);
+  w.Write("valid_push_one_change", PushOf(42, {Participant("MAS-P0000042", 42)}));
+  w.Write("valid_ack", protocol::EncodeMessage(protocol::Ack{5, true}));
+  w.Write("valid_cursor_ack", protocol::EncodeMessage(protocol::CursorAck{77}));
+  w.Write("valid_error", protocol::EncodeMessage(protocol::ErrorReply{
+                             ErrorCode::kBadInput, "participants/MAS-P1: no", kStamp}));
+  w.Write("valid_welcome",
+          protocol::EncodeMessage(protocol::Welcome{3, 9, kStamp, "epoch-0123456789", 300000}));
+  Change country{"countries", "PH", "MNL", 7, kStamp, 0, false,
+                 {{"name", std::string("Philippines"), 0}}};
+  std::vector<std::string> delivered = {protocol::EncodeChange(country),
+                                        protocol::EncodeChange(Service(9))};
+  w.Write("valid_deliver", protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {7, 9}, delivered}));
+  w.Write("valid_deliver_empty", protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {}, {}}));
+
+  // Pushes whose changes the hub must refuse.
+  Change forged = Participant("MAS-P0000002", 1);
+  forged.origin = "ANT";
+  w.Write("bad_push_forged_origin", PushOf(1, {forged}));
+  Change foreign = Participant("ANT-P0000001", 1);
+  w.Write("bad_push_other_site_id", PushOf(1, {foreign}));
+  Change reference = country;
+  reference.origin = kHubInboundSite;
+  reference.seq = 1;
+  w.Write("bad_push_reference_write", PushOf(1, {reference}));
+  w.Write("bad_push_wrong_sequence", PushOf(1, {Participant("MAS-P0000001", 1), Service(3)}));
+  w.Write("bad_push_sequence_wraps",
+          PushOf(UINT64_MAX, {Participant("MAS-P0000001", UINT64_MAX), Service(0)}));
+  w.Write("bad_push_sequence_zero", PushOf(0, {Participant("MAS-P0000001", 0)}));
+  Change future = Participant("MAS-P0000001", 1);
+  future.stamp = storage::StampOf(kHubInboundNowMs + 6 * 60 * 1000);
+  w.Write("bad_push_future_stamp", PushOf(1, {future}));
+  Change delete_with_fields = Deletion(1);
+  delete_with_fields.fields = {{"status", std::string("pending"), 0}};
+  w.Write("bad_push_delete_with_fields", PushOf(1, {delete_with_fields}));
+  Change unknown_collection = Participant("MAS-X0000001", 1);
+  unknown_collection.collection = "payroll";
+  w.Write("bad_push_unknown_collection", PushOf(1, {unknown_collection}));
+  Change unknown_field = Participant("MAS-P0000001", 1);
+  unknown_field.fields.push_back({"zzz_salary", int64_t{1000}, 0});
+  w.Write("bad_push_unknown_field", PushOf(1, {unknown_field}));
+  Change wrong_type = Participant("MAS-P0000001", 1);
+  wrong_type.fields[1].value = std::string("yes");  // consent
+  w.Write("bad_push_wrong_type", PushOf(1, {wrong_type}));
+  Change bad_enum = Participant("MAS-P0000001", 1);
+  bad_enum.fields[5].value = std::string("X");  // sex
+  w.Write("bad_push_bad_enum", PushOf(1, {bad_enum}));
+  Change bad_date = Participant("MAS-P0000001", 1);
+  bad_date.fields[0].value = std::string("2023-02-29");  // birth_date, not a leap year
+  w.Write("bad_push_bad_date", PushOf(1, {bad_date}));
+  Change bad_datetime = Participant("MAS-P0000001", 1);
+  bad_datetime.fields[4].value = std::string("2024-12-31T24:00:00Z");  // registered_at
+  w.Write("bad_push_bad_datetime", PushOf(1, {bad_datetime}));
+  Change nul = Participant("MAS-P0000001", 1);
+  nul.fields[2].value = std::string("Dela\0Cruz", 9);  // family_name
+  w.Write("bad_push_nul_in_text", PushOf(1, {nul}));
+  Change nan = Participant("MAS-P0000001", 1);
+  nan.fields[2].value = std::nan("");
+  w.Write("bad_push_nan", PushOf(1, {nan}));
+  Change unsorted = Participant("MAS-P0000001", 1);
+  std::swap(unsorted.fields[0], unsorted.fields[1]);
+  w.Write("bad_push_unsorted_fields", PushOf(1, {unsorted}));
+  Change space_id = Participant("MAS-P 001", 1);
+  w.Write("bad_push_id_with_space", PushOf(1, {space_id}));
+  Change long_id = Participant("MAS-" + std::string(70, '9'), 1);
+  w.Write("bad_push_id_too_long", PushOf(1, {long_id}));
+  w.Write("bad_push_empty_change", protocol::EncodeMessage(protocol::Push{1, {""}}));
+  w.Write("edge_push_change_trailing_byte",
+          protocol::EncodeMessage(protocol::Push{1, {protocol::EncodeChange(Service(1)) + "x"}}));
+  std::string change = protocol::EncodeChange(Service(1));
+  w.Write("bad_push_change_truncated",
+          protocol::EncodeMessage(protocol::Push{1, {change.substr(0, change.size() / 2)}}));
+  change[0] = '\x7f';  // the packed tag of the segment table
+  w.Write("bad_push_change_garbled", protocol::EncodeMessage(protocol::Push{1, {change}}));
+
+  // Pushes whose framing lies.
+  uint32_t raw_size = 0;
+  std::string compressed;
+  PushParts(push, &raw_size, &compressed);
+  w.Write("bad_push_count_mismatch", RawPush(1, 5, raw_size, compressed));
+  w.Write("bad_push_count_zero", RawPush(1, 0, raw_size, compressed));
+  w.Write("bad_push_huge_raw_size", RawPush(1, 3, 0xFFFFFFF8u, compressed));
+  w.Write("bad_push_raw_size_at_limit", RawPush(1, 3, 64u << 20, compressed));
+  w.Write("bad_push_raw_size_short", RawPush(1, 3, raw_size - 8, compressed));
+  w.Write("bad_push_raw_size_not_words", RawPush(1, 3, raw_size + 3, compressed));
+  w.Write("bad_push_raw_size_zero", RawPush(1, 3, 0, compressed));
+  std::string corrupt = compressed;
+  corrupt[0] ^= 0x5a;  // the zstd magic number
+  w.Write("bad_push_corrupt_compressed", RawPush(1, 3, raw_size, corrupt));
+  w.Write("bad_push_compressed_missing", RawPush(1, 3, raw_size, ""));
+  w.Write("bad_push_empty", protocol::EncodeMessage(protocol::Push{1, {}}));
+
+  // Frames that are not messages.
+  w.Write("bad_empty_frame", "");
+  w.Write("bad_hello_truncated", hello.substr(0, hello.size() - 8));
+  w.Write("bad_hello_not_words", hello + "abc");
+  std::string segments = hello;
+  segments[2] = '\x01';  // 65537 segments
+  w.Write("bad_segment_count", segments);
+  segments[0] = segments[1] = segments[2] = segments[3] = '\xff';  // 2^32 segments: wraps to 1
+  w.Write("valid_segment_count_wraps", segments);
+  std::string segment_size = hello;
+  segment_size[4] = segment_size[5] = segment_size[6] = '\xff';  // first segment too large
+  w.Write("bad_segment_size", segment_size);
+  std::string kind = protocol::EncodeMessage(protocol::Ack{5, true});
+  kind[16] = 99;  // the root struct's union discriminant
+  w.Write("bad_unknown_message_kind", kind);
+  std::string site = protocol::EncodeMessage(protocol::Hello{
+      protocol::kProtocolVersion, "MASQ", hash, 3, 10, kStamp, ""});
+  size_t at = site.find(std::string("MASQ\0", 5));
+  if (at != std::string::npos) site[at + 4] = 'Q';  // Text without its NUL
+  w.Write("bad_text_not_nul_terminated", site);
+  std::string pointer = hello;
+  pointer[8] = '\xfd';  // the root pointer aims far outside the segment
+  pointer[9] = pointer[10] = pointer[11] = '\x7f';
+  w.Write("bad_root_pointer_out_of_bounds", pointer);
+  w.Write("bad_deliver_count_mismatch",
+          protocol::EncodeMessage(protocol::Deliver{1, 3, 3, {1, 2, 3}, {change, change}}));
+  return w.failed() ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace osrc::fuzz
+
+int main(int argc, char** argv) { return osrc::fuzz::Main(argc, argv); }

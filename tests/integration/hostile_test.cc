@@ -1,0 +1,616 @@
+// Hostile input at the hub: a real osrc-hub daemon, an honest site (MAS) syncing a few thousand
+// records with `osrc-node sync`, and at the same time an enrolled but malicious site (ANT) that
+// speaks CurveZMQ with its own key (cppzmq DEALER) and sends thousands of mutated frames: random
+// bytes, bit-flipped and truncated valid frames, multi-part messages, frames beyond the hub's
+// maximum message size, valid-looking pushes with a forged origin, another site's record ids,
+// reference-data writes, wrong sequences and lying size claims.
+//
+// The hub must stay up, answer every bad message with an Error (or drop the connection, for a
+// frame beyond its size limit), store nothing of the attacker's, and serve the honest site as if
+// nothing happened. Which frames the hub must refuse is decided frame by frame with the hub's own
+// pure decode-and-validate entry, hub::DecodeInbound (the oracle); frames it would accept (a
+// bit flip that happens to keep a frame valid) are not sent.
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "config/schema_loader.h"
+#include "hub/inbound.h"
+#include "protocol/change.h"
+#include "protocol/curve_keys.h"
+#include "protocol/link_options.h"
+#include "protocol/messages.h"
+#include "protocol/socket.h"
+#include "protocol/sync.capnp.h"
+#include "storage/hlc.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace osrc::testing {
+namespace {
+
+using nlohmann::json;
+using protocol::Change;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Rng = std::mt19937_64;
+
+constexpr char kHonest[] = "MAS";
+constexpr char kAttacker[] = "ANT";
+// The hub's maximum message size in these tests (hub.toml [sync] max_message_bytes).
+constexpr size_t kMaxMessageBytes = 1 << 20;
+// Text the attacker puts into every record it tries to write; none may reach the hub's store.
+constexpr char kMarker[] = "Mallory";
+
+const std::set<std::string, std::less<>> kSiteCollections = {
+    "attendance", "participants", "referrals", "services", "trainings"};
+
+std::vector<std::string> Args(std::string_view binary, std::initializer_list<std::string> rest) {
+  std::vector<std::string> args{BinPath(binary)};
+  args.insert(args.end(), rest.begin(), rest.end());
+  return args;
+}
+
+std::string MustRun(std::vector<std::string> args) {
+  RunResult result = Run(std::move(args), {}, seconds(120));
+  if (!result.ok()) throw std::runtime_error("command failed: " + result.Describe());
+  return result.out;
+}
+
+std::string LastLine(const std::string& text) {
+  std::vector<std::string> lines = SplitLines(text);
+  if (lines.empty()) throw std::runtime_error("no output");
+  return lines.back();
+}
+
+// The lines of a node's export that belong to the site-owned collections: what the hub's
+// `export --site` lists for that site, in the same order.
+std::string SiteOwnedLines(const std::string& text) {
+  std::string out;
+  for (const std::string& line : SplitLines(text)) {
+    json record = json::parse(line);
+    if (kSiteCollections.contains(record["collection"].get<std::string>())) out += line + "\n";
+  }
+  return out;
+}
+
+uint64_t NowMillis() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// A hub data folder on a free port with a 1 MiB message limit, and its daemon.
+class Hub {
+ public:
+  explicit Hub(const TempDir& tmp)
+      : dir_(tmp.Path("hub")), endpoint_("tcp://127.0.0.1:" + std::to_string(FreePort())) {
+    key_ = LastLine(MustRun(Args("osrc-hub", {"init", "--data", dir_, "--bind", endpoint_})));
+    std::string path = dir_ + "/hub.toml";
+    std::string text = ReadFile(path);
+    size_t at = text.find("\n[sync]\n");
+    if (at == std::string::npos) throw std::runtime_error("no [sync] table in " + path);
+    text.insert(at + 8, "max_message_bytes = " + std::to_string(kMaxMessageBytes) + "\n");
+    WriteFile(path, text);
+  }
+  ~Hub() {
+    if (daemon_ && daemon_->running()) {
+      daemon_->Kill(SIGTERM);
+      if (!daemon_->WaitFor(seconds(30))) daemon_->Kill(SIGKILL);
+    }
+  }
+
+  const std::string& key() const { return key_; }
+  const std::string& endpoint() const { return endpoint_; }
+  Process& daemon() { return *daemon_; }
+
+  void Start() {
+    daemon_ = std::make_unique<Process>(Args("osrc-hub", {"run", "--data", dir_}));
+    if (!daemon_->WaitForOutputLine("listening on " + endpoint_, DeadlineIn(seconds(30)),
+                                    Stream::kStderr)) {
+      throw std::runtime_error("osrc-hub run did not start:\n" + daemon_->stderr_text());
+    }
+  }
+  // Alive: not reaped, and the pid answers signal 0.
+  bool Alive() const { return daemon_->running() && ::kill(daemon_->pid(), 0) == 0; }
+
+  std::string Cli(std::initializer_list<std::string> args) {
+    std::vector<std::string> all = Args("osrc-hub", args);
+    all.insert(all.end(), {"--data", dir_});
+    return MustRun(std::move(all));
+  }
+  void Enrol(const std::string& site, const std::string& key) {
+    Cli({"enrol", "--site", site, "--key", key});
+  }
+  json SiteStatus(const std::string& site) {
+    json status = json::parse(Cli({"status", "--json"}));
+    for (const json& entry : status["sites"]) {
+      if (entry["site"] == site) return entry;
+    }
+    return nullptr;
+  }
+
+ private:
+  std::string dir_;
+  std::string endpoint_;
+  std::string key_;
+  std::unique_ptr<Process> daemon_;
+};
+
+// The replies the attacker received, by kind.
+struct Tally {
+  size_t replies = 0;
+  size_t errors = 0;
+  size_t gap_acks = 0;
+  std::map<std::string, size_t> others;  // anything else, by message name
+
+  void Count(const zmq::message_t& frame) {
+    ++replies;
+    protocol::Message message;
+    Status status = protocol::DecodeMessage(
+        {static_cast<const uint8_t*>(frame.data()), frame.size()}, {}, &message);
+    if (!status.ok() || frame.more()) {
+      ++others["(undecodable or multi-part)"];
+    } else if (std::holds_alternative<protocol::ErrorReply>(message)) {
+      ++errors;
+    } else if (auto* ack = std::get_if<protocol::Ack>(&message); ack != nullptr && ack->gap) {
+      ++gap_acks;
+    } else {
+      ++others[std::string(protocol::MessageName(message))];
+    }
+  }
+};
+
+// Receives on `socket` until `tally` holds `want` replies or `deadline` passes.
+void Drain(zmq::socket_t& socket, size_t want, Deadline deadline, Tally* tally) {
+  while (tally->replies < want && Clock::now() < deadline) {
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, milliseconds(100));
+    while (std::optional<zmq::message_t> frame = protocol::ReceiveFrame(socket)) {
+      tally->Count(*frame);
+    }
+  }
+}
+
+// The malicious site: its enrolled key, frames to send, and what the hub must do with them.
+class Attacker {
+ public:
+  Attacker(uint64_t seed, protocol::KeyPair keys) : rng_(seed), keys_(std::move(keys)) {
+    limits_.message.max_frame_bytes = kMaxMessageBytes;
+    limits_.max_skew_ms = 5 * 60 * 1000;  // the hub's default
+  }
+
+  const protocol::KeyPair& keys() const { return keys_; }
+  size_t skipped() const { return skipped_; }
+
+  // A change of the attacker's own site, valid for the hub.
+  Change Valid(uint64_t seq) {
+    Change change{"participants", "ANT-P" + std::to_string(1000000 + seq), kAttacker, seq,
+                  storage::StampOf(NowMillis() - 1000, seq & 0xff), 0, false, {}};
+    change.fields = {{"consent", true, 0},
+                     {"family_name", std::string(kMarker), 0},
+                     {"given_name", std::string("Eve"), 0},
+                     {"site", std::string(kAttacker), 0}};
+    return change;
+  }
+  static std::string PushOf(uint64_t first, const std::vector<Change>& changes) {
+    protocol::Push push{first, {}};
+    for (const Change& change : changes) push.changes.push_back(protocol::EncodeChange(change));
+    return protocol::EncodeMessage(push);
+  }
+  std::string ValidPush() { return PushOf(1, {Valid(1), Valid(2), Valid(3)}); }
+  std::string ValidHello() {
+    return protocol::EncodeMessage(protocol::Hello{protocol::kProtocolVersion, kAttacker,
+                                                   config::DefaultSchema().hash(), 0, 0,
+                                                   storage::StampOf(NowMillis()), ""});
+  }
+
+  // A few thousand frames the hub must refuse, one Error each, in random order; `honest_ids`
+  // are the honest site's record ids, for hijack attempts.
+  std::vector<std::string> BadFrames(const std::vector<std::string>& honest_ids) {
+    std::vector<std::string> frames;
+    std::vector<std::string> bases = {ValidHello(), ValidPush(),
+                                      protocol::EncodeMessage(protocol::CursorAck{1}),
+                                      protocol::EncodeMessage(protocol::Ack{1, false})};
+    auto add_if_refused = [&](std::string frame) {
+      if (Refused(frame)) {
+        frames.push_back(std::move(frame));
+      } else {
+        ++skipped_;
+      }
+    };
+    // Random bytes, some with a plausible Cap'n Proto segment table.
+    for (int i = 0; i < 1000; ++i) {
+      std::string frame = RandomBytes(Below(1500));
+      if (i % 2 == 0 && frame.size() >= 16) {
+        frame.resize(frame.size() / 8 * 8);
+        uint32_t header[2] = {0, static_cast<uint32_t>(frame.size() / 8 - 1)};
+        frame.replace(0, 8, reinterpret_cast<const char*>(header), 8);
+      }
+      add_if_refused(std::move(frame));
+    }
+    // Bit flips and truncations of valid frames.
+    for (int i = 0; i < 1500; ++i) {
+      std::string frame = bases[Below(bases.size())];
+      for (size_t flips = 1 + Below(3); flips > 0; --flips) {
+        size_t bit = Below(frame.size() * 8);
+        frame[bit / 8] = static_cast<char>(frame[bit / 8] ^ (1 << (bit % 8)));
+      }
+      add_if_refused(std::move(frame));
+    }
+    for (int i = 0; i < 800; ++i) {
+      const std::string& base = bases[Below(bases.size())];
+      add_if_refused(base.substr(0, Below(base.size())));
+    }
+    // Pushes the hub must refuse however well formed: forged origin, the honest site's record
+    // ids, reference data, wrong sequences.
+    for (int i = 0; i < 300; ++i) {
+      Change forged = Valid(1);
+      forged.origin = i % 3 == 0 ? "MNL" : kHonest;  // the hub's id, or the honest site
+      forged.id = honest_ids[Below(honest_ids.size())];
+      frames.push_back(MustBeRefused(PushOf(1, {forged})));
+    }
+    for (int i = 0; i < 300; ++i) {
+      Change hijack = Valid(1);
+      hijack.id = honest_ids[Below(honest_ids.size())];
+      frames.push_back(MustBeRefused(PushOf(1, {hijack})));
+    }
+    for (int i = 0; i < 200; ++i) {
+      Change reference{"countries", i % 2 ? "PH" : "ZZ", i % 4 ? kAttacker : "MNL", 1,
+                       storage::StampOf(NowMillis()), 0, false,
+                       {{"name", std::string(kMarker), 0}}};
+      frames.push_back(MustBeRefused(PushOf(1, {reference})));
+    }
+    for (int i = 0; i < 300; ++i) {
+      uint64_t first = 1 + Below(5);
+      std::vector<Change> run = {Valid(first), Valid(first + 1), Valid(first + 2)};
+      switch (i % 4) {
+        case 0: run[1].seq = first + 2; break;       // a hole
+        case 1: run[2].seq = first + 1; break;       // a repeat
+        case 2: run[0].seq = first - 1; break;       // before the run
+        case 3: run[1].seq = first + 1000000; break; // far ahead
+      }
+      frames.push_back(MustBeRefused(PushOf(first, run)));
+    }
+    frames.push_back(MustBeRefused(PushOf(0, {Valid(0)})));
+    frames.push_back(MustBeRefused(PushOf(UINT64_MAX, {Valid(UINT64_MAX), Valid(0)})));
+    // Pushes whose size claims lie.
+    uint32_t raw_size = 0;
+    std::string compressed;
+    PushParts(ValidPush(), &raw_size, &compressed);
+    const uint32_t kClaims[] = {0xFFFFFFF8u, 64u << 20, (64u << 20) + 8, raw_size - 8,
+                                raw_size + 8, raw_size + 3, 0, 8};
+    for (int i = 0; i < 200; ++i) {
+      uint32_t count = i % 5 == 4 ? 1000000 : 3;
+      uint32_t claim = i % 5 == 4 ? raw_size : kClaims[Below(std::size(kClaims))];
+      frames.push_back(MustBeRefused(RawPush(1, count, claim, compressed)));
+    }
+    // Messages a site never sends, and hellos the hub refuses.
+    for (int i = 0; i < 100; ++i) {
+      switch (i % 4) {
+        case 0: frames.push_back(protocol::EncodeMessage(protocol::Ack{Below(9), true})); break;
+        case 1:
+          frames.push_back(protocol::EncodeMessage(protocol::Welcome{1, 2, 3, "e", 4}));
+          break;
+        case 2:
+          frames.push_back(
+              protocol::EncodeMessage(protocol::ErrorReply{ErrorCode::kInternal, "x", 0}));
+          break;
+        case 3:
+          frames.push_back(protocol::EncodeMessage(protocol::Deliver{1, 1, 1, {}, {}}));
+          break;
+      }
+    }
+    for (int i = 0; i < 150; ++i) {
+      protocol::Hello hello{protocol::kProtocolVersion, kAttacker, config::DefaultSchema().hash(),
+                            0, 0, storage::StampOf(NowMillis()), ""};
+      switch (i % 3) {
+        case 0: hello.version = protocol::kProtocolVersion + 1 + Below(100); break;
+        case 1: hello.site = i % 2 ? kHonest : "MNL"; break;
+        case 2: hello.schema_hash ^= 1 + Below(1000); break;
+      }
+      frames.push_back(protocol::EncodeMessage(hello));
+    }
+    // Just under the size limit: passes ZeroMQ, refused by the decoder.
+    frames.push_back(RandomBytes(kMaxMessageBytes - 4096));
+    std::shuffle(frames.begin(), frames.end(), rng_);
+    return frames;
+  }
+
+  // Valid pushes from far beyond what the hub holds: answered with an Ack with the gap set.
+  std::vector<std::string> GapPushes(int count) {
+    std::vector<std::string> frames;
+    for (int i = 0; i < count; ++i) {
+      uint64_t first = 1000 + Below(1000000);
+      frames.push_back(PushOf(first, {Valid(first), Valid(first + 1)}));
+    }
+    return frames;
+  }
+
+  std::string RandomBytes(size_t size) {
+    std::string bytes(size, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng_() & 0xff);
+    return bytes;
+  }
+  size_t Below(size_t bound) { return bound == 0 ? 0 : rng_() % bound; }
+
+ private:
+  // Whether the hub refuses `frame` from the attacker: its decode-and-validate entry refuses it,
+  // or it is a message the hub never takes from a site.
+  bool Refused(const std::string& frame) {
+    hub::Inbound inbound;
+    Status status = hub::DecodeInbound(
+        {reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, kAttacker,
+        config::DefaultSchema(), Limits(), &inbound);
+    if (!status.ok()) return true;
+    const protocol::Message& message = inbound.message;
+    return !std::holds_alternative<protocol::Hello>(message) &&
+           !std::holds_alternative<protocol::Push>(message) &&
+           !std::holds_alternative<protocol::CursorAck>(message);
+  }
+  std::string MustBeRefused(std::string frame) {
+    if (!Refused(frame)) throw std::logic_error("the test built a frame the hub accepts");
+    return frame;
+  }
+  hub::InboundLimits Limits() {
+    limits_.now_ms = NowMillis();
+    return limits_;
+  }
+
+  static std::string RawPush(uint64_t first, uint32_t count, uint32_t raw_size,
+                             const std::string& compressed) {
+    capnp::MallocMessageBuilder builder;
+    auto push = builder.initRoot<protocol::wire::Message>().initPush();
+    push.setFirst(first);
+    push.setCount(count);
+    push.setRawSize(raw_size);
+    push.setCompressed(
+        kj::arrayPtr(reinterpret_cast<const kj::byte*>(compressed.data()), compressed.size()));
+    auto bytes = capnp::messageToFlatArray(builder).asBytes();
+    return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  }
+  static void PushParts(const std::string& frame, uint32_t* raw_size, std::string* compressed) {
+    auto words = kj::heapArray<capnp::word>(frame.size() / sizeof(capnp::word));
+    std::memcpy(words.begin(), frame.data(), frame.size());
+    capnp::FlatArrayMessageReader reader(words.asPtr());
+    auto push = reader.getRoot<protocol::wire::Message>().getPush();
+    *raw_size = push.getRawSize();
+    auto data = push.getCompressed();
+    compressed->assign(reinterpret_cast<const char*>(data.begin()), data.size());
+  }
+
+  Rng rng_;
+  protocol::KeyPair keys_;
+  hub::InboundLimits limits_;
+  size_t skipped_ = 0;
+};
+
+// A CurveZMQ DEALER to the hub with `keys`; sends block at most 10 s.
+zmq::socket_t Connect(zmq::context_t& context, const Hub& hub, const protocol::KeyPair& keys) {
+  zmq::socket_t socket = protocol::MakeDealer(context, keys, hub.key(), protocol::LinkOptions{});
+  socket.set(zmq::sockopt::sndtimeo, 10000);
+  socket.connect(hub.endpoint());
+  return socket;
+}
+
+// Watches a socket for the loss of its connection (ZeroMQ socket monitor events).
+class DisconnectMonitor {
+ public:
+  DisconnectMonitor(zmq::context_t& context, zmq::socket_t& socket, const std::string& endpoint)
+      : events_(context, zmq::socket_type::pair) {
+    if (zmq_socket_monitor(socket.handle(), endpoint.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) {
+      throw zmq::error_t();
+    }
+    events_.connect(endpoint);
+  }
+
+  // Whether the socket lost its connection before `deadline`.
+  bool WaitForDisconnect(Deadline deadline) {
+    while (Clock::now() < deadline) {
+      zmq::pollitem_t item{events_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, milliseconds(100));
+      zmq::message_t event, address;
+      // An event is two frames: 16-bit event id and 32-bit value, then the endpoint.
+      if (!events_.recv(event, zmq::recv_flags::dontwait)) continue;
+      if (event.more()) (void)events_.recv(address);
+      uint16_t id = 0;
+      if (event.size() >= sizeof id) std::memcpy(&id, event.data(), sizeof id);
+      if (id == ZMQ_EVENT_DISCONNECTED) return true;
+    }
+    return false;
+  }
+
+ private:
+  zmq::socket_t events_;
+};
+
+void MustSend(zmq::socket_t& socket, const std::string& frame, bool more = false) {
+  auto flags = more ? zmq::send_flags::sndmore : zmq::send_flags::none;
+  if (!socket.send(zmq::buffer(frame), flags)) throw std::runtime_error("send timed out");
+}
+
+uint64_t Seed() {
+  if (const char* text = std::getenv("OSRC_HOSTILE_SEED")) return std::strtoull(text, nullptr, 10);
+  return 20250101;
+}
+
+TEST(HubHostileInput, HubRefusesEveryMutatedMessageWhileAnHonestSiteSyncs) {
+  const uint64_t seed = Seed();
+  SCOPED_TRACE("seed " + std::to_string(seed) + " (set OSRC_HOSTILE_SEED to replay)");
+  TempDir tmp("osrc-hostile");
+  Hub hub(tmp);
+
+  // The honest site, with a few thousand records to sync.
+  std::string node_dir = tmp.Path("node-MAS");
+  std::string node_key = LastLine(MustRun(Args("osrc-node", {"init", "--data", node_dir, "--site",
+                                                             kHonest, "--hub", hub.endpoint(),
+                                                             "--hub-key", hub.key()})));
+  std::string data = tmp.Path("mas.jsonl");
+  MustRun(Args("osrc-gen", {"--site", kHonest, "--participants", "1500", "--services-per", "1",
+                            "--out", data}));
+  MustRun(Args("osrc-node", {"import", "--data", node_dir, data}));
+  std::vector<std::string> honest_ids;
+  for (const std::string& line : SplitLines(ReadFile(data))) {
+    honest_ids.push_back(json::parse(line)["id"].get<std::string>());
+  }
+  ASSERT_EQ(honest_ids.size(), 3000u);
+
+  // The attacker: an enrolled site key of its own.
+  Attacker attacker(seed, protocol::GenerateKeyPair());
+  hub.Enrol(kHonest, node_key);
+  hub.Enrol(kAttacker, attacker.keys().public_key);
+  hub.Start();
+
+  // Rounds of a few thousand bad messages, pipelined in windows, for as long as the honest sync
+  // runs (it starts once the first window is answered).
+  zmq::context_t context(1);
+  zmq::socket_t socket = Connect(context, hub, attacker.keys());
+  std::unique_ptr<Process> sync;
+  Deadline attack_end = DeadlineIn(seconds(30));
+  Clock::time_point attack_start = Clock::now();
+  Tally tally;
+  size_t sent = 0, multipart = 0, gap_pushes = 0, rounds = 0;
+  constexpr size_t kWindow = 250;
+  while (rounds == 0 || (sync->running() && Clock::now() < attack_end)) {
+    ++rounds;
+    std::vector<std::string> bad = attacker.BadFrames(honest_ids);
+    std::vector<std::string> gaps = attacker.GapPushes(50);
+    ASSERT_GT(bad.size(), 4000u) << attacker.skipped() << " frames the hub would accept skipped";
+    size_t next_gap = 0;
+    for (size_t i = 0; i < bad.size(); ++sent) {
+      // One in ten is multi-part (each answered with one Error); a gap push now and then.
+      if (sent % 10 == 9) {
+        size_t parts = 2 + attacker.Below(3);
+        for (size_t p = 0; p < parts && i < bad.size(); ++p, ++i) {
+          MustSend(socket, bad[i], p + 1 < parts && i + 1 < bad.size());
+        }
+        ++multipart;
+      } else if (sent % 97 == 50 && next_gap < gaps.size()) {
+        MustSend(socket, gaps[next_gap++]);
+        ++gap_pushes;
+      } else {
+        MustSend(socket, bad[i++]);
+      }
+      if ((sent + 1) % kWindow == 0) Drain(socket, sent + 1, DeadlineIn(seconds(20)), &tally);
+      if (sync == nullptr && sent + 1 == kWindow) {
+        sync = std::make_unique<Process>(
+            Args("osrc-node", {"sync", "--data", node_dir, "--timeout", "60"}));
+      }
+    }
+  }
+  Drain(socket, sent, DeadlineIn(seconds(20)), &tally);
+  // Anything more would be a second answer to some message: wait a moment for stragglers.
+  Drain(socket, sent + 1, DeadlineIn(milliseconds(500)), &tally);
+
+  auto attack_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - attack_start).count();
+  std::cout << "attacker: " << rounds << " rounds, " << sent << " messages (" << multipart
+            << " multi-part, " << gap_pushes << " gap pushes; " << attacker.skipped()
+            << " mutations the hub would accept not sent), " << tally.errors << " Errors back in "
+            << attack_ms << " ms; honest sync "
+            << (sync->running() ? "still running" : "done") << " when the attack ended\n";
+  EXPECT_TRUE(hub.Alive()) << hub.daemon().stderr_text().substr(0, 4000);
+  EXPECT_EQ(tally.replies, sent);
+  EXPECT_EQ(tally.errors, sent - gap_pushes) << multipart << " multi-part messages";
+  EXPECT_EQ(tally.gap_acks, gap_pushes);
+  EXPECT_TRUE(tally.others.empty()) << json(tally.others).dump();
+
+  // Frames beyond the size limit: ZeroMQ drops the connection; an answer, if any, is an Error.
+  for (int i = 0; i < 3; ++i) {
+    zmq::socket_t big = Connect(context, hub, attacker.keys());
+    DisconnectMonitor monitor(context, big, "inproc://hostile-monitor-" + std::to_string(i));
+    Tally oversized;
+    MustSend(big, protocol::EncodeMessage(protocol::Ack{1, false}));  // connected and answered
+    Drain(big, 1, DeadlineIn(seconds(10)), &oversized);
+    ASSERT_EQ(oversized.errors, 1u);
+    MustSend(big, attacker.RandomBytes(kMaxMessageBytes + 1 + attacker.Below(100000)));
+    EXPECT_TRUE(monitor.WaitForDisconnect(DeadlineIn(seconds(10))))
+        << "the hub kept the connection of a frame beyond its size limit";
+    Drain(big, 2, DeadlineIn(milliseconds(300)), &oversized);
+    EXPECT_EQ(oversized.replies, oversized.errors);
+  }
+  EXPECT_TRUE(hub.Alive()) << hub.daemon().stderr_text().substr(0, 4000);
+
+  // The connection of the attacker still works, and is still refused.
+  Tally after;
+  MustSend(socket, protocol::EncodeMessage(protocol::Ack{1, false}));
+  Drain(socket, 1, DeadlineIn(seconds(10)), &after);
+  EXPECT_EQ(after.errors, 1u);
+
+  // The honest site synced in full, and only what it wrote is at the hub.
+  std::optional<ExitStatus> synced = sync->WaitFor(seconds(90));
+  ASSERT_TRUE(synced.has_value()) << "osrc-node sync did not finish";
+  EXPECT_TRUE(synced->success()) << synced->ToString() << "\n" << sync->stderr_text();
+  std::string node_export = MustRun(Args("osrc-node", {"export", "--data", node_dir}));
+  std::string hub_export = hub.Cli({"export", "--site", kHonest});
+  EXPECT_EQ(SplitLines(hub_export).size(), 3000u);
+  EXPECT_TRUE(SiteOwnedLines(node_export) == hub_export) << "the hub's MAS records differ";
+  std::string everything = hub.Cli({"export"});
+  EXPECT_EQ(everything.find(kMarker), std::string::npos) << "a record of the attacker was stored";
+  EXPECT_EQ(hub.Cli({"export", "--site", kAttacker}), "");
+  json honest = hub.SiteStatus(kHonest), attacking = hub.SiteStatus(kAttacker);
+  EXPECT_EQ(honest["acked"], 3000) << honest.dump();
+  EXPECT_EQ(attacking["acked"], 0) << attacking.dump();
+  EXPECT_EQ(attacking["records"], 0) << attacking.dump();
+
+  ASSERT_TRUE(hub.Alive());
+  hub.daemon().Kill(SIGTERM);
+  std::optional<ExitStatus> stopped = hub.daemon().WaitFor(seconds(30));
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_TRUE(stopped->success()) << stopped->ToString();
+}
+
+TEST(HubHostileInput, UnenrolledKeyGetsNoAnswer) {
+  TempDir tmp("osrc-hostile-stranger");
+  Hub hub(tmp);
+  protocol::KeyPair enrolled = protocol::GenerateKeyPair();
+  hub.Enrol(kAttacker, enrolled.public_key);
+  hub.Start();
+
+  zmq::context_t context(1);
+  Attacker stranger(Seed(), protocol::GenerateKeyPair());
+  zmq::socket_t socket = Connect(context, hub, stranger.keys());
+  for (int i = 0; i < 20; ++i) {
+    MustSend(socket, i % 2 ? stranger.ValidHello() : stranger.ValidPush(), false);
+  }
+  Tally tally;
+  Drain(socket, 1, DeadlineIn(seconds(3)), &tally);
+  EXPECT_EQ(tally.replies, 0u);
+  EXPECT_TRUE(hub.daemon().WaitForOutputLine("not enrolled", DeadlineIn(seconds(10)),
+                                             Stream::kStderr))
+      << hub.daemon().stderr_text();
+
+  // The enrolled key is answered on the same hub.
+  zmq::socket_t known = Connect(context, hub, enrolled);
+  MustSend(known, protocol::EncodeMessage(protocol::Ack{1, false}));
+  Tally answered;
+  Drain(known, 1, DeadlineIn(seconds(10)), &answered);
+  EXPECT_EQ(answered.errors, 1u);
+  EXPECT_TRUE(hub.Alive());
+  EXPECT_TRUE(hub.SiteStatus("MAS").is_null());
+}
+
+}  // namespace
+}  // namespace osrc::testing
