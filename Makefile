@@ -77,3 +77,11 @@ LISTEN ?= 7401
 TARGET ?= 7400
 proxy: build
 	$(BUILD)/bin/osrc-faultproxy --listen $(LISTEN) --target $(TARGET)
+
+# Soak: four sites and a hub, each site behind its own osrc-faultproxy; random writes, cuts,
+# blackholes, throttling and SIGKILL restarts of nodes and the hub for SOAK_SECONDS, then heal
+# and check that every site's records equal the hub's. SOAK_SEED=N replays a run.
+SOAK_SECONDS ?= 300
+.PHONY: soak
+soak: build
+	scripts/soak.sh $(BUILD)/bin $(SOAK_SECONDS)

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Link figures of a site node syncing with the hub through osrc-faultproxy (bytes counted at the
+# proxy), with the default [sync] settings of node.toml unless said otherwise:
+#   (a) time and bytes (both directions) to sync 1,000 participants (3,000 records: osrc-gen
+#       --participants 1000 --services-per 2) over 256 kbit/s (32,000 bytes/s each way) with
+#       300 ms one-way latency, one `osrc-node sync`;
+#   (b) bytes re-sent when the connection is cut every 1 MiB during a 30,000-record sync by the
+#       daemon (`osrc-node run`): bytes up with cuts minus bytes up of a clean run of the same data;
+#   (c) time from a blackhole to its detection with the default heartbeats (2000/6000 ms): node
+#       status leaving "in step" (polled every 50 ms) and the "link down" line of node.log.
+#
+#   bench/link_figures.sh [BIN_DIR] [a|b|c ...]       e.g. bench/link_figures.sh build/bin
+# LINK_FIGURES_RUNS=N repeats (c) N times (default 3). Exits 1 if a sync fails.
+set -uo pipefail
+BIN=$(cd "${1:-build/bin}" && pwd)
+shift || true
+WHICH=${*:-a b c}
+RUNS=${LINK_FIGURES_RUNS:-3}
+WORK=$(mktemp -d /tmp/osrc-link-figures.XXXXXX)
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+json_value() {
+  sed -n -e "s/^ *\"$2\": *\"\(.*\)\",\{0,1\} *$/\1/p" -e "s/^ *\"$2\": *\([^\",]*\),\{0,1\} *$/\1/p" \
+    <<<"$1" | head -1
+}
+free_port() {
+  local port
+  while true; do
+    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+# setup NAME: a hub (running) and a node MAS behind a proxy, in $WORK/NAME. Sets D, HUB, PFD.
+setup() {
+  D=$WORK/$1
+  mkdir -p "$D"
+  local port key hub_key
+  port=$(free_port)
+  hub_key=$("$BIN/osrc-hub" init --data "$D/hub" --bind "tcp://127.0.0.1:$port" | tail -1)
+  "$BIN/osrc-hub" run --data "$D/hub" 2>"$D/hub.err" &
+  HUB=$!
+  PIDS+=("$HUB")
+  mkfifo "$D/proxy.in"
+  "$BIN/osrc-faultproxy" --listen 0 --target "$port" <"$D/proxy.in" >"$D/proxy.out" 2>&1 &
+  PIDS+=($!)
+  exec {PFD}>"$D/proxy.in"
+  local proxy_port=
+  for _ in $(seq 100); do
+    proxy_port=$(sed -n 's/^listening 127.0.0.1:\([0-9]*\)$/\1/p' "$D/proxy.out")
+    [ -n "$proxy_port" ] && break
+    sleep 0.05
+  done
+  key=$("$BIN/osrc-node" init --data "$D/node" --site MAS --hub "tcp://127.0.0.1:$proxy_port" \
+        --hub-key "$hub_key" | tail -1)
+  "$BIN/osrc-hub" enrol --data "$D/hub" --site MAS --key "$key" >/dev/null
+  for _ in $(seq 100); do grep -q 'listening on' "$D/hub.err" && break; sleep 0.05; done
+}
+
+# proxy_stats: "UP DOWN ACCEPTED CUT" of the current proxy.
+proxy_stats() {
+  local before
+  before=$(grep -c '^up=' "$D/proxy.out")
+  echo stats >&"$PFD"
+  for _ in $(seq 200); do
+    [ "$(grep -c '^up=' "$D/proxy.out")" -gt "$before" ] && break
+    sleep 0.02
+  done
+  grep '^up=' "$D/proxy.out" | tail -1 | sed 's/[a-z]*=//g'
+}
+
+in_step() {
+  local status
+  status=$("$BIN/osrc-node" status --data "$D/node" --json)
+  [ "$(json_value "$status" link)" = "in step" ] && [ "$(json_value "$status" pending)" = 0 ]
+}
+
+wait_in_step() {  # seconds
+  local deadline=$(( $(date +%s) + $1 ))
+  while ! in_step; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.05  # polling interval
+  done
+}
+
+teardown() {
+  echo quit >&"$PFD"
+  exec {PFD}>&-
+  kill -TERM "$HUB" 2>/dev/null
+  wait "$HUB" 2>/dev/null
+}
+
+figure_a() {
+  setup a
+  "$BIN/osrc-gen" --site MAS --participants 1000 --services-per 2 |
+    "$BIN/osrc-node" import --data "$D/node" - >/dev/null
+  echo "rate 32000" >&"$PFD"
+  echo "latency 300" >&"$PFD"
+  local t0 t1 rc
+  t0=$(now_ms)
+  "$BIN/osrc-node" sync --data "$D/node" --timeout 600 >/dev/null 2>"$D/sync.err"
+  rc=$?
+  t1=$(now_ms)
+  read -r up down accepted cut < <(proxy_stats)
+  teardown
+  [ "$rc" = 0 ] || { echo "(a) sync failed: $(cat "$D/sync.err")"; return 1; }
+  printf '(a) 3,000 records over 32,000 B/s + 300 ms: %d.%03d s, %d bytes up + %d bytes down = %d bytes (%d connection)\n' \
+    $(( (t1 - t0) / 1000 )) $(( (t1 - t0) % 1000 )) "$up" "$down" $(( up + down )) "$accepted"
+}
+
+figure_b() {
+  "$BIN/osrc-gen" --site MAS --participants 10000 --services-per 2 --out "$WORK/30k.jsonl"
+  local clean_up up down accepted cut t0 t1
+  setup b-clean
+  "$BIN/osrc-node" import --data "$D/node" "$WORK/30k.jsonl" >/dev/null
+  "$BIN/osrc-node" sync --data "$D/node" --timeout 300 >/dev/null 2>"$D/sync.err" ||
+    { echo "(b) clean sync failed: $(cat "$D/sync.err")"; teardown; return 1; }
+  read -r clean_up down accepted cut < <(proxy_stats)
+  teardown
+
+  setup b-cut
+  "$BIN/osrc-node" import --data "$D/node" "$WORK/30k.jsonl" >/dev/null
+  sed -i -e 's/^reconnect_max_ms = .*/reconnect_max_ms = 1000/' "$D/node/node.toml"
+  echo "cut-after 1048576" >&"$PFD"
+  t0=$(now_ms)
+  "$BIN/osrc-node" run --data "$D/node" 2>"$D/node.err" &
+  local node=$!
+  PIDS+=("$node")
+  wait_in_step 300 || echo "(b) not in step after 300 s"
+  t1=$(now_ms)
+  read -r up down accepted cut < <(proxy_stats)
+  kill -TERM "$node"; wait "$node"
+  teardown
+  printf '(b) 30,000 records, cut every 1 MiB: clean %d bytes up; with %d cuts %d bytes up over %d connections: re-sent %d bytes (%d per cut); %d.%03d s\n' \
+    "$clean_up" "$cut" "$up" "$accepted" $(( up - clean_up )) $(( cut > 0 ? (up - clean_up) / cut : 0 )) \
+    $(( (t1 - t0) / 1000 )) $(( (t1 - t0) % 1000 ))
+}
+
+figure_c() {
+  local run t0 t_status t_log node status line
+  for run in $(seq "$RUNS"); do
+    setup "c$run"
+    "$BIN/osrc-node" run --data "$D/node" 2>"$D/node.err" &
+    node=$!
+    PIDS+=("$node")
+    wait_in_step 60 || { echo "(c) not in step"; return 1; }
+    # Idle in step for a moment, like a real link between syncs.
+    sleep 1
+    echo blackhole >&"$PFD"
+    t0=$(date +%s%N)
+    t_status=
+    while true; do
+      status=$("$BIN/osrc-node" status --data "$D/node" --json)
+      if [ "$(json_value "$status" link)" != "in step" ]; then t_status=$(date +%s%N); break; fi
+      [ $(( ($(date +%s%N) - t0) / 1000000000 )) -lt 60 ] || break
+      sleep 0.05  # polling interval
+    done
+    # The time of the "link down" line in node.log ("[YYYY-MM-DD HH:MM:SS.mmm] ...").
+    for _ in $(seq 100); do grep -q 'link down' "$D/node/node.log" && break; sleep 0.05; done
+    line=$(grep -m1 'link down' "$D/node/node.log")
+    t_log=$(date -d "$(sed 's/^\[\([^]]*\)\].*/\1/' <<<"$line")" +%s%N)
+    printf '(c) run %d: blackhole detected after %d ms (status: "%s", "%s"); node.log line after %d ms\n' \
+      "$run" $(( (t_status - t0) / 1000000 )) "$(json_value "$status" link)" \
+      "$(json_value "$status" last_error)" $(( (t_log - t0) / 1000000 ))
+    kill -TERM "$node"; wait "$node"
+    teardown
+  done
+}
+
+echo "link figures: $BIN, work folder $WORK"
+status=0
+for figure in $WHICH; do "figure_$figure" || status=1; done
+exit "$status"
