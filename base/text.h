@@ -1,6 +1,8 @@
-// Small text renderings shared by status reports: hex of bytes, UTC time of milliseconds.
+// Small text renderings shared by status reports: hex of bytes, UTC time of milliseconds, store
+// use.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <string>
@@ -27,6 +29,19 @@ inline std::string UtcTimeOf(uint64_t ms) {
   gmtime_r(&seconds, &tm);
   strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
+}
+
+// Whether a store's pages fill 80% or more of its map.
+inline bool StoreNearlyFull(size_t used_bytes, size_t map_bytes) {
+  return map_bytes != 0 && used_bytes * 10 >= map_bytes * 8;
+}
+
+// "3 MiB of 1024 MiB (0%)", with a warning once the store is nearly full.
+inline std::string StoreUseOf(size_t used_bytes, size_t map_bytes) {
+  int percent = map_bytes ? static_cast<int>(100.0 * used_bytes / map_bytes) : 0;
+  return std::to_string(used_bytes >> 20) + " MiB of " + std::to_string(map_bytes >> 20) +
+         " MiB (" + std::to_string(percent) + "%)" +
+         (StoreNearlyFull(used_bytes, map_bytes) ? "  WARNING: store over 80% full" : "");
 }
 
 }  // namespace osrc

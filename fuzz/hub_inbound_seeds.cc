@@ -2,9 +2,6 @@
 // fuzz-seeds writes fuzz/corpus/hub_inbound). Files named valid_* are frames hub::DecodeInbound
 // accepts; bad_* are edge cases it must refuse; edge_* may go either way. Deterministic: the same
 // files on every run.
-#include <capnp/message.h>
-#include <capnp/serialize.h>
-
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -17,14 +14,16 @@
 #include "protocol/change.h"
 #include "protocol/link_options.h"
 #include "protocol/messages.h"
-#include "protocol/sync.capnp.h"
 #include "storage/hlc.h"
+#include "tests/support/forged_push.h"
 
 namespace osrc::fuzz {
 namespace {
 
 using protocol::Change;
 using protocol::Field;
+using testing::PushParts;
+using testing::RawPush;
 
 constexpr uint64_t kStamp = storage::StampOf(kHubInboundNowMs - 60'000, 3);
 
@@ -57,32 +56,6 @@ std::string PushOf(uint64_t first, const std::vector<Change>& changes) {
   protocol::Push push{first, {}};
   for (const Change& change : changes) push.changes.push_back(protocol::EncodeChange(change));
   return protocol::EncodeMessage(push);
-}
-
-// A push built field by field, for frames EncodeMessage would never write.
-std::string RawPush(uint64_t first, uint32_t count, uint32_t raw_size,
-                    const std::string& compressed) {
-  capnp::MallocMessageBuilder builder;
-  auto push = builder.initRoot<protocol::wire::Message>().initPush();
-  push.setFirst(first);
-  push.setCount(count);
-  push.setRawSize(raw_size);
-  push.setCompressed(
-      kj::arrayPtr(reinterpret_cast<const kj::byte*>(compressed.data()), compressed.size()));
-  auto bytes = capnp::messageToFlatArray(builder);
-  return std::string(reinterpret_cast<const char*>(bytes.asBytes().begin()),
-                     bytes.asBytes().size());
-}
-
-// The raw size and compressed run of an encoded push.
-void PushParts(const std::string& frame, uint32_t* raw_size, std::string* compressed) {
-  auto words = kj::heapArray<capnp::word>(frame.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), frame.data(), frame.size());
-  capnp::FlatArrayMessageReader reader(words.asPtr());
-  auto push = reader.getRoot<protocol::wire::Message>().getPush();
-  *raw_size = push.getRawSize();
-  auto data = push.getCompressed();
-  compressed->assign(reinterpret_cast<const char*>(data.begin()), data.size());
 }
 
 class Writer {

@@ -2,146 +2,87 @@
 
 #include <CLI/CLI.hpp>
 
-#include <iostream>
-
 #include "hub/commands.h"
-#include "replica/data_folder.h"
+#include "replica/record_cli.h"
 
 namespace osrc::hub {
-namespace {
-
-int Fail(const Status& status) {
-  std::cerr << "osrc-hub: " << status.ToString() << "\n";
-  return 1;
-}
-
-}  // namespace
 
 int RunCli(int argc, char** argv) {
   CLI::App app{"osrc-hub: the OSRC central hub (merges site changes, serves reference data)",
                "osrc-hub"};
   app.require_subcommand(1);
-  std::string data_flag;
-  auto add_data = [&](CLI::App* command) {
-    command->add_option("--data", data_flag, "Data folder (default: $OSRC_DATA)");
-  };
+  replica::RecordCli cli(app);
 
   InitOptions init;
-  auto* init_cmd = app.add_subcommand("init", "Create a hub data folder, keys, store and epoch");
-  add_data(init_cmd);
+  auto* init_cmd = cli.AddCommand(app, "init", "Create a hub data folder, keys, store and epoch");
   init_cmd->add_option("--bind", init.bind, "Endpoint to listen on (default tcp://127.0.0.1:7400)");
   init_cmd->add_option("--hub-id", init.hub_id, "Hub id (default MNL)");
 
-  std::string site, key, name, collection, id, json, file;
-  auto* enrol_cmd = app.add_subcommand("enrol", "Admit a site's public key");
-  add_data(enrol_cmd);
+  std::string site, key, name;
+  auto* enrol_cmd = cli.AddCommand(app, "enrol", "Admit a site's public key");
   enrol_cmd->add_option("--site", site, "Site code")->required();
   enrol_cmd->add_option("--key", key, "The site's public key (Z85)")->required();
   enrol_cmd->add_option("--name", name, "Name of the site");
 
-  auto* revoke_cmd = app.add_subcommand("revoke", "Refuse a site from now on");
-  add_data(revoke_cmd);
+  auto* revoke_cmd = cli.AddCommand(app, "revoke", "Refuse a site from now on");
   revoke_cmd->add_option("--site", site, "Site code")->required();
 
-  auto* run_cmd = app.add_subcommand("run", "Run the hub daemon until SIGINT/SIGTERM");
-  add_data(run_cmd);
+  auto* run_cmd = cli.AddCommand(app, "run", "Run the hub daemon until SIGINT/SIGTERM");
 
   std::string folder;
-  auto* backup_cmd = app.add_subcommand("backup", "Copy the store consistently, even while running");
-  add_data(backup_cmd);
+  auto* backup_cmd =
+      cli.AddCommand(app, "backup", "Copy the store consistently, even while running");
   backup_cmd->add_option("--to", folder, "Backup folder (new or empty)")->required();
-  auto* restore_cmd = app.add_subcommand("restore", "Restore a backup under a new epoch");
-  add_data(restore_cmd);
+  auto* restore_cmd = cli.AddCommand(app, "restore", "Restore a backup under a new epoch");
   restore_cmd->add_option("--from", folder, "Backup folder")->required();
 
-  std::string reply;
+  std::string file, reply;
   auto* bundle_cmd = app.add_subcommand("bundle", "USB bundles from sites without a link");
   bundle_cmd->require_subcommand(1);
-  auto* bundle_import = bundle_cmd->add_subcommand("import", "Apply a site's bundle, write a reply");
-  add_data(bundle_import);
+  auto* bundle_import =
+      cli.AddCommand(*bundle_cmd, "import", "Apply a site's bundle, write a reply");
   bundle_import->add_option("file", file, "Bundle from a site")->required();
   bundle_import->add_option("--reply", reply, "Reply bundle to carry back")->required();
 
+  std::string ref_collection;
   auto* ref_cmd = app.add_subcommand("ref", "Reference data");
   ref_cmd->require_subcommand(1);
-  auto* ref_import = ref_cmd->add_subcommand("import", "Import JSON Lines into a reference collection");
-  add_data(ref_import);
-  ref_import->add_option("collection", collection, "Reference collection")->required();
+  auto* ref_import =
+      cli.AddCommand(*ref_cmd, "import", "Import JSON Lines into a reference collection");
+  ref_import->add_option("collection", ref_collection, "Reference collection")->required();
   ref_import->add_option("file", file, "JSON Lines file, - for stdin")->required();
 
-  auto* put_cmd = app.add_subcommand("put", "Set fields of a record (a central correction)");
-  add_data(put_cmd);
-  put_cmd->add_option("collection", collection, "Collection")->required();
-  put_cmd->add_option("id", id, "Record id")->required();
-  put_cmd->add_option("--json", json, "Fields as a JSON object")->required();
+  auto* put_cmd = cli.AddPut("Set fields of a record (a central correction)");
+  auto* delete_cmd = cli.AddDelete();
+  auto* get_cmd = cli.AddGet();
+  auto* export_cmd = cli.AddExport(/*by_site=*/true);
+  auto* status_cmd = cli.AddStatus("Show the hub and every site");
 
-  auto* delete_cmd = app.add_subcommand("delete", "Delete a record");
-  add_data(delete_cmd);
-  delete_cmd->add_option("collection", collection, "Collection")->required();
-  delete_cmd->add_option("id", id, "Record id")->required();
+  bool conflicts_as_json = false;
+  auto* conflicts_cmd = cli.AddCommand(app, "conflicts", "List conflicts kept for review");
+  conflicts_cmd->add_flag("--json", conflicts_as_json, "As JSON Lines");
 
-  auto* get_cmd = app.add_subcommand("get", "Print a record as JSON");
-  add_data(get_cmd);
-  get_cmd->add_option("collection", collection, "Collection")->required();
-  get_cmd->add_option("id", id, "Record id")->required();
-
-  auto* export_cmd = app.add_subcommand("export", "Export records as sorted JSON Lines");
-  add_data(export_cmd);
-  export_cmd->add_option("--site", site, "Only this site's records");
-  export_cmd->add_option("--collection", collection, "Only this collection");
-
-  bool as_json = false;
-  auto* status_cmd = app.add_subcommand("status", "Show the hub and every site");
-  add_data(status_cmd);
-  status_cmd->add_flag("--json", as_json, "As JSON");
-
-  auto* conflicts_cmd = app.add_subcommand("conflicts", "List conflicts kept for review");
-  add_data(conflicts_cmd);
-  conflicts_cmd->add_flag("--json", as_json, "As JSON Lines");
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-  std::string dir;
-  if (Status s = replica::ResolveDataDir(data_flag, &dir); !s.ok()) return Fail(s);
-  try {
-    Status status;
+  return cli.Run(argc, argv, [&](const std::string& dir) -> Status {
+    const replica::RecordArgs& args = cli.args();
     if (*init_cmd) {
       init.dir = dir;
-      status = CommandInit(init);
-    } else if (*enrol_cmd) {
-      status = CommandEnrol(dir, site, key, name);
-    } else if (*revoke_cmd) {
-      status = CommandRevoke(dir, site);
-    } else if (*run_cmd) {
-      status = CommandRun(dir);
-    } else if (*backup_cmd) {
-      status = CommandBackup(dir, folder);
-    } else if (*restore_cmd) {
-      status = CommandRestore(dir, folder);
-    } else if (*bundle_import) {
-      status = CommandBundleImport(dir, file, reply);
-    } else if (*ref_import) {
-      status = CommandRefImport(dir, collection, file);
-    } else if (*put_cmd) {
-      status = CommandPut(dir, collection, id, json);
-    } else if (*delete_cmd) {
-      status = CommandDelete(dir, collection, id);
-    } else if (*get_cmd) {
-      status = CommandGet(dir, collection, id);
-    } else if (*export_cmd) {
-      status = CommandExport(dir, site, collection);
-    } else if (*status_cmd) {
-      status = CommandStatus(dir, as_json);
-    } else if (*conflicts_cmd) {
-      status = CommandConflicts(dir, as_json);
+      return CommandInit(init);
     }
-    return status.ok() ? 0 : Fail(status);
-  } catch (const Error& e) {
-    return Fail(Status(e.code(), e.what()));
-  }
+    if (*enrol_cmd) return CommandEnrol(dir, site, key, name);
+    if (*revoke_cmd) return CommandRevoke(dir, site);
+    if (*run_cmd) return CommandRun(dir);
+    if (*backup_cmd) return CommandBackup(dir, folder);
+    if (*restore_cmd) return CommandRestore(dir, folder);
+    if (*bundle_import) return CommandBundleImport(dir, file, reply);
+    if (*ref_import) return CommandRefImport(dir, ref_collection, file);
+    if (*put_cmd) return CommandPut(dir, args.collection, args.id, args.json);
+    if (*delete_cmd) return CommandDelete(dir, args.collection, args.id);
+    if (*get_cmd) return CommandGet(dir, args.collection, args.id);
+    if (*export_cmd) return CommandExport(dir, args.site, args.collection);
+    if (*status_cmd) return CommandStatus(dir, args.as_json);
+    if (*conflicts_cmd) return CommandConflicts(dir, conflicts_as_json);
+    return {};
+  });
 }
 
 }  // namespace osrc::hub

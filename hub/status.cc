@@ -1,17 +1,15 @@
-#include "base/text.h"
 #include "hub/status.h"
 
 #include <nlohmann/json.hpp>
 
 #include <sstream>
 
+#include "base/text.h"
 #include "config/record_json.h"
 #include "hub/delivery.h"
 
 namespace osrc::hub {
 namespace {
-
-
 
 std::string SiteOfId(std::string_view id) { return std::string(id.substr(0, id.find('-'))); }
 
@@ -54,10 +52,7 @@ std::string StatusText(const HubStatus& s) {
   std::ostringstream out;
   out << "hub " << s.hub_id << " on " << s.bind << ", epoch " << s.epoch << "\n"
       << "hub log head " << s.log_head << ", conflicts " << s.conflicts << "\n";
-  double use = s.store_map_bytes ? 100.0 * s.store_used_bytes / s.store_map_bytes : 0;
-  out << "store " << (s.store_used_bytes >> 20) << " MiB of " << (s.store_map_bytes >> 20)
-      << " MiB (" << static_cast<int>(use) << "%)"
-      << (use >= 80 ? "  WARNING: store over 80% full" : "") << "\n\n";
+  out << "store " << StoreUseOf(s.store_used_bytes, s.store_map_bytes) << "\n\n";
   char line[256];
   std::snprintf(line, sizeof line, "%-6s %-8s %-20s %10s %10s %9s %9s %8s\n", "site", "state",
                 "last contact", "acked", "records", "pending", "conflicts", "skew ms");
@@ -86,7 +81,7 @@ std::string StatusJson(const HubStatus& s) {
   out["conflicts"] = s.conflicts;
   out["store_used_bytes"] = s.store_used_bytes;
   out["store_map_bytes"] = s.store_map_bytes;
-  out["store_warning"] = s.store_map_bytes && s.store_used_bytes * 10 >= s.store_map_bytes * 8;
+  out["store_warning"] = StoreNearlyFull(s.store_used_bytes, s.store_map_bytes);
   out["reference"] = s.reference;
   out["sites"] = nlohmann::ordered_json::array();
   for (const SiteStatus& site : s.sites) {

@@ -43,6 +43,16 @@ Status DecompressRun(capnp::Data::Reader compressed, uint32_t raw_size,
   if (raw_size > limits.max_raw_bytes || raw_size % sizeof(capnp::word) != 0 || raw_size == 0) {
     return {ErrorCode::kBadMessage, "change run size " + std::to_string(raw_size) + " refused"};
   }
+  // Believe a claimed size only when the frame states the same, before allocating for it.
+  unsigned long long frame_size = ZSTD_getFrameContentSize(compressed.begin(), compressed.size());
+  if (frame_size == ZSTD_CONTENTSIZE_UNKNOWN || frame_size == ZSTD_CONTENTSIZE_ERROR) {
+    return {ErrorCode::kBadMessage, "change run is not a zstd frame that states its content size"};
+  }
+  if (frame_size != raw_size) {
+    return {ErrorCode::kBadMessage, "change run size " + std::to_string(raw_size) +
+                                        " does not match its zstd frame content size " +
+                                        std::to_string(frame_size)};
+  }
   auto words = kj::heapArray<capnp::word>(raw_size / sizeof(capnp::word));
   size_t size = ZSTD_decompress(words.begin(), raw_size, compressed.begin(), compressed.size());
   if (ZSTD_isError(size) || size != raw_size) {

@@ -1,6 +1,7 @@
 // The sync messages of DESIGN.md as plain values, and their codec: one Cap'n Proto `Message` per
 // ZeroMQ frame, change runs zstd-compressed. Decoding untrusted bytes checks the frame size,
-// Cap'n Proto traversal and nesting limits and the decompressed size; it never throws.
+// Cap'n Proto traversal and nesting limits, and a run's claimed size against its limit and its
+// zstd frame before allocating for it; it never throws.
 #pragma once
 
 #include <cstdint>

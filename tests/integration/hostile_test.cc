@@ -10,8 +10,6 @@
 // nothing happened. Which frames the hub must refuse is decided frame by frame with the hub's own
 // pure decode-and-validate entry, hub::DecodeInbound (the oracle); frames it would accept (a
 // bit flip that happens to keep a frame valid) are not sent.
-#include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -44,8 +42,8 @@
 #include "protocol/link_options.h"
 #include "protocol/messages.h"
 #include "protocol/socket.h"
-#include "protocol/sync.capnp.h"
 #include "storage/hlc.h"
+#include "tests/support/forged_push.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -378,28 +376,6 @@ class Attacker {
   hub::InboundLimits Limits() {
     limits_.now_ms = NowMillis();
     return limits_;
-  }
-
-  static std::string RawPush(uint64_t first, uint32_t count, uint32_t raw_size,
-                             const std::string& compressed) {
-    capnp::MallocMessageBuilder builder;
-    auto push = builder.initRoot<protocol::wire::Message>().initPush();
-    push.setFirst(first);
-    push.setCount(count);
-    push.setRawSize(raw_size);
-    push.setCompressed(
-        kj::arrayPtr(reinterpret_cast<const kj::byte*>(compressed.data()), compressed.size()));
-    auto bytes = capnp::messageToFlatArray(builder).asBytes();
-    return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
-  }
-  static void PushParts(const std::string& frame, uint32_t* raw_size, std::string* compressed) {
-    auto words = kj::heapArray<capnp::word>(frame.size() / sizeof(capnp::word));
-    std::memcpy(words.begin(), frame.data(), frame.size());
-    capnp::FlatArrayMessageReader reader(words.asPtr());
-    auto push = reader.getRoot<protocol::wire::Message>().getPush();
-    *raw_size = push.getRawSize();
-    auto data = push.getCompressed();
-    compressed->assign(reinterpret_cast<const char*>(data.begin()), data.size());
   }
 
   Rng rng_;

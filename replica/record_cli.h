@@ -1,0 +1,57 @@
+// The command line osrc-node and osrc-hub share: `--data`, the record subcommands (put, delete,
+// get, export, status) and running the parsed subcommand with README's exit codes. Used from
+// main's thread only.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/error.h"
+
+namespace CLI {
+class App;
+}
+
+namespace osrc::replica {
+
+// What the record subcommands were given.
+struct RecordArgs {
+  std::string collection;
+  std::string id;
+  std::string json;      // put --json
+  std::string site;      // export --site
+  bool as_json = false;  // status --json
+};
+
+// Declares subcommands on an app whose name ("osrc-node") starts every error line. The app
+// outlives this object; options are bound to its members, so it neither copies nor moves.
+class RecordCli {
+ public:
+  explicit RecordCli(CLI::App& app) : app_(app) {}
+  RecordCli(const RecordCli&) = delete;
+  RecordCli& operator=(const RecordCli&) = delete;
+
+  // A subcommand of `parent` that takes --data.
+  CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::string& description);
+  CLI::App* AddPut(const std::string& description);
+  CLI::App* AddDelete();
+  CLI::App* AddGet();
+  // export [--site] [--collection]; --site only where `by_site`.
+  CLI::App* AddExport(bool by_site);
+  CLI::App* AddStatus(const std::string& description);
+
+  const RecordArgs& args() const { return args_; }
+
+  // Parses the arguments and calls `run` with the data folder. Returns the exit code: 0 success,
+  // 1 failure (one line on stderr), 2 usage error.
+  int Run(int argc, char** argv, const std::function<Status(const std::string& dir)>& run);
+
+ private:
+  int Fail(const Status& status) const;
+
+  CLI::App& app_;
+  std::string data_flag_;
+  RecordArgs args_;
+};
+
+}  // namespace osrc::replica

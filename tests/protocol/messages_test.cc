@@ -1,0 +1,95 @@
+// Tests of the message codec (protocol/messages.h): a push round trip, and pushes whose claimed
+// raw size the zstd frame does not back, which are refused before anything is allocated for them.
+#include "protocol/messages.h"
+
+#include <gtest/gtest.h>
+#include <zstd.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+
+#include "base/error.h"
+#include "tests/support/forged_push.h"
+
+namespace osrc::protocol {
+namespace {
+
+using testing::PushParts;
+using testing::RawPush;
+
+Status Decode(const std::string& frame, Message* out) {
+  return DecodeMessage({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()},
+                       MessageLimits{}, out);
+}
+
+// An encoded push of three changes, split into its raw size and compressed run.
+class PushFrameTest : public ::testing::Test {
+ protected:
+  void SetUp() override { PushParts(EncodeMessage(push_), &raw_size_, &compressed_); }
+
+  // The same run compressed again into a frame that leaves its content size out.
+  std::string CompressedWithoutContentSize() const {
+    std::string raw(raw_size_, '\0');
+    size_t size = ZSTD_decompress(raw.data(), raw.size(), compressed_.data(), compressed_.size());
+    EXPECT_EQ(size, raw_size_);
+    ZSTD_CCtx* context = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 0);
+    std::string out(ZSTD_compressBound(raw.size()), '\0');
+    size = ZSTD_compress2(context, out.data(), out.size(), raw.data(), raw.size());
+    ZSTD_freeCCtx(context);
+    EXPECT_FALSE(ZSTD_isError(size));
+    out.resize(size);
+    EXPECT_EQ(ZSTD_getFrameContentSize(out.data(), out.size()), ZSTD_CONTENTSIZE_UNKNOWN);
+    return out;
+  }
+
+  Push push_{7, {"first change", "second change", std::string(300, 'x')}};
+  uint32_t raw_size_ = 0;
+  std::string compressed_;
+};
+
+TEST_F(PushFrameTest, PushRoundTrips) {
+  Message message;
+  ASSERT_TRUE(Decode(RawPush(7, 3, raw_size_, compressed_), &message).ok());
+  ASSERT_TRUE(std::holds_alternative<Push>(message));
+  EXPECT_EQ(std::get<Push>(message).first, 7u);
+  EXPECT_EQ(std::get<Push>(message).changes, push_.changes);
+}
+
+TEST_F(PushFrameTest, RawSizeAboveTheFrameContentSizeIsRefusedNamingBoth) {
+  Message message;
+  uint32_t claim = raw_size_ + 8 * 1024;
+  Status status = Decode(RawPush(7, 3, claim, compressed_), &message);
+  EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
+  EXPECT_EQ(status.what(), "change run size " + std::to_string(claim) +
+                               " does not match its zstd frame content size " +
+                               std::to_string(raw_size_));
+}
+
+TEST_F(PushFrameTest, RawSizeBelowTheFrameContentSizeIsRefused) {
+  Message message;
+  Status status = Decode(RawPush(7, 3, raw_size_ - 8, compressed_), &message);
+  EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
+  EXPECT_NE(status.what().find("zstd frame content size"), std::string::npos) << status.what();
+}
+
+TEST_F(PushFrameTest, FrameWithoutContentSizeIsRefused) {
+  Message message;
+  Status status = Decode(RawPush(7, 3, raw_size_, CompressedWithoutContentSize()), &message);
+  EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
+  EXPECT_EQ(status.what(), "change run is not a zstd frame that states its content size");
+}
+
+TEST_F(PushFrameTest, RunThatIsNotAZstdFrameIsRefused) {
+  Message message;
+  std::string corrupt = compressed_;
+  corrupt[0] ^= 0x5a;  // the zstd magic number
+  Status status = Decode(RawPush(7, 3, raw_size_, corrupt), &message);
+  EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
+  EXPECT_EQ(status.what(), "change run is not a zstd frame that states its content size");
+}
+
+}  // namespace
+}  // namespace osrc::protocol
