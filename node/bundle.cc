@@ -101,7 +101,7 @@ Status ImportReply(Node& node, const std::string& file, ReplyImportResult* resul
   }
   WelcomeOutcome outcome;
   OSRC_RETURN_IF_ERROR(
-      ApplyWelcome(node, txn, std::get<protocol::Welcome>(messages[0]), /*live=*/false,
+      ApplyWelcome(node, txn, std::get<protocol::Welcome>(messages[0]), /*live=*/false, 0,
                    null_log, &outcome)
           .WithContext(file));
   const auto& deliver = std::get<protocol::Deliver>(messages[1]);

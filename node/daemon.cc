@@ -49,7 +49,7 @@ Status SyncOnce(Node& node, int timeout_seconds) {
   zmq::context_t context(1);
   uint64_t deadline = node.clock().NowMillis() + static_cast<uint64_t>(timeout_seconds) * 1000;
   bool timed_out = false;
-  LinkTuning tuning;
+  LinkTuning tuning(node.config().link);
   SyncSession session(node, context, *log, tuning);
   Status status = session.Run(
       [&] {
@@ -75,7 +75,7 @@ Status RunDaemon(Node& node) {
   std::mt19937_64 random(std::random_device{}());
   int backoff_ms = link.reconnect_min_ms;
   log->info("site {} syncing with {}", node.config().site, node.config().hub_endpoint);
-  LinkTuning tuning;
+  LinkTuning tuning(node.config().link);
   while (!stop_requested.load()) {
     SyncSession session(node, context, *log, tuning);
     Status status = session.Run([] { return stop_requested.load(); }, /*until_in_step=*/false);
@@ -87,8 +87,7 @@ Status RunDaemon(Node& node) {
     log->warn("link down: {}; retrying in {} ms", status.ToString(), wait_ms);
     {
       storage::WriteTxn txn(node.store().env());
-      WriteLinkReport(node.store(), txn,
-                      {"backoff " + std::to_string(wait_ms) + " ms", status.ToString()});
+      WriteLinkState(node.store(), txn, "backoff " + std::to_string(wait_ms) + " ms");
       txn.Commit();
     }
     uint64_t until = node.clock().NowMillis() + static_cast<uint64_t>(wait_ms);

@@ -30,7 +30,8 @@ void CorrectClock(Node& node, storage::WriteTxn& txn, const protocol::Welcome& w
 }  // namespace
 
 Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome,
-                    bool live, spdlog::logger& log, WelcomeOutcome* out) {
+                    bool live, uint64_t round_trip_ms, spdlog::logger& log,
+                    WelcomeOutcome* out) {
   storage::Store& store = node.store();
   out->head = store.LogHead(txn);
   std::string epoch(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
@@ -51,7 +52,7 @@ Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome&
     store.PutMetaU64(txn, storage::kMetaCursor, 0);
   }
   out->acked = welcome.acked;
-  int64_t offset = static_cast<int64_t>(welcome.hub_clock) -
+  int64_t offset = static_cast<int64_t>(welcome.hub_clock + round_trip_ms / 2) -
                    static_cast<int64_t>(node.clock().NowMillis());
   if (live) {
     store.PutMetaU64(txn, storage::kMetaClockOffset, static_cast<uint64_t>(offset));

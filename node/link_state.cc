@@ -6,12 +6,16 @@ LinkReport ReadLinkReport(storage::Store& store, const storage::Txn& txn) {
   LinkReport report;
   report.state = std::string(store.GetMeta(txn, kMetaLinkState).value_or(""));
   report.last_error = std::string(store.GetMeta(txn, kMetaLastError).value_or(""));
+  report.last_error_ms = store.GetMetaU64(txn, kMetaLastErrorAt);
   return report;
 }
 
-void WriteLinkReport(storage::Store& store, storage::WriteTxn& txn, const LinkReport& report) {
-  store.PutMeta(txn, kMetaLinkState, report.state);
-  store.PutMeta(txn, kMetaLastError, report.last_error);
+void WriteLinkState(storage::Store& store, storage::WriteTxn& txn, std::string_view state,
+                    std::string_view failure, uint64_t now_ms) {
+  store.PutMeta(txn, kMetaLinkState, state);
+  if (failure.empty()) return;
+  store.PutMeta(txn, kMetaLastError, failure);
+  store.PutMetaU64(txn, kMetaLastErrorAt, now_ms);
 }
 
 }  // namespace osrc::node

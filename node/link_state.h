@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "storage/store.h"
 
@@ -9,13 +10,17 @@ namespace osrc::node {
 
 inline constexpr std::string_view kMetaLinkState = "link_state";
 inline constexpr std::string_view kMetaLastError = "last_error";
+inline constexpr std::string_view kMetaLastErrorAt = "last_error_at";
 
 struct LinkReport {
-  std::string state;       // e.g. "in step", "connecting", "backoff 4s"
-  std::string last_error;  // reason of the last failure, empty if none
+  std::string state;            // e.g. "in step", "connecting", "backoff 4000 ms"
+  std::string last_error;       // reason of the last failure, empty if none ever
+  uint64_t last_error_ms = 0;   // when it happened (Unix ms)
 };
 
 LinkReport ReadLinkReport(storage::Store& store, const storage::Txn& txn);
-void WriteLinkReport(storage::Store& store, storage::WriteTxn& txn, const LinkReport& report);
+// Records the link state; a failure (non-empty) replaces the last one, which stays until then.
+void WriteLinkState(storage::Store& store, storage::WriteTxn& txn, std::string_view state,
+                    std::string_view failure = {}, uint64_t now_ms = 0);
 
 }  // namespace osrc::node

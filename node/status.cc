@@ -32,6 +32,7 @@ NodeStatus ReadStatus(Node& node) {
   LinkReport link = ReadLinkReport(store, txn);
   status.link_state = link.state;
   status.last_error = link.last_error;
+  status.last_error_ms = link.last_error_ms;
   status.store_used_bytes = store.env().used_bytes();
   status.store_map_bytes = store.env().map_size();
   return status;
@@ -42,7 +43,9 @@ std::string StatusText(const NodeStatus& s) {
   out << "site            " << s.site << "\n"
       << "hub             " << (s.hub_endpoint.empty() ? "(not set)" : s.hub_endpoint) << "\n"
       << "link            " << (s.link_state.empty() ? "idle" : s.link_state) << "\n";
-  if (!s.last_error.empty()) out << "last error      " << s.last_error << "\n";
+  if (!s.last_error.empty()) {
+    out << "last failure    " << UtcTimeOf(s.last_error_ms) << "  " << s.last_error << "\n";
+  }
   out << "last contact    " << UtcTimeOf(s.last_contact_ms) << "\n"
       << "hub epoch       " << (s.epoch.empty() ? "(none)" : s.epoch) << "\n"
       << "change log head " << s.log_head << "\n"
@@ -52,10 +55,7 @@ std::string StatusText(const NodeStatus& s) {
       << "\n"
       << "clock offset    " << s.clock_offset_ms << " ms\n"
       << "conflicts       " << s.conflicts << "\n";
-  double use = s.store_map_bytes ? 100.0 * s.store_used_bytes / s.store_map_bytes : 0;
-  out << "store           " << (s.store_used_bytes >> 20) << " MiB of " << (s.store_map_bytes >> 20)
-      << " MiB (" << static_cast<int>(use) << "%)" << (use >= 80 ? "  WARNING: store over 80% full" : "")
-      << "\n"
+  out << "store           " << StoreUseOf(s.store_used_bytes, s.store_map_bytes) << "\n"
       << "records\n";
   for (const auto& [collection, count] : s.records) {
     out << "  " << collection << std::string(collection.size() < 14 ? 14 - collection.size() : 1, ' ')
@@ -70,6 +70,7 @@ std::string StatusJson(const NodeStatus& s) {
   out["hub"] = s.hub_endpoint;
   out["link"] = s.link_state.empty() ? "idle" : s.link_state;
   out["last_error"] = s.last_error;
+  out["last_error_ms"] = s.last_error_ms;
   out["last_contact_ms"] = s.last_contact_ms;
   out["epoch"] = s.epoch;
   out["log_head"] = s.log_head;
@@ -80,7 +81,7 @@ std::string StatusJson(const NodeStatus& s) {
   out["conflicts"] = s.conflicts;
   out["store_used_bytes"] = s.store_used_bytes;
   out["store_map_bytes"] = s.store_map_bytes;
-  out["store_warning"] = s.store_map_bytes && s.store_used_bytes * 10 >= s.store_map_bytes * 8;
+  out["store_warning"] = StoreNearlyFull(s.store_used_bytes, s.store_map_bytes);
   nlohmann::ordered_json records = nlohmann::ordered_json::object();
   for (const auto& [collection, count] : s.records) records[collection] = count;
   out["records"] = records;

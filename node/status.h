@@ -22,6 +22,7 @@ struct NodeStatus {
   std::string epoch;
   std::string link_state;
   std::string last_error;
+  uint64_t last_error_ms = 0;
   size_t conflicts = 0;
   size_t store_used_bytes = 0;
   size_t store_map_bytes = 0;

@@ -6,8 +6,6 @@
 
 #include "node/hub_replies.h"
 #include "node/link_state.h"
-
-#include <atomic>
 #include "protocol/link_options.h"
 #include "protocol/socket.h"
 #include "storage/hlc.h"
@@ -16,7 +14,11 @@ namespace osrc::node {
 namespace {
 
 constexpr int kPollMs = 50;
+constexpr int kSetUpPollMs = 5;  // While the secure connection is made: the Hello waits for it.
 constexpr size_t kMaxChangesPerPush = 20000;
+
+// Time from `since` to `now`; 0 if `since` is later (read after `now`).
+uint64_t Elapsed(uint64_t since, uint64_t now) { return now > since ? now - since : 0; }
 
 std::string MonitorEndpoint() {
   static std::atomic<int> next{0};
@@ -35,11 +37,12 @@ SyncSession::SyncSession(Node& node, zmq::context_t& context, spdlog::logger& lo
       monitor_(socket_, MonitorEndpoint()),
       tuning_(tuning) {
   limits_.max_frame_bytes = options_.max_message_bytes;
-  if (tuning_.batch_bytes == 0) tuning_.batch_bytes = options_.batch_bytes;
 }
 
+bool SyncSession::SendBytes(std::string_view bytes) { return protocol::SendFrame(socket_, bytes); }
+
 void SyncSession::Send(const protocol::Message& message) {
-  if (!protocol::SendFrame(socket_, protocol::EncodeMessage(message))) {
+  if (!SendBytes(protocol::EncodeMessage(message))) {
     SPDLOG_LOGGER_DEBUG(&log_, "{} not sent: link not ready", protocol::MessageName(message));
   }
 }
@@ -64,17 +67,40 @@ void SyncSession::SendHello() {
 
 void SyncSession::Report(const std::string& state, const std::string& error) {
   storage::WriteTxn txn(node_.store().env());
-  WriteLinkReport(node_.store(), txn, {state, error});
+  WriteLinkState(node_.store(), txn, state, error, NowMs());
   txn.Commit();
 }
 
 Status SyncSession::Fail(const Status& status) {
-  if (!in_flight_.empty()) {
-    // Whatever was in flight did not arrive: the next session sends smaller batches.
-    tuning_.batch_bytes = std::max(options_.min_batch_bytes, tuning_.batch_bytes / 2);
-  }
+  if (!in_flight_.empty()) tuning_.OnLostWithPushesInFlight();
   Report(status.code() == ErrorCode::kNotEnrolled ? "refused" : "disconnected", status.ToString());
   return status;
+}
+
+Status SyncSession::CheckSetUp(uint64_t now) {
+  const std::string& endpoint = node_.config().hub_endpoint;
+  if (hello_outstanding_) {
+    if (Elapsed(hello_sent_ms_, now) <= static_cast<uint64_t>(options_.heartbeat_timeout_ms)) {
+      return {};
+    }
+    return {ErrorCode::kTimeout,
+            "no answer from the hub within " + std::to_string(options_.heartbeat_timeout_ms) +
+                " ms",
+            endpoint};
+  }
+  if (hello_sent_ms_ != 0) return {};
+  // Setting up the secure connection takes several round trips (ZMTP greeting, CURVE
+  // handshake): over a high-latency link (2G, 1 s one way) more than the heartbeat timeout, so
+  // once TCP is connected it gets request_timeout_ms; a hub not reachable at all fails after
+  // heartbeat_timeout_ms.
+  bool connected = monitor_.connected();
+  int limit_ms = connected ? std::max(options_.heartbeat_timeout_ms, options_.request_timeout_ms)
+                           : options_.heartbeat_timeout_ms;
+  if (Elapsed(started_ms_, now) <= static_cast<uint64_t>(limit_ms)) return {};
+  return {ErrorCode::kTimeout,
+          (connected ? "no secure connection to the hub within " : "no answer from the hub within ") +
+              std::to_string(limit_ms) + " ms",
+          endpoint};
 }
 
 bool SyncSession::InStep() const {
@@ -94,14 +120,14 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
     return {ErrorCode::kBadInput, std::string("cannot connect: ") + e.what(), endpoint};
   }
   Report("connecting", "");
-  SendHello();
-  last_heard_ms_ = NowMs();
+  started_ms_ = NowMs();
+  last_heard_ms_ = started_ms_;
   uint64_t next_check_ms = 0;
   bool reported_in_step = false;
   while (!should_stop()) {
     zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
     try {
-      zmq::poll(&item, 1, std::chrono::milliseconds(kPollMs));
+      zmq::poll(&item, 1, std::chrono::milliseconds(hello_sent_ms_ == 0 ? kSetUpPollMs : kPollMs));
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
     }
@@ -127,30 +153,14 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
     }
     if (!monitor_.failure().ok()) return Fail(monitor_.failure());
     uint64_t now = NowMs();
-    if (monitor_.handshake_done() && handshake_ms_ == 0) handshake_ms_ = now;
-    if (hello_outstanding_) {
-      // The hub has heartbeat_timeout_ms to answer a Hello once the secure connection is up.
-      // Setting it up takes several round trips (ZMTP greeting, CURVE handshake): over a
-      // high-latency link (2G, 1 s one way) more than that, so once TCP is connected the
-      // handshake gets request_timeout_ms; a hub that cannot be reached at all still fails
-      // after heartbeat_timeout_ms.
-      uint64_t since = std::max(hello_sent_ms_, handshake_ms_);
-      bool setting_up = handshake_ms_ == 0 && monitor_.connected();
-      int limit_ms = setting_up
-                         ? std::max(options_.heartbeat_timeout_ms, options_.request_timeout_ms)
-                         : options_.heartbeat_timeout_ms;
-      if (now - since > static_cast<uint64_t>(limit_ms)) {
-        return Fail(Status(ErrorCode::kTimeout,
-                           (setting_up ? "no secure connection to the hub within "
-                                       : "no answer from the hub within ") +
-                               std::to_string(limit_ms) + " ms",
-                           endpoint));
-      }
-    }
+    // The Hello goes once the secure connection is up: its clock reading is then fresh, and its
+    // answer measures a round trip of the link.
+    if (hello_sent_ms_ == 0 && monitor_.handshake_done()) SendHello();
+    if (Status set_up = CheckSetUp(now); !set_up.ok()) return Fail(set_up);
     // A push queued behind others in the window waits for them on a slow link: its clock starts
     // when it was sent or when the push before it was acknowledged, whichever is later.
     if (!in_flight_.empty() &&
-        now - std::max(in_flight_.front().sent_ms, last_acked_ms_) >
+        Elapsed(std::max(in_flight_.front().sent_ms, last_acked_ms_), now) >
             static_cast<uint64_t>(options_.request_timeout_ms)) {
       return Fail(Status(ErrorCode::kTimeout,
                          "push unacknowledged for " +
@@ -174,7 +184,7 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
       // One keep-alive Hello at a time: resending it every poll while the Welcome is on its
       // way would flood a slow link and keep its answer deadline from ever passing.
       if (!hello_outstanding_ &&
-          now - last_heard_ms_ > static_cast<uint64_t>(options_.heartbeat_ms)) {
+          Elapsed(last_heard_ms_, now) > static_cast<uint64_t>(options_.heartbeat_ms)) {
         SendHello();
       }
     } else if (reported_in_step) {
@@ -199,10 +209,13 @@ Status SyncSession::OnMessage(const protocol::Message& message) {
 }
 
 Status SyncSession::OnWelcome(const protocol::Welcome& welcome) {
+  uint64_t round_trip_ms = Elapsed(hello_sent_ms_, NowMs());
+  tuning_.OnRoundTrip(round_trip_ms);
   WelcomeOutcome outcome;
   {
     storage::WriteTxn txn(node_.store().env());
-    OSRC_RETURN_IF_ERROR(ApplyWelcome(node_, txn, welcome, /*live=*/true, log_, &outcome));
+    OSRC_RETURN_IF_ERROR(
+        ApplyWelcome(node_, txn, welcome, /*live=*/true, round_trip_ms, log_, &outcome));
     txn.Commit();
   }
   head_ = outcome.head;
@@ -222,7 +235,7 @@ Status SyncSession::OnWelcome(const protocol::Welcome& welcome) {
 }
 
 void SyncSession::Pump() {
-  while (in_flight_.size() < static_cast<size_t>(options_.window) && next_ <= head_) {
+  while (in_flight_.size() < static_cast<size_t>(tuning_.window()) && next_ <= head_) {
     protocol::Push push;
     push.first = next_;
     size_t bytes = 0;
@@ -233,13 +246,15 @@ void SyncSession::Pump() {
         if (!entry) throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(seq));
         push.changes.emplace_back(*entry);
         bytes += entry->size();
-        if (bytes >= tuning_.batch_bytes) break;
+        if (bytes >= tuning_.batch_bytes()) break;
       }
     }
     uint64_t last = push.first + push.changes.size() - 1;
-    Send(push);
-    in_flight_.push_back({push.first, last, NowMs()});
-    SPDLOG_LOGGER_DEBUG(&log_, "push {}..{} ({} bytes raw)", push.first, last, bytes);
+    std::string wire = protocol::EncodeMessage(push);
+    SendBytes(wire);
+    in_flight_.push_back({push.first, last, NowMs(), wire.size(), bytes});
+    SPDLOG_LOGGER_DEBUG(&log_, "push {}..{} ({} bytes raw, {} on the wire, window {})", push.first,
+                        last, bytes, wire.size(), tuning_.window());
     next_ = last + 1;
   }
 }
@@ -255,15 +270,17 @@ Status SyncSession::OnAck(const protocol::Ack& ack) {
   }
   if (ack.acked > head_) return {ErrorCode::kBadMessage, "hub acknowledged beyond the log head"};
   uint64_t now = NowMs();
-  while (!in_flight_.empty() && in_flight_.front().last <= ack.acked) {
-    uint64_t rtt = now - in_flight_.front().sent_ms;
-    // Adapt the batch to the link: a slow link gets smaller batches, a fast one larger.
-    if (rtt > 2000) {
-      tuning_.batch_bytes = std::max(options_.min_batch_bytes, tuning_.batch_bytes / 2);
-    } else if (rtt < 500) {
-      tuning_.batch_bytes = std::min(options_.batch_bytes, tuning_.batch_bytes * 2);
+  if (!in_flight_.empty() && in_flight_.front().last <= ack.acked) {
+    // The link was busy with these pushes since the first was sent or the previous ack came.
+    uint64_t busy_ms = Elapsed(std::max(in_flight_.front().sent_ms, last_acked_ms_), now);
+    uint64_t wire_bytes = 0;
+    uint64_t raw_bytes = 0;
+    while (!in_flight_.empty() && in_flight_.front().last <= ack.acked) {
+      wire_bytes += in_flight_.front().wire_bytes;
+      raw_bytes += in_flight_.front().raw_bytes;
+      in_flight_.pop_front();
     }
-    in_flight_.pop_front();
+    tuning_.OnPushAcked(wire_bytes, raw_bytes, busy_ms);
     last_acked_ms_ = now;
   }
   if (ack.acked > acked_) {

@@ -11,20 +11,16 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "node/link_tuning.h"
 #include "node/node.h"
 #include "protocol/link_monitor.h"
 #include "protocol/messages.h"
 
 namespace osrc::node {
 
-// What a node learns about its link across sessions: the batch size that suits it.
-struct LinkTuning {
-  size_t batch_bytes = 0;  // 0: the configured batch_bytes
-};
-
 class SyncSession {
  public:
-  // `tuning` outlives the session; a failed session leaves a smaller batch for the next one.
+  // `tuning` outlives the session: what it measured of the link serves the next one.
   SyncSession(Node& node, zmq::context_t& context, spdlog::logger& log, LinkTuning& tuning);
   SyncSession(const SyncSession&) = delete;
   SyncSession& operator=(const SyncSession&) = delete;
@@ -40,6 +36,8 @@ class SyncSession {
     uint64_t first;
     uint64_t last;
     uint64_t sent_ms;
+    uint64_t wire_bytes;
+    uint64_t raw_bytes;
   };
 
   Status OnMessage(const protocol::Message& message);
@@ -49,6 +47,9 @@ class SyncSession {
   void Pump();
   void SendHello();
   void Send(const protocol::Message& message);
+  bool SendBytes(std::string_view bytes);
+  // The deadline of the secure connection and of the Hello's answer; an error once passed.
+  Status CheckSetUp(uint64_t now);
   bool InStep() const;
   // Ends the session on a link failure: records it and shrinks the batch if one was in flight.
   Status Fail(const Status& status);
@@ -68,9 +69,9 @@ class SyncSession {
   uint64_t head_ = 0;
   uint64_t cursor_ = 0;
   uint64_t hub_head_ = 0;
-  uint64_t hello_sent_ms_ = 0;
+  uint64_t started_ms_ = 0;
+  uint64_t hello_sent_ms_ = 0;  // 0: no Hello sent yet (it waits for the secure connection)
   bool hello_outstanding_ = false;
-  uint64_t handshake_ms_ = 0;  // When the CURVE handshake was seen done; 0 before.
   uint64_t last_heard_ms_ = 0;
   uint64_t last_acked_ms_ = 0;  // When an ack last completed a push in flight.
   bool deliver_expected_ = false;

@@ -1,0 +1,62 @@
+#include "node/link_tuning.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace osrc::node {
+namespace {
+
+// A push should take at most this share of the heartbeat timeout on the wire.
+constexpr double kPushShareOfTimeout = 0.25;
+// The first pushes of a daemon, before the link is measured.
+constexpr size_t kInitialBatchBytes = 32 * 1024;
+// Weight of a new rate sample.
+constexpr double kRateGain = 0.5;
+
+}  // namespace
+
+LinkTuning::LinkTuning(const protocol::LinkOptions& options)
+    : options_(options),
+      batch_bytes_(std::clamp(kInitialBatchBytes, options.min_batch_bytes, options.batch_bytes)),
+      window_(options.window) {}
+
+void LinkTuning::OnPushAcked(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t busy_ms) {
+  if (wire_bytes == 0) return;
+  double sample = static_cast<double>(wire_bytes) * 1000.0 / static_cast<double>(std::max<uint64_t>(busy_ms, 1));
+  rate_ = rate_ == 0 ? sample : rate_ + kRateGain * (sample - rate_);
+  raw_per_wire_ = static_cast<double>(std::max<uint64_t>(raw_bytes, 1)) / static_cast<double>(wire_bytes);
+  Retune();
+}
+
+void LinkTuning::OnRoundTrip(uint64_t ms) {
+  round_trip_ms_ = round_trip_ms_ == 0 ? ms : std::min(round_trip_ms_, ms);
+  Retune();
+}
+
+void LinkTuning::OnLostWithPushesInFlight() {
+  batch_bytes_ = std::max(options_.min_batch_bytes, batch_bytes_ / 2);
+  rate_ /= 2;
+}
+
+void LinkTuning::Retune() {
+  if (rate_ <= 0) return;
+  double push_seconds = kPushShareOfTimeout * options_.heartbeat_timeout_ms / 1000.0;
+  double fitting = rate_ * push_seconds * raw_per_wire_;
+  // Grows at most twofold per measurement, as the rate of a busier link shows only once used.
+  double grown = std::min(fitting, 2.0 * static_cast<double>(batch_bytes_));
+  batch_bytes_ = std::clamp(static_cast<size_t>(grown), options_.min_batch_bytes,
+                            options_.batch_bytes);
+  // A link fast enough for full batches keeps the configured window (the hub commits the pushes
+  // in flight together); a slower one carries a round trip's worth, plus one push queued behind
+  // the one on the wire, so a cut costs little to resend.
+  if (batch_bytes_ >= options_.batch_bytes) {
+    window_ = options_.window;
+    return;
+  }
+  double wire_per_push = static_cast<double>(batch_bytes_) / raw_per_wire_;
+  double in_round_trip = rate_ * static_cast<double>(round_trip_ms_) / 1000.0 / wire_per_push;
+  window_ = std::clamp(static_cast<int>(std::ceil(in_round_trip)) + 1, std::min(2, options_.window),
+                       options_.window);
+}
+
+}  // namespace osrc::node

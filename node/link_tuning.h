@@ -1,0 +1,45 @@
+// LinkTuning: sizes a node's pushes to its link. A push must cross the link well inside the
+// hub's heartbeat timeout (ZeroMQ counts only complete messages as traffic, so a push still in
+// transfer when it expires drops the link), and enough pushes must be in flight to keep the link
+// busy over a round trip. The delivery rate is measured from the spacing of acknowledgements.
+// Outlives sessions, so a daemon keeps what it learnt across reconnects. Not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "protocol/link_options.h"
+
+namespace osrc::node {
+
+class LinkTuning {
+ public:
+  explicit LinkTuning(const protocol::LinkOptions& options);
+
+  // Raw change bytes for the next push, within [min_batch_bytes, batch_bytes].
+  size_t batch_bytes() const { return batch_bytes_; }
+  // Pushes in flight, within [1, window].
+  int window() const { return window_; }
+  // Measured delivery rate in wire bytes per second; 0 before the first measurement.
+  double rate() const { return rate_; }
+
+  // A push of `wire_bytes` on the link (`raw_bytes` of changes) was acknowledged `busy_ms` after
+  // it reached the head of the queue: its send time, or the previous acknowledgement if later.
+  void OnPushAcked(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t busy_ms);
+  // A small request answered after `ms`: an upper bound of the round trip.
+  void OnRoundTrip(uint64_t ms);
+  // The link failed with pushes in flight: they may have been too large for it.
+  void OnLostWithPushesInFlight();
+
+ private:
+  void Retune();
+
+  const protocol::LinkOptions& options_;
+  size_t batch_bytes_;
+  int window_;
+  double rate_ = 0;             // wire bytes per second
+  double raw_per_wire_ = 1;     // how much larger changes are than their compressed pushes
+  uint64_t round_trip_ms_ = 0;  // smallest seen; 0 before any
+};
+
+}  // namespace osrc::node

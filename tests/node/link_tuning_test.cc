@@ -1,0 +1,93 @@
+// LinkTuning: the push size and window a node derives from what it measures of its link.
+#include "node/link_tuning.h"
+
+#include <gtest/gtest.h>
+
+namespace osrc::node {
+namespace {
+
+protocol::LinkOptions Options() {
+  protocol::LinkOptions options;
+  options.batch_bytes = 1024 * 1024;
+  options.min_batch_bytes = 4 * 1024;
+  options.window = 4;
+  options.heartbeat_timeout_ms = 6000;
+  return options;
+}
+
+// Feeds the tuning what a link of `bytes_per_second` with `round_trip_ms` would show: the node
+// keeps the window full, so after the first push each ack follows the previous one by the time
+// the next push takes on the wire. Pushes compress tenfold.
+void Drive(LinkTuning& tuning, double bytes_per_second, uint64_t round_trip_ms, int pushes) {
+  tuning.OnRoundTrip(round_trip_ms);
+  for (int i = 0; i < pushes; ++i) {
+    uint64_t raw = tuning.batch_bytes();
+    uint64_t wire = raw / 10;
+    auto on_wire_ms = static_cast<uint64_t>(wire * 1000.0 / bytes_per_second);
+    tuning.OnPushAcked(wire, raw, i == 0 ? round_trip_ms + on_wire_ms : on_wire_ms);
+  }
+}
+
+TEST(LinkTuning, StartsSmallWithinTheConfiguredBounds) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  EXPECT_LT(tuning.batch_bytes(), options.batch_bytes);
+  EXPECT_GE(tuning.batch_bytes(), options.min_batch_bytes);
+  EXPECT_EQ(tuning.window(), options.window);
+
+  options.batch_bytes = 8 * 1024;
+  LinkTuning small(options);
+  EXPECT_EQ(small.batch_bytes(), 8u * 1024);
+}
+
+TEST(LinkTuning, AFastLinkGrowsToTheConfiguredBatchAndWindow) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  Drive(tuning, 50e6, 1, 20);
+  EXPECT_EQ(tuning.batch_bytes(), options.batch_bytes);
+  EXPECT_EQ(tuning.window(), options.window);
+}
+
+// 2G: 6,000 bytes/s, 2 s round trips. A push must cross in a quarter of the 6 s heartbeat
+// timeout (9,000 wire bytes), and the window holds a round trip's worth plus one.
+TEST(LinkTuning, A2GLinkGetsPushesThatCrossWellInsideTheHeartbeatTimeout) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  Drive(tuning, 6000, 2000, 30);
+  double seconds_on_wire = tuning.batch_bytes() / 10.0 / 6000.0;
+  EXPECT_LE(seconds_on_wire, 1.6);
+  EXPECT_GE(seconds_on_wire, 0.5) << "the batch collapsed below what the link carries";
+  EXPECT_NEAR(tuning.rate(), 6000, 600);
+  EXPECT_GE(tuning.window(), 2);
+  EXPECT_LE(tuning.window(), 3);
+}
+
+// Latency alone is no reason to shrink: a satellite link (600 ms round trips) with bandwidth to
+// spare keeps full batches.
+TEST(LinkTuning, LatencyAloneDoesNotShrinkTheBatch) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  Drive(tuning, 2e6, 600, 30);
+  EXPECT_EQ(tuning.batch_bytes(), options.batch_bytes);
+}
+
+TEST(LinkTuning, ALinkLostWithPushesInFlightHalvesTheBatchDownToTheFloor) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  Drive(tuning, 50e6, 1, 20);
+  tuning.OnLostWithPushesInFlight();
+  EXPECT_EQ(tuning.batch_bytes(), options.batch_bytes / 2);
+  for (int i = 0; i < 20; ++i) tuning.OnLostWithPushesInFlight();
+  EXPECT_EQ(tuning.batch_bytes(), options.min_batch_bytes);
+}
+
+TEST(LinkTuning, GrowsAtMostTwofoldPerAcknowledgement) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  size_t before = tuning.batch_bytes();
+  tuning.OnPushAcked(before / 10, before, 1);
+  EXPECT_EQ(tuning.batch_bytes(), 2 * before);
+}
+
+}  // namespace
+}  // namespace osrc::node
