@@ -117,8 +117,22 @@ int Main(int argc, char** argv) {
                  {{"name", std::string("Philippines"), 0}}};
   std::vector<std::string> delivered = {protocol::EncodeChange(country),
                                         protocol::EncodeChange(Service(9))};
-  w.Write("valid_deliver", protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {7, 9}, delivered}));
-  w.Write("valid_deliver_empty", protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {}, {}}));
+  w.Write("valid_deliver", protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {7, 9}, delivered, {}}));
+  w.Write("valid_deliver_empty", protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {}, {}, {}}));
+
+  // Hub changes handed back after a restore: sealed by this hub, or not.
+  const protocol::Sealer& sealer = HubInboundSealer();
+  std::string sealed = protocol::EncodeChange(country);
+  w.Write("valid_reoffer", protocol::EncodeMessage(protocol::Reoffer{
+                               3, {sealed}, {sealer.Seal(sealed)}}));
+  std::string forged_seal = sealer.Seal(sealed);
+  forged_seal[0] ^= 1;
+  w.Write("bad_reoffer_forged_seal",
+          protocol::EncodeMessage(protocol::Reoffer{3, {sealed}, {forged_seal}}));
+  Change site_change = Participant("MAS-P0000009", 9);
+  std::string site_bytes = protocol::EncodeChange(site_change);
+  w.Write("bad_reoffer_site_change", protocol::EncodeMessage(protocol::Reoffer{
+                                         3, {site_bytes}, {sealer.Seal(site_bytes)}}));
 
   // Pushes whose changes the hub must refuse.
   Change forged = Participant("MAS-P0000002", 1);
@@ -222,7 +236,7 @@ int Main(int argc, char** argv) {
   pointer[9] = pointer[10] = pointer[11] = '\x7f';
   w.Write("bad_root_pointer_out_of_bounds", pointer);
   w.Write("bad_deliver_count_mismatch",
-          protocol::EncodeMessage(protocol::Deliver{1, 3, 3, {1, 2, 3}, {change, change}}));
+          protocol::EncodeMessage(protocol::Deliver{1, 3, 3, {1, 2, 3}, {change, change}, {}}));
   return w.failed() ? 1 : 0;
 }
 

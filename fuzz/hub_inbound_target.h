@@ -15,6 +15,7 @@
 namespace osrc::fuzz {
 
 inline constexpr char kHubInboundSite[] = "MAS";
+inline constexpr char kHubInboundHubId[] = "MNL";
 // The hub clock: 2025-01-01T00:00:00Z.
 inline constexpr uint64_t kHubInboundNowMs = 1'735'689'600'000;
 
@@ -26,6 +27,29 @@ inline hub::InboundLimits HubInboundLimits() {
   return limits;
 }
 
+// The hub's sealer, from a fixed secret key, for the seals of handed-back changes.
+inline const protocol::Sealer& HubInboundSealer() {
+  static const protocol::Sealer sealer("0123456789abcdefghijklmnopqrstuvwxyzABCD");
+  return sealer;
+}
+
+// A Reoffer is checked as the hub checks one (its seals); what is accepted must be sealed by
+// this hub and be its own changes.
+inline std::string CheckReofferPromises(const protocol::Reoffer& reoffer,
+                                        const hub::InboundLimits& limits, Status* status) {
+  std::vector<protocol::Change> changes;
+  *status = hub::CheckReoffer(reoffer, HubInboundSealer(), kHubInboundHubId, limits, &changes);
+  if (!status->ok()) return status->what().empty() ? "an error without a message" : "";
+  if (changes.size() != reoffer.changes.size()) return "an accepted reoffer lost changes";
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (!HubInboundSealer().Verify(reoffer.changes[i], reoffer.seals[i])) {
+      return "an accepted handed-back change without this hub's seal";
+    }
+    if (changes[i].origin != kHubInboundHubId) return "an accepted handed-back change of a site";
+  }
+  return "";
+}
+
 // Decodes `frame` into `*out` as the hub would and checks what an accepted frame promises the
 // hub. Returns "" if the outcome is consistent, else the broken promise. Never throws.
 inline std::string CheckHubInbound(std::span<const uint8_t> frame, Status* status,
@@ -35,6 +59,9 @@ inline std::string CheckHubInbound(std::span<const uint8_t> frame, Status* statu
   if (!status->ok()) {
     if (status->what().empty()) return "an error without a message";
     return "";
+  }
+  if (const auto* reoffer = std::get_if<protocol::Reoffer>(&out->message)) {
+    return CheckReofferPromises(*reoffer, limits, status);
   }
   const auto* push = std::get_if<protocol::Push>(&out->message);
   if (push == nullptr) return out->changes.empty() ? "" : "changes decoded for a non-push";

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "config/schema.h"
 #include "hub/sites.h"
 #include "protocol/change.h"
 #include "protocol/messages.h"
@@ -16,5 +17,11 @@ namespace osrc::hub {
 protocol::Ack ApplyPush(storage::Store& store, storage::WriteTxn& txn, SiteEntry& site,
                         uint64_t first, const std::vector<protocol::Change>& changes,
                         size_t* applied);
+
+// Takes back hub changes a site handed back after a restore (seals checked): each one that
+// changes this store is merged and logged again under the next hub sequence, same stamp and
+// fields, and indexed for delivery. Returns how many were taken back.
+size_t TakeBack(storage::Store& store, storage::WriteTxn& txn, const config::Schema& schema,
+                const std::vector<protocol::Change>& changes);
 
 }  // namespace osrc::hub

@@ -81,7 +81,7 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
     entry.bundle_seq = content.seq;
     entry.last_contact_ms = now;
     uint64_t cursor = hello.epoch == epoch ? hello.hub_cursor : 0;
-    deliver = ReadDeliverPage(store, txn, site->code, cursor, kReplyEntries);
+    deliver = ReadDeliverPage(store, txn, hub.sealer(), site->code, cursor, kReplyEntries);
     entry.cursor = std::max(entry.cursor, cursor);
     PutSite(store, txn, entry);
     welcome = {entry.acked, store.LogHead(txn), now, epoch, hub.config().max_skew_ms};

@@ -46,7 +46,8 @@ void IndexDelivery(storage::Store& store, storage::WriteTxn& txn, std::string_vi
 }
 
 protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn,
-                                  std::string_view site, uint64_t cursor, size_t max_entries) {
+                                  const protocol::Sealer& sealer, std::string_view site,
+                                  uint64_t cursor, size_t max_entries) {
   bool more_all = false, more_site = false;
   std::vector<uint64_t> all = ScanDest(store, txn, kEverySite, cursor, max_entries, &more_all);
   std::vector<uint64_t> mine = ScanDest(store, txn, site, cursor, max_entries, &more_site);
@@ -68,6 +69,7 @@ protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn
     if (!bytes) throw Error(ErrorCode::kCorruption, "hub log lacks indexed entry " + std::to_string(seq));
     page.seqs.push_back(seq);
     page.changes.emplace_back(*bytes);
+    page.seals.push_back(sealer.Seal(*bytes));
   }
   page.first = cursor + 1;
   page.last = std::max(last, cursor);

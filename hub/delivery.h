@@ -10,6 +10,7 @@
 #include "config/schema.h"
 #include "protocol/change.h"
 #include "protocol/messages.h"
+#include "protocol/seal.h"
 #include "storage/store.h"
 
 namespace osrc::hub {
@@ -21,10 +22,12 @@ std::string DestinationOf(const config::Schema& schema, const protocol::Change& 
 void IndexDelivery(storage::Store& store, storage::WriteTxn& txn, std::string_view dest,
                    uint64_t seq);
 
-// The next page for `site` after `cursor`: at most `max_entries` entries. `last` is the hub
-// sequence up to which the site is then served (the head when nothing more is pending).
+// The next page for `site` after `cursor`: at most `max_entries` entries, each sealed by
+// `sealer`. `last` is the hub sequence up to which the site is then served (the head when
+// nothing more is pending).
 protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn,
-                                  std::string_view site, uint64_t cursor, size_t max_entries);
+                                  const protocol::Sealer& sealer, std::string_view site,
+                                  uint64_t cursor, size_t max_entries);
 // Entries pending for `site` after `cursor`.
 size_t PendingDeliveries(storage::Store& store, const storage::Txn& txn, std::string_view site,
                          uint64_t cursor);

@@ -46,6 +46,7 @@ Hub::Hub(std::string dir, config::HubConfig config, protocol::KeyPair keys)
     : dir_(std::move(dir)),
       config_(std::move(config)),
       keys_(std::move(keys)),
+      sealer_(keys_.secret_key),
       schema_(config::DefaultSchema()) {
   store_ = std::make_unique<storage::Store>(dir_, config_.store);
 }

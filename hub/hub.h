@@ -9,6 +9,7 @@
 #include "config/data_config.h"
 #include "config/schema.h"
 #include "protocol/curve_keys.h"
+#include "protocol/seal.h"
 #include "replica/records.h"
 #include "storage/hlc.h"
 #include "storage/store.h"
@@ -34,6 +35,8 @@ class Hub {
   const std::string& dir() const { return dir_; }
   const config::HubConfig& config() const { return config_; }
   const protocol::KeyPair& keys() const { return keys_; }
+  // Seals the hub's changes for delivery and checks them when a site hands them back.
+  const protocol::Sealer& sealer() const { return sealer_; }
   const config::Schema& schema() const { return schema_; }
   storage::Store& store() { return *store_; }
   storage::Clock& clock() { return clock_; }
@@ -49,6 +52,7 @@ class Hub {
   std::string dir_;
   config::HubConfig config_;
   protocol::KeyPair keys_;
+  protocol::Sealer sealer_;
   const config::Schema& schema_;
   storage::SystemClock clock_;
   std::unique_ptr<storage::Store> store_;

@@ -45,4 +45,25 @@ Status DecodeInbound(std::span<const uint8_t> frame, const std::string& site,
   return {};
 }
 
+Status CheckReoffer(const protocol::Reoffer& reoffer, const protocol::Sealer& sealer,
+                    const std::string& hub_id, const InboundLimits& limits,
+                    std::vector<protocol::Change>* out) {
+  uint64_t horizon = storage::StampOf(limits.now_ms + limits.max_skew_ms);
+  out->assign(reoffer.changes.size(), {});
+  for (size_t i = 0; i < reoffer.changes.size(); ++i) {
+    std::string where = "handed-back change " + std::to_string(i + 1);
+    if (i >= reoffer.seals.size() || !sealer.Verify(reoffer.changes[i], reoffer.seals[i])) {
+      return {ErrorCode::kForbidden, "seal does not prove this hub wrote it", where};
+    }
+    protocol::Change& change = (*out)[i];
+    OSRC_RETURN_IF_ERROR(
+        protocol::DecodeChange(reoffer.changes[i], limits.change, &change).WithContext(where));
+    if (change.origin != hub_id || change.stamp > horizon) {
+      return {ErrorCode::kForbidden, "sealed, yet not a change of hub " + hub_id + " in time",
+              where + ": " + protocol::RecordName(change.collection, change.id)};
+    }
+  }
+  return {};
+}
+
 }  // namespace osrc::hub

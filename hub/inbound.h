@@ -11,6 +11,7 @@
 #include "config/schema.h"
 #include "protocol/change.h"
 #include "protocol/messages.h"
+#include "protocol/seal.h"
 
 namespace osrc::hub {
 
@@ -29,5 +30,11 @@ struct Inbound {
 // `site`: the site the ZAP handler mapped the sender's key to.
 Status DecodeInbound(std::span<const uint8_t> frame, const std::string& site,
                      const config::Schema& schema, const InboundLimits& limits, Inbound* out);
+
+// Checks hub changes a site hands back: each must carry this hub's seal over its exact bytes,
+// decode, and come from `hub_id` within the clock horizon. All or none: `out` holds them decoded.
+Status CheckReoffer(const protocol::Reoffer& reoffer, const protocol::Sealer& sealer,
+                    const std::string& hub_id, const InboundLimits& limits,
+                    std::vector<protocol::Change>* out);
 
 }  // namespace osrc::hub

@@ -92,6 +92,13 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site,
   if (auto* ack = std::get_if<protocol::CursorAck>(&message)) {
     return OnCursorAck(routing_id, site, *ack);
   }
+  if (auto* reoffer = std::get_if<protocol::Reoffer>(&message)) {
+    std::vector<protocol::Change> changes;
+    Status checked = CheckReoffer(*reoffer, hub_.sealer(), hub_.config().hub_id, limits, &changes);
+    if (!checked.ok()) return Refuse(routing_id, site, checked.code(), checked.ToString());
+    writer_->Submit(ReofferJob{routing_id, site, reoffer->token, std::move(changes)});
+    return;
+  }
   Refuse(routing_id, site, ErrorCode::kBadMessage,
          std::string("unexpected ") + std::string(protocol::MessageName(message)) + " from a site");
 }
@@ -151,7 +158,7 @@ void Server::SendDeliver(const std::string& routing_id, Session& session) {
   storage::ReadTxn txn(hub_.store().env());
   uint64_t head = hub_.store().LogHead(txn);
   if (session.cursor >= head) return;
-  protocol::Deliver page = ReadDeliverPage(hub_.store(), txn, session.site, session.cursor,
+  protocol::Deliver page = ReadDeliverPage(hub_.store(), txn, hub_.sealer(), session.site, session.cursor,
                                            hub_.config().link.deliver_page);
   session.deliver_outstanding = true;
   SPDLOG_LOGGER_DEBUG(&log_, "site {}: deliver {} entries up to {}", session.site,

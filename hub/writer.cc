@@ -63,6 +63,9 @@ void Writer::Loop() {
           if (auto* push = std::get_if<PushJob>(&job)) {
             protocol::ErrorReply reply{code, std::string("hub could not store the push: ") + e.what()};
             replies.push_back({push->routing_id, protocol::EncodeMessage(reply)});
+          } else if (auto* reoffer = std::get_if<ReofferJob>(&job)) {
+            protocol::ErrorReply reply{code, std::string("hub could not take back: ") + e.what()};
+            replies.push_back({reoffer->routing_id, protocol::EncodeMessage(reply)});
           }
         }
         break;
@@ -84,6 +87,13 @@ std::vector<Writer::Reply> Writer::Commit(std::vector<WriterJob>& jobs) {
     if (auto* push = std::get_if<PushJob>(&job)) {
       replies.push_back({push->routing_id, ApplyPush(txn, *push, sites, &applied)});
       ++pushes;
+    } else if (auto* reoffer = std::get_if<ReofferJob>(&job)) {
+      size_t taken = TakeBack(hub_.store(), txn, hub_.schema(), reoffer->changes);
+      log_.info("site {}: took back {} of {} hub changes it handed back", reoffer->site, taken,
+                reoffer->changes.size());
+      replies.push_back({reoffer->routing_id,
+                         protocol::EncodeMessage(protocol::ReofferAck{
+                             reoffer->token, hub_.store().LogHead(txn)})});
     } else {
       const SiteUpdate& update = std::get<SiteUpdate>(job);
       if (SiteEntry* site = SiteOf(txn, update.site, sites)) {

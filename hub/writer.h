@@ -38,7 +38,15 @@ struct SiteUpdate {
   uint64_t cursor = 0;
 };
 
-using WriterJob = std::variant<PushJob, SiteUpdate>;
+// Hub changes a site handed back, seals checked; answered by ReofferAck{token}.
+struct ReofferJob {
+  std::string routing_id;
+  std::string site;
+  uint64_t token = 0;
+  std::vector<protocol::Change> changes;
+};
+
+using WriterJob = std::variant<PushJob, SiteUpdate, ReofferJob>;
 
 class Writer {
  public:

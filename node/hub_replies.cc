@@ -1,5 +1,6 @@
 #include "node/hub_replies.h"
 
+#include "node/reoffer.h"
 #include "storage/hlc.h"
 #include "storage/restamp.h"
 
@@ -44,8 +45,10 @@ Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome&
   }
   if (epoch != welcome.epoch) {
     if (!epoch.empty()) {
-      log.warn("hub epoch changed (store restored): re-offering from {} and re-reading deliveries",
+      log.warn("hub epoch changed (store restored): re-offering from {}, handing back the hub's "
+               "changes received before, and re-reading deliveries",
                welcome.acked + 1);
+      OweKept(store, txn);
     }
     out->cursor = 0;
     store.PutMeta(txn, storage::kMetaEpoch, welcome.epoch);
@@ -86,9 +89,12 @@ Status ApplyDeliver(Node& node, storage::WriteTxn& txn, const protocol::Deliver&
     }
   }
   uint64_t stamp = store.GetMetaU64(txn, storage::kMetaClock);
-  for (const protocol::Change& change : changes) {
-    store.Apply(txn, change);
-    stamp = std::max(stamp, change.stamp);
+  for (size_t i = 0; i < changes.size(); ++i) {
+    store.Apply(txn, changes[i]);
+    stamp = std::max(stamp, changes[i].stamp);
+    if (i < deliver.seals.size()) {
+      KeepDelivered(store, txn, deliver.seqs[i], deliver.seals[i], deliver.changes[i]);
+    }
   }
   *cursor = std::max(store.GetMetaU64(txn, storage::kMetaCursor), deliver.last);
   store.PutMetaU64(txn, storage::kMetaClock, stamp);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "node/link_state.h"
+#include "node/reoffer.h"
 #include "storage/varint.h"
 
 namespace osrc::node {
@@ -29,6 +30,7 @@ NodeStatus ReadStatus(Node& node) {
   status.clock_offset_ms = static_cast<int64_t>(store.GetMetaU64(txn, storage::kMetaClockOffset));
   status.epoch = HexOf(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
   status.conflicts = store.ConflictCount(txn);
+  status.owed_to_hub = OwedCount(store, txn);
   LinkReport link = ReadLinkReport(store, txn);
   status.link_state = link.state;
   status.last_error = link.last_error;
@@ -55,6 +57,9 @@ std::string StatusText(const NodeStatus& s) {
       << "\n"
       << "clock offset    " << s.clock_offset_ms << " ms\n"
       << "conflicts       " << s.conflicts << "\n";
+  if (s.owed_to_hub > 0) {
+    out << "to hand back    " << s.owed_to_hub << " hub changes, to the restored hub\n";
+  }
   out << "store           " << StoreUseOf(s.store_used_bytes, s.store_map_bytes) << "\n"
       << "records\n";
   for (const auto& [collection, count] : s.records) {
@@ -79,6 +84,7 @@ std::string StatusJson(const NodeStatus& s) {
   out["reference_version"] = s.cursor;
   out["clock_offset_ms"] = s.clock_offset_ms;
   out["conflicts"] = s.conflicts;
+  out["owed_to_hub"] = s.owed_to_hub;
   out["store_used_bytes"] = s.store_used_bytes;
   out["store_map_bytes"] = s.store_map_bytes;
   out["store_warning"] = StoreNearlyFull(s.store_used_bytes, s.store_map_bytes);

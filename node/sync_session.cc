@@ -6,6 +6,7 @@
 
 #include "node/hub_replies.h"
 #include "node/link_state.h"
+#include "node/reoffer.h"
 #include "protocol/link_options.h"
 #include "protocol/socket.h"
 #include "storage/hlc.h"
@@ -105,7 +106,7 @@ Status SyncSession::CheckSetUp(uint64_t now) {
 
 bool SyncSession::InStep() const {
   return state_ == State::kSyncing && in_flight_.empty() && acked_ >= head_ &&
-         cursor_ >= hub_head_ && !deliver_expected_;
+         cursor_ >= hub_head_ && !deliver_expected_ && !owed_;
 }
 
 Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_step) {
@@ -200,6 +201,7 @@ Status SyncSession::OnMessage(const protocol::Message& message) {
   if (auto* welcome = std::get_if<protocol::Welcome>(&message)) return OnWelcome(*welcome);
   if (auto* ack = std::get_if<protocol::Ack>(&message)) return OnAck(*ack);
   if (auto* deliver = std::get_if<protocol::Deliver>(&message)) return OnDeliver(*deliver);
+  if (auto* ack = std::get_if<protocol::ReofferAck>(&message)) return OnReofferAck(*ack);
   if (auto* error = std::get_if<protocol::ErrorReply>(&message)) {
     log_.warn("hub refused: {} ({})", error->message, ErrorCodeName(error->code));
     return {error->code, "hub refused: " + error->message};
@@ -226,6 +228,12 @@ Status SyncSession::OnWelcome(const protocol::Welcome& welcome) {
   in_flight_.clear();
   deliver_expected_ = cursor_ < hub_head_;
   hello_outstanding_ = false;
+  reoffer_outstanding_ = 0;
+  {
+    storage::ReadTxn txn(node_.store().env());
+    owed_ = OwedCount(node_.store(), txn) > 0;
+  }
+  if (owed_) SendReoffer();
   if (state_ == State::kConnecting) {
     log_.info("connected: log head {}, hub acknowledged {}, cursor {} of {}", head_, acked_,
               cursor_, hub_head_);
@@ -290,6 +298,37 @@ Status SyncSession::OnAck(const protocol::Ack& ack) {
     txn.Commit();
   }
   if (next_ <= acked_) next_ = acked_ + 1;
+  return {};
+}
+
+void SyncSession::SendReoffer() {
+  std::optional<protocol::Reoffer> reoffer;
+  {
+    storage::ReadTxn txn(node_.store().env());
+    reoffer = NextReoffer(node_.store(), txn, tuning_.batch_bytes());
+  }
+  owed_ = reoffer.has_value();
+  if (!owed_) return;
+  reoffer_outstanding_ = reoffer->token;
+  log_.info("handing back {} hub changes received before the hub's restore",
+            reoffer->changes.size());
+  Send(*reoffer);
+}
+
+Status SyncSession::OnReofferAck(const protocol::ReofferAck& ack) {
+  if (ack.token != reoffer_outstanding_) {
+    return {ErrorCode::kBadMessage, "hub acknowledged a hand-back that was not sent"};
+  }
+  {
+    storage::WriteTxn txn(node_.store().env());
+    DropReoffered(node_.store(), txn, ack.token);
+    txn.Commit();
+  }
+  reoffer_outstanding_ = 0;
+  // What the hub took back it logged again: wait for it to be delivered.
+  hub_head_ = std::max(hub_head_, ack.hub_head);
+  deliver_expected_ = cursor_ < hub_head_;
+  SendReoffer();
   return {};
 }
 

@@ -44,6 +44,9 @@ class SyncSession {
   Status OnWelcome(const protocol::Welcome& welcome);
   Status OnAck(const protocol::Ack& ack);
   Status OnDeliver(const protocol::Deliver& deliver);
+  Status OnReofferAck(const protocol::ReofferAck& ack);
+  // Hands the next owed hub changes back to a restored hub, one Reoffer at a time.
+  void SendReoffer();
   void Pump();
   void SendHello();
   void Send(const protocol::Message& message);
@@ -75,6 +78,8 @@ class SyncSession {
   uint64_t last_heard_ms_ = 0;
   uint64_t last_acked_ms_ = 0;  // When an ack last completed a push in flight.
   bool deliver_expected_ = false;
+  bool owed_ = false;                  // hub changes of an earlier epoch still to hand back
+  uint64_t reoffer_outstanding_ = 0;   // token of the Reoffer awaiting its ack; 0: none
   bool reached_in_step_ = false;
   protocol::MessageLimits limits_;
 };

@@ -79,6 +79,15 @@ std::string DataOf(capnp::Data::Reader data) {
 kj::ArrayPtr<const kj::byte> DataPtr(const std::string& s) {
   return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
 }
+std::vector<std::string> DataListOf(capnp::List<capnp::Data>::Reader list) {
+  std::vector<std::string> out;
+  out.reserve(list.size());
+  for (auto data : list) out.push_back(DataOf(data));
+  return out;
+}
+void SetDataList(capnp::List<capnp::Data>::Builder list, const std::vector<std::string>& values) {
+  for (size_t i = 0; i < values.size(); ++i) list.set(i, DataPtr(values[i]));
+}
 
 Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Message* out) {
   switch (root.which()) {
@@ -124,11 +133,29 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
       if (deliver.changes.size() != deliver.seqs.size()) {
         return {ErrorCode::kBadMessage, "deliver sequence count does not match its changes"};
       }
+      deliver.seals = DataListOf(in.getSeals());
+      if (!deliver.seals.empty() && deliver.seals.size() != deliver.changes.size()) {
+        return {ErrorCode::kBadMessage, "deliver seal count does not match its changes"};
+      }
       *out = std::move(deliver);
       return {};
     }
     case wire::Message::CURSOR_ACK:
       *out = CursorAck{root.getCursorAck().getCursor()};
+      return {};
+    case wire::Message::REOFFER: {
+      auto in = root.getReoffer();
+      Reoffer reoffer{in.getToken(), DataListOf(in.getChanges()), DataListOf(in.getSeals())};
+      if (reoffer.changes.size() > limits.max_changes || reoffer.changes.empty() ||
+          reoffer.changes.size() != reoffer.seals.size()) {
+        return {ErrorCode::kBadMessage, "reoffer needs one seal per change, 1 to " +
+                                            std::to_string(limits.max_changes) + " changes"};
+      }
+      *out = std::move(reoffer);
+      return {};
+    }
+    case wire::Message::REOFFER_ACK:
+      *out = ReofferAck{root.getReofferAck().getToken(), root.getReofferAck().getHubHead()};
       return {};
     case wire::Message::ERROR: {
       auto in = root.getError();
@@ -143,8 +170,9 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
 }  // namespace
 
 std::string_view MessageName(const Message& message) {
-  static constexpr std::string_view kNames[] = {"Hello",   "Welcome",   "Push", "Ack",
-                                                "Deliver", "CursorAck", "Error"};
+  static constexpr std::string_view kNames[] = {"Hello",     "Welcome", "Push",
+                                                "Ack",       "Deliver", "CursorAck",
+                                                "Error",     "Reoffer", "ReofferAck"};
   return kNames[message.index()];
 }
 
@@ -192,6 +220,16 @@ std::string EncodeMessage(const Message& message) {
       out.setRawSize(raw_size);
       out.setCompressed(DataPtr(compressed));
     }
+    SetDataList(out.initSeals(m->seals.size()), m->seals);
+  } else if (auto* m = std::get_if<Reoffer>(&message)) {
+    auto out = root.initReoffer();
+    out.setToken(m->token);
+    SetDataList(out.initChanges(m->changes.size()), m->changes);
+    SetDataList(out.initSeals(m->seals.size()), m->seals);
+  } else if (auto* m = std::get_if<ReofferAck>(&message)) {
+    auto out = root.initReofferAck();
+    out.setToken(m->token);
+    out.setHubHead(m->hub_head);
   } else if (auto* m = std::get_if<CursorAck>(&message)) {
     root.initCursorAck().setCursor(m->cursor);
   } else if (auto* m = std::get_if<ErrorReply>(&message)) {

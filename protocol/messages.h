@@ -49,6 +49,7 @@ struct Deliver {
   uint64_t hub_head = 0;
   std::vector<uint64_t> seqs;
   std::vector<std::string> changes;
+  std::vector<std::string> seals;  // one per change, or none
 };
 
 struct CursorAck {
@@ -61,7 +62,20 @@ struct ErrorReply {
   uint64_t hub_clock = 0;
 };
 
-using Message = std::variant<Hello, Welcome, Push, Ack, Deliver, CursorAck, ErrorReply>;
+// Hub changes of an earlier epoch, handed back with their seals (see sync.capnp).
+struct Reoffer {
+  uint64_t token = 0;
+  std::vector<std::string> changes;
+  std::vector<std::string> seals;
+};
+
+struct ReofferAck {
+  uint64_t token = 0;
+  uint64_t hub_head = 0;
+};
+
+using Message =
+    std::variant<Hello, Welcome, Push, Ack, Deliver, CursorAck, ErrorReply, Reoffer, ReofferAck>;
 
 std::string_view MessageName(const Message& message);
 

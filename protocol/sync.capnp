@@ -77,6 +77,7 @@ struct Deliver {
   rawSize @3 :UInt32;
   compressed @4 :Data;   # zstd ChangeRun, one change per seq
   hubHead @5 :UInt64;
+  seals @6 :List(Data);  # the hub's seal over each change (protocol/seal.h); empty: none
 }
 
 struct CursorAck {
@@ -89,6 +90,20 @@ struct Error {
   hubClock @2 :UInt64;
 }
 
+# Hub changes a site received in an earlier hub epoch, handed back to a hub restored from a
+# backup, which takes back those its seal proves it wrote and lacks. Answered by ReofferAck
+# once durable.
+struct Reoffer {
+  token @0 :UInt64;      # the site's number of the last entry; ReofferAck repeats it
+  changes @1 :List(Data);
+  seals @2 :List(Data);  # one per change
+}
+
+struct ReofferAck {
+  token @0 :UInt64;
+  hubHead @1 :UInt64;    # after taking back: the site waits for what was logged again
+}
+
 struct Message {
   union {
     hello @0 :Hello;
@@ -98,6 +113,8 @@ struct Message {
     deliver @4 :Deliver;
     cursorAck @5 :CursorAck;
     error @6 :Error;
+    reoffer @7 :Reoffer;
+    reofferAck @8 :ReofferAck;
   }
 }
 

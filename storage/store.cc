@@ -70,7 +70,8 @@ Store::Store(const std::string& dir, const EnvOptions& options)
       meta_(env_.OpenDbi("meta")),
       conflicts_(env_.OpenDbi("conflicts")),
       deliver_(env_.OpenDbi("deliver")),
-      sites_(env_.OpenDbi("sites")) {}
+      sites_(env_.OpenDbi("sites")),
+      returns_(env_.OpenDbi("returns")) {}
 
 std::optional<RecordState> Store::GetRecord(const Txn& txn, std::string_view collection,
                                             std::string_view id) const {

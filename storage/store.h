@@ -10,6 +10,8 @@
 //   deliver   dest 0x00 be64(seq)                -> "" (hub: log entries a site receives;
 //                                                   dest "*" is every site)
 //   sites     site code                          -> hub's enrolment of that site
+//   returns   0x01 be64(hub seq) | 0x02 be64(n)  -> seal(32) Change wire bytes (node: hub changes
+//                                                   kept from this epoch | owed to a restored hub)
 #pragma once
 
 #include <cstdint>
@@ -88,12 +90,13 @@ class Store {
   Dbi conflicts() const { return conflicts_; }
   Dbi deliver() const { return deliver_; }
   Dbi sites() const { return sites_; }
+  Dbi returns() const { return returns_; }
 
  private:
   void PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict);
 
   Env env_;
-  Dbi records_, log_, meta_, conflicts_, deliver_, sites_;
+  Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_;
 };
 
 }  // namespace osrc::storage

@@ -318,7 +318,7 @@ class Attacker {
               protocol::EncodeMessage(protocol::ErrorReply{ErrorCode::kInternal, "x", 0}));
           break;
         case 3:
-          frames.push_back(protocol::EncodeMessage(protocol::Deliver{1, 1, 1, {}, {}}));
+          frames.push_back(protocol::EncodeMessage(protocol::Deliver{1, 1, 1, {}, {}, {}}));
           break;
       }
     }
