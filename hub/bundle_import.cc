@@ -38,6 +38,8 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
   limits.message.max_frame_bytes = protocol::kMaxBundleBytes;
   protocol::Hello hello;
   std::vector<Inbound> pushes;
+  std::optional<protocol::Reoffer> reoffer;
+  std::vector<protocol::Change> handed_back;
   for (size_t i = 0; i < content.messages.size(); ++i) {
     Inbound inbound;
     const std::string& frame = content.messages[i];
@@ -47,8 +49,13 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
             .WithContext(file + ": message " + std::to_string(i + 1)));
     if (auto* h = std::get_if<protocol::Hello>(&inbound.message); h && i == 0) {
       hello = *h;
-    } else if (std::holds_alternative<protocol::Push>(inbound.message) && i > 0) {
+    } else if (std::holds_alternative<protocol::Push>(inbound.message) && i > 0 && !reoffer) {
       pushes.push_back(std::move(inbound));
+    } else if (auto* r = std::get_if<protocol::Reoffer>(&inbound.message); r && i > 0 && !reoffer) {
+      reoffer = std::move(*r);
+      OSRC_RETURN_IF_ERROR(
+          CheckReoffer(*reoffer, hub.sealer(), hub.config().hub_id, limits, &handed_back)
+              .WithContext(file + ": message " + std::to_string(i + 1)));
     } else {
       return {ErrorCode::kBadBundle, "unexpected message in a site bundle",
               file + ": message " + std::to_string(i + 1)};
@@ -77,6 +84,7 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
       result->applied += applied;
       if (ack.gap) break;  // the reply tells the site where the hub stands
     }
+    result->taken_back = TakeBack(store, txn, hub.schema(), handed_back);
     uint64_t now = hub.clock().NowMillis();
     entry.bundle_seq = content.seq;
     entry.last_contact_ms = now;
@@ -92,6 +100,10 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
   result->delivered = deliver.changes.size();
   protocol::BundleContent reply{site->code, content.seq, true, hub.clock().NowMillis(),
                                 {protocol::EncodeMessage(welcome), protocol::EncodeMessage(deliver)}};
+  if (reoffer) {
+    reply.messages.push_back(
+        protocol::EncodeMessage(protocol::ReofferAck{reoffer->token, welcome.hub_head}));
+  }
   return protocol::WriteBundleFile(reply_file,
                                    protocol::SealBundle(reply, hub.keys(), site->public_key));
 }

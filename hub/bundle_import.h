@@ -16,6 +16,7 @@ struct BundleImportResult {
   uint64_t applied = 0;
   uint64_t acked = 0;
   size_t delivered = 0;
+  size_t taken_back = 0;  // hub changes the site handed back that this hub lacked
 };
 
 Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_file,

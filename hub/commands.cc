@@ -195,6 +195,10 @@ Status CommandBundleImport(const std::string& dir, const std::string& file,
   std::cout << "bundle from " << result.site << ": " << result.applied
             << " changes applied, acknowledged " << result.acked << "; reply with "
             << result.delivered << " deliveries written to " << reply << "\n";
+  if (result.taken_back > 0) {
+    std::cout << "took back " << result.taken_back << " hub changes the site held from before "
+              << "the restore\n";
+  }
   return {};
 }
 

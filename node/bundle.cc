@@ -3,6 +3,7 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include "node/hub_replies.h"
+#include "node/reoffer.h"
 #include "protocol/bundle.h"
 #include "protocol/link_options.h"
 #include "storage/hlc.h"
@@ -53,6 +54,11 @@ Status ExportBundle(Node& node, const std::string& file, BundleExportResult* res
       }
       content.messages.push_back(protocol::EncodeMessage(push));
     }
+    // The hub's own changes owed to it since its restore, all in one message.
+    if (auto reoffer = NextReoffer(store, txn, protocol::kMaxBundleBytes / 2)) {
+      result->handed_back = reoffer->changes.size();
+      content.messages.push_back(protocol::EncodeMessage(*reoffer));
+    }
     txn.Commit();
   }
   result->seq = content.seq;
@@ -81,9 +87,12 @@ Status ImportReply(Node& node, const std::string& file, ReplyImportResult* resul
         {reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, limits, &messages[i])
                              .WithContext(file));
   }
-  if (messages.size() != 2 || !std::holds_alternative<protocol::Welcome>(messages[0]) ||
-      !std::holds_alternative<protocol::Deliver>(messages[1])) {
-    return {ErrorCode::kBadBundle, "a reply holds a Welcome and a Deliver", file};
+  if (messages.size() < 2 || messages.size() > 3 ||
+      !std::holds_alternative<protocol::Welcome>(messages[0]) ||
+      !std::holds_alternative<protocol::Deliver>(messages[1]) ||
+      (messages.size() == 3 && !std::holds_alternative<protocol::ReofferAck>(messages[2]))) {
+    return {ErrorCode::kBadBundle, "a reply holds a Welcome, a Deliver and maybe a ReofferAck",
+            file};
   }
   auto null_log = spdlog::logger("node.bundle", std::make_shared<spdlog::sinks::null_sink_mt>());
   storage::Store& store = node.store();
@@ -107,6 +116,9 @@ Status ImportReply(Node& node, const std::string& file, ReplyImportResult* resul
   const auto& deliver = std::get<protocol::Deliver>(messages[1]);
   OSRC_RETURN_IF_ERROR(
       ApplyDeliver(node, txn, deliver, null_log, &result->cursor).WithContext(file));
+  if (messages.size() == 3) {
+    DropReoffered(store, txn, std::get<protocol::ReofferAck>(messages[2]).token);
+  }
   store.PutMetaU64(txn, kMetaReplySeq, content.seq);
   txn.Commit();
   result->acked = outcome.acked;

@@ -15,6 +15,7 @@ struct BundleExportResult {
   uint64_t seq = 0;
   uint64_t first = 0;
   uint64_t last = 0;
+  size_t handed_back = 0;  // hub changes owed to a restored hub, carried along
 };
 
 Status ExportBundle(Node& node, const std::string& file, BundleExportResult* result);

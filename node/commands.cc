@@ -143,6 +143,10 @@ Status CommandBundleExport(const std::string& dir, const BundleOptions& options)
   } else {
     std::cout << "changes " << result.first << ".." << result.last << " sealed to the hub\n";
   }
+  if (result.handed_back > 0) {
+    std::cout << "it also hands back " << result.handed_back
+              << " hub changes received before the hub's restore\n";
+  }
   return {};
 }
 

@@ -163,5 +163,46 @@ TEST(HubRestore, HubWritesDeliveredAfterTheBackupAreHandedBackByTheSites) {
   hub.Stop();
 }
 
+// The same for a site that syncs only by USB bundles: the reply that tells it of the restore
+// makes it owe the hub's changes, its next bundle hands them back, and the reply to that one
+// acknowledges them.
+TEST(HubRestore, ASiteOnBundlesHandsBackTheHubWritesToo) {
+  TempDir tmp("osrc-restore-bundles");
+  ClusterHub hub(tmp);
+  ClusterNode mas(tmp, "MAS", hub);
+  mas.Import(GenerateSample(tmp, "MAS", {"--participants", "10"}, "mas.jsonl"));
+  int round = 0;
+  auto round_trip = [&] {
+    std::string bundle = tmp.Path("mas-" + std::to_string(++round) + ".bundle");
+    std::string reply = bundle + ".reply";
+    std::string exported = mas.Cli({"bundle", "export", bundle});
+    std::string imported = hub.Cli({"bundle", "import", bundle, "--reply", reply});
+    mas.Cli({"bundle", "import", reply});
+    return exported + imported;
+  };
+  round_trip();
+  const std::string backup = tmp.Path("backup");
+  hub.Cli({"backup", "--to", backup});
+  hub.Cli({"put", "participants", "MAS-P0000001", "--json",
+           R"({"occupation":"corrected after the backup"})"});
+  hub.Cli({"put", "agencies", "NEW-AGENCY", "--json", R"({"name":"Added after the backup"})"});
+  round_trip();
+  ASSERT_TRUE(Contains(mas.Get("agencies", "NEW-AGENCY"), "Added after the backup"));
+  hub.Cli({"restore", "--from", backup});
+
+  round_trip();  // learns of the new epoch
+  EXPECT_GT(mas.Status()["owed_to_hub"].get<uint64_t>(), 0u);
+  std::string handing_back = round_trip();
+  EXPECT_TRUE(Contains(handing_back, "hands back")) << handing_back;
+  EXPECT_TRUE(Contains(handing_back, "took back 2 hub changes")) << handing_back;
+  EXPECT_EQ(mas.Status()["owed_to_hub"], 0);
+  EXPECT_EQ(hub.Cli({"get", "agencies", "NEW-AGENCY"}), mas.Get("agencies", "NEW-AGENCY"));
+  EXPECT_TRUE(SameExport("exports of MAS (site, hub)", mas.ExportOwn(), hub.ExportSite("MAS")));
+  // Nothing more is handed back.
+  std::string after = round_trip();
+  EXPECT_FALSE(Contains(after, "hands back")) << after;
+  EXPECT_EQ(mas.Status()["owed_to_hub"], 0);
+}
+
 }  // namespace
 }  // namespace osrc::testing
