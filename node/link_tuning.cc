@@ -9,7 +9,7 @@ namespace {
 // A push should take at most this share of the heartbeat timeout on the wire.
 constexpr double kPushShareOfTimeout = 0.25;
 // The first pushes of a daemon, before the link is measured.
-constexpr size_t kInitialBatchBytes = 32 * 1024;
+constexpr size_t kInitialBatchBytes = 64 * 1024;
 // Weight of a new rate sample.
 constexpr double kRateGain = 0.5;
 
