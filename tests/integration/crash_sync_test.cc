@@ -23,13 +23,12 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <random>
-#include <set>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -144,18 +143,31 @@ class CrashSync : public ::testing::Test {
     EXPECT_EQ(status["acked"], kTotal);
     EXPECT_EQ(status["log_head"], kTotal);
     EXPECT_EQ(HubAcked(), kTotal);
-    std::string hub_export = hub_->ExportSite("MAS");
-    std::vector<std::string> lines = SplitLines(hub_export);
-    std::set<std::pair<std::string, std::string>> ids;
-    for (const std::string& line : lines) {
-      json record = json::parse(line);
-      ids.emplace(record["collection"], record["id"]);
-    }
-    EXPECT_EQ(lines.size(), kTotal);
-    EXPECT_EQ(ids.size(), kTotal);
+    ExpectSameRecordsOnce(*hub_, *node_, kTotal);
     EXPECT_EQ(hub_->Cli({"conflicts"}), "");
-    EXPECT_TRUE(SameExport("exports of MAS (site, hub)", node_->ExportOwn(), hub_export));
     ExpectConverged(*hub_, *node_);
+  }
+
+  // Starts the hub and the node's daemon; at each kill point runs `kill` (kills one side and
+  // returns the "acked" of the killed side), then `restart`; then ExpectComplete().
+  void KillAtRandomPoints(const std::function<uint64_t()>& kill,
+                          const std::function<void()>& restart) {
+    std::vector<uint64_t> points = KillPoints();
+    hub_->Start();
+    node_->Start();
+    int mid_sync = 0;
+    for (int i = 0; i < kKills; ++i) {
+      SCOPED_TRACE("kill " + std::to_string(i + 1) + " at acked >= " + std::to_string(points[i]));
+      ASSERT_NO_FATAL_FAILURE(WaitForAcked(points[i]));
+      RandomDelay();
+      if (kill() < kTotal) ++mid_sync;
+      acked_at_last_kill_ = node_last_acked_;
+      ASSERT_NO_FATAL_FAILURE(restart());
+    }
+    EXPECT_GE(mid_sync, kKills - 2) << "the sync finished before most kills";
+    ExpectComplete();
+    node_->Stop();
+    hub_->Stop();
   }
 
   TempDir tmp_{"osrc-crash-sync"};
@@ -171,55 +183,37 @@ class CrashSync : public ::testing::Test {
 
 TEST_F(CrashSync, HubKilledAtRandomPointsLosesNoAcknowledgedChange) {
   SCOPED_TRACE("seed " + std::to_string(seed_));
-  std::vector<uint64_t> points = KillPoints();
-  hub_->Start();
-  node_->Start();
-  int mid_sync = 0;
-  for (int i = 0; i < kKills; ++i) {
-    SCOPED_TRACE("kill " + std::to_string(i + 1) + " at acked >= " + std::to_string(points[i]));
-    ASSERT_NO_FATAL_FAILURE(WaitForAcked(points[i]));
-    RandomDelay();
-    hub_->Crash();
-    uint64_t hub_acked = HubAcked();
-    NodeAcked();  // the node cannot be ahead of what the dead hub holds
-    HubAcked();
-    std::cout << "[ kill     ] hub killed at hub acked " << hub_acked << ", node acked "
-              << node_last_acked_ << "\n";
-    if (hub_acked < kTotal) ++mid_sync;
-    acked_at_last_kill_ = node_last_acked_;
-    EXPECT_TRUE(node_->daemon()->running()) << node_->daemon()->stderr_text();
-    hub_->Start();  // same folder, same port: the node's daemon finds it again by itself
-  }
-  EXPECT_GE(mid_sync, kKills - 2) << "the sync finished before most kills";
-  ExpectComplete();
-  node_->Stop();
-  hub_->Stop();
+  KillAtRandomPoints(
+      [&] {
+        hub_->Crash();
+        uint64_t hub_acked = HubAcked();
+        NodeAcked();  // the node cannot be ahead of what the dead hub holds
+        HubAcked();
+        std::cout << "[ kill     ] hub killed at hub acked " << hub_acked << ", node acked "
+                  << node_last_acked_ << "\n";
+        return hub_acked;
+      },
+      [&] {
+        EXPECT_TRUE(node_->daemon()->running()) << node_->daemon()->stderr_text();
+        hub_->Start();  // same folder, same port: the node's daemon finds it again by itself
+      });
 }
 
 TEST_F(CrashSync, NodeKilledAtRandomPointsResumesWithoutLossOrDuplicates) {
   SCOPED_TRACE("seed " + std::to_string(seed_));
-  std::vector<uint64_t> points = KillPoints();
-  hub_->Start();
-  node_->Start();
-  int mid_sync = 0;
-  for (int i = 0; i < kKills; ++i) {
-    SCOPED_TRACE("kill " + std::to_string(i + 1) + " at acked >= " + std::to_string(points[i]));
-    ASSERT_NO_FATAL_FAILURE(WaitForAcked(points[i]));
-    RandomDelay();
-    node_->Crash();
-    uint64_t node_acked = NodeAcked();  // what the killed node kept: never less than before
-    uint64_t hub_acked = HubAcked();
-    std::cout << "[ kill     ] node killed at node acked " << node_acked << ", hub acked "
-              << hub_acked << "\n";
-    if (node_acked < kTotal) ++mid_sync;
-    acked_at_last_kill_ = node_acked;
-    ASSERT_TRUE(hub_->running()) << hub_->daemon()->stderr_text();
-    node_->Start();
-  }
-  EXPECT_GE(mid_sync, kKills - 2) << "the sync finished before most kills";
-  ExpectComplete();
-  node_->Stop();
-  hub_->Stop();
+  KillAtRandomPoints(
+      [&] {
+        node_->Crash();
+        uint64_t node_acked = NodeAcked();  // what the killed node kept: never less than before
+        uint64_t hub_acked = HubAcked();
+        std::cout << "[ kill     ] node killed at node acked " << node_acked << ", hub acked "
+                  << hub_acked << "\n";
+        return node_acked;
+      },
+      [&] {
+        ASSERT_TRUE(hub_->running()) << hub_->daemon()->stderr_text();
+        node_->Start();
+      });
 }
 
 }  // namespace

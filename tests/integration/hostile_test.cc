@@ -18,16 +18,13 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <initializer_list>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
-#include <set>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -43,6 +40,7 @@
 #include "protocol/messages.h"
 #include "protocol/socket.h"
 #include "storage/hlc.h"
+#include "tests/support/cluster.h"
 #include "tests/support/forged_push.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -63,100 +61,19 @@ constexpr size_t kMaxMessageBytes = 1 << 20;
 // Text the attacker puts into every record it tries to write; none may reach the hub's store.
 constexpr char kMarker[] = "Mallory";
 
-const std::set<std::string, std::less<>> kSiteCollections = {
-    "attendance", "participants", "referrals", "services", "trainings"};
-
-std::vector<std::string> Args(std::string_view binary, std::initializer_list<std::string> rest) {
-  std::vector<std::string> args{BinPath(binary)};
-  args.insert(args.end(), rest.begin(), rest.end());
-  return args;
-}
-
-std::string MustRun(std::vector<std::string> args) {
-  RunResult result = Run(std::move(args), {}, seconds(120));
-  if (!result.ok()) throw std::runtime_error("command failed: " + result.Describe());
-  return result.out;
-}
-
-std::string LastLine(const std::string& text) {
-  std::vector<std::string> lines = SplitLines(text);
-  if (lines.empty()) throw std::runtime_error("no output");
-  return lines.back();
-}
-
-// The lines of a node's export that belong to the site-owned collections: what the hub's
-// `export --site` lists for that site, in the same order.
-std::string SiteOwnedLines(const std::string& text) {
-  std::string out;
-  for (const std::string& line : SplitLines(text)) {
-    json record = json::parse(line);
-    if (kSiteCollections.contains(record["collection"].get<std::string>())) out += line + "\n";
-  }
-  return out;
-}
-
 uint64_t NowMillis() {
   return static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
 }
 
-// A hub data folder on a free port with a 1 MiB message limit, and its daemon.
-class Hub {
- public:
-  explicit Hub(const TempDir& tmp)
-      : dir_(tmp.Path("hub")), endpoint_("tcp://127.0.0.1:" + std::to_string(FreePort())) {
-    key_ = LastLine(MustRun(Args("osrc-hub", {"init", "--data", dir_, "--bind", endpoint_})));
-    std::string path = dir_ + "/hub.toml";
-    std::string text = ReadFile(path);
-    size_t at = text.find("\n[sync]\n");
-    if (at == std::string::npos) throw std::runtime_error("no [sync] table in " + path);
-    text.insert(at + 8, "max_message_bytes = " + std::to_string(kMaxMessageBytes) + "\n");
-    WriteFile(path, text);
-  }
-  ~Hub() {
-    if (daemon_ && daemon_->running()) {
-      daemon_->Kill(SIGTERM);
-      if (!daemon_->WaitFor(seconds(30))) daemon_->Kill(SIGKILL);
-    }
-  }
+// Sets the message limit of a hub not yet started to kMaxMessageBytes.
+void LimitMessageSize(const ClusterHub& hub) {
+  AddTomlValue(hub.Path("hub.toml"), "sync", "max_message_bytes", std::to_string(kMaxMessageBytes));
+}
 
-  const std::string& key() const { return key_; }
-  const std::string& endpoint() const { return endpoint_; }
-  Process& daemon() { return *daemon_; }
-
-  void Start() {
-    daemon_ = std::make_unique<Process>(Args("osrc-hub", {"run", "--data", dir_}));
-    if (!daemon_->WaitForOutputLine("listening on " + endpoint_, DeadlineIn(seconds(30)),
-                                    Stream::kStderr)) {
-      throw std::runtime_error("osrc-hub run did not start:\n" + daemon_->stderr_text());
-    }
-  }
-  // Alive: not reaped, and the pid answers signal 0.
-  bool Alive() const { return daemon_->running() && ::kill(daemon_->pid(), 0) == 0; }
-
-  std::string Cli(std::initializer_list<std::string> args) {
-    std::vector<std::string> all = Args("osrc-hub", args);
-    all.insert(all.end(), {"--data", dir_});
-    return MustRun(std::move(all));
-  }
-  void Enrol(const std::string& site, const std::string& key) {
-    Cli({"enrol", "--site", site, "--key", key});
-  }
-  json SiteStatus(const std::string& site) {
-    json status = json::parse(Cli({"status", "--json"}));
-    for (const json& entry : status["sites"]) {
-      if (entry["site"] == site) return entry;
-    }
-    return nullptr;
-  }
-
- private:
-  std::string dir_;
-  std::string endpoint_;
-  std::string key_;
-  std::unique_ptr<Process> daemon_;
-};
+// Alive: not reaped, and the pid answers signal 0.
+bool Alive(ClusterHub& hub) { return hub.running() && ::kill(hub.daemon()->pid(), 0) == 0; }
 
 // The replies the attacker received, by kind.
 struct Tally {
@@ -385,7 +302,8 @@ class Attacker {
 };
 
 // A CurveZMQ DEALER to the hub with `keys`; sends block at most 10 s.
-zmq::socket_t Connect(zmq::context_t& context, const Hub& hub, const protocol::KeyPair& keys) {
+zmq::socket_t Connect(zmq::context_t& context, const ClusterHub& hub,
+                      const protocol::KeyPair& keys) {
   zmq::socket_t socket = protocol::MakeDealer(context, keys, hub.key(), protocol::LinkOptions{});
   socket.set(zmq::sockopt::sndtimeo, 10000);
   socket.connect(hub.endpoint());
@@ -437,17 +355,14 @@ TEST(HubHostileInput, HubRefusesEveryMutatedMessageWhileAnHonestSiteSyncs) {
   const uint64_t seed = Seed();
   SCOPED_TRACE("seed " + std::to_string(seed) + " (set OSRC_HOSTILE_SEED to replay)");
   TempDir tmp("osrc-hostile");
-  Hub hub(tmp);
+  ClusterHub hub(tmp);
+  LimitMessageSize(hub);
 
   // The honest site, with a few thousand records to sync.
-  std::string node_dir = tmp.Path("node-MAS");
-  std::string node_key = LastLine(MustRun(Args("osrc-node", {"init", "--data", node_dir, "--site",
-                                                             kHonest, "--hub", hub.endpoint(),
-                                                             "--hub-key", hub.key()})));
-  std::string data = tmp.Path("mas.jsonl");
-  MustRun(Args("osrc-gen", {"--site", kHonest, "--participants", "1500", "--services-per", "1",
-                            "--out", data}));
-  MustRun(Args("osrc-node", {"import", "--data", node_dir, data}));
+  ClusterNode honest_site(tmp, kHonest, hub);
+  std::string data =
+      GenerateSample(tmp, kHonest, {"--participants", "1500", "--services-per", "1"}, "mas.jsonl");
+  honest_site.Import(data);
   std::vector<std::string> honest_ids;
   for (const std::string& line : SplitLines(ReadFile(data))) {
     honest_ids.push_back(json::parse(line)["id"].get<std::string>());
@@ -456,7 +371,6 @@ TEST(HubHostileInput, HubRefusesEveryMutatedMessageWhileAnHonestSiteSyncs) {
 
   // The attacker: an enrolled site key of its own.
   Attacker attacker(seed, protocol::GenerateKeyPair());
-  hub.Enrol(kHonest, node_key);
   hub.Enrol(kAttacker, attacker.keys().public_key);
   hub.Start();
 
@@ -492,8 +406,7 @@ TEST(HubHostileInput, HubRefusesEveryMutatedMessageWhileAnHonestSiteSyncs) {
       }
       if ((sent + 1) % kWindow == 0) Drain(socket, sent + 1, DeadlineIn(seconds(20)), &tally);
       if (sync == nullptr && sent + 1 == kWindow) {
-        sync = std::make_unique<Process>(
-            Args("osrc-node", {"sync", "--data", node_dir, "--timeout", "60"}));
+        sync = honest_site.StartSync(60);
       }
     }
   }
@@ -507,7 +420,7 @@ TEST(HubHostileInput, HubRefusesEveryMutatedMessageWhileAnHonestSiteSyncs) {
             << " mutations the hub would accept not sent), " << tally.errors << " Errors back in "
             << attack_ms << " ms; honest sync "
             << (sync->running() ? "still running" : "done") << " when the attack ended\n";
-  EXPECT_TRUE(hub.Alive()) << hub.daemon().stderr_text().substr(0, 4000);
+  EXPECT_TRUE(Alive(hub)) << hub.daemon()->stderr_text().substr(0, 4000);
   EXPECT_EQ(tally.replies, sent);
   EXPECT_EQ(tally.errors, sent - gap_pushes) << multipart << " multi-part messages";
   EXPECT_EQ(tally.gap_acks, gap_pushes);
@@ -527,7 +440,7 @@ TEST(HubHostileInput, HubRefusesEveryMutatedMessageWhileAnHonestSiteSyncs) {
     Drain(big, 2, DeadlineIn(milliseconds(300)), &oversized);
     EXPECT_EQ(oversized.replies, oversized.errors);
   }
-  EXPECT_TRUE(hub.Alive()) << hub.daemon().stderr_text().substr(0, 4000);
+  EXPECT_TRUE(Alive(hub)) << hub.daemon()->stderr_text().substr(0, 4000);
 
   // The connection of the attacker still works, and is still refused.
   Tally after;
@@ -539,28 +452,25 @@ TEST(HubHostileInput, HubRefusesEveryMutatedMessageWhileAnHonestSiteSyncs) {
   std::optional<ExitStatus> synced = sync->WaitFor(seconds(90));
   ASSERT_TRUE(synced.has_value()) << "osrc-node sync did not finish";
   EXPECT_TRUE(synced->success()) << synced->ToString() << "\n" << sync->stderr_text();
-  std::string node_export = MustRun(Args("osrc-node", {"export", "--data", node_dir}));
-  std::string hub_export = hub.Cli({"export", "--site", kHonest});
+  std::string hub_export = hub.ExportSite(kHonest);
   EXPECT_EQ(SplitLines(hub_export).size(), 3000u);
-  EXPECT_TRUE(SiteOwnedLines(node_export) == hub_export) << "the hub's MAS records differ";
-  std::string everything = hub.Cli({"export"});
+  EXPECT_TRUE(SameExport("the MAS records (site, hub)", honest_site.ExportOwn(), hub_export));
+  std::string everything = hub.Export();
   EXPECT_EQ(everything.find(kMarker), std::string::npos) << "a record of the attacker was stored";
-  EXPECT_EQ(hub.Cli({"export", "--site", kAttacker}), "");
+  EXPECT_EQ(hub.ExportSite(kAttacker), "");
   json honest = hub.SiteStatus(kHonest), attacking = hub.SiteStatus(kAttacker);
   EXPECT_EQ(honest["acked"], 3000) << honest.dump();
   EXPECT_EQ(attacking["acked"], 0) << attacking.dump();
   EXPECT_EQ(attacking["records"], 0) << attacking.dump();
 
-  ASSERT_TRUE(hub.Alive());
-  hub.daemon().Kill(SIGTERM);
-  std::optional<ExitStatus> stopped = hub.daemon().WaitFor(seconds(30));
-  ASSERT_TRUE(stopped.has_value());
-  EXPECT_TRUE(stopped->success()) << stopped->ToString();
+  ASSERT_TRUE(Alive(hub));
+  hub.Stop();
 }
 
 TEST(HubHostileInput, UnenrolledKeyGetsNoAnswer) {
   TempDir tmp("osrc-hostile-stranger");
-  Hub hub(tmp);
+  ClusterHub hub(tmp);
+  LimitMessageSize(hub);
   protocol::KeyPair enrolled = protocol::GenerateKeyPair();
   hub.Enrol(kAttacker, enrolled.public_key);
   hub.Start();
@@ -574,9 +484,9 @@ TEST(HubHostileInput, UnenrolledKeyGetsNoAnswer) {
   Tally tally;
   Drain(socket, 1, DeadlineIn(seconds(3)), &tally);
   EXPECT_EQ(tally.replies, 0u);
-  EXPECT_TRUE(hub.daemon().WaitForOutputLine("not enrolled", DeadlineIn(seconds(10)),
-                                             Stream::kStderr))
-      << hub.daemon().stderr_text();
+  EXPECT_TRUE(
+      hub.daemon()->WaitForOutputLine("not enrolled", DeadlineIn(seconds(10)), Stream::kStderr))
+      << hub.daemon()->stderr_text();
 
   // The enrolled key is answered on the same hub.
   zmq::socket_t known = Connect(context, hub, enrolled);
@@ -584,7 +494,7 @@ TEST(HubHostileInput, UnenrolledKeyGetsNoAnswer) {
   Tally answered;
   Drain(known, 1, DeadlineIn(seconds(10)), &answered);
   EXPECT_EQ(answered.errors, 1u);
-  EXPECT_TRUE(hub.Alive());
+  EXPECT_TRUE(Alive(hub));
   EXPECT_TRUE(hub.SiteStatus("MAS").is_null());
 }
 

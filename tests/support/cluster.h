@@ -100,6 +100,16 @@ inline std::string FilterExport(const std::string& text, bool site_owned) {
   return out;
 }
 
+// (collection, id) of each line of an export, in order.
+inline std::vector<std::pair<std::string, std::string>> RecordKeys(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const std::string& line : SplitLines(text)) {
+    nlohmann::json record = nlohmann::json::parse(line);
+    keys.emplace_back(record.at("collection"), record.at("id"));
+  }
+  return keys;
+}
+
 // Byte equality of two exports; on a difference, the line counts and the first differing line
 // instead of both (possibly huge) texts.
 inline ::testing::AssertionResult SameExport(const std::string& what, const std::string& a_side,
@@ -170,6 +180,18 @@ inline std::string TomlValue(const std::string& path, const std::string& key) {
   if (at == std::string::npos) throw std::runtime_error("no line setting " + key + " in " + path);
   at += head.size();
   return text.substr(at, text.find('\n', at) - at);
+}
+
+// Adds `key = value` as the first line of the table `[table]` of a TOML file, for keys that `init`
+// does not write. Throws if there is no such table.
+inline void AddTomlValue(const std::string& path, const std::string& table, const std::string& key,
+                         const std::string& value) {
+  std::string text = ReadFile(path);
+  std::string head = "\n[" + table + "]\n";
+  size_t at = text.find(head);
+  if (at == std::string::npos) throw std::runtime_error("no [" + table + "] table in " + path);
+  text.insert(at + head.size(), key + " = " + value + "\n");
+  WriteFile(path, text);
 }
 
 // Writes osrc-gen sample data for `site` to `tmp`/`name` and returns its path.
@@ -318,6 +340,13 @@ class ClusterNode {
       throw std::runtime_error("sync of " + site_ + " failed: " + result.Describe());
     }
   }
+  // Starts `osrc-node sync` without waiting for it, e.g. for syncs that run at the same time.
+  std::unique_ptr<Process> StartSync(int timeout_seconds = 30) const {
+    return std::make_unique<Process>(
+        BinArgs("osrc-node",
+                {"sync", "--timeout", std::to_string(timeout_seconds), "--data", dir_}),
+        ProcessEnv());
+  }
   std::string Import(const std::string& file) const { return Cli({"import", file}); }
   void Put(const std::string& collection, const std::string& id,
            const std::string& fields) const {
@@ -390,6 +419,16 @@ inline void ExpectConverged(const ClusterHub& hub, const ClusterNode& node) {
   EXPECT_EQ(site["acked"], status["log_head"]) << site.dump();
   EXPECT_EQ(site["pending_delivery"], 0) << site.dump();
   EXPECT_EQ(site["records"], SplitLines(own).size()) << site.dump();
+}
+
+// Asserts that the hub holds `total` records of `node`'s site, each once, equal to the node's own.
+inline void ExpectSameRecordsOnce(const ClusterHub& hub, const ClusterNode& node, size_t total) {
+  std::string hub_export = hub.ExportSite(node.site());
+  std::vector<std::pair<std::string, std::string>> keys = RecordKeys(hub_export);
+  EXPECT_EQ(keys.size(), total);
+  EXPECT_EQ(std::set(keys.begin(), keys.end()).size(), total) << "a record held twice";
+  EXPECT_TRUE(SameExport("exports of " + node.site() + "'s records (site, hub)", node.ExportOwn(),
+                         hub_export));
 }
 
 }  // namespace osrc::testing
