@@ -78,10 +78,11 @@ class CrashSync : public ::testing::Test {
     node_->SetConfig("batch_bytes", "65536");
   }
 
-  // Kill points: a random "acked" threshold in each of kKills equal slices of 5%..80% of the log.
+  // Kill points: a random "acked" threshold in each of kKills equal slices of 5%..70% of the log
+  // (the last 30% leaves the last kill time to land before the sync ends).
   std::vector<uint64_t> KillPoints() {
     std::vector<uint64_t> points;
-    const double low = 0.05, high = 0.80, slice = (high - low) / kKills;
+    const double low = 0.05, high = 0.70, slice = (high - low) / kKills;
     for (int i = 0; i < kKills; ++i) {
       std::uniform_real_distribution<double> in_slice(low + i * slice, low + (i + 1) * slice);
       points.push_back(static_cast<uint64_t>(in_slice(rng_) * kTotal));
@@ -164,7 +165,8 @@ class CrashSync : public ::testing::Test {
       acked_at_last_kill_ = node_last_acked_;
       ASSERT_NO_FATAL_FAILURE(restart());
     }
-    EXPECT_GE(mid_sync, kKills - 2) << "the sync finished before most kills";
+    std::cout << "[ figures  ] " << mid_sync << " of " << kKills << " kills landed mid-sync\n";
+    EXPECT_GE(mid_sync, kKills - 1) << "the sync finished before most kills";
     ExpectComplete();
     node_->Stop();
     hub_->Stop();
