@@ -3,7 +3,8 @@
 // speaks CurveZMQ with its own key (cppzmq DEALER) and sends thousands of mutated frames: random
 // bytes, bit-flipped and truncated valid frames, multi-part messages, frames beyond the hub's
 // maximum message size, valid-looking pushes with a forged origin, another site's record ids,
-// reference-data writes, wrong sequences and lying size claims.
+// reference-data writes, wrong sequences, lying size claims and hub changes "handed back" with
+// forged seals.
 //
 // The hub must stay up, answer every bad message with an Error (or drop the connection, for a
 // frame beyond its size limit), store nothing of the attacker's, and serve the honest site as if
@@ -209,6 +210,20 @@ class Attacker {
         case 3: run[1].seq = first + 1000000; break; // far ahead
       }
       frames.push_back(MustBeRefused(PushOf(first, run)));
+    }
+    // Hub changes "handed back" with forged seals: reference data, and corrections that would
+    // overwrite the honest site's records. The hub takes back only what its seal proves it wrote.
+    for (int i = 0; i < 200; ++i) {
+      Change handed{"countries", i % 2 ? "PH" : "ZZ", "MNL", 1 + Below(50),
+                    storage::StampOf(NowMillis()), 0, false, {{"name", std::string(kMarker), 0}}};
+      if (i % 2 == 0) {
+        handed.collection = "participants";
+        handed.id = honest_ids[Below(honest_ids.size())];
+        handed.fields = {{"family_name", std::string(kMarker), 0}};
+      }
+      std::string bytes = protocol::EncodeChange(handed);
+      frames.push_back(MustBeRefused(protocol::EncodeMessage(
+          protocol::Reoffer{1 + Below(9), {bytes}, {RandomBytes(i % 5 == 0 ? Below(64) : 32)}})));
     }
     frames.push_back(MustBeRefused(PushOf(0, {Valid(0)})));
     frames.push_back(MustBeRefused(PushOf(UINT64_MAX, {Valid(UINT64_MAX), Valid(0)})));
