@@ -47,7 +47,7 @@ void IndexDelivery(storage::Store& store, storage::WriteTxn& txn, std::string_vi
 
 protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn,
                                   const protocol::Sealer& sealer, std::string_view site,
-                                  uint64_t cursor, size_t max_entries) {
+                                  uint64_t cursor, size_t max_entries, size_t max_bytes) {
   bool more_all = false, more_site = false;
   std::vector<uint64_t> all = ScanDest(store, txn, kEverySite, cursor, max_entries, &more_all);
   std::vector<uint64_t> mine = ScanDest(store, txn, site, cursor, max_entries, &more_site);
@@ -63,10 +63,16 @@ protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn
   if (more_all && !all.empty()) last = std::min(last, all.back());
   if (more_site && !mine.empty()) last = std::min(last, mine.back());
   if (truncated && !merged.empty()) last = std::min(last, merged.back());
+  size_t page_bytes = 0;
   for (uint64_t seq : merged) {
     if (seq > last) break;
     auto bytes = store.GetLog(txn, seq);
     if (!bytes) throw Error(ErrorCode::kCorruption, "hub log lacks indexed entry " + std::to_string(seq));
+    page_bytes += bytes->size();
+    if (max_bytes > 0 && !page.seqs.empty() && page_bytes > max_bytes) {
+      last = page.seqs.back();  // the rest in the next page
+      break;
+    }
     page.seqs.push_back(seq);
     page.changes.emplace_back(*bytes);
     page.seals.push_back(sealer.Seal(*bytes));

@@ -22,12 +22,12 @@ std::string DestinationOf(const config::Schema& schema, const protocol::Change& 
 void IndexDelivery(storage::Store& store, storage::WriteTxn& txn, std::string_view dest,
                    uint64_t seq);
 
-// The next page for `site` after `cursor`: at most `max_entries` entries, each sealed by
-// `sealer`. `last` is the hub sequence up to which the site is then served (the head when
-// nothing more is pending).
+// The next page for `site` after `cursor`: at most `max_entries` entries and, past the first,
+// `max_bytes` of change bytes (0: no limit), each sealed by `sealer`. `last` is the hub sequence
+// up to which the site is then served (the head when nothing more is pending).
 protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn,
                                   const protocol::Sealer& sealer, std::string_view site,
-                                  uint64_t cursor, size_t max_entries);
+                                  uint64_t cursor, size_t max_entries, size_t max_bytes = 0);
 // Entries pending for `site` after `cursor`.
 size_t PendingDeliveries(storage::Store& store, const storage::Txn& txn, std::string_view site,
                          uint64_t cursor);

@@ -129,6 +129,7 @@ void Server::OnHello(const std::string& routing_id, const std::string& site,
   session.site = site;
   session.cursor = hello.epoch == epoch_ ? hello.hub_cursor : 0;
   session.deliver_outstanding = false;
+  session.deliver_bytes = hello.deliver_bytes;
   protocol::Welcome welcome{entry ? entry->acked : 0, hub_.store().LogHead(txn), now, epoch_,
                             hub_.config().max_skew_ms};
   SPDLOG_LOGGER_DEBUG(&log_, "site {}: hello, log head {}, acked {}, cursor {}", site,
@@ -149,6 +150,7 @@ void Server::OnCursorAck(const std::string& routing_id, const std::string& site,
   session.site = site;
   session.cursor = std::max(session.cursor, ack.cursor);
   session.deliver_outstanding = false;
+  if (ack.deliver_bytes > 0) session.deliver_bytes = ack.deliver_bytes;
   writer_->Submit(SiteUpdate{site, hub_.clock().NowMillis(), std::nullopt, session.cursor});
   SendDeliver(routing_id, session);
 }
@@ -159,7 +161,7 @@ void Server::SendDeliver(const std::string& routing_id, Session& session) {
   uint64_t head = hub_.store().LogHead(txn);
   if (session.cursor >= head) return;
   protocol::Deliver page = ReadDeliverPage(hub_.store(), txn, hub_.sealer(), session.site, session.cursor,
-                                           hub_.config().link.deliver_page);
+                                           hub_.config().link.deliver_page, session.deliver_bytes);
   session.deliver_outstanding = true;
   SPDLOG_LOGGER_DEBUG(&log_, "site {}: deliver {} entries up to {}", session.site,
                       page.changes.size(), page.last);

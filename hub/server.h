@@ -31,6 +31,7 @@ class Server {
     std::string site;
     uint64_t cursor = 0;
     bool deliver_outstanding = false;
+    size_t deliver_bytes = 0;  // the site's page limit; 0: none
     uint64_t last_seen_ms = 0;
   };
 

@@ -10,6 +10,11 @@ namespace {
 constexpr double kPushShareOfTimeout = 0.25;
 // The first pushes of a daemon, before the link is measured.
 constexpr size_t kInitialBatchBytes = 64 * 1024;
+// A Deliver (one at a time) should take at most this share of the heartbeat timeout.
+constexpr double kDeliverShareOfTimeout = 0.5;
+// Deliver pages asked of the hub before the link is measured, and at the least.
+constexpr size_t kInitialDeliverBytes = 8 * 1024;
+constexpr size_t kMinDeliverBytes = 4 * 1024;
 // Weight of a new rate sample.
 constexpr double kRateGain = 0.5;
 
@@ -31,6 +36,26 @@ void LinkTuning::OnPushAcked(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t b
 void LinkTuning::OnRoundTrip(uint64_t ms) {
   round_trip_ms_ = round_trip_ms_ == 0 ? ms : std::min(round_trip_ms_, ms);
   Retune();
+}
+
+void LinkTuning::OnDelivered(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t waited_ms) {
+  if (wire_bytes == 0 || raw_bytes == 0) return;
+  uint64_t on_wire_ms = waited_ms > round_trip_ms_ ? waited_ms - round_trip_ms_ : 1;
+  double sample = static_cast<double>(wire_bytes) * 1000.0 / static_cast<double>(on_wire_ms);
+  down_rate_ = down_rate_ == 0 ? sample : down_rate_ + kRateGain * (sample - down_rate_);
+  down_raw_per_wire_ = static_cast<double>(raw_bytes) / static_cast<double>(wire_bytes);
+}
+
+uint32_t LinkTuning::deliver_bytes() const {
+  double seconds = kDeliverShareOfTimeout * options_.heartbeat_timeout_ms / 1000.0;
+  double fitting = static_cast<double>(kInitialDeliverBytes);
+  if (down_rate_ > 0) {
+    fitting = down_rate_ * seconds * down_raw_per_wire_;
+  } else if (rate_ > 0) {
+    fitting = rate_ * seconds;  // hub changes may compress worse than this site's: as raw
+  }
+  return static_cast<uint32_t>(std::clamp(fitting, double{kMinDeliverBytes},
+                                          static_cast<double>(options_.max_message_bytes / 2)));
 }
 
 void LinkTuning::OnLostWithPushesInFlight() {

@@ -20,6 +20,10 @@ class LinkTuning {
   size_t batch_bytes() const { return batch_bytes_; }
   // Pushes in flight, within [1, window].
   int window() const { return window_; }
+  // The largest Deliver page to ask of the hub, in change bytes: one that crosses the link in
+  // half the heartbeat timeout (only one is in flight), or before the link is measured, one
+  // small enough for a 2G link.
+  uint32_t deliver_bytes() const;
   // Measured delivery rate in wire bytes per second; 0 before the first measurement.
   double rate() const { return rate_; }
 
@@ -28,6 +32,9 @@ class LinkTuning {
   void OnPushAcked(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t busy_ms);
   // A small request answered after `ms`: an upper bound of the round trip.
   void OnRoundTrip(uint64_t ms);
+  // A Deliver of `wire_bytes` (`raw_bytes` of changes) arrived `waited_ms` after it was asked
+  // for (one at a time: the wait holds a round trip).
+  void OnDelivered(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t waited_ms);
   // The link failed with pushes in flight: they may have been too large for it.
   void OnLostWithPushesInFlight();
 
@@ -39,6 +46,8 @@ class LinkTuning {
   int window_;
   double rate_ = 0;             // wire bytes per second
   double raw_per_wire_ = 1;     // how much larger changes are than their compressed pushes
+  double down_rate_ = 0;        // wire bytes per second hub to site; 0 before a measurement
+  double down_raw_per_wire_ = 1;
   uint64_t round_trip_ms_ = 0;  // smallest seen; 0 before any
 };
 

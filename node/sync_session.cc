@@ -61,7 +61,9 @@ void SyncSession::SendHello() {
   hello.version = protocol::kProtocolVersion;
   hello.site = node_.config().site;
   hello.schema_hash = node_.schema().hash();
+  hello.deliver_bytes = tuning_.deliver_bytes();
   hello_sent_ms_ = NowMs();
+  deliver_asked_ms_ = hello_sent_ms_;
   hello_outstanding_ = true;
   Send(hello);
 }
@@ -137,7 +139,7 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
       protocol::Message message;
       Status status = protocol::DecodeMessage(
           {static_cast<const uint8_t*>(frame->data()), frame->size()}, limits_, &message);
-      if (status.ok()) status = OnMessage(message);
+      if (status.ok()) status = OnMessage(message, frame->size());
       if (!status.ok()) {
         Report("refused", status.ToString());
         return status;
@@ -197,10 +199,12 @@ Status SyncSession::Run(const std::function<bool()>& should_stop, bool until_in_
   return {};
 }
 
-Status SyncSession::OnMessage(const protocol::Message& message) {
+Status SyncSession::OnMessage(const protocol::Message& message, size_t frame_bytes) {
   if (auto* welcome = std::get_if<protocol::Welcome>(&message)) return OnWelcome(*welcome);
   if (auto* ack = std::get_if<protocol::Ack>(&message)) return OnAck(*ack);
-  if (auto* deliver = std::get_if<protocol::Deliver>(&message)) return OnDeliver(*deliver);
+  if (auto* deliver = std::get_if<protocol::Deliver>(&message)) {
+    return OnDeliver(*deliver, frame_bytes);
+  }
   if (auto* ack = std::get_if<protocol::ReofferAck>(&message)) return OnReofferAck(*ack);
   if (auto* error = std::get_if<protocol::ErrorReply>(&message)) {
     log_.warn("hub refused: {} ({})", error->message, ErrorCodeName(error->code));
@@ -332,7 +336,10 @@ Status SyncSession::OnReofferAck(const protocol::ReofferAck& ack) {
   return {};
 }
 
-Status SyncSession::OnDeliver(const protocol::Deliver& deliver) {
+Status SyncSession::OnDeliver(const protocol::Deliver& deliver, size_t frame_bytes) {
+  uint64_t raw_bytes = 0;
+  for (const std::string& change : deliver.changes) raw_bytes += change.size();
+  tuning_.OnDelivered(frame_bytes, raw_bytes, Elapsed(deliver_asked_ms_, NowMs()));
   OSRC_RETURN_IF_ERROR(storage::WithGrowth(node_.store().env(), [&] {
     storage::WriteTxn txn(node_.store().env());
     Status status = ApplyDeliver(node_, txn, deliver, log_, &cursor_);
@@ -341,7 +348,8 @@ Status SyncSession::OnDeliver(const protocol::Deliver& deliver) {
   }));
   hub_head_ = std::max(hub_head_, deliver.hub_head);
   deliver_expected_ = cursor_ < hub_head_;
-  Send(protocol::CursorAck{cursor_});
+  deliver_asked_ms_ = NowMs();
+  Send(protocol::CursorAck{cursor_, tuning_.deliver_bytes()});
   return {};
 }
 

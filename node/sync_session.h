@@ -40,10 +40,10 @@ class SyncSession {
     uint64_t raw_bytes;
   };
 
-  Status OnMessage(const protocol::Message& message);
+  Status OnMessage(const protocol::Message& message, size_t frame_bytes);
   Status OnWelcome(const protocol::Welcome& welcome);
   Status OnAck(const protocol::Ack& ack);
-  Status OnDeliver(const protocol::Deliver& deliver);
+  Status OnDeliver(const protocol::Deliver& deliver, size_t frame_bytes);
   Status OnReofferAck(const protocol::ReofferAck& ack);
   // Hands the next owed hub changes back to a restored hub, one Reoffer at a time.
   void SendReoffer();
@@ -78,6 +78,7 @@ class SyncSession {
   uint64_t last_heard_ms_ = 0;
   uint64_t last_acked_ms_ = 0;  // When an ack last completed a push in flight.
   bool deliver_expected_ = false;
+  uint64_t deliver_asked_ms_ = 0;      // when the Hello or CursorAck that asks for more went
   bool owed_ = false;                  // hub changes of an earlier epoch still to hand back
   uint64_t reoffer_outstanding_ = 0;   // token of the Reoffer awaiting its ack; 0: none
   bool reached_in_step_ = false;

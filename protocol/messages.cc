@@ -93,8 +93,9 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
   switch (root.which()) {
     case wire::Message::HELLO: {
       auto in = root.getHello();
-      *out = Hello{in.getVersion(), TextOf(in.getSite()), in.getSchemaHash(), in.getLogHead(),
-                   in.getHubCursor(), in.getClock(), DataOf(in.getEpoch())};
+      *out = Hello{in.getVersion(),   TextOf(in.getSite()), in.getSchemaHash(),
+                   in.getLogHead(),   in.getHubCursor(),    in.getClock(),
+                   DataOf(in.getEpoch()), in.getDeliverBytes()};
       return {};
     }
     case wire::Message::WELCOME: {
@@ -141,7 +142,7 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
       return {};
     }
     case wire::Message::CURSOR_ACK:
-      *out = CursorAck{root.getCursorAck().getCursor()};
+      *out = CursorAck{root.getCursorAck().getCursor(), root.getCursorAck().getDeliverBytes()};
       return {};
     case wire::Message::REOFFER: {
       auto in = root.getReoffer();
@@ -188,6 +189,7 @@ std::string EncodeMessage(const Message& message) {
     out.setHubCursor(m->hub_cursor);
     out.setClock(m->clock);
     out.setEpoch(DataPtr(m->epoch));
+    out.setDeliverBytes(m->deliver_bytes);
   } else if (auto* m = std::get_if<Welcome>(&message)) {
     auto out = root.initWelcome();
     out.setAcked(m->acked);
@@ -231,7 +233,9 @@ std::string EncodeMessage(const Message& message) {
     out.setToken(m->token);
     out.setHubHead(m->hub_head);
   } else if (auto* m = std::get_if<CursorAck>(&message)) {
-    root.initCursorAck().setCursor(m->cursor);
+    auto out = root.initCursorAck();
+    out.setCursor(m->cursor);
+    out.setDeliverBytes(m->deliver_bytes);
   } else if (auto* m = std::get_if<ErrorReply>(&message)) {
     auto out = root.initError();
     out.setCode(static_cast<uint16_t>(m->code));

@@ -22,6 +22,7 @@ struct Hello {
   uint64_t hub_cursor = 0;
   uint64_t clock = 0;
   std::string epoch;
+  uint32_t deliver_bytes = 0;  // largest Deliver page the node's link carries in time; 0: any
 };
 
 struct Welcome {
@@ -54,6 +55,7 @@ struct Deliver {
 
 struct CursorAck {
   uint64_t cursor = 0;
+  uint32_t deliver_bytes = 0;  // as in Hello, measured anew; 0: unchanged
 };
 
 struct ErrorReply {

@@ -15,7 +15,7 @@ const uint8_t* Bytes(std::string_view s) { return reinterpret_cast<const uint8_t
 }  // namespace
 
 Sealer::Sealer(const std::string& secret_key) : key_(crypto_auth_KEYBYTES, '\0') {
-  static_assert(kSealBytes == crypto_auth_BYTES);
+  static_assert(kSealBytes <= crypto_auth_BYTES);
   if (sodium_init() < 0) throw Error(ErrorCode::kInternal, "libsodium failed to initialise");
   std::string secret = DecodeZ85Key(secret_key);
   crypto_generichash(reinterpret_cast<uint8_t*>(key_.data()), key_.size(), Bytes(kContext),
@@ -24,14 +24,15 @@ Sealer::Sealer(const std::string& secret_key) : key_(crypto_auth_KEYBYTES, '\0')
 }
 
 std::string Sealer::Seal(std::string_view bytes) const {
-  std::string seal(kSealBytes, '\0');
-  crypto_auth(reinterpret_cast<uint8_t*>(seal.data()), Bytes(bytes), bytes.size(), Bytes(key_));
-  return seal;
+  uint8_t mac[crypto_auth_BYTES];
+  crypto_auth(mac, Bytes(bytes), bytes.size(), Bytes(key_));
+  return std::string(reinterpret_cast<const char*>(mac), kSealBytes);
 }
 
 bool Sealer::Verify(std::string_view bytes, std::string_view seal) const {
-  return seal.size() == kSealBytes &&
-         crypto_auth_verify(Bytes(seal), Bytes(bytes), bytes.size(), Bytes(key_)) == 0;
+  if (seal.size() != kSealBytes) return false;
+  std::string expected = Seal(bytes);
+  return crypto_verify_16(Bytes(expected), Bytes(seal)) == 0;
 }
 
 }  // namespace osrc::protocol

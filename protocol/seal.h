@@ -1,5 +1,6 @@
-// The hub's seal over its own change bytes: an HMAC (libsodium crypto_auth) under a key derived
-// from the hub's secret key. A site keeps delivered changes with their seals; a hub restored
+// The hub's seal over its own change bytes: an HMAC (libsodium crypto_auth, HMAC-SHA-512-256,
+// truncated to 128 bits: one goes with every delivered change) under a key derived from the
+// hub's secret key. A site keeps delivered changes with their seals; a hub restored
 // from a backup takes them back only if the seal proves it wrote them. Thread-safe.
 #pragma once
 
@@ -8,7 +9,7 @@
 
 namespace osrc::protocol {
 
-inline constexpr size_t kSealBytes = 32;
+inline constexpr size_t kSealBytes = 16;
 
 class Sealer {
  public:

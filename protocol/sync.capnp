@@ -44,6 +44,7 @@ struct Hello {
   hubCursor @4 :UInt64;   # highest hub sequence the node has applied
   clock @5 :UInt64;       # node HLC now
   epoch @6 :Data;         # hub epoch the node last saw (empty: none)
+  deliverBytes @7 :UInt32;  # largest Deliver its link carries in time, changes' bytes (0: any)
 }
 
 struct Welcome {
@@ -82,6 +83,7 @@ struct Deliver {
 
 struct CursorAck {
   cursor @0 :UInt64;
+  deliverBytes @1 :UInt32;  # as in Hello, measured anew (0: unchanged)
 }
 
 struct Error {

@@ -10,7 +10,7 @@
 //   deliver   dest 0x00 be64(seq)                -> "" (hub: log entries a site receives;
 //                                                   dest "*" is every site)
 //   sites     site code                          -> hub's enrolment of that site
-//   returns   0x01 be64(hub seq) | 0x02 be64(n)  -> seal(32) Change wire bytes (node: hub changes
+//   returns   0x01 be64(hub seq) | 0x02 be64(n)  -> seal(16) Change wire bytes (node: hub changes
 //                                                   kept from this epoch | owed to a restored hub)
 #pragma once
 

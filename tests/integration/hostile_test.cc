@@ -39,6 +39,7 @@
 #include "protocol/curve_keys.h"
 #include "protocol/link_options.h"
 #include "protocol/messages.h"
+#include "protocol/seal.h"
 #include "protocol/socket.h"
 #include "storage/hlc.h"
 #include "tests/support/cluster.h"
@@ -223,7 +224,7 @@ class Attacker {
       }
       std::string bytes = protocol::EncodeChange(handed);
       frames.push_back(MustBeRefused(protocol::EncodeMessage(
-          protocol::Reoffer{1 + Below(9), {bytes}, {RandomBytes(i % 5 == 0 ? Below(64) : 32)}})));
+          protocol::Reoffer{1 + Below(9), {bytes}, {RandomBytes(i % 5 == 0 ? Below(64) : protocol::kSealBytes)}})));
     }
     frames.push_back(MustBeRefused(PushOf(0, {Valid(0)})));
     frames.push_back(MustBeRefused(PushOf(UINT64_MAX, {Valid(UINT64_MAX), Valid(0)})));

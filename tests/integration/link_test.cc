@@ -23,6 +23,7 @@
 #include <initializer_list>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -267,6 +268,53 @@ TEST(LinkFaults, TwoGLinkGetsPushesThatFitTheLinkAndCompletes) {
   EXPECT_FALSE(Contains(log, "link down: ")) << log;
   EXPECT_EQ(stats.accepted, 1u) << "the link was set up more than once";
   ExpectConverged(link.hub(), node);
+}
+
+// 3b. The other way: the hub delivers 1,000 new reference records (names of random letters, so
+// they compress badly: some 70 KB on the wire) to a site on the 2G link. The site asks for
+// Deliver pages its link carries well inside the heartbeat timeout, measured as they come;
+// one page of the hub's default 2,000 entries would outlast the timeout, and the site would
+// drop the link every time.
+TEST(LinkFaults, TwoGLinkGetsDeliveriesThatFitTheLink) {
+  TempDir tmp("osrc-link");
+  ClusterNode::Options options;
+  options.env = {{"OSRC_LOG_LEVEL", "debug"}};
+  Link link(tmp, "", options);
+  ClusterNode& node = link.node();
+  link.SetSync({{"request_timeout_ms", "20000"},
+                {"reconnect_min_ms", "100"},
+                {"reconnect_max_ms", "1000"}});
+  std::mt19937 rng(20261128);
+  std::string agencies;
+  constexpr int kAgencies = 1000;
+  for (int i = 0; i < kAgencies; ++i) {
+    std::string name;
+    for (int c = 0; c < 40; ++c) name += static_cast<char>('a' + rng() % 26);
+    agencies += R"({"collection":"agencies","id":"AG)" + std::to_string(i) +
+                R"(","fields":{"name":")" + name + "\"}}\n";
+  }
+  WriteFile(tmp.Path("agencies.jsonl"), agencies);
+  link.hub().Cli({"ref", "import", "agencies", tmp.Path("agencies.jsonl")});
+  link.proxy().SetRate(6000);
+  link.proxy().SetLatency(1000);
+
+  Clock::time_point start = Clock::now();
+  node.Start();
+  json status;
+  bool in_step = WaitInStep(node, seconds(90), &status, milliseconds(500));
+  int64_t took_ms = MillisSince(start);
+  FaultProxyStats stats = link.proxy().Stats();
+  node.Stop();
+  std::string log = ReadFile(node.Path("node.log"));
+  ASSERT_TRUE(in_step) << "not in step after 90 s on the 2G link: " << status.dump() << "\n"
+                       << log.substr(0, 4000);
+  std::cout << "[ figures  ] 2G link, " << kAgencies << " reference records delivered in "
+            << took_ms << " ms, " << stats.bytes_down << " bytes down over " << stats.accepted
+            << " connections\n";
+  EXPECT_FALSE(Contains(log, "link down: ")) << log.substr(0, 4000);
+  EXPECT_EQ(stats.accepted, 1u);
+  EXPECT_EQ(node.Get("agencies", "AG999"), link.hub().Cli({"get", "agencies", "AG999"}));
+  EXPECT_EQ(status["reference_version"], link.hub().Status()["log_head"]);
 }
 
 // 4. Cut connections in the middle of pushes: the hub applies a push whole or not at all. While

@@ -89,5 +89,27 @@ TEST(LinkTuning, GrowsAtMostTwofoldPerAcknowledgement) {
   EXPECT_EQ(tuning.batch_bytes(), 2 * before);
 }
 
+// Deliver pages: small before the link is measured; then one page (one at a time, a round trip
+// between them) crosses the link in half the heartbeat timeout.
+TEST(LinkTuning, DeliverPagesFitTheMeasuredDownlink) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  EXPECT_LE(tuning.deliver_bytes(), 16u * 1024);
+  tuning.OnRoundTrip(2000);
+  for (int i = 0; i < 10; ++i) {
+    uint64_t raw = tuning.deliver_bytes();
+    uint64_t wire = raw * 2 / 3;  // hub changes that compress badly
+    tuning.OnDelivered(wire, raw, 2000 + wire * 1000 / 6000);
+  }
+  double seconds_on_wire = tuning.deliver_bytes() * 2.0 / 3.0 / 6000.0;
+  EXPECT_LE(seconds_on_wire, 3.3);
+  EXPECT_GE(seconds_on_wire, 2.0) << "pages stayed smaller than the link carries";
+
+  LinkTuning fast(options);
+  fast.OnRoundTrip(1);
+  for (int i = 0; i < 10; ++i) fast.OnDelivered(100000, 800000, 3);
+  EXPECT_EQ(fast.deliver_bytes(), options.max_message_bytes / 2);
+}
+
 }  // namespace
 }  // namespace osrc::node
