@@ -104,6 +104,13 @@ std::vector<PushLine> PushesInLog(const std::string& log) {
 
 std::string LastError(const json& status) { return status.value("last_error", ""); }
 
+// A node that logs at debug level, for the "push FIRST..LAST" lines.
+ClusterNode::Options DebugLogging() {
+  ClusterNode::Options options;
+  options.env = {{"OSRC_LOG_LEVEL", "debug"}};
+  return options;
+}
+
 // 1. A blackholed link (nothing passes, sockets stay open) is noticed through the heartbeats; the
 // status shows it with its reason; after the link heals the daemon reconnects by itself (backoff)
 // and a change made meanwhile reaches the hub.
@@ -227,9 +234,7 @@ TEST(LinkFaults, TwoGLinkGetsPushesThatFitTheLinkAndCompletes) {
   constexpr uint64_t kRate = 6000;
   constexpr uint64_t kHeartbeatTimeoutMs = 6000;
   TempDir tmp("osrc-link");
-  ClusterNode::Options options;
-  options.env = {{"OSRC_LOG_LEVEL", "debug"}};  // For the "push FIRST..LAST" lines.
-  Link link(tmp, "", options);
+  Link link(tmp, "", DebugLogging());
   ClusterNode& node = link.node();
   link.SetSync({{"batch_bytes", std::to_string(kMiB)},
                 {"heartbeat_timeout_ms", std::to_string(kHeartbeatTimeoutMs)},
@@ -277,9 +282,7 @@ TEST(LinkFaults, TwoGLinkGetsPushesThatFitTheLinkAndCompletes) {
 // drop the link every time.
 TEST(LinkFaults, TwoGLinkGetsDeliveriesThatFitTheLink) {
   TempDir tmp("osrc-link");
-  ClusterNode::Options options;
-  options.env = {{"OSRC_LOG_LEVEL", "debug"}};
-  Link link(tmp, "", options);
+  Link link(tmp, "", DebugLogging());
   ClusterNode& node = link.node();
   link.SetSync({{"request_timeout_ms", "20000"},
                 {"reconnect_min_ms", "100"},
@@ -323,9 +326,7 @@ TEST(LinkFaults, TwoGLinkGetsDeliveriesThatFitTheLink) {
 // acknowledged sequence that ends a push the node sent.
 TEST(LinkFaults, APushCutInTransferIsNeverAppliedInPart) {
   TempDir tmp("osrc-link");
-  ClusterNode::Options options;
-  options.env = {{"OSRC_LOG_LEVEL", "debug"}};
-  Link link(tmp, "", options);
+  Link link(tmp, "", DebugLogging());
   ClusterNode& node = link.node();
   link.SetSync({{"reconnect_min_ms", "100"},
                 {"reconnect_max_ms", "500"},
