@@ -12,6 +12,7 @@
 #   bench/link_figures.sh [BIN_DIR] [a|b|c ...]       e.g. bench/link_figures.sh build/bin
 # LINK_FIGURES_RUNS=N repeats (c) N times (default 3). Exits 1 if a sync fails.
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 BIN=$(cd "${1:-build/bin}" && pwd)
 shift || true
 WHICH=${*:-a b c}
@@ -27,17 +28,6 @@ cleanup() {
 trap cleanup EXIT
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-json_value() {
-  sed -n -e "s/^ *\"$2\": *\"\(.*\)\",\{0,1\} *$/\1/p" -e "s/^ *\"$2\": *\([^\",]*\),\{0,1\} *$/\1/p" \
-    <<<"$1" | head -1
-}
-free_port() {
-  local port
-  while true; do
-    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 
 # setup NAME: a hub (running) and a node MAS behind a proxy, in $WORK/NAME. Sets D, HUB, PFD.
 setup() {

@@ -11,6 +11,7 @@
 #                                          SOAK_KEEP=1 keeps the work folder
 # Prints a summary; exits 1 on any mismatch or unexpected daemon exit, 0 otherwise.
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BIN=$(cd "${1:-build/bin}" && pwd)
 SECONDS_TOTAL=${2:-${SOAK_SECONDS:-300}}
 SEED=${SOAK_SEED:-$(( $(date +%s) % 32768 ))}
@@ -40,20 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port that was free on 127.0.0.1 a moment ago (nothing answers on it).
-free_port() {
-  local port
-  while true; do
-    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
-# The value of "key" in a pretty-printed JSON object with one key per line (osrc-node status).
-json_value() {
-  sed -n -e "s/^ *\"$2\": *\"\(.*\)\",\{0,1\} *$/\1/p" -e "s/^ *\"$2\": *\([^\",]*\),\{0,1\} *$/\1/p" \
-    <<<"$1" | head -1
-}
 
 # "acked records" of a site in `osrc-hub status --json`.
 hub_site_counts() {
