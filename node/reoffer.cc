@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "protocol/seal.h"
+#include "storage/varint.h"
 
 namespace osrc::node {
 namespace {
@@ -12,11 +13,7 @@ constexpr char kOwed = 0x02;
 
 std::string KeyOf(char kind, uint64_t n) { return kind + storage::SeqKey(n); }
 
-uint64_t NumberOf(std::string_view key) {
-  uint64_t n = 0;
-  for (char c : key.substr(1)) n = (n << 8) | static_cast<uint8_t>(c);
-  return n;
-}
+uint64_t NumberOf(std::string_view key) { return storage::ReadBigEndian64(key.substr(1)); }
 
 }  // namespace
 

@@ -233,11 +233,7 @@ Status SyncSession::OnWelcome(const protocol::Welcome& welcome) {
   deliver_expected_ = cursor_ < hub_head_;
   hello_outstanding_ = false;
   reoffer_outstanding_ = 0;
-  {
-    storage::ReadTxn txn(node_.store().env());
-    owed_ = OwedCount(node_.store(), txn) > 0;
-  }
-  if (owed_) SendReoffer();
+  SendReoffer();  // if anything is owed
   if (state_ == State::kConnecting) {
     log_.info("connected: log head {}, hub acknowledged {}, cursor {} of {}", head_, acked_,
               cursor_, hub_head_);

@@ -315,11 +315,11 @@ TEST(Bundle, BundlesAndNetworkSyncsMixFreely) {
   hub.Stop();
 }
 
-// KNOWN BUG (disabled until fixed): importing a reply sets the site's clock offset from the hub
-// clock recorded in the reply, as if it were a live reading. A reply carried on a USB stick for
-// some time makes the site believe its clock is that much ahead: later edits are stamped in the
-// past (an edit made after a central correction loses to it), and when the carry time exceeds
-// max_skew_ms the site re-stamps its pending changes back to the time of the reply. Simulated
+// A reply's hub clock is of unknown age, not a live reading: it may only raise the site's clock
+// offset. Were it taken as live, a reply carried on a USB stick for some time would make the site
+// believe its clock that much ahead: later edits stamped in the past (an edit made after a
+// central correction losing to it), and past max_skew_ms its pending changes re-stamped back to
+// the time of the reply. Simulated
 // here by a reply written four minutes "ago" (the hub's clock set back by four minutes while it
 // imports the bundle; the site's stamps stay within max_skew_ms of it).
 TEST(Bundle, AReplyCarriedForMinutesDoesNotSetTheSiteClockBack) {
