@@ -7,15 +7,12 @@
 #include <random>
 #include <string>
 
+#include "tests/support/fake_clock.h"
+
 namespace osrc::storage {
 namespace {
 
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(uint64_t now) : now(now) {}
-  uint64_t NowMillis() override { return now; }
-  uint64_t now;
-};
+using osrc::testing::FakeClock;
 
 TEST(HlcTest, StampPacksMillisAndCounter) {
   EXPECT_EQ(StampOf(1000), uint64_t{1000} << 16);
@@ -28,7 +25,7 @@ TEST(HlcTest, NowFollowsThePhysicalClockWhenItIsAhead) {
   FakeClock clock(5000);
   Hlc hlc(clock, 0);
   EXPECT_EQ(hlc.Now(), StampOf(5000));
-  clock.now = 6000;
+  clock.Set(6000);
   EXPECT_EQ(hlc.Now(), StampOf(6000));
   EXPECT_EQ(hlc.last(), StampOf(6000));
 }
@@ -45,11 +42,11 @@ TEST(HlcTest, StaysMonotonicWhenTheClockGoesBackwards) {
   FakeClock clock(5000);
   Hlc hlc(clock, 0);
   uint64_t before = hlc.Now();
-  clock.now = 10;  // an hour-scale jump back
+  clock.Set(10);  // an hour-scale jump back
   uint64_t after = hlc.Now();
   EXPECT_GT(after, before);
   EXPECT_EQ(MillisOf(after), 5000u);
-  clock.now = 5001;
+  clock.Set(5001);
   EXPECT_EQ(hlc.Now(), StampOf(5001));
 }
 
@@ -115,10 +112,10 @@ TEST(HlcTest, StampsStrictlyIncreaseUnderRandomClockAndObservations) {
     for (int step = 0; step < 500; ++step) {
       switch (rng() % 5) {
         case 0:  // the clock jumps, either way
-          clock.now = clock.now + rng() % 2000 - 1000;
+          clock.Set(clock.NowMillis() + rng() % 2000 - 1000);
           break;
         case 1: {  // a stamp from elsewhere
-          uint64_t seen = StampOf(clock.now + rng() % 3000 - 1500, rng() % 8);
+          uint64_t seen = StampOf(clock.NowMillis() + rng() % 3000 - 1500, rng() % 8);
           hlc.Observe(seen);
           highest = std::max(highest, seen);
           break;
