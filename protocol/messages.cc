@@ -95,7 +95,7 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
       auto in = root.getHello();
       *out = Hello{in.getVersion(),   TextOf(in.getSite()), in.getSchemaHash(),
                    in.getLogHead(),   in.getHubCursor(),    in.getClock(),
-                   DataOf(in.getEpoch()), in.getDeliverBytes()};
+                   DataOf(in.getEpoch()), in.getDeliverBytes(), in.getMergeVersion()};
       return {};
     }
     case wire::Message::WELCOME: {
@@ -190,6 +190,7 @@ std::string EncodeMessage(const Message& message) {
     out.setClock(m->clock);
     out.setEpoch(DataPtr(m->epoch));
     out.setDeliverBytes(m->deliver_bytes);
+    out.setMergeVersion(m->merge_version);
   } else if (auto* m = std::get_if<Welcome>(&message)) {
     auto out = root.initWelcome();
     out.setAcked(m->acked);

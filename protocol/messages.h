@@ -23,6 +23,7 @@ struct Hello {
   uint64_t clock = 0;
   std::string epoch;
   uint32_t deliver_bytes = 0;  // largest Deliver page the node's link carries in time; 0: any
+  uint32_t merge_version = 0;  // merge rules the sender applies (storage::kMergeVersion)
 };
 
 struct Welcome {

@@ -45,6 +45,7 @@ struct Hello {
   clock @5 :UInt64;       # node HLC now
   epoch @6 :Data;         # hub epoch the node last saw (empty: none)
   deliverBytes @7 :UInt32;  # largest Deliver its link carries in time, changes' bytes (0: any)
+  mergeVersion @8 :UInt32;  # merge rules the sender applies (storage::kMergeVersion); must match
 }
 
 struct Welcome {

@@ -3,6 +3,7 @@
 // order-independent and idempotent. Pure: no storage, no clock. Thread-compatible.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,11 @@
 #include "storage/record_state.h"
 
 namespace osrc::storage {
+
+// The merge rules this build applies, carried in Hello: a node and a hub with different ones
+// refuse each other. 1: bases by stamp, ties on stored value bytes. 2: bases by (stamp, origin),
+// ties on typed values.
+inline constexpr uint32_t kMergeVersion = 2;
 
 // A value from another origin that its overwriter never saw, kept for review.
 struct Conflict {

@@ -1,5 +1,6 @@
-// Tests of the message codec (protocol/messages.h): a push round trip, and pushes whose claimed
-// raw size the zstd frame does not back, which are refused before anything is allocated for them.
+// Tests of the message codec (protocol/messages.h): Hello and push round trips, and pushes whose
+// claimed raw size the zstd frame does not back, which are refused before anything is allocated
+// for them.
 #include "protocol/messages.h"
 
 #include <gtest/gtest.h>
@@ -89,6 +90,27 @@ TEST_F(PushFrameTest, RunThatIsNotAZstdFrameIsRefused) {
   Status status = Decode(RawPush(7, 3, raw_size_, corrupt), &message);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_EQ(status.what(), "change run is not a zstd frame that states its content size");
+}
+
+TEST(HelloTest, HelloRoundTripsWithItsMergeVersion) {
+  Hello hello{.version = 3,
+              .site = "MAS",
+              .schema_hash = 0x1234,
+              .log_head = 42,
+              .hub_cursor = 17,
+              .clock = 99,
+              .epoch = "epoch",
+              .deliver_bytes = 4096,
+              .merge_version = 2};
+  Message message;
+  ASSERT_TRUE(Decode(EncodeMessage(hello), &message).ok());
+  ASSERT_TRUE(std::holds_alternative<Hello>(message));
+  const Hello& out = std::get<Hello>(message);
+  EXPECT_EQ(out.merge_version, 2u);
+  EXPECT_EQ(out.site, "MAS");
+  EXPECT_EQ(out.epoch, "epoch");
+  EXPECT_EQ(out.deliver_bytes, 4096u);
+  EXPECT_EQ(out.hub_cursor, 17u);
 }
 
 }  // namespace
