@@ -22,6 +22,7 @@ enum class ErrorCode : uint16_t {
   kClockSkew = 106,
   kNotFound = 107,
   kBadBundle = 108,
+  kHandshake = 109,  // the CURVE handshake with the hub failed (wrong hub key, or not a hub)
   // Retry later.
   kMapFull = 200,
   kOverloaded = 201,
@@ -75,8 +76,8 @@ class Error : public std::runtime_error {
 
 }  // namespace osrc
 
-#define OSRC_RETURN_IF_ERROR(expr)          \
-  do {                                      \
-    ::osrc::Status osrc_status_ = (expr);   \
+#define OSRC_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::osrc::Status osrc_status_ = (expr);        \
     if (!osrc_status_.ok()) return osrc_status_; \
   } while (0)

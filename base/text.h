@@ -1,5 +1,5 @@
-// Small text renderings shared by status reports: hex of bytes, UTC time of milliseconds, store
-// use.
+// Small text helpers: renderings shared by status reports (hex of bytes, UTC time of
+// milliseconds, store use) and the shape of a CURVE key in Z85 text.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +42,24 @@ inline std::string StoreUseOf(size_t used_bytes, size_t map_bytes) {
   return std::to_string(used_bytes >> 20) + " MiB of " + std::to_string(map_bytes >> 20) +
          " MiB (" + std::to_string(percent) + "%)" +
          (StoreNearlyFull(used_bytes, map_bytes) ? "  WARNING: store over 80% full" : "");
+}
+
+// Whether `key` is 40 characters of Z85 text that decode to a 32-byte key (each group of five
+// characters to a value below 2^32), as libzmq's zmq_z85_decode accepts.
+inline bool IsZ85Key(std::string_view key) {
+  static constexpr std::string_view kAlphabet =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+  if (key.size() != 40) return false;
+  for (size_t group = 0; group < key.size(); group += 5) {
+    uint64_t value = 0;
+    for (size_t i = group; i < group + 5; ++i) {
+      size_t digit = kAlphabet.find(key[i]);
+      if (digit == std::string_view::npos) return false;
+      value = value * 85 + digit;
+    }
+    if (value > 0xffffffffu) return false;
+  }
+  return true;
 }
 
 }  // namespace osrc

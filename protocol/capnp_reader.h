@@ -1,12 +1,14 @@
 // Reading Cap'n Proto messages from untrusted bytes: copied into aligned words (frames and LMDB
 // values sit at any address), decoded under traversal and nesting limits, every kj exception
-// turned into a bad-message error. Never throws.
+// turned into a bad-message error. Never throws, and never lets kj write to stderr (kj logs a
+// fault raised while unwinding from another, e.g. a packed reader's destructor skipping a
+// truncated segment, with a stack trace): what kj would log goes into the error instead.
 #pragma once
 
 #include <capnp/serialize-packed.h>
 #include <capnp/serialize.h>
-#include <kj/io.h>
 #include <kj/exception.h>
+#include <kj/io.h>
 
 #include <cstring>
 #include <span>
@@ -16,6 +18,29 @@
 #include "base/error.h"
 
 namespace osrc::protocol {
+namespace capnp_reader_internal {
+
+// Installed on this thread while untrusted bytes are read: keeps the first line kj would log.
+class KjLogCapture final : public kj::ExceptionCallback {
+ public:
+  void logMessage(kj::LogSeverity, const char*, int, int, kj::String&& text) override {
+    if (!first_.empty()) return;
+    std::string_view line(text.cStr(), text.size());
+    first_ = std::string(line.substr(0, line.find('\n')));
+  }
+  // The error for a failed read of `what`: the exception, then anything kj logged.
+  Status Failed(std::string_view what, const kj::Exception& exception) const {
+    std::string message =
+        "undecodable " + std::string(what) + ": " + exception.getDescription().cStr();
+    if (!first_.empty()) message += " (then: " + first_ + ")";
+    return {ErrorCode::kBadMessage, message};
+  }
+
+ private:
+  std::string first_;
+};
+
+}  // namespace capnp_reader_internal
 
 // Calls `read(capnp::MessageReader&) -> Status` over `bytes`; `what` names the message in errors.
 template <typename Fn>
@@ -30,13 +55,13 @@ Status ReadUntrusted(std::span<const uint8_t> bytes, uint64_t traversal_words, i
   options.traversalLimitInWords = traversal_words;
   options.nestingLimit = nesting;
   Status status;
+  capnp_reader_internal::KjLogCapture capture;
   kj::Maybe<kj::Exception> failure = kj::runCatchingExceptions([&]() {
     capnp::FlatArrayMessageReader reader(words.asPtr(), options);
     status = read(reader);
   });
-  KJ_IF_MAYBE(exception, failure) {
-    return {ErrorCode::kBadMessage,
-            "undecodable " + std::string(what) + ": " + exception->getDescription().cStr()};
+  KJ_IF_MAYBE (exception, failure) {
+    return capture.Failed(what, *exception);
   }
   return status;
 }
@@ -50,14 +75,14 @@ Status ReadUntrustedPacked(std::span<const uint8_t> bytes, uint64_t traversal_wo
   options.traversalLimitInWords = traversal_words;
   options.nestingLimit = nesting;
   Status status;
+  capnp_reader_internal::KjLogCapture capture;
   kj::Maybe<kj::Exception> failure = kj::runCatchingExceptions([&]() {
     kj::ArrayInputStream input(kj::arrayPtr(bytes.data(), bytes.size()));
     capnp::PackedMessageReader reader(input, options);
     status = read(reader);
   });
-  KJ_IF_MAYBE(exception, failure) {
-    return {ErrorCode::kBadMessage,
-            "undecodable " + std::string(what) + ": " + exception->getDescription().cStr()};
+  KJ_IF_MAYBE (exception, failure) {
+    return capture.Failed(what, *exception);
   }
   return status;
 }

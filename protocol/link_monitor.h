@@ -1,6 +1,8 @@
 // LinkMonitor: watches a node's DEALER through a ZeroMQ socket monitor and records what the
-// application cannot see: the link dropped (ZMTP heartbeat timeout or the peer closed it), or
-// the hub refused the CURVE handshake (key not enrolled). Single-threaded, polled.
+// application cannot see: the link dropped (ZMTP heartbeat timeout or the peer closed it), the
+// hub refused this site's key (kNotEnrolled: ZAP status 400), or the secure handshake failed
+// (kHandshake: the hub closed it, as it does when the hub key in node.toml is not the hub's).
+// Single-threaded, polled.
 #pragma once
 
 #include <string>
@@ -18,11 +20,15 @@ class LinkMonitor final : public zmq::monitor_t {
   void Poll();
   const Status& failure() const { return failure_; }
   bool handshake_done() const { return handshake_done_; }
+  // The failure a connection closed during the CURVE handshake reports: a hub that cannot
+  // decrypt the node's Hello (a wrong hub key in node.toml) closes it without a word.
+  static Status HandshakeFailed(const std::string& address);
   // Whether a TCP connection to the hub (or whatever is in between) was made at some point.
   bool connected() const { return connected_; }
 
  private:
   void on_event_disconnected(const zmq_event_t& event, const char* address) override;
+  void on_event_handshake_failed_no_detail(const zmq_event_t& event, const char* address) override;
   void on_event_handshake_failed_auth(const zmq_event_t& event, const char* address) override;
   void on_event_handshake_failed_protocol(const zmq_event_t& event, const char* address) override;
   void on_event_handshake_succeeded(const zmq_event_t& event, const char* address) override;
