@@ -2,8 +2,8 @@
 
 #include <spdlog/sinks/null_sink.h>
 
-#include "node/hub_replies.h"
-#include "node/reoffer.h"
+#include "node/link_session.h"
+#include "node/link_store.h"
 #include "protocol/bundle.h"
 #include "protocol/link_options.h"
 #include "storage/hlc.h"
@@ -20,6 +20,15 @@ Status CheckHubKey(const Node& node) {
   return {};
 }
 
+LinkIdentity IdentityOf(const Node& node) {
+  return {node.config().site, node.schema().hash(), "bundle"};
+}
+
+std::shared_ptr<spdlog::logger> NullLog() {
+  return std::make_shared<spdlog::logger>("node.bundle",
+                                          std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
 }  // namespace
 
 Status ExportBundle(Node& node, const std::string& file, BundleExportResult* result) {
@@ -28,36 +37,24 @@ Status ExportBundle(Node& node, const std::string& file, BundleExportResult* res
   protocol::BundleContent content;
   content.site = node.config().site;
   content.created_ms = node.clock().NowMillis();
+  auto null_log = NullLog();
   {
     storage::WriteTxn txn(store.env());
     content.seq = store.GetMetaU64(txn, kMetaBundleSeq) + 1;
     store.PutMetaU64(txn, kMetaBundleSeq, content.seq);
-    protocol::Hello hello;
-    hello.version = protocol::kProtocolVersion;
-    hello.site = content.site;
-    hello.schema_hash = node.schema().hash();
-    hello.log_head = store.LogHead(txn);
-    hello.hub_cursor = store.GetMetaU64(txn, storage::kMetaCursor);
-    hello.clock = storage::StampOf(node.clock().NowMillis());
-    hello.epoch = std::string(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
-    content.messages.push_back(protocol::EncodeMessage(hello));
-    uint64_t acked = store.GetMetaU64(txn, storage::kMetaAcked);
-    result->first = acked + 1;
-    result->last = hello.log_head;
-    for (uint64_t first = acked + 1; first <= hello.log_head; first += kChangesPerPush) {
-      protocol::Push push;
-      push.first = first;
-      for (uint64_t seq = first; seq <= hello.log_head && seq < first + kChangesPerPush; ++seq) {
-        auto entry = store.GetLog(txn, seq);
-        if (!entry) throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(seq));
-        push.changes.emplace_back(*entry);
+    NodeLinkStore link_store(node, *null_log, &txn);
+    LinkSession session(node.config().link, IdentityOf(node), link_store, false, 0);
+    // The hub's own changes owed to it since its restore go in one message.
+    for (const protocol::Message& message : session.BundleMessages(
+             content.created_ms, kChangesPerPush, protocol::kMaxBundleBytes / 2)) {
+      if (auto* hello = std::get_if<protocol::Hello>(&message)) {
+        result->first = store.GetMetaU64(txn, storage::kMetaAcked) + 1;
+        result->last = hello->log_head;
       }
-      content.messages.push_back(protocol::EncodeMessage(push));
-    }
-    // The hub's own changes owed to it since its restore, all in one message.
-    if (auto reoffer = NextReoffer(store, txn, protocol::kMaxBundleBytes / 2)) {
-      result->handed_back = reoffer->changes.size();
-      content.messages.push_back(protocol::EncodeMessage(*reoffer));
+      if (auto* reoffer = std::get_if<protocol::Reoffer>(&message)) {
+        result->handed_back = reoffer->changes.size();
+      }
+      content.messages.push_back(protocol::EncodeMessage(message));
     }
     txn.Commit();
   }
@@ -83,46 +80,34 @@ Status ImportReply(Node& node, const std::string& file, ReplyImportResult* resul
   std::vector<protocol::Message> messages(content.messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
     const std::string& frame = content.messages[i];
-    OSRC_RETURN_IF_ERROR(protocol::DecodeMessage(
-        {reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, limits, &messages[i])
-                             .WithContext(file));
+    OSRC_RETURN_IF_ERROR(
+        protocol::DecodeMessage({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()},
+                                limits, &messages[i])
+            .WithContext(file));
   }
-  if (messages.size() < 2 || messages.size() > 3 ||
-      !std::holds_alternative<protocol::Welcome>(messages[0]) ||
-      !std::holds_alternative<protocol::Deliver>(messages[1]) ||
-      (messages.size() == 3 && !std::holds_alternative<protocol::ReofferAck>(messages[2]))) {
-    return {ErrorCode::kBadBundle, "a reply holds a Welcome, a Deliver and maybe a ReofferAck",
-            file};
-  }
-  auto null_log = spdlog::logger("node.bundle", std::make_shared<spdlog::sinks::null_sink_mt>());
+  auto null_log = NullLog();
   storage::Store& store = node.store();
   storage::WriteTxn txn(store.env());
   uint64_t exported = store.GetMetaU64(txn, kMetaBundleSeq);
   uint64_t imported = store.GetMetaU64(txn, kMetaReplySeq);
   if (content.seq > exported) {
-    return {ErrorCode::kBadBundle, "reply to bundle " + std::to_string(content.seq) +
-                                       ", which this site never exported", file};
+    return {ErrorCode::kBadBundle,
+            "reply to bundle " + std::to_string(content.seq) + ", which this site never exported",
+            file};
   }
   if (content.seq < imported) {
-    return {ErrorCode::kBadBundle, "reply to bundle " + std::to_string(content.seq) +
-                                       " is older than the reply already imported (" +
-                                       std::to_string(imported) + ")", file};
+    return {ErrorCode::kBadBundle,
+            "reply to bundle " + std::to_string(content.seq) +
+                " is older than the reply already imported (" + std::to_string(imported) + ")",
+            file};
   }
-  WelcomeOutcome outcome;
-  OSRC_RETURN_IF_ERROR(
-      ApplyWelcome(node, txn, std::get<protocol::Welcome>(messages[0]), /*live=*/false, 0,
-                   null_log, &outcome)
-          .WithContext(file));
-  const auto& deliver = std::get<protocol::Deliver>(messages[1]);
-  OSRC_RETURN_IF_ERROR(
-      ApplyDeliver(node, txn, deliver, null_log, &result->cursor).WithContext(file));
-  if (messages.size() == 3) {
-    DropReoffered(store, txn, std::get<protocol::ReofferAck>(messages[2]).token);
-  }
+  NodeLinkStore link_store(node, *null_log, &txn);
+  LinkSession session(node.config().link, IdentityOf(node), link_store, false, 0);
+  OSRC_RETURN_IF_ERROR(session.ImportReply(messages, &result->delivered).WithContext(file));
   store.PutMetaU64(txn, kMetaReplySeq, content.seq);
   txn.Commit();
-  result->acked = outcome.acked;
-  result->delivered = deliver.changes.size();
+  result->acked = session.acked();
+  result->cursor = session.cursor();
   return {};
 }
 

@@ -27,9 +27,12 @@ LinkTuning::LinkTuning(const protocol::LinkOptions& options)
 
 void LinkTuning::OnPushAcked(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t busy_ms) {
   if (wire_bytes == 0) return;
-  double sample = static_cast<double>(wire_bytes) * 1000.0 / static_cast<double>(std::max<uint64_t>(busy_ms, 1));
+  if (in_flight_limit_ > 0) in_flight_limit_ += wire_bytes;
+  double sample = static_cast<double>(wire_bytes) * 1000.0 /
+                  static_cast<double>(std::max<uint64_t>(busy_ms, 1));
   rate_ = rate_ == 0 ? sample : rate_ + kRateGain * (sample - rate_);
-  raw_per_wire_ = static_cast<double>(std::max<uint64_t>(raw_bytes, 1)) / static_cast<double>(wire_bytes);
+  raw_per_wire_ =
+      static_cast<double>(std::max<uint64_t>(raw_bytes, 1)) / static_cast<double>(wire_bytes);
   Retune();
 }
 
@@ -44,6 +47,7 @@ void LinkTuning::OnDelivered(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t w
   double sample = static_cast<double>(wire_bytes) * 1000.0 / static_cast<double>(on_wire_ms);
   down_rate_ = down_rate_ == 0 ? sample : down_rate_ + kRateGain * (sample - down_rate_);
   down_raw_per_wire_ = static_cast<double>(raw_bytes) / static_cast<double>(wire_bytes);
+  if (deliver_limit_ > 0) deliver_limit_ *= 2;
 }
 
 uint32_t LinkTuning::deliver_bytes() const {
@@ -54,23 +58,50 @@ uint32_t LinkTuning::deliver_bytes() const {
   } else if (rate_ > 0) {
     fitting = rate_ * seconds;  // hub changes may compress worse than this site's: as raw
   }
+  if (deliver_limit_ > 0) fitting = std::min(fitting, static_cast<double>(deliver_limit_));
   return static_cast<uint32_t>(std::clamp(fitting, double{kMinDeliverBytes},
                                           static_cast<double>(options_.max_message_bytes / 2)));
 }
 
-void LinkTuning::OnLostWithPushesInFlight() {
-  batch_bytes_ = std::max(options_.min_batch_bytes, batch_bytes_ / 2);
-  rate_ /= 2;
+void LinkTuning::OnConnectionLost(uint64_t through_wire) {
+  uint64_t wire_per_push = static_cast<uint64_t>(static_cast<double>(batch_bytes_) / raw_per_wire_);
+  uint64_t in_flight = std::max<uint64_t>(wire_per_push, 1) * static_cast<uint64_t>(window_);
+  uint64_t limit = through_wire > 0 ? through_wire : in_flight / 2;
+  uint64_t floor =
+      static_cast<uint64_t>(static_cast<double>(options_.min_batch_bytes) / raw_per_wire_);
+  in_flight_limit_ = std::max<uint64_t>({limit, floor, 1});
+  Limit();
+}
+
+void LinkTuning::OnDeliverLost(uint64_t asked_bytes) {
+  deliver_limit_ = std::max<uint64_t>(kMinDeliverBytes, asked_bytes / 2);
+}
+
+void LinkTuning::Limit() {
+  if (in_flight_limit_ == 0) return;
+  auto half = static_cast<size_t>(static_cast<double>(in_flight_limit_) / 2 * raw_per_wire_);
+  batch_bytes_ =
+      std::clamp(std::min(batch_bytes_, half), options_.min_batch_bytes, options_.batch_bytes);
+  double wire_per_push = std::max(1.0, static_cast<double>(batch_bytes_) / raw_per_wire_);
+  int fitting = static_cast<int>(static_cast<double>(in_flight_limit_) / wire_per_push);
+  window_ = std::clamp(fitting, 1, options_.window);
 }
 
 void LinkTuning::Retune() {
-  if (rate_ <= 0) return;
+  if (rate_ > 0) FitToRate();
+  // Acks grew the allowance past anything the pushes could use: the loss is behind us.
+  double full = static_cast<double>(options_.batch_bytes) / raw_per_wire_ * options_.window;
+  if (in_flight_limit_ > 0 && static_cast<double>(in_flight_limit_) >= full) in_flight_limit_ = 0;
+  Limit();
+}
+
+void LinkTuning::FitToRate() {
   double push_seconds = kPushShareOfTimeout * options_.heartbeat_timeout_ms / 1000.0;
   double fitting = rate_ * push_seconds * raw_per_wire_;
   // Grows at most twofold per measurement, as the rate of a busier link shows only once used.
   double grown = std::min(fitting, 2.0 * static_cast<double>(batch_bytes_));
-  batch_bytes_ = std::clamp(static_cast<size_t>(grown), options_.min_batch_bytes,
-                            options_.batch_bytes);
+  batch_bytes_ =
+      std::clamp(static_cast<size_t>(grown), options_.min_batch_bytes, options_.batch_bytes);
   // A link fast enough for full batches keeps the configured window (the hub commits the pushes
   // in flight together); a slower one carries a round trip's worth, plus one push queued behind
   // the one on the wire, so a cut costs little to resend.

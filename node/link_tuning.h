@@ -35,20 +35,34 @@ class LinkTuning {
   // A Deliver of `wire_bytes` (`raw_bytes` of changes) arrived `waited_ms` after it was asked
   // for (one at a time: the wait holds a round trip).
   void OnDelivered(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t waited_ms);
-  // The link failed with pushes in flight: they may have been too large for it.
-  void OnLostWithPushesInFlight();
+  // A connection was lost with pushes in flight, after `through_wire` bytes of pushes on it
+  // reached the hub. Until acks show more, pushes in flight stay within what got through (two
+  // pushes of half of it, so one can be on the wire while the other is acknowledged); nothing
+  // through halves the allowance. Each ack then grows it by what it acknowledged.
+  void OnConnectionLost(uint64_t through_wire);
+  // A connection was lost while a Deliver page of `asked_bytes` was due: ask for half as much,
+  // growing again twofold with each page that arrives.
+  void OnDeliverLost(uint64_t asked_bytes);
+  // Wire bytes allowed in flight after a loss; 0: no limit.
+  uint64_t in_flight_limit() const { return in_flight_limit_; }
 
  private:
   void Retune();
+  // Push size and window from the measured rate and round trip.
+  void FitToRate();
+  // Caps the push size and window to the in-flight limit.
+  void Limit();
 
   const protocol::LinkOptions& options_;
   size_t batch_bytes_;
   int window_;
-  double rate_ = 0;             // wire bytes per second
-  double raw_per_wire_ = 1;     // how much larger changes are than their compressed pushes
-  double down_rate_ = 0;        // wire bytes per second hub to site; 0 before a measurement
+  double rate_ = 0;          // wire bytes per second
+  double raw_per_wire_ = 1;  // how much larger changes are than their compressed pushes
+  double down_rate_ = 0;     // wire bytes per second hub to site; 0 before a measurement
   double down_raw_per_wire_ = 1;
   uint64_t round_trip_ms_ = 0;  // smallest seen; 0 before any
+  uint64_t in_flight_limit_ = 0;
+  uint64_t deliver_limit_ = 0;  // change bytes per Deliver after a loss; 0: no limit
 };
 
 }  // namespace osrc::node

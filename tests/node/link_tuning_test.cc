@@ -71,14 +71,49 @@ TEST(LinkTuning, LatencyAloneDoesNotShrinkTheBatch) {
   EXPECT_EQ(tuning.batch_bytes(), options.batch_bytes);
 }
 
-TEST(LinkTuning, ALinkLostWithPushesInFlightHalvesTheBatchDownToTheFloor) {
+// After a lost connection, pushes in flight stay within what got through: two pushes of half of
+// it. Acks grow the allowance again until it no longer limits anything.
+TEST(LinkTuning, ALostConnectionLimitsPushesInFlightToWhatGotThrough) {
   protocol::LinkOptions options = Options();
   LinkTuning tuning(options);
   Drive(tuning, 50e6, 1, 20);
-  tuning.OnLostWithPushesInFlight();
-  EXPECT_EQ(tuning.batch_bytes(), options.batch_bytes / 2);
-  for (int i = 0; i < 20; ++i) tuning.OnLostWithPushesInFlight();
+  ASSERT_EQ(tuning.batch_bytes(), options.batch_bytes);
+  tuning.OnConnectionLost(60'000);  // wire bytes; pushes compress tenfold
+  EXPECT_EQ(tuning.in_flight_limit(), 60'000u);
+  EXPECT_LE(tuning.batch_bytes() / 10 * static_cast<size_t>(tuning.window()), 60'000u);
+  EXPECT_GE(tuning.window(), 2);
+  EXPECT_GE(tuning.batch_bytes(), 250'000u);
+
+  for (int i = 0; i < 40 && tuning.in_flight_limit() > 0; ++i) {
+    tuning.OnPushAcked(tuning.batch_bytes() / 10, tuning.batch_bytes(), 1);
+  }
+  EXPECT_EQ(tuning.in_flight_limit(), 0u) << "acks never lifted the limit";
+  EXPECT_EQ(tuning.batch_bytes(), options.batch_bytes);
+  EXPECT_EQ(tuning.window(), options.window);
+}
+
+TEST(LinkTuning, ConnectionsLostWithNothingThroughHalveDownToTheFloor) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  Drive(tuning, 50e6, 1, 20);
+  tuning.OnConnectionLost(0);
+  EXPECT_LT(tuning.batch_bytes() / 10 * static_cast<size_t>(tuning.window()),
+            options.batch_bytes / 10 * static_cast<size_t>(options.window));
+  for (int i = 0; i < 30; ++i) tuning.OnConnectionLost(0);
   EXPECT_EQ(tuning.batch_bytes(), options.min_batch_bytes);
+  EXPECT_EQ(tuning.window(), 1);
+}
+
+TEST(LinkTuning, ALostDeliverHalvesThePagesAskedFor) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  tuning.OnRoundTrip(1);
+  for (int i = 0; i < 10; ++i) tuning.OnDelivered(100000, 800000, 3);
+  uint32_t asked = tuning.deliver_bytes();
+  tuning.OnDeliverLost(asked);
+  EXPECT_EQ(tuning.deliver_bytes(), asked / 2);
+  tuning.OnDelivered(1000, 8000, 3);
+  EXPECT_EQ(tuning.deliver_bytes(), asked);
 }
 
 TEST(LinkTuning, GrowsAtMostTwofoldPerAcknowledgement) {

@@ -1,0 +1,181 @@
+#include "node/link_driver.h"
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "protocol/link_monitor.h"
+#include "protocol/socket.h"
+
+namespace osrc::node {
+namespace {
+
+constexpr int kPollMs = 50;
+constexpr int kSetUpPollMs = 5;  // while the secure connection is made: the Hello waits for it
+
+std::string MonitorEndpoint() {
+  static std::atomic<int> next{0};
+  return "inproc://osrc.node.monitor." + std::to_string(next++);
+}
+
+// One connection to the hub, and what its monitor reported to the session so far.
+struct Connection {
+  Connection(Node& node, zmq::context_t& context)
+      : socket(protocol::MakeDealer(context, node.keys(), node.config().hub_public_key,
+                                    node.config().link)),
+        monitor(socket, MonitorEndpoint()) {}
+  zmq::socket_t socket;
+  protocol::LinkMonitor monitor;
+  bool connected = false;
+  bool secured = false;
+};
+
+class Driver {
+ public:
+  Driver(Node& node, zmq::context_t& context, spdlog::logger& log, LinkSession& session)
+      : node_(node), context_(context), log_(log), session_(session) {}
+
+  void Run(const std::function<bool()>& should_stop) {
+    Guarded([&] { return session_.Start(Now()); });
+    while (!should_stop() && session_.state() != LinkSession::State::kFailed) {
+      Wait();
+      Guarded([&] { return Receive(); });
+      Guarded([&] { return WatchMonitor(); });
+      Guarded([&] { return session_.OnTick(Now()); });
+    }
+    Guarded([&] { return session_.Stop(Now()); });
+  }
+
+ private:
+  uint64_t Now() { return node_.clock().NowMillis(); }
+
+  // Runs one step of the session and carries out its effects; a fault of the store or the
+  // sockets ends the connection as a failure of the session.
+  void Guarded(const std::function<LinkEffects()>& step) {
+    LinkEffects effects;
+    try {
+      effects = step();
+    } catch (const std::exception& e) {
+      log_.error("link: {}", e.what());
+      effects = session_.OnFailure({ErrorCode::kInternal, e.what()}, Now());
+    }
+    Apply(std::move(effects));
+  }
+
+  void Apply(LinkEffects effects) {
+    for (const LinkEffects::Line& line : effects.log) {
+      switch (line.level) {
+        case LinkEffects::Level::kDebug:
+          SPDLOG_LOGGER_DEBUG(&log_, "{}", line.text);
+          break;
+        case LinkEffects::Level::kInfo:
+          log_.info("{}", line.text);
+          break;
+        case LinkEffects::Level::kWarn:
+          log_.warn("{}", line.text);
+          break;
+      }
+    }
+    if (effects.close) connection_.reset();
+    if (effects.open) {
+      Status opened = Open();
+      if (!opened.ok()) return Apply(session_.OnFailure(opened, Now()));
+    }
+    for (const std::string& frame : effects.frames) {
+      if (!connection_ || !protocol::SendFrame(connection_->socket, frame)) {
+        SPDLOG_LOGGER_DEBUG(&log_, "frame of {} bytes not sent: link not ready", frame.size());
+      }
+    }
+  }
+
+  Status Open() {
+    const std::string& endpoint = node_.config().hub_endpoint;
+    try {
+      connection_ = std::make_unique<Connection>(node_, context_);
+      connection_->socket.connect(endpoint);
+    } catch (const zmq::error_t& e) {
+      connection_.reset();
+      return {ErrorCode::kBadInput, std::string("cannot connect to the hub: ") + e.what(),
+              endpoint};
+    }
+    return {};
+  }
+
+  void Wait() {
+    if (!connection_) {
+      uint64_t now = Now();
+      uint64_t until = std::min(session_.retry_at(), now + kPollMs);
+      if (until > now) std::this_thread::sleep_for(std::chrono::milliseconds(until - now));
+      return;
+    }
+    zmq::pollitem_t item{connection_->socket.handle(), 0, ZMQ_POLLIN, 0};
+    try {
+      zmq::poll(&item, 1, std::chrono::milliseconds(connection_->secured ? kPollMs : kSetUpPollMs));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+  }
+
+  LinkEffects Receive() {
+    LinkEffects all;
+    while (connection_) {
+      std::optional<zmq::message_t> frame = protocol::ReceiveFrame(connection_->socket);
+      if (!frame) break;
+      protocol::Message message;
+      Status status = protocol::DecodeMessage(
+          {static_cast<const uint8_t*>(frame->data()), frame->size()}, limits(), &message);
+      LinkEffects effects = status.ok() ? session_.OnMessage(message, frame->size(), Now())
+                                        : session_.OnFailure(status, Now());
+      bool close = effects.close;
+      Apply(std::move(effects));
+      if (close) break;
+    }
+    return all;
+  }
+
+  LinkEffects WatchMonitor() {
+    if (!connection_) return {};
+    Connection& connection = *connection_;
+    connection.monitor.Poll();
+    const Status& failure = connection.monitor.failure();
+    if (failure.code() == ErrorCode::kNotEnrolled) {
+      return session_.OnFailure(
+          {ErrorCode::kNotEnrolled,
+           failure.what() + "; enrol it at the hub with: osrc-hub enrol --site " +
+               node_.config().site + " --key " + node_.keys().public_key,
+           node_.config().hub_endpoint},
+          Now());
+    }
+    if (!failure.ok()) return session_.OnFailure(failure, Now());
+    if (connection.monitor.connected() && !connection.connected) {
+      connection.connected = true;
+      Apply(session_.OnConnected(Now()));
+    }
+    if (connection_ && connection.monitor.handshake_done() && !connection.secured) {
+      connection.secured = true;
+      return session_.OnSecured(Now());
+    }
+    return {};
+  }
+
+  const protocol::MessageLimits& limits() {
+    limits_.max_frame_bytes = node_.config().link.max_message_bytes;
+    return limits_;
+  }
+
+  Node& node_;
+  zmq::context_t& context_;
+  spdlog::logger& log_;
+  LinkSession& session_;
+  std::unique_ptr<Connection> connection_;
+  protocol::MessageLimits limits_;
+};
+
+}  // namespace
+
+void DriveLink(Node& node, zmq::context_t& context, spdlog::logger& log, LinkSession& session,
+               const std::function<bool()>& should_stop) {
+  Driver(node, context, log, session).Run(should_stop);
+}
+
+}  // namespace osrc::node

@@ -1,0 +1,99 @@
+#include "node/link_store.h"
+
+#include "node/hub_replies.h"
+#include "node/link_state.h"
+#include "node/reoffer.h"
+
+namespace osrc::node {
+
+template <typename T>
+T NodeLinkStore::ReadWith(const std::function<T(const storage::Txn&)>& read) {
+  if (txn_ != nullptr) return read(*txn_);
+  storage::ReadTxn txn(node_.store().env());
+  return read(txn);
+}
+
+Status NodeLinkStore::Write(const std::function<Status(storage::WriteTxn&)>& write) {
+  if (txn_ != nullptr) return write(*txn_);
+  return storage::WithGrowth(node_.store().env(), [&] {
+    storage::WriteTxn txn(node_.store().env());
+    Status status = write(txn);
+    if (status.ok()) txn.Commit();
+    return status;
+  });
+}
+
+LinkStore::Position NodeLinkStore::Read() {
+  return ReadWith<Position>([&](const storage::Txn& txn) {
+    storage::Store& store = node_.store();
+    return Position{store.LogHead(txn), store.GetMetaU64(txn, storage::kMetaCursor),
+                    store.GetMetaU64(txn, storage::kMetaAcked),
+                    std::string(store.GetMeta(txn, storage::kMetaEpoch).value_or(""))};
+  });
+}
+
+uint64_t NodeLinkStore::LogHead() {
+  return ReadWith<uint64_t>([&](const storage::Txn& txn) { return node_.store().LogHead(txn); });
+}
+
+std::vector<std::string> NodeLinkStore::ReadLog(uint64_t first, uint64_t last, size_t max_bytes) {
+  return ReadWith<std::vector<std::string>>([&](const storage::Txn& txn) {
+    std::vector<std::string> changes;
+    size_t bytes = 0;
+    for (uint64_t seq = first; seq <= last && bytes < max_bytes; ++seq) {
+      auto entry = node_.store().GetLog(txn, seq);
+      if (!entry) throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(seq));
+      changes.emplace_back(*entry);
+      bytes += entry->size();
+    }
+    return changes;
+  });
+}
+
+Status NodeLinkStore::ApplyWelcome(const protocol::Welcome& welcome, bool live,
+                                   uint64_t round_trip_ms, Welcomed* out) {
+  return Write([&](storage::WriteTxn& txn) {
+    WelcomeOutcome outcome;
+    OSRC_RETURN_IF_ERROR(
+        node::ApplyWelcome(node_, txn, welcome, live, round_trip_ms, log_, &outcome));
+    *out = {outcome.head, outcome.acked, outcome.cursor, OwedCount(node_.store(), txn) > 0};
+    return Status();
+  });
+}
+
+Status NodeLinkStore::ApplyDeliver(const protocol::Deliver& deliver, uint64_t* cursor) {
+  return Write([&](storage::WriteTxn& txn) {
+    return node::ApplyDeliver(node_, txn, deliver, log_, cursor);
+  });
+}
+
+void NodeLinkStore::SaveAcked(uint64_t acked) {
+  IgnoreError(Write([&](storage::WriteTxn& txn) {
+                node_.store().PutMetaU64(txn, storage::kMetaAcked, acked);
+                return Status();
+              }),
+              "cannot fail");
+}
+
+std::optional<protocol::Reoffer> NodeLinkStore::NextReoffer(size_t max_bytes) {
+  return ReadWith<std::optional<protocol::Reoffer>>(
+      [&](const storage::Txn& txn) { return node::NextReoffer(node_.store(), txn, max_bytes); });
+}
+
+void NodeLinkStore::DropReoffered(uint64_t token) {
+  IgnoreError(Write([&](storage::WriteTxn& txn) {
+                node::DropReoffered(node_.store(), txn, token);
+                return Status();
+              }),
+              "cannot fail");
+}
+
+void NodeLinkStore::Report(const std::string& state, const std::string& failure, uint64_t now_ms) {
+  IgnoreError(Write([&](storage::WriteTxn& txn) {
+                WriteLinkState(node_.store(), txn, state, failure, now_ms);
+                return Status();
+              }),
+              "cannot fail");
+}
+
+}  // namespace osrc::node
