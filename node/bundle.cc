@@ -11,8 +11,6 @@
 namespace osrc::node {
 namespace {
 
-constexpr size_t kChangesPerPush = 20000;
-
 Status CheckHubKey(const Node& node) {
   if (node.config().hub_public_key.empty()) {
     return {ErrorCode::kBadInput, "no hub public key in node.toml", node.dir() + "/node.toml"};
@@ -45,8 +43,8 @@ Status ExportBundle(Node& node, const std::string& file, BundleExportResult* res
     NodeLinkStore link_store(node, *null_log, &txn);
     LinkSession session(node.config().link, IdentityOf(node), link_store, false, 0);
     // The hub's own changes owed to it since its restore go in one message.
-    for (const protocol::Message& message : session.BundleMessages(
-             content.created_ms, kChangesPerPush, protocol::kMaxBundleBytes / 2)) {
+    for (const protocol::Message& message :
+         session.BundleMessages(content.created_ms, protocol::kMaxBundleBytes / 2)) {
       if (auto* hello = std::get_if<protocol::Hello>(&message)) {
         result->first = store.GetMetaU64(txn, storage::kMetaAcked) + 1;
         result->last = hello->log_head;

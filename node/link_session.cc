@@ -250,16 +250,20 @@ Status LinkSession::OnWelcome(const protocol::Welcome& welcome, uint64_t now,
   return {};
 }
 
+protocol::Push LinkSession::ReadPush(uint64_t first, uint64_t head, size_t max_bytes) {
+  protocol::Push push;
+  push.first = first;
+  push.changes = store_.ReadLog(first, std::min(head, first + kMaxChangesPerPush - 1), max_bytes);
+  return push;
+}
+
 void LinkSession::Pump(uint64_t now, LinkEffects* effects) {
   if (state_ != State::kSyncing && state_ != State::kInStep) return;
   while (in_flight_.size() < static_cast<size_t>(tuning_.window()) && next_ <= head_) {
-    protocol::Push push;
-    push.first = next_;
-    uint64_t last = std::min(head_, next_ + kMaxChangesPerPush - 1);
-    push.changes = store_.ReadLog(next_, last, tuning_.batch_bytes());
+    protocol::Push push = ReadPush(next_, head_, tuning_.batch_bytes());
     size_t raw_bytes = 0;
     for (const std::string& change : push.changes) raw_bytes += change.size();
-    last = push.first + push.changes.size() - 1;
+    uint64_t last = push.first + push.changes.size() - 1;
     std::string wire = protocol::EncodeMessage(push);
     in_flight_.push_back({push.first, last, now, wire.size(), raw_bytes});
     effects->log.push_back({LinkEffects::Level::kDebug,
@@ -463,7 +467,7 @@ LinkEffects LinkSession::Down(const Status& failure, uint64_t now) {
   bool refused =
       failure.code() == ErrorCode::kNotEnrolled || failure.code() == ErrorCode::kBadMessage ||
       failure.code() == ErrorCode::kVersion || failure.code() == ErrorCode::kSchemaMismatch ||
-      failure.code() == ErrorCode::kForbidden;
+      failure.code() == ErrorCode::kForbidden || failure.code() == ErrorCode::kHandshake;
   if (state_ == State::kBackoff) {
     // Full jitter in [backoff/2, backoff].
     int wait_ms = backoff_ms_ / 2 + static_cast<int>(random_() % (backoff_ms_ / 2 + 1));
@@ -508,16 +512,13 @@ Status LinkSession::ImportReply(const std::vector<protocol::Message>& messages, 
   return {};
 }
 
-std::vector<protocol::Message> LinkSession::BundleMessages(uint64_t now, size_t max_changes,
-                                                           size_t max_reoffer_bytes) {
+std::vector<protocol::Message> LinkSession::BundleMessages(uint64_t now, size_t max_reoffer_bytes) {
   std::vector<protocol::Message> messages;
   LinkStore::Position position = store_.Read();
   messages.emplace_back(MakeHello(position, now));
-  for (uint64_t first = position.acked + 1; first <= position.log_head; first += max_changes) {
-    protocol::Push push;
-    push.first = first;
-    uint64_t last = std::min(position.log_head, first + max_changes - 1);
-    push.changes = store_.ReadLog(first, last, SIZE_MAX);
+  for (uint64_t first = position.acked + 1; first <= position.log_head;) {
+    protocol::Push push = ReadPush(first, position.log_head, SIZE_MAX);
+    first += push.changes.size();
     messages.emplace_back(std::move(push));
   }
   if (auto reoffer = store_.NextReoffer(max_reoffer_bytes)) messages.emplace_back(*reoffer);

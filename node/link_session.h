@@ -158,10 +158,9 @@ class LinkSession {
   // Welcome's hub clock is of unknown age. `*delivered` counts the changes applied.
   Status ImportReply(const std::vector<protocol::Message>& messages, size_t* delivered);
 
-  // Bundle export: the Hello and every unacknowledged change in pushes of `max_changes`, then
-  // the hand-back owed to a restored hub, in at most `max_reoffer_bytes`.
-  std::vector<protocol::Message> BundleMessages(uint64_t now, size_t max_changes,
-                                                size_t max_reoffer_bytes);
+  // Bundle export: the Hello and every unacknowledged change in pushes, then the hand-back owed
+  // to a restored hub, in at most `max_reoffer_bytes`.
+  std::vector<protocol::Message> BundleMessages(uint64_t now, size_t max_reoffer_bytes);
 
   static const char* StateName(State state);
 
@@ -176,6 +175,8 @@ class LinkSession {
 
   // Moves to the state the table gives for `event`; false (no move) if it allows none.
   bool Transition(Event event);
+  // The push of the log from `first`: at most `max_bytes` (at least one change), up to `head`.
+  protocol::Push ReadPush(uint64_t first, uint64_t head, size_t max_bytes);
   protocol::Hello MakeHello(const LinkStore::Position& position, uint64_t now) const;
   void SendHello(uint64_t now, LinkEffects* effects);
   void Pump(uint64_t now, LinkEffects* effects);

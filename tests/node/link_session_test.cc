@@ -340,6 +340,36 @@ TEST(LinkSession, AHubErrorEndsTheConnectionWithItsReason) {
   EXPECT_NE(f.store.last_failure.find("schema differs"), std::string::npos);
 }
 
+// Bundles are the same protocol written to a file: the Hello, then every unacknowledged change
+// in pushes that follow each other without a gap.
+TEST(LinkSession, ABundleCarriesTheHelloAndEveryUnacknowledgedChange) {
+  Fixture f(50'000);
+  f.store.SaveAcked(1234);
+  std::vector<protocol::Message> messages = f.session.BundleMessages(f.now, 1 << 20);
+  ASSERT_GE(messages.size(), 3u);
+  EXPECT_EQ(std::get<protocol::Hello>(messages[0]).log_head, 50'000u);
+  uint64_t next = 1235;
+  for (size_t i = 1; i < messages.size(); ++i) {
+    const auto& push = std::get<protocol::Push>(messages[i]);
+    EXPECT_EQ(push.first, next);
+    next += push.changes.size();
+  }
+  EXPECT_EQ(next, 50'001u);
+}
+
+TEST(LinkSession, AReplyBundleIsAWelcomeADeliverAndMaybeAReofferAck) {
+  Fixture f(10);
+  size_t delivered = 0;
+  Status wrong = f.session.ImportReply({protocol::Deliver{}}, &delivered);
+  EXPECT_EQ(wrong.code(), ErrorCode::kBadBundle);
+  protocol::Deliver page{1, 3, 3, {1, 2, 3}, {"a", "b", "c"}, {}};
+  ASSERT_TRUE(
+      f.session.ImportReply({protocol::Welcome{10, 3, f.now, "e1", 60000}, page}, &delivered).ok());
+  EXPECT_EQ(delivered, 3u);
+  EXPECT_EQ(f.store.acked(), 10u);
+  EXPECT_EQ(f.store.cursor(), 3u);
+}
+
 // A simulated link and hub: frames cross one at a time per direction at `rate` bytes per ms after
 // `latency` ms, and every connection is reset once it carried `budget` bytes in both directions
 // (frames cut in transfer are lost). The hub commits every push that arrives whole, in order.
