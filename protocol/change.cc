@@ -18,19 +18,35 @@ capnp::Text::Reader TextOf(const std::string& s) { return capnp::Text::Reader(s.
 
 void SetValue(wire::Field::Builder out, const Value& value) {
   switch (value.index()) {
-    case 0: out.setNull(); break;
-    case 1: out.setBool(std::get<bool>(value)); break;
-    case 2: out.setInt(std::get<int64_t>(value)); break;
-    case 3: out.setFloat(std::get<double>(value)); break;
-    case 4: out.setText(TextOf(std::get<std::string>(value))); break;
+    case 0:
+      out.setNull();
+      break;
+    case 1:
+      out.setBool(std::get<bool>(value));
+      break;
+    case 2:
+      out.setInt(std::get<int64_t>(value));
+      break;
+    case 3:
+      out.setFloat(std::get<double>(value));
+      break;
+    case 4:
+      out.setText(TextOf(std::get<std::string>(value)));
+      break;
   }
 }
 
 Status ReadValue(wire::Field::Reader in, const DecodeLimits& limits, Value* out) {
   switch (in.which()) {
-    case wire::Field::NULL_: *out = std::monostate{}; return {};
-    case wire::Field::BOOL: *out = in.getBool(); return {};
-    case wire::Field::INT: *out = in.getInt(); return {};
+    case wire::Field::NULL_:
+      *out = std::monostate{};
+      return {};
+    case wire::Field::BOOL:
+      *out = in.getBool();
+      return {};
+    case wire::Field::INT:
+      *out = in.getInt();
+      return {};
     case wire::Field::FLOAT: {
       double number = in.getFloat();
       if (!std::isfinite(number)) return {ErrorCode::kBadMessage, "float is not finite"};
@@ -54,7 +70,7 @@ Status DecodeReader(wire::Change::Reader in, const DecodeLimits& limits, Change*
     return true;
   };
   if (!text(in.getCollection(), &out->collection) || !text(in.getId(), &out->id) ||
-      !text(in.getOrigin(), &out->origin)) {
+      !text(in.getOrigin(), &out->origin) || !text(in.getBaseOrigin(), &out->base_origin)) {
     return {ErrorCode::kBadMessage, "change text too long"};
   }
   out->seq = in.getSeq();
@@ -69,7 +85,11 @@ Status DecodeReader(wire::Change::Reader in, const DecodeLimits& limits, Change*
     Field& f = out->fields.emplace_back();
     if (!text(field.getName(), &f.name)) return {ErrorCode::kBadMessage, "field name too long"};
     f.base = field.getBase();
-    OSRC_RETURN_IF_ERROR(ReadValue(field, limits, &f.value).WithContext("field \"" + f.name + "\""));
+    if (!text(field.getBaseOrigin(), &f.base_origin)) {
+      return {ErrorCode::kBadMessage, "field base origin too long"};
+    }
+    OSRC_RETURN_IF_ERROR(
+        ReadValue(field, limits, &f.value).WithContext("field \"" + f.name + "\""));
   }
   for (size_t i = 1; i < out->fields.size(); ++i) {
     if (!(out->fields[i - 1].name < out->fields[i].name)) {
@@ -90,11 +110,16 @@ std::string EncodeChange(const Change& change) {
   out.setSeq(change.seq);
   out.setStamp(change.stamp);
   out.setBase(change.base);
+  // Unset when empty, so a change without base origins keeps its merge version 1 bytes.
+  if (!change.base_origin.empty()) out.setBaseOrigin(TextOf(change.base_origin));
   out.setDeleted(change.deleted);
   auto fields = out.initFields(change.fields.size());
   for (size_t i = 0; i < change.fields.size(); ++i) {
     fields[i].setName(TextOf(change.fields[i].name));
     fields[i].setBase(change.fields[i].base);
+    if (!change.fields[i].base_origin.empty()) {
+      fields[i].setBaseOrigin(TextOf(change.fields[i].base_origin));
+    }
     SetValue(fields[i], change.fields[i].value);
   }
   // Packed: a change is mostly small integers and short texts, about half the flat size.
@@ -107,9 +132,9 @@ std::string EncodeChange(const Change& change) {
 Status DecodeChange(std::span<const uint8_t> bytes, const DecodeLimits& limits, Change* out) {
   if (bytes.size() > limits.max_bytes) return {ErrorCode::kBadMessage, "change too large"};
   return ReadUntrustedPacked(bytes, limits.traversal_words, limits.nesting, "change",
-                       [&](capnp::MessageReader& reader) {
-                         return DecodeReader(reader.getRoot<wire::Change>(), limits, out);
-                       });
+                             [&](capnp::MessageReader& reader) {
+                               return DecodeReader(reader.getRoot<wire::Change>(), limits, out);
+                             });
 }
 
 std::string RecordName(std::string_view collection, std::string_view id) {

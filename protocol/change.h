@@ -1,5 +1,6 @@
 // Change: one write at its origin, as a plain value, and its codec to and from the wire bytes
-// (a Cap'n Proto `Change` message, packed encoding). Pure: no sockets, no storage. Thread-compatible.
+// (a Cap'n Proto `Change` message, packed encoding). Pure: no sockets, no storage.
+// Thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -20,9 +22,19 @@ using Value = std::variant<std::monostate, bool, int64_t, double, std::string>;
 inline bool IsNull(const Value& value) { return value.index() == 0; }
 
 struct Field {
+  // A constructor, not an aggregate, so the many `{name, value, base}` sites need no origin.
+  Field(std::string name = {}, Value value = {}, uint64_t base = 0, std::string base_origin = {})
+      : name(std::move(name)),
+        value(std::move(value)),
+        base(base),
+        base_origin(std::move(base_origin)) {}
+
   std::string name;
   Value value;
-  uint64_t base = 0;  // stamp of this field's value the writer saw; 0: none
+  // (stamp, origin) of this field's value the writer saw; stamp 0: none. An empty origin is
+  // unknown (changes from before merge version 2) and names any write with that stamp.
+  uint64_t base = 0;
+  std::string base_origin;
 
   friend bool operator==(const Field&, const Field&) = default;
 };
@@ -33,7 +45,8 @@ struct Change {
   std::string origin;
   uint64_t seq = 0;
   uint64_t stamp = 0;
-  uint64_t base = 0;
+  uint64_t base = 0;  // highest (stamp, origin) of the record state the writer saw
+  std::string base_origin;
   bool deleted = false;
   std::vector<Field> fields;  // sorted by name, unique
 
@@ -42,11 +55,11 @@ struct Change {
 
 // Limits applied to every decode of untrusted bytes.
 struct DecodeLimits {
-  size_t max_bytes = 1 << 20;           // Default: 1 MiB per change
-  uint64_t traversal_words = 1 << 18;   // Default: 2 MiB of words traversed
-  int nesting = 16;                     // Default: 16
-  size_t max_fields = 256;              // Default: 256
-  size_t max_text = 64 * 1024;          // Default: 64 KiB per text
+  size_t max_bytes = 1 << 20;          // Default: 1 MiB per change
+  uint64_t traversal_words = 1 << 18;  // Default: 2 MiB of words traversed
+  int nesting = 16;                    // Default: 16
+  size_t max_fields = 256;             // Default: 256
+  size_t max_text = 64 * 1024;         // Default: 64 KiB per text
 };
 
 std::string EncodeChange(const Change& change);

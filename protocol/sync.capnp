@@ -16,6 +16,9 @@ struct Field {
     float @5 :Float64;
     text @6 :Text;
   }
+  # Origin of the value the writer saw, with `base` naming it exactly (empty: unknown, as in
+  # changes written before merge version 2).
+  baseOrigin @7 :Text;
 }
 
 # One write at its origin, stored in the origin's change log exactly as it goes on the wire
@@ -29,6 +32,7 @@ struct Change {
   base @5 :UInt64;    # highest stamp of the record state the writer saw
   deleted @6 :Bool;
   fields @7 :List(Field);
+  baseOrigin @8 :Text;  # origin of the write `base` names (empty: unknown)
 }
 
 # Framing of a run of encoded changes: each element is one Change message, as stored.

@@ -25,9 +25,11 @@ std::optional<protocol::Change> LocalWriter::Put(std::string_view collection, st
     auto it = state.fields.find(field.name);
     if (it == state.fields.end()) {
       field.base = 0;
+      field.base_origin.clear();
       same = same && protocol::IsNull(field.value);
     } else {
       field.base = it->second.version.stamp;
+      field.base_origin = it->second.version.origin;
       same = same && it->second.value == field.value;
     }
   }
@@ -35,7 +37,9 @@ std::optional<protocol::Change> LocalWriter::Put(std::string_view collection, st
   protocol::Change change;
   change.collection = collection;
   change.id = id;
-  change.base = state.max_stamp();
+  Base newest = state.Newest();
+  change.base = newest.stamp;
+  change.base_origin = std::move(newest.origin);
   change.fields = std::move(fields);
   return Record(std::move(change), &state);
 }
@@ -47,11 +51,13 @@ std::optional<protocol::Change> LocalWriter::Delete(std::string_view collection,
   protocol::Change change;
   change.collection = collection;
   change.id = id;
-  change.base = state->max_stamp();
+  Base newest = state->Newest();
+  change.base = newest.stamp;
+  change.base_origin = std::move(newest.origin);
   change.deleted = true;
-  // What the writer removes knowingly: each field's current stamp.
+  // What the writer removes knowingly: each field's current write.
   for (const auto& [name, field] : state->fields) {
-    change.fields.push_back({name, std::monostate{}, field.version.stamp});
+    change.fields.push_back({name, std::monostate{}, field.version.stamp, field.version.origin});
   }
   return Record(std::move(change));
 }

@@ -1,8 +1,11 @@
 // The merge: applies one change to one record's state, per field, last writer wins by
-// (stamp, origin); a delete is a tombstone stamp and a later write revives. Deterministic,
-// order-independent and idempotent. Pure: no storage, no clock. Thread-compatible.
+// (stamp, origin), ties broken on typed values; a delete is a tombstone stamp and a later write
+// revives. A write that replaces or loses to another origin's value it never saw, by (stamp,
+// origin), is a conflict. Deterministic, order-independent and idempotent. Pure: no storage, no
+// clock. Thread-compatible.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,5 +37,10 @@ struct MergeResult {
 };
 
 MergeResult Merge(const protocol::Change& change, RecordState* state);
+
+// The total order on typed values that breaks ties between writes of equal (stamp, origin):
+// by kind (null, bool, int, float, text), then by value; floats by their IEEE total order
+// (-0.0 before 0.0, NaN-safe), text by bytes. Independent of any storage encoding.
+std::strong_ordering CompareValues(const Value& a, const Value& b);
 
 }  // namespace osrc::storage

@@ -5,20 +5,31 @@
 #include "storage/varint.h"
 
 namespace osrc::storage {
-namespace {
+
+void AppendBase(std::string* out, const Base& base) {
+  AppendVarint(out, base.stamp);
+  AppendString(out, base.origin);
+}
+
+bool ReadBase(std::string_view* in, Base* base, uint32_t format) {
+  if (!ReadVarint(in, &base->stamp)) return false;
+  if (format < 2) {
+    base->origin.clear();
+    return true;
+  }
+  return ReadString(in, &base->origin);
+}
 
 void AppendVersion(std::string* out, const Version& version) {
   AppendVarint(out, version.stamp);
   AppendString(out, version.origin);
-  AppendVarint(out, version.base);
+  AppendBase(out, version.base);
 }
 
-bool ReadVersion(std::string_view* in, Version* version) {
+bool ReadVersion(std::string_view* in, Version* version, uint32_t format) {
   return ReadVarint(in, &version->stamp) && ReadString(in, &version->origin) &&
-         ReadVarint(in, &version->base);
+         ReadBase(in, &version->base, format);
 }
-
-}  // namespace
 
 uint64_t RecordState::max_stamp() const {
   uint64_t stamp = tombstone ? tombstone->stamp : 0;
@@ -26,10 +37,27 @@ uint64_t RecordState::max_stamp() const {
   return stamp;
 }
 
+Base RecordState::Newest() const {
+  Base newest;
+  auto consider = [&](const Version& version) {
+    if (version.stamp > newest.stamp ||
+        (version.stamp == newest.stamp && version.origin > newest.origin)) {
+      newest = Base{version.stamp, version.origin};
+    }
+  };
+  if (tombstone) consider(*tombstone);
+  for (const auto& [name, field] : fields) consider(field.version);
+  return newest;
+}
+
 void AppendValue(std::string* out, const Value& value) {
   switch (value.index()) {
-    case 0: out->push_back(0); break;
-    case 1: out->push_back(std::get<bool>(value) ? 2 : 1); break;
+    case 0:
+      out->push_back(0);
+      break;
+    case 1:
+      out->push_back(std::get<bool>(value) ? 2 : 1);
+      break;
     case 2: {
       out->push_back(3);
       int64_t v = std::get<int64_t>(value);
@@ -56,9 +84,15 @@ bool ReadValue(std::string_view* in, Value* value) {
   char tag = in->front();
   in->remove_prefix(1);
   switch (tag) {
-    case 0: *value = std::monostate{}; return true;
-    case 1: *value = false; return true;
-    case 2: *value = true; return true;
+    case 0:
+      *value = std::monostate{};
+      return true;
+    case 1:
+      *value = false;
+      return true;
+    case 2:
+      *value = true;
+      return true;
     case 3: {
       uint64_t zigzag = 0;
       if (!ReadVarint(in, &zigzag)) return false;
@@ -90,9 +124,9 @@ std::string EncodeRecordState(const RecordState& state) {
   if (state.tombstone) {
     AppendVersion(&out, *state.tombstone);
     AppendVarint(&out, state.tomb_seen.size());
-    for (const auto& [name, stamp] : state.tomb_seen) {
+    for (const auto& [name, base] : state.tomb_seen) {
       AppendString(&out, name);
-      AppendVarint(&out, stamp);
+      AppendBase(&out, base);
     }
   }
   AppendVarint(&out, state.fields.size());
@@ -104,7 +138,7 @@ std::string EncodeRecordState(const RecordState& state) {
   return out;
 }
 
-RecordState DecodeRecordState(std::string_view in) {
+RecordState DecodeRecordState(std::string_view in, uint32_t format) {
   RecordState state;
   auto fail = [] { throw Error(ErrorCode::kCorruption, "malformed record state in store"); };
   if (in.empty()) fail();
@@ -113,12 +147,12 @@ RecordState DecodeRecordState(std::string_view in) {
   if (has_tomb) {
     state.tombstone.emplace();
     uint64_t seen = 0;
-    if (!ReadVersion(&in, &*state.tombstone) || !ReadVarint(&in, &seen)) fail();
+    if (!ReadVersion(&in, &*state.tombstone, format) || !ReadVarint(&in, &seen)) fail();
     for (uint64_t i = 0; i < seen; ++i) {
       std::string name;
-      uint64_t stamp = 0;
-      if (!ReadString(&in, &name) || !ReadVarint(&in, &stamp)) fail();
-      state.tomb_seen.emplace_hint(state.tomb_seen.end(), std::move(name), stamp);
+      Base base;
+      if (!ReadString(&in, &name) || !ReadBase(&in, &base, format)) fail();
+      state.tomb_seen.emplace_hint(state.tomb_seen.end(), std::move(name), std::move(base));
     }
   }
   uint64_t count = 0;
@@ -126,7 +160,7 @@ RecordState DecodeRecordState(std::string_view in) {
   for (uint64_t i = 0; i < count; ++i) {
     std::string name;
     FieldState field;
-    if (!ReadString(&in, &name) || !ReadVersion(&in, &field.version) ||
+    if (!ReadString(&in, &name) || !ReadVersion(&in, &field.version, format) ||
         !ReadValue(&in, &field.value)) {
       fail();
     }

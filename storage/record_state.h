@@ -14,11 +14,27 @@ namespace osrc::storage {
 
 using protocol::Value;
 
+// The layout of record states and conflicts this build writes (store.h keeps it in meta).
+// 1: bases are stamps only. 2: bases are (stamp, origin).
+inline constexpr uint32_t kStoreFormat = 2;
+
+// The write a writer saw, by (stamp, origin); stamp 0: none. An empty origin is unknown (a base
+// from before merge version 2) and names any write with that stamp.
+struct Base {
+  uint64_t stamp = 0;
+  std::string origin;
+
+  bool Names(uint64_t write_stamp, std::string_view write_origin) const {
+    return stamp == write_stamp && (origin.empty() || origin == write_origin);
+  }
+  friend auto operator<=>(const Base&, const Base&) = default;
+};
+
 // Who wrote a value, and when: ordered by stamp, then origin.
 struct Version {
   uint64_t stamp = 0;
   std::string origin;
-  uint64_t base = 0;  // what the writer saw (per field, or the record's for a delete)
+  Base base;  // what the writer saw (per field, or the record's for a delete)
 
   bool Beats(const Version& other) const {
     return stamp != other.stamp ? stamp > other.stamp : origin > other.origin;
@@ -34,27 +50,37 @@ struct FieldState {
 
 struct RecordState {
   std::optional<Version> tombstone;
-  // Per field, the stamp of the value the deleting writer saw: what it deliberately removed.
-  std::map<std::string, uint64_t, std::less<>> tomb_seen;
+  // Per field, the write the deleting writer saw: what it deliberately removed.
+  std::map<std::string, Base, std::less<>> tomb_seen;
   std::map<std::string, FieldState, std::less<>> fields;  // every field newer than the tombstone
 
   // A record exists while it holds a field written after its last delete.
   bool live() const { return !fields.empty(); }
-  // Highest stamp in the state: the base of the next local write.
+  // Highest stamp in the state.
   uint64_t max_stamp() const;
+  // Highest (stamp, origin) in the state: the record base of the next local write.
+  Base Newest() const;
   friend bool operator==(const RecordState&, const RecordState&) = default;
 };
 
 // Encoding (all integers little-endian varints, strings as varint length + bytes):
-//   state   := has_tomb:u8 [version nseen (name stamp)*] nfields (name field_state)*
+//   state   := has_tomb:u8 [version nseen (name base)*] nfields (name field_state)*
 //              seen and fields sorted by name
 //   version := stamp origin base
+//   base    := stamp origin          (format 1: stamp)
 //   field_state := version value
 //   value   := 0 (null) | 1 (false) | 2 (true) | 3 zigzag-varint (int) | 4 f64le (float)
 //            | 5 string (text)
 std::string EncodeRecordState(const RecordState& state);
-// Throws osrc::Error(kCorruption) on malformed bytes: they come from our own store.
-RecordState DecodeRecordState(std::string_view bytes);
+// Throws osrc::Error(kCorruption) on malformed bytes: they come from our own store. `format`:
+// the store format the bytes were written in; older ones decode with unknown base origins.
+RecordState DecodeRecordState(std::string_view bytes, uint32_t format = kStoreFormat);
+
+void AppendVersion(std::string* out, const Version& version);
+// False on malformed input; advances `in`.
+bool ReadVersion(std::string_view* in, Version* version, uint32_t format = kStoreFormat);
+void AppendBase(std::string* out, const Base& base);
+bool ReadBase(std::string_view* in, Base* base, uint32_t format = kStoreFormat);
 
 void AppendValue(std::string* out, const Value& value);
 // False on malformed input; advances `in`.

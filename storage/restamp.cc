@@ -20,10 +20,17 @@ uint64_t Remapped(const std::map<uint64_t, uint64_t>& remap, uint64_t stamp) {
   return it == remap.end() ? stamp : it->second;
 }
 
+// A base names one of the re-stamped changes if it names `origin` (or, from before merge
+// version 2, no origin).
+void RemapBase(const std::map<uint64_t, uint64_t>& remap, const std::string& origin,
+               uint64_t* stamp, const std::string& base_origin) {
+  if (base_origin.empty() || base_origin == origin) *stamp = Remapped(remap, *stamp);
+}
+
 void RemapVersion(const std::map<uint64_t, uint64_t>& remap, const std::string& origin,
                   Version* version) {
   if (version->origin == origin) version->stamp = Remapped(remap, version->stamp);
-  version->base = Remapped(remap, version->base);
+  RemapBase(remap, origin, &version->base.stamp, version->base.origin);
 }
 
 }  // namespace
@@ -48,14 +55,16 @@ size_t RestampPending(Store& store, WriteTxn& txn, Hlc& hlc, const std::string& 
     protocol::Change change = DecodeLogged(*bytes, seq);
     remap[change.stamp] = hlc.Now();
     change.stamp = remap[change.stamp];
-    change.base = Remapped(remap, change.base);
-    for (protocol::Field& field : change.fields) field.base = Remapped(remap, field.base);
+    RemapBase(remap, origin, &change.base, change.base_origin);
+    for (protocol::Field& field : change.fields) {
+      RemapBase(remap, origin, &field.base, field.base_origin);
+    }
     txn.Put(store.log(), SeqKey(seq), protocol::EncodeChange(change));
     // The record may hold this change's values (and earlier pending ones') under old stamps.
     auto state = store.GetRecord(txn, change.collection, change.id);
     if (!state) continue;
     if (state->tombstone) RemapVersion(remap, origin, &*state->tombstone);
-    for (auto& [name, stamp] : state->tomb_seen) stamp = Remapped(remap, stamp);
+    for (auto& [name, base] : state->tomb_seen) RemapBase(remap, origin, &base.stamp, base.origin);
     for (auto& [name, field] : state->fields) RemapVersion(remap, origin, &field.version);
     txn.Put(store.records(), RecordKey(change.collection, change.id), EncodeRecordState(*state));
   }

@@ -6,15 +6,7 @@ namespace osrc::storage {
 namespace {
 
 // conflict := winner-version winner_deleted:u8 winner-value loser-version loser-value
-void AppendVersion(std::string* out, const Version& v) {
-  AppendVarint(out, v.stamp);
-  AppendString(out, v.origin);
-  AppendVarint(out, v.base);
-}
-bool ReadVersion(std::string_view* in, Version* v) {
-  return ReadVarint(in, &v->stamp) && ReadString(in, &v->origin) && ReadVarint(in, &v->base);
-}
-
+//             (version and value as in record_state.h)
 std::string EncodeConflict(const Conflict& c) {
   std::string out;
   AppendVersion(&out, c.winner);

@@ -31,12 +31,19 @@ std::string RandomText(std::mt19937_64& rng, size_t max_size) {
 Value RandomValue(std::mt19937_64& rng) {
   static const int64_t kInts[] = {0, 1, -1, std::numeric_limits<int64_t>::min(),
                                   std::numeric_limits<int64_t>::max()};
-  static const double kFloats[] = {0.0, -0.0, 0.1, -1e308, std::numeric_limits<double>::max(),
+  static const double kFloats[] = {0.0,
+                                   -0.0,
+                                   0.1,
+                                   -1e308,
+                                   std::numeric_limits<double>::max(),
                                    std::numeric_limits<double>::denorm_min()};
   switch (rng() % 5) {
-    case 0: return Value();
-    case 1: return rng() % 2 == 0;
-    case 2: return rng() % 2 ? kInts[rng() % 5] : static_cast<int64_t>(rng());
+    case 0:
+      return Value();
+    case 1:
+      return rng() % 2 == 0;
+    case 2:
+      return rng() % 2 ? kInts[rng() % 5] : static_cast<int64_t>(rng());
     case 3: {
       if (rng() % 2) return kFloats[rng() % 6];
       double value;
@@ -44,7 +51,8 @@ Value RandomValue(std::mt19937_64& rng) {
       std::memcpy(&value, &bits, 8);
       return std::isfinite(value) ? value : 1.0;
     }
-    default: return RandomText(rng, rng() % 10 == 0 ? 3000 : 20);
+    default:
+      return RandomText(rng, rng() % 10 == 0 ? 3000 : 20);
   }
 }
 
@@ -56,13 +64,15 @@ Change RandomChange(std::mt19937_64& rng) {
   change.seq = rng() % 2 ? rng() % 1000 : rng();
   change.stamp = rng();
   change.base = rng() % 3 == 0 ? 0 : rng();
+  if (rng() % 2) change.base_origin = RandomText(rng, 8);
   change.deleted = rng() % 5 == 0;
   size_t count = rng() % 6;
   if (rng() % 50 == 0) count = 200;
   for (size_t i = 0; i < count; ++i) {
     // Names sorted and unique by construction.
-    change.fields.push_back(
-        {"f" + std::to_string(1000 + i) + RandomText(rng, 4), RandomValue(rng), rng() % 2 ? rng() : 0});
+    change.fields.push_back({"f" + std::to_string(1000 + i) + RandomText(rng, 4), RandomValue(rng),
+                             rng() % 2 ? rng() : 0,
+                             rng() % 2 ? RandomText(rng, 8) : std::string()});
   }
   return change;
 }
@@ -122,6 +132,27 @@ TEST(ChangeCodecTest, NegativeZeroAndExtremesRoundTripExactly) {
   ASSERT_TRUE(Decode(EncodeChange(change), &decoded).ok());
   EXPECT_EQ(decoded, change);
   EXPECT_TRUE(std::signbit(std::get<double>(decoded.fields[0].value)));
+}
+
+TEST(ChangeCodecTest, BasesNameTheirOrigin) {
+  Change change = SmallChange();
+  change.base_origin = "MNL";
+  change.fields[1].base_origin = "MAS";
+  Change decoded;
+  ASSERT_TRUE(Decode(EncodeChange(change), &decoded).ok());
+  EXPECT_EQ(decoded.base_origin, "MNL");
+  EXPECT_EQ(decoded.fields[1].base, 99u);
+  EXPECT_EQ(decoded.fields[1].base_origin, "MAS");
+  EXPECT_EQ(decoded.fields[0].base_origin, "");
+}
+
+TEST(ChangeCodecTest, BaseOriginAboveTheTextLimitIsRefused) {
+  Change change = SmallChange();
+  change.fields[1].base_origin = std::string(100, 'M');
+  Change decoded;
+  Status status = Decode(EncodeChange(change), &decoded, DecodeLimits{.max_text = 50});
+  EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
+  EXPECT_EQ(status.what(), "field base origin too long");
 }
 
 // Known issue, see the report: EncodeChange hands std::string to Cap'n Proto through c_str(),
@@ -296,9 +327,9 @@ TEST(ChangeCodecTest, TextBeyondTheLimitIsAnError) {
 }
 
 TEST(ChangeCodecTest, NonFiniteFloatsAreErrors) {
-  for (double value : {std::numeric_limits<double>::infinity(),
-                       -std::numeric_limits<double>::infinity(),
-                       std::numeric_limits<double>::quiet_NaN()}) {
+  for (double value :
+       {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+        std::numeric_limits<double>::quiet_NaN()}) {
     Change change = SmallChange();
     change.fields[1].value = value;
     Change decoded;

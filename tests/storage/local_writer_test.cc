@@ -121,7 +121,7 @@ TEST_F(LocalWriterTest, PutMergesIntoTheRecordInTheSameTransaction) {
   auto state = store_->GetRecord(txn, "participants", "MAS-P1");
   ASSERT_TRUE(state);
   EXPECT_EQ(state->fields.at("a").value, protocol::Value(int64_t{7}));
-  EXPECT_EQ(state->fields.at("a").version, (Version{change->stamp, "MAS", 0}));
+  EXPECT_EQ(state->fields.at("a").version, (Version{change->stamp, "MAS", {}}));
 }
 
 TEST_F(LocalWriterTest, NoOpPutReturnsNulloptAndWritesNothing) {
@@ -153,6 +153,7 @@ TEST_F(LocalWriterTest, PutWithOneChangedFieldRecordsAllGivenFields) {
   ASSERT_EQ(second->fields.size(), 2u);
   EXPECT_EQ(second->fields[0].base, first->stamp);
   EXPECT_EQ(second->fields[1].base, first->stamp);
+  EXPECT_EQ(second->fields[1].base_origin, "MAS");
 }
 
 TEST_F(LocalWriterTest, DeleteOfAnAbsentRecordReturnsNullopt) {
@@ -175,17 +176,18 @@ TEST_F(LocalWriterTest, DeleteKeepsATombstoneNamingWhatItRemoved) {
   auto del = DeleteCommitted("MAS-P1");
   ASSERT_TRUE(del);
   EXPECT_TRUE(del->deleted);
-  // Each removed field, null, with the stamp of the value the writer saw.
+  // Each removed field, null, with the (stamp, origin) of the value the writer saw.
   ASSERT_EQ(del->fields.size(), 2u);
-  EXPECT_EQ(del->fields[0], (Field{"a", protocol::Value(), put->stamp}));
-  EXPECT_EQ(del->fields[1], (Field{"b", protocol::Value(), put->stamp}));
+  EXPECT_EQ(del->fields[0], (Field{"a", protocol::Value(), put->stamp, "MAS"}));
+  EXPECT_EQ(del->fields[1], (Field{"b", protocol::Value(), put->stamp, "MAS"}));
   EXPECT_EQ(del->base, put->stamp);
+  EXPECT_EQ(del->base_origin, "MAS");
   EXPECT_GT(del->stamp, put->stamp);
   auto state = Get("MAS-P1");
   ASSERT_TRUE(state);
   EXPECT_FALSE(state->live());
-  EXPECT_EQ(state->tombstone, (Version{del->stamp, "MAS", put->stamp}));
-  EXPECT_EQ(state->tomb_seen.at("a"), put->stamp);
+  EXPECT_EQ(state->tombstone, (Version{del->stamp, "MAS", {put->stamp, "MAS"}}));
+  EXPECT_EQ(state->tomb_seen.at("a"), (Base{put->stamp, "MAS"}));
 }
 
 TEST_F(LocalWriterTest, PutAfterDeleteRevivesWithFreshBases) {
@@ -194,7 +196,9 @@ TEST_F(LocalWriterTest, PutAfterDeleteRevivesWithFreshBases) {
   auto revive = PutCommitted("MAS-P1", {F("a", true)});  // same value, but the record is gone
   ASSERT_TRUE(revive);
   EXPECT_EQ(revive->fields[0].base, 0u);
+  EXPECT_EQ(revive->fields[0].base_origin, "");
   EXPECT_EQ(revive->base, del->stamp);
+  EXPECT_EQ(revive->base_origin, "MAS");
   EXPECT_TRUE(Get("MAS-P1")->live());
 }
 
@@ -216,14 +220,18 @@ TEST_F(LocalWriterTest, BasesComeFromTheCurrentState) {
     txn.Commit();
   }
   // Caller-supplied bases are ignored.
-  std::vector<Field> fields = {{"a", int64_t{2}, 999}, {"b", std::string("mine"), 999},
-                               {"c", true, 999}};
+  std::vector<Field> fields = {
+      {"a", int64_t{2}, 999, "X"}, {"b", std::string("mine"), 999, "X"}, {"c", true, 999, "X"}};
   auto change = PutCommitted("MAS-P1", fields);
   ASSERT_TRUE(change);
   EXPECT_EQ(change->fields[0].base, own->stamp);
+  EXPECT_EQ(change->fields[0].base_origin, "MAS");
   EXPECT_EQ(change->fields[1].base, hub_stamp);
+  EXPECT_EQ(change->fields[1].base_origin, "HUB");
   EXPECT_EQ(change->fields[2].base, 0u);
+  EXPECT_EQ(change->fields[2].base_origin, "");
   EXPECT_EQ(change->base, hub_stamp);
+  EXPECT_EQ(change->base_origin, "HUB");
   EXPECT_GT(change->stamp, hub_stamp);
 }
 

@@ -107,8 +107,8 @@ TEST(StoreKeysTest, RecordKeySplitsBack) {
 }
 
 TEST(StoreKeysTest, SeqKeysSortNumerically) {
-  std::vector<uint64_t> seqs = {0, 1, 255, 256, 65535, 65536, uint64_t{1} << 40,
-                                std::numeric_limits<uint64_t>::max()};
+  std::vector<uint64_t> seqs = {
+      0, 1, 255, 256, 65535, 65536, uint64_t{1} << 40, std::numeric_limits<uint64_t>::max()};
   for (size_t i = 1; i < seqs.size(); ++i) {
     EXPECT_LT(SeqKey(seqs[i - 1]), SeqKey(seqs[i])) << seqs[i];
     EXPECT_EQ(SeqKey(seqs[i]).size(), 8u);
@@ -120,13 +120,13 @@ TEST(StoreKeysTest, SeqKeysSortNumerically) {
 TEST_F(StoreTest, AbsentRecordIsNullopt) { EXPECT_FALSE(Get("participants", "MAS-P1")); }
 
 TEST_F(StoreTest, ApplyStoresTheMergedRecord) {
-  MergeResult result =
-      ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"given_name", std::string("Ana"), 0}}));
+  MergeResult result = ApplyCommitted(
+      Put("participants", "MAS-P1", "MAS", 10, {{"given_name", std::string("Ana"), 0}}));
   EXPECT_TRUE(result.changed);
   auto state = Get("participants", "MAS-P1");
   ASSERT_TRUE(state);
   EXPECT_EQ(state->fields.at("given_name").value, protocol::Value(std::string("Ana")));
-  EXPECT_EQ(state->fields.at("given_name").version, (Version{10, "MAS", 0}));
+  EXPECT_EQ(state->fields.at("given_name").version, (Version{10, "MAS", {}}));
   EXPECT_FALSE(Get("participants", "MAS-P2"));
   EXPECT_FALSE(Get("services", "MAS-P1"));
 }
@@ -310,8 +310,8 @@ TEST_F(StoreTest, MetaU64RoundTripsAndFallsBack) {
   WriteTxn txn(store_->env());
   EXPECT_EQ(store_->GetMetaU64(txn, kMetaAcked), 0u);
   EXPECT_EQ(store_->GetMetaU64(txn, kMetaAcked, 77), 77u);
-  for (uint64_t value : {uint64_t{0}, uint64_t{1}, uint64_t{1} << 48,
-                         std::numeric_limits<uint64_t>::max()}) {
+  for (uint64_t value :
+       {uint64_t{0}, uint64_t{1}, uint64_t{1} << 48, std::numeric_limits<uint64_t>::max()}) {
     store_->PutMetaU64(txn, kMetaAcked, value);
     EXPECT_EQ(store_->GetMetaU64(txn, kMetaAcked, 77), value);
   }
@@ -338,9 +338,9 @@ TEST_F(StoreTest, ConflictsArePersistedAndListed) {
   EXPECT_EQ(stored.id, "MAS-P1");
   EXPECT_EQ(stored.conflict, result.conflicts[0]);
   EXPECT_EQ(stored.conflict.field, "phone");
-  EXPECT_EQ(stored.conflict.winner, (Version{20, "HUB", 0}));
+  EXPECT_EQ(stored.conflict.winner, (Version{20, "HUB", {}}));
   EXPECT_EQ(stored.conflict.winner_value, protocol::Value(std::string("222")));
-  EXPECT_EQ(stored.conflict.loser, (Version{10, "MAS", 0}));
+  EXPECT_EQ(stored.conflict.loser, (Version{10, "MAS", {}}));
   EXPECT_EQ(stored.conflict.loser_value, protocol::Value(std::string("111")));
 }
 
@@ -358,9 +358,9 @@ TEST_F(StoreTest, LosersWithEqualStampsFromTwoOriginsAreBothKept) {
   ApplyCommitted(Put("participants", "MAS-P1", "HUB", 20, {{"phone", std::string("hub"), 0}}));
   std::vector<StoredConflict> conflicts = Conflicts();
   ASSERT_EQ(conflicts.size(), 2u);
-  EXPECT_EQ(conflicts[0].conflict.loser, (Version{10, "MAS", 0}));
-  EXPECT_EQ(conflicts[1].conflict.loser, (Version{10, "MNL", 0}));
-  EXPECT_EQ(conflicts[1].conflict.winner, (Version{20, "HUB", 0}));
+  EXPECT_EQ(conflicts[0].conflict.loser, (Version{10, "MAS", {}}));
+  EXPECT_EQ(conflicts[1].conflict.loser, (Version{10, "MNL", {}}));
+  EXPECT_EQ(conflicts[1].conflict.winner, (Version{20, "HUB", {}}));
 }
 
 TEST_F(StoreTest, DeleteConflictsAreListedWithTheirRecord) {
@@ -377,15 +377,16 @@ TEST_F(StoreTest, DeleteConflictsAreListedWithTheirRecord) {
     EXPECT_EQ(stored.collection, "participants");
     EXPECT_EQ(stored.id, "MAS-P1");
     EXPECT_TRUE(stored.conflict.winner_deleted);
-    EXPECT_EQ(stored.conflict.winner, (Version{40, "HUB", 5}));
-    EXPECT_EQ(stored.conflict.loser, (Version{30, "MAS", 0}));
+    EXPECT_EQ(stored.conflict.winner, (Version{40, "HUB", {5, ""}}));
+    EXPECT_EQ(stored.conflict.loser, (Version{30, "MAS", {}}));
   }
   EXPECT_EQ(conflicts[0].conflict.loser_value, protocol::Value(std::string("Cruz")));
 }
 
 TEST_F(StoreTest, NoConflictsWhenWritersSawEachOther) {
   ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"phone", std::string("111"), 0}}));
-  ApplyCommitted(Put("participants", "MAS-P1", "HUB", 20, {{"phone", std::string("222"), 10}}));
+  ApplyCommitted(
+      Put("participants", "MAS-P1", "HUB", 20, {{"phone", std::string("222"), 10, "MAS"}}));
   EXPECT_TRUE(Conflicts().empty());
 }
 

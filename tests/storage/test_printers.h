@@ -14,17 +14,33 @@ namespace osrc::storage {
 inline std::string ValueText(const Value& value) {
   std::ostringstream out;
   switch (value.index()) {
-    case 0: out << "null"; break;
-    case 1: out << (std::get<bool>(value) ? "true" : "false"); break;
-    case 2: out << std::get<int64_t>(value); break;
-    case 3: out << std::get<double>(value); break;
-    case 4: out << '"' << std::get<std::string>(value) << '"'; break;
+    case 0:
+      out << "null";
+      break;
+    case 1:
+      out << (std::get<bool>(value) ? "true" : "false");
+      break;
+    case 2:
+      out << std::get<int64_t>(value);
+      break;
+    case 3:
+      out << std::get<double>(value);
+      break;
+    case 4:
+      out << '"' << std::get<std::string>(value) << '"';
+      break;
   }
   return out.str();
 }
 
+inline void PrintTo(const Base& b, std::ostream* out) {
+  *out << (b.origin.empty() ? "?" : b.origin) << "@" << b.stamp;
+}
+
 inline void PrintTo(const Version& v, std::ostream* out) {
-  *out << v.origin << "@" << v.stamp << "(base " << v.base << ")";
+  *out << v.origin << "@" << v.stamp << "(base ";
+  PrintTo(v.base, out);
+  *out << ")";
 }
 
 inline void PrintTo(const RecordState& state, std::ostream* out) {
