@@ -8,8 +8,8 @@
 
 namespace osrc::node {
 
-inline constexpr std::string_view kMetaBundleSeq = "bundle_seq";
-inline constexpr std::string_view kMetaReplySeq = "reply_seq";
+using storage::kMetaBundleSeq;  // declared in storage/meta.h
+using storage::kMetaReplySeq;
 
 struct BundleExportResult {
   uint64_t seq = 0;

@@ -8,10 +8,6 @@
 
 namespace osrc::node {
 
-inline constexpr std::string_view kMetaLinkState = "link_state";
-inline constexpr std::string_view kMetaLastError = "last_error";
-inline constexpr std::string_view kMetaLastErrorAt = "last_error_at";
-
 struct LinkReport {
   std::string state;            // e.g. "in step", "connecting", "backoff 4000 ms"
   std::string last_error;       // reason of the last failure, empty if none ever

@@ -1,5 +1,9 @@
 #include "storage/store.h"
 
+#include <cstdint>
+#include <utility>
+#include <vector>
+
 #include "storage/varint.h"
 
 namespace osrc::storage {
@@ -17,17 +21,44 @@ std::string EncodeConflict(const Conflict& c) {
   return out;
 }
 
-Conflict DecodeConflict(std::string_view in) {
+Conflict DecodeConflict(std::string_view in, uint32_t format = kStoreFormat) {
   Conflict c;
-  bool ok = ReadVersion(&in, &c.winner) && !in.empty();
+  bool ok = ReadVersion(&in, &c.winner, format) && !in.empty();
   if (ok) {
     c.winner_deleted = in.front() == 1;
     in.remove_prefix(1);
-    ok = ReadValue(&in, &c.winner_value) && ReadVersion(&in, &c.loser) &&
-         ReadValue(&in, &c.loser_value);
+    ok = ReadValue(&in, &c.winner_value) && ReadVersion(&in, &c.loser, format) &&
+         ReadValue(&in, &c.loser_value) && in.empty();
   }
   if (!ok) throw Error(ErrorCode::kCorruption, "malformed conflict in store");
   return c;
+}
+
+// Rewrites every value of `dbi` with `recode`, in chunks so no cursor is open during a write.
+template <typename Fn>
+void RecodeAll(WriteTxn& txn, Dbi dbi, Fn&& recode) {
+  constexpr size_t kChunk = 4096;
+  std::string after;  // last key rewritten
+  bool started = false;
+  while (true) {
+    std::vector<std::pair<std::string, std::string>> chunk;
+    {
+      Cursor cursor(txn, dbi);
+      bool more = started ? cursor.Seek(after) : cursor.First();
+      if (more && started && cursor.key() == after) more = cursor.Next();
+      for (; more && chunk.size() < kChunk; more = cursor.Next()) {
+        chunk.emplace_back(cursor.key(), recode(cursor.value()));
+      }
+    }
+    if (chunk.empty()) return;
+    for (const auto& [key, value] : chunk) txn.Put(dbi, key, value);
+    after = chunk.back().first;
+    started = true;
+  }
+}
+
+std::string ProgramOf(std::optional<std::string_view> kind) {
+  return kind && !kind->empty() ? "osrc-" + std::string(*kind) : std::string("osrc");
 }
 
 }  // namespace
@@ -63,7 +94,49 @@ Store::Store(const std::string& dir, const EnvOptions& options)
       conflicts_(env_.OpenDbi("conflicts")),
       deliver_(env_.OpenDbi("deliver")),
       sites_(env_.OpenDbi("sites")),
-      returns_(env_.OpenDbi("returns")) {}
+      returns_(env_.OpenDbi("returns")) {
+  OpenFormat();
+}
+
+uint32_t Store::Format(const Txn& txn) const {
+  auto value = txn.Get(meta_, kMetaFormat);
+  if (!value) return 1;
+  if (value->size() != 8) throw Error(ErrorCode::kCorruption, "malformed store format in meta");
+  uint64_t format = ReadBigEndian64(*value);
+  return format > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(format);
+}
+
+void Store::OpenFormat() {
+  uint32_t format;
+  std::string program;
+  {
+    ReadTxn txn(env_);
+    format = Format(txn);
+    program = ProgramOf(GetMeta(txn, kMetaKind));
+  }
+  if (format == kStoreFormat) return;
+  if (format > kStoreFormat) {
+    throw Error(ErrorCode::kVersion, "store format " + std::to_string(format) +
+                                         " is newer than this " + program + " supports (" +
+                                         std::to_string(kStoreFormat) + "): upgrade " + program);
+  }
+  WithGrowth(env_, [&] {
+    WriteTxn txn(env_);
+    uint32_t from = Format(txn);  // another process may have migrated it meanwhile
+    if (from < kStoreFormat) Migrate(txn, from);
+    txn.Commit();
+  });
+}
+
+void Store::Migrate(WriteTxn& txn, uint32_t from) {
+  // Format 1 -> 2: bases gain an origin, unknown (empty) for what was written before.
+  RecodeAll(txn, records_, [&](std::string_view bytes) {
+    return EncodeRecordState(DecodeRecordState(bytes, from));
+  });
+  RecodeAll(txn, conflicts_,
+            [&](std::string_view bytes) { return EncodeConflict(DecodeConflict(bytes, from)); });
+  PutMetaU64(txn, kMetaFormat, kStoreFormat);
+}
 
 std::optional<RecordState> Store::GetRecord(const Txn& txn, std::string_view collection,
                                             std::string_view id) const {

@@ -4,7 +4,7 @@
 // Databases and their key -> value grammars:
 //   records   collection 0x00 id                 -> EncodeRecordState
 //   log       be64(seq)                          -> Change wire bytes (this replica's own writes)
-//   meta      name                               -> bytes (see kMeta* below)
+//   meta      name                               -> bytes (storage/meta.h)
 //   conflicts collection 0x00 id 0x00 field 0x00 be64(loser stamp) loser-origin
 //                                                -> EncodeConflict
 //   deliver   dest 0x00 be64(seq)                -> "" (hub: log entries a site receives;
@@ -12,6 +12,10 @@
 //   sites     site code                          -> hub's enrolment of that site
 //   returns   0x01 be64(hub seq) | 0x02 be64(n)  -> seal(16) Change wire bytes (node: hub changes
 //                                                   kept from this epoch | owed to a restored hub)
+//
+// The format of record states and conflicts (kStoreFormat, record_state.h) is kept in meta
+// (kMetaFormat; absent: 1). Opening a store of an older format migrates it in one write
+// transaction; a newer one is refused.
 #pragma once
 
 #include <cstdint>
@@ -22,20 +26,10 @@
 
 #include "storage/env.h"
 #include "storage/merge.h"
+#include "storage/meta.h"
 #include "storage/record_state.h"
 
 namespace osrc::storage {
-
-// Names in the meta database.
-inline constexpr std::string_view kMetaKind = "kind";            // "node" or "hub"
-inline constexpr std::string_view kMetaOrigin = "origin";        // site code or hub id
-inline constexpr std::string_view kMetaClock = "clock";          // be64 highest stamp
-inline constexpr std::string_view kMetaClockOffset = "clock_offset";  // be64 (int64) ms
-inline constexpr std::string_view kMetaAcked = "acked";          // be64: node, acked by hub
-inline constexpr std::string_view kMetaCursor = "cursor";        // be64: node, hub seq applied
-inline constexpr std::string_view kMetaEpoch = "epoch";          // hub epoch (node: last seen)
-inline constexpr std::string_view kMetaLastContact = "last_contact";  // be64 ms
-inline constexpr std::string_view kMetaRefVersion = "ref_version";    // be64 hub seq
 
 std::string RecordKey(std::string_view collection, std::string_view id);
 // Splits a records key; false if malformed.
@@ -50,6 +44,8 @@ struct StoredConflict {
 
 class Store {
  public:
+  // Opens the store in folder `dir`, creating it in the current format, or migrating one of an
+  // older format. Throws osrc::Error(kVersion) for a store of a newer format.
   Store(const std::string& dir, const EnvOptions& options);
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -94,6 +90,10 @@ class Store {
 
  private:
   void PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict);
+  uint32_t Format(const Txn& txn) const;
+  void OpenFormat();
+  // Re-encodes every record state and conflict of store format `from` in the current one.
+  void Migrate(WriteTxn& txn, uint32_t from);
 
   Env env_;
   Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_;

@@ -1,5 +1,6 @@
 // Tests of the LMDB store (storage/store.h) in a temporary folder: records, the change log,
-// meta values and conflicts.
+// meta values, conflicts, and the store format (migration of format 1 stores, refusal of newer
+// ones).
 #include "storage/store.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include "base/error.h"
 #include "protocol/change.h"
 #include "storage/merge.h"
+#include "storage/varint.h"
 #include "tests/storage/test_printers.h"
 #include "tests/support/temp_dir.h"
 
@@ -388,6 +390,191 @@ TEST_F(StoreTest, NoConflictsWhenWritersSawEachOther) {
   ApplyCommitted(
       Put("participants", "MAS-P1", "HUB", 20, {{"phone", std::string("222"), 10, "MAS"}}));
   EXPECT_TRUE(Conflicts().empty());
+}
+
+// --- Store format.
+
+// Format 1, as the release before store formats wrote it: a base is a bare stamp.
+//   version := stamp origin base          seen := name stamp
+void AppendVersionV1(std::string* out, uint64_t stamp, std::string_view origin, uint64_t base) {
+  AppendVarint(out, stamp);
+  AppendString(out, origin);
+  AppendVarint(out, base);
+}
+
+std::string FieldsV1(
+    const std::vector<std::tuple<std::string, uint64_t, std::string, uint64_t, Value>>& fields) {
+  std::string out;
+  AppendVarint(&out, fields.size());
+  for (const auto& [name, stamp, origin, base, value] : fields) {
+    AppendString(&out, name);
+    AppendVersionV1(&out, stamp, origin, base);
+    AppendValue(&out, value);
+  }
+  return out;
+}
+
+class StoreFormatTest : public ::testing::Test {
+ protected:
+  static EnvOptions Options() {
+    EnvOptions options;
+    options.map_size = size_t{64} << 20;
+    options.durable = false;
+    return options;
+  }
+
+  // Builds a format 1 data folder as the previous release left it: two records (one deleted),
+  // one conflict, no format in meta.
+  void WriteVersionOneStore() {
+    Env env(dir_.path(), Options());
+    Dbi records = env.OpenDbi("records");
+    Dbi meta = env.OpenDbi("meta");
+    Dbi conflicts = env.OpenDbi("conflicts");
+    WriteTxn txn(env);
+    // MAS-P1: a = "x" by MAS@10; b = 7 by MNL@12, whose writer saw stamp 10.
+    std::string live(1, '\0');
+    live += FieldsV1({{"a", 10, "MAS", 0, std::string("x")}, {"b", 12, "MNL", 10, int64_t{7}}});
+    txn.Put(records, RecordKey("participants", "MAS-P1"), live);
+    // MAS-P2: deleted by HUB@30 (record base 20), which saw field a at stamp 20.
+    std::string deleted(1, '\1');
+    AppendVersionV1(&deleted, 30, "HUB", 20);
+    AppendVarint(&deleted, 1);
+    AppendString(&deleted, "a");
+    AppendVarint(&deleted, 20);
+    deleted += FieldsV1({});
+    txn.Put(records, RecordKey("participants", "MAS-P2"), deleted);
+    // MNL@5's a = "old" lost to MAS@10's "x", unseen.
+    std::string key = RecordKey("participants", "MAS-P1");
+    key += std::string("\0a\0", 3);
+    AppendBigEndian64(&key, 5);
+    key += "MNL";
+    std::string conflict;
+    AppendVersionV1(&conflict, 10, "MAS", 0);
+    conflict.push_back(0);
+    AppendValue(&conflict, std::string("x"));
+    AppendVersionV1(&conflict, 5, "MNL", 0);
+    AppendValue(&conflict, std::string("old"));
+    txn.Put(conflicts, key, conflict);
+    txn.Put(meta, kMetaKind, "node");
+    txn.Put(meta, kMetaOrigin, "MAS");
+    txn.Commit();
+  }
+
+  // Marks the folder's store as of `format`, written by `kind`.
+  void WriteFormat(std::string_view kind, uint64_t format) {
+    Env env(dir_.path(), Options());
+    Dbi meta = env.OpenDbi("meta");
+    WriteTxn txn(env);
+    txn.Put(meta, kMetaKind, kind);
+    txn.Put(meta, kMetaFormat, SeqKey(format));
+    txn.Commit();
+  }
+
+  // The message opening the store throws, or "" if it opens.
+  std::string OpenError() {
+    try {
+      Store store(dir_.path(), Options());
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kVersion);
+      return e.what();
+    }
+    return "";
+  }
+
+  osrc::testing::TempDir dir_{"osrc-store-format-test"};
+};
+
+TEST_F(StoreFormatTest, NewStoreIsInTheCurrentFormat) {
+  Store store(dir_.path(), Options());
+  ReadTxn txn(store.env());
+  EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), kStoreFormat);
+  EXPECT_EQ(kStoreFormat, 2u);
+}
+
+TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
+  WriteVersionOneStore();
+  Store store(dir_.path(), Options());
+  {
+    ReadTxn txn(store.env());
+    EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 2u);
+    EXPECT_EQ(store.GetMeta(txn, kMetaOrigin), "MAS");
+    // Old bases keep their stamp with an unknown (empty) origin.
+    RecordState live;
+    live.fields["a"] = FieldState{std::string("x"), Version{10, "MAS", {}}};
+    live.fields["b"] = FieldState{int64_t{7}, Version{12, "MNL", {10, ""}}};
+    EXPECT_EQ(store.GetRecord(txn, "participants", "MAS-P1"), live);
+    RecordState deleted;
+    deleted.tombstone = Version{30, "HUB", {20, ""}};
+    deleted.tomb_seen["a"] = Base{20, ""};
+    EXPECT_EQ(store.GetRecord(txn, "participants", "MAS-P2"), deleted);
+    std::vector<StoredConflict> conflicts;
+    store.ForEachConflict(txn, [&](const StoredConflict& c) { conflicts.push_back(c); });
+    ASSERT_EQ(conflicts.size(), 1u);
+    EXPECT_EQ(conflicts[0].id, "MAS-P1");
+    EXPECT_EQ(conflicts[0].conflict, (Conflict{"a", Version{10, "MAS", {}}, false, std::string("x"),
+                                               Version{5, "MNL", {}}, std::string("old")}));
+  }
+  // The migrated records merge by the exact rules: HUB saw MNL@12's b, but not MAS@10's a.
+  WriteTxn txn(store.env());
+  Change seen = Put("participants", "MAS-P1", "HUB", 40, {{"b", int64_t{8}, 12, "MNL"}});
+  EXPECT_TRUE(store.Apply(txn, seen).conflicts.empty());
+  Change unseen = Put("participants", "MAS-P1", "HUB", 41, {{"a", std::string("z"), 10, "MNL"}});
+  MergeResult result = store.Apply(txn, unseen);
+  ASSERT_EQ(result.conflicts.size(), 1u);
+  EXPECT_EQ(result.conflicts[0].loser, (Version{10, "MAS", {}}));
+  // A late write the old delete did not see is kept as a conflict too.
+  Change late = Put("participants", "MAS-P2", "MNL", 25, {{"a", std::string("late"), 0}});
+  EXPECT_EQ(store.Apply(txn, late).conflicts.size(), 1u);
+  txn.Commit();
+}
+
+TEST_F(StoreFormatTest, MigratedStoreOpensUnchanged) {
+  WriteVersionOneStore();
+  std::string bytes;
+  {
+    Store store(dir_.path(), Options());
+    ReadTxn txn(store.env());
+    bytes = EncodeRecordState(*store.GetRecord(txn, "participants", "MAS-P1"));
+  }
+  Store store(dir_.path(), Options());
+  ReadTxn txn(store.env());
+  EXPECT_EQ(EncodeRecordState(*store.GetRecord(txn, "participants", "MAS-P1")), bytes);
+  EXPECT_EQ(store.ConflictCount(txn), 1u);
+}
+
+TEST_F(StoreFormatTest, EveryRecordOfALargeStoreIsMigrated) {
+  constexpr int kRecords = 10000;  // more than one chunk of the migration
+  {
+    Env env(dir_.path(), Options());
+    Dbi records = env.OpenDbi("records");
+    WriteTxn txn(env);
+    for (int i = 0; i < kRecords; ++i) {
+      std::string state(1, '\0');
+      state += FieldsV1({{"n", 100 + static_cast<uint64_t>(i), "MAS", 7, int64_t{i}}});
+      txn.Put(records, RecordKey("participants", "MAS-P" + std::to_string(100000 + i)), state);
+    }
+    txn.Commit();
+  }
+  Store store(dir_.path(), Options());
+  ReadTxn txn(store.env());
+  int visited = 0;
+  store.ForEachRecord(
+      txn, "participants", [&](std::string_view, std::string_view id, const RecordState& state) {
+        const FieldState& field = state.fields.at("n");
+        EXPECT_EQ(field.value, Value(int64_t{visited})) << id;
+        EXPECT_EQ(field.version, (Version{100 + static_cast<uint64_t>(visited), "MAS", {7, ""}}));
+        ++visited;
+      });
+  EXPECT_EQ(visited, kRecords);
+}
+
+TEST_F(StoreFormatTest, NewerStoreIsRefusedNamingBothVersions) {
+  WriteFormat("node", 3);
+  EXPECT_EQ(OpenError(),
+            "store format 3 is newer than this osrc-node supports (2): upgrade osrc-node");
+  WriteFormat("hub", 7);  // never migrated down
+  EXPECT_EQ(OpenError(),
+            "store format 7 is newer than this osrc-hub supports (2): upgrade osrc-hub");
 }
 
 }  // namespace

@@ -1,0 +1,29 @@
+// The names in a store's meta database, each with its value grammar: the one place they are
+// declared. be64 is a big-endian fixed 64-bit integer (Store::PutMetaU64); a name absent reads
+// as its stated default.
+#pragma once
+
+#include <string_view>
+
+namespace osrc::storage {
+
+// Both kinds of store.
+inline constexpr std::string_view kMetaFormat = "format";  // be64 store format; absent: 1
+inline constexpr std::string_view kMetaKind = "kind";      // "node" or "hub"
+inline constexpr std::string_view kMetaOrigin = "origin";  // site code or hub id
+inline constexpr std::string_view kMetaClock = "clock";    // be64 highest stamp issued or seen
+inline constexpr std::string_view kMetaEpoch = "epoch";    // hub epoch (node: last seen); bytes
+
+// Node stores.
+inline constexpr std::string_view kMetaClockOffset = "clock_offset";   // be64 (int64) ms to hub
+inline constexpr std::string_view kMetaAcked = "acked";                // be64 own seq the hub holds
+inline constexpr std::string_view kMetaCursor = "cursor";              // be64 hub seq applied
+inline constexpr std::string_view kMetaLastContact = "last_contact";   // be64 hub clock, Unix ms
+inline constexpr std::string_view kMetaRefVersion = "ref_version";     // be64 hub seq
+inline constexpr std::string_view kMetaBundleSeq = "bundle_seq";       // be64 last bundle exported
+inline constexpr std::string_view kMetaReplySeq = "reply_seq";         // be64 last reply imported
+inline constexpr std::string_view kMetaLinkState = "link_state";       // text, e.g. "in step"
+inline constexpr std::string_view kMetaLastError = "last_error";       // text of the last failure
+inline constexpr std::string_view kMetaLastErrorAt = "last_error_at";  // be64 Unix ms
+
+}  // namespace osrc::storage
