@@ -1,16 +1,58 @@
 #include "config/data_config.h"
 
+#include <pwd.h>
+#include <sys/stat.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <sstream>
+
+#include "base/text.h"
 
 namespace osrc::config {
 namespace {
 
-Status Parse(const std::string& path, toml::table* out) {
-  if (!std::filesystem::exists(path)) {
+// The name of user `uid`, or its number.
+std::string UserName(uid_t uid) {
+  struct passwd* entry = ::getpwuid(uid);
+  return entry != nullptr ? entry->pw_name : "uid " + std::to_string(uid);
+}
+
+// A data folder this process can read and write, or why not (a daemon's folder opened from
+// another account is the usual case).
+Status CheckFolder(const std::string& dir) {
+  struct stat info;
+  if (::stat(dir.c_str(), &info) != 0) {
+    int error = errno;
+    if (error == ENOENT) {
+      return {ErrorCode::kNotFound, "no such data folder (run init first)", dir};
+    }
+    return {ErrorCode::kIo, std::string("cannot reach the data folder: ") + std::strerror(error),
+            dir};
+  }
+  if (!S_ISDIR(info.st_mode)) return {ErrorCode::kBadInput, "not a folder", dir};
+  if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    int error = errno;
+    std::string what =
+        std::string("cannot read and write the data folder: ") + std::strerror(error);
+    if (error == EACCES && info.st_uid != ::geteuid()) {
+      what += "; it belongs to " + UserName(info.st_uid) + ": run the command as that user";
+    }
+    return {ErrorCode::kIo, what, dir};
+  }
+  return {};
+}
+
+Status Parse(const std::string& dir, std::string_view file, toml::table* out) {
+  OSRC_RETURN_IF_ERROR(CheckFolder(dir));
+  std::string path = dir + "/" + std::string(file);
+  if (::access(path.c_str(), F_OK) != 0) {
     return {ErrorCode::kNotFound, "no such file (is this a data folder? run init first)", path};
+  }
+  if (::access(path.c_str(), R_OK) != 0) {
+    return {ErrorCode::kIo, std::string("cannot read: ") + std::strerror(errno), path};
   }
   try {
     *out = toml::parse_file(path);
@@ -93,6 +135,20 @@ std::string CommonToml(const protocol::LinkOptions& link, const storage::EnvOpti
 
 }  // namespace
 
+bool IsTcpEndpoint(std::string_view endpoint) {
+  constexpr std::string_view kScheme = "tcp://";
+  if (endpoint.substr(0, kScheme.size()) != kScheme) return false;
+  size_t colon = endpoint.rfind(':');
+  if (colon <= kScheme.size() || colon + 1 == endpoint.size()) return false;
+  std::string_view port = endpoint.substr(colon + 1);
+  if (port == "*") return true;
+  if (port.size() > 5) return false;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  return std::stoi(std::string(port)) <= 65535;
+}
+
 bool IsSiteCode(std::string_view code) {
   if (code.size() < 2 || code.size() > 8) return false;
   for (char c : code) {
@@ -104,13 +160,23 @@ bool IsSiteCode(std::string_view code) {
 Status LoadNodeConfig(const std::string& dir, NodeConfig* out) {
   std::string path = dir + "/" + std::string(kNodeConfigFile);
   toml::table root;
-  OSRC_RETURN_IF_ERROR(Parse(path, &root));
+  OSRC_RETURN_IF_ERROR(Parse(dir, kNodeConfigFile, &root));
   out->site = root["site"].value_or(std::string());
   if (!IsSiteCode(out->site)) {
-    return {ErrorCode::kBadInput, "site must be a code of 2 to 8 capitals or digits", path + ": site"};
+    return {ErrorCode::kBadInput, "site must be a code of 2 to 8 capitals or digits",
+            path + ": site"};
   }
   out->hub_endpoint = root["hub"]["endpoint"].value_or(std::string());
+  if (!out->hub_endpoint.empty() && !IsTcpEndpoint(out->hub_endpoint)) {
+    return {ErrorCode::kBadInput, "must be tcp://HOST:PORT, e.g. tcp://10.0.0.1:7400",
+            path + ": [hub] endpoint"};
+  }
   out->hub_public_key = root["hub"]["public_key"].value_or(std::string());
+  if (!out->hub_public_key.empty() && !IsZ85Key(out->hub_public_key)) {
+    return {ErrorCode::kBadInput,
+            "not a 40-character Z85 CURVE public key (copy the key osrc-hub init printed)",
+            path + ": [hub] public_key"};
+  }
   OSRC_RETURN_IF_ERROR(ReadLink(root, &out->link).WithContext(path + ": [sync]"));
   OSRC_RETURN_IF_ERROR(ReadStore(root, &out->store).WithContext(path + ": [store]"));
   return {};
@@ -119,15 +185,19 @@ Status LoadNodeConfig(const std::string& dir, NodeConfig* out) {
 Status LoadHubConfig(const std::string& dir, HubConfig* out) {
   std::string path = dir + "/" + std::string(kHubConfigFile);
   toml::table root;
-  OSRC_RETURN_IF_ERROR(Parse(path, &root));
+  OSRC_RETURN_IF_ERROR(Parse(dir, kHubConfigFile, &root));
   out->hub_id = root["hub_id"].value_or(std::string("MNL"));
   if (!IsSiteCode(out->hub_id)) {
     return {ErrorCode::kBadInput, "hub_id must be a code of 2 to 8 capitals or digits",
             path + ": hub_id"};
   }
   out->bind = root["bind"].value_or(out->bind);
-  OSRC_RETURN_IF_ERROR(ReadInt(root, "max_skew_ms", 0, int64_t{1} << 40, &out->max_skew_ms)
-                           .WithContext(path));
+  if (!IsTcpEndpoint(out->bind)) {
+    return {ErrorCode::kBadInput, "must be tcp://ADDRESS:PORT, e.g. tcp://0.0.0.0:7400",
+            path + ": bind"};
+  }
+  OSRC_RETURN_IF_ERROR(
+      ReadInt(root, "max_skew_ms", 0, int64_t{1} << 40, &out->max_skew_ms).WithContext(path));
   OSRC_RETURN_IF_ERROR(
       ReadInt(root, "group_commit_max", 1, 4096, &out->group_commit_max).WithContext(path));
   OSRC_RETURN_IF_ERROR(ReadLink(root, &out->link).WithContext(path + ": [sync]"));

@@ -32,7 +32,11 @@ struct HubConfig {
 };
 
 bool IsSiteCode(std::string_view code);
+// "tcp://HOST:PORT" (PORT may be "*" for a hub binding any free port).
+bool IsTcpEndpoint(std::string_view endpoint);
 
+// Load `<dir>/node.toml` or `<dir>/hub.toml`. An error names the file and key, or says why the
+// folder cannot be used (missing, or not readable and writable by this user).
 Status LoadNodeConfig(const std::string& dir, NodeConfig* out);
 Status LoadHubConfig(const std::string& dir, HubConfig* out);
 std::string NodeConfigToml(const NodeConfig& config);

@@ -2,10 +2,13 @@
 
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 
 #include "config/data_config.h"
 #include "hub/sites.h"
 #include "hub/status.h"
+#include "replica/record_cli.h"
 
 namespace osrc::hub {
 
@@ -31,19 +34,22 @@ Status CommandEnrol(const std::string& dir, const std::string& site, const std::
   if (site == hub->config().hub_id) {
     return {ErrorCode::kBadInput, "that is the hub's own id", "--site " + site};
   }
-  storage::WriteTxn txn(hub->store().env());
-  for (const SiteEntry& other : ListSites(hub->store(), txn)) {
-    if (other.public_key == key && other.code != site && !other.revoked) {
-      return {ErrorCode::kBadInput, "key already enrolled for site " + other.code, "--key"};
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&]() -> Status {
+    storage::WriteTxn txn(hub->store().env());
+    for (const SiteEntry& other : ListSites(hub->store(), txn)) {
+      if (other.public_key == key && other.code != site && !other.revoked) {
+        return {ErrorCode::kBadInput, "key already enrolled for site " + other.code, "--key"};
+      }
     }
-  }
-  SiteEntry entry = GetSite(hub->store(), txn, site).value_or(SiteEntry{});
-  entry.code = site;
-  entry.public_key = key;
-  entry.name = name.empty() ? entry.name : name;
-  entry.revoked = false;
-  PutSite(hub->store(), txn, entry);
-  txn.Commit();
+    SiteEntry entry = GetSite(hub->store(), txn, site).value_or(SiteEntry{});
+    entry.code = site;
+    entry.public_key = key;
+    entry.name = name.empty() ? entry.name : name;
+    entry.revoked = false;
+    PutSite(hub->store(), txn, entry);
+    txn.Commit();
+    return {};
+  }));
   std::cout << "enrolled site " << site << "\n";
   return {};
 }
@@ -51,12 +57,15 @@ Status CommandEnrol(const std::string& dir, const std::string& site, const std::
 Status CommandRevoke(const std::string& dir, const std::string& site) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
-  storage::WriteTxn txn(hub->store().env());
-  auto entry = GetSite(hub->store(), txn, site);
-  if (!entry) return {ErrorCode::kNotFound, "no such site", "--site " + site};
-  entry->revoked = true;
-  PutSite(hub->store(), txn, *entry);
-  txn.Commit();
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&]() -> Status {
+    storage::WriteTxn txn(hub->store().env());
+    auto entry = GetSite(hub->store(), txn, site);
+    if (!entry) return {ErrorCode::kNotFound, "no such site", "--site " + site};
+    entry->revoked = true;
+    PutSite(hub->store(), txn, *entry);
+    txn.Commit();
+    return {};
+  }));
   std::cout << "revoked site " << site << "\n";
   return {};
 }
@@ -69,15 +78,24 @@ Status CommandRefImport(const std::string& dir, const std::string& collection,
   if (spec == nullptr || spec->owner != config::Owner::kHub) {
     return {ErrorCode::kBadInput, "not a reference collection", collection};
   }
-  std::ifstream stream;
-  if (file != "-") {
-    stream.open(file);
-    if (!stream) return {ErrorCode::kNotFound, "cannot open file", file};
+  // Standard input is read whole first: a retry after growing the store reads it again.
+  std::ifstream file_stream;
+  std::istringstream stdin_stream;
+  if (file == "-") {
+    stdin_stream.str(std::string(std::istreambuf_iterator<char>(std::cin), {}));
+  } else {
+    file_stream.open(file);
+    if (!file_stream) return {ErrorCode::kNotFound, "cannot open file", file};
   }
-  std::istream& in = file == "-" ? std::cin : stream;
+  std::istream& in = file == "-" ? static_cast<std::istream&>(stdin_stream) : file_stream;
   replica::Writer writer = hub->writer();
   replica::ImportStats stats;
-  OSRC_RETURN_IF_ERROR(replica::ImportJsonLines(writer, in, collection, &stats).WithContext(file));
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&] {
+    in.clear();
+    in.seekg(0);
+    stats = {};
+    return replica::ImportJsonLines(writer, in, collection, &stats).WithContext(file);
+  }));
   std::cout << "imported " << stats.lines << " " << collection << " records, " << stats.changed
             << " changed; reference version " << stats.head << "\n";
   return {};
@@ -89,7 +107,9 @@ Status CommandPut(const std::string& dir, const std::string& collection, const s
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   replica::Writer writer = hub->writer();
   bool changed = false;
-  OSRC_RETURN_IF_ERROR(replica::PutJson(writer, collection, id, json, &changed));
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&] {
+    return replica::PutJson(writer, collection, id, json, &changed);
+  }));
   std::cout << (changed ? "stored " : "unchanged ") << protocol::RecordName(collection, id) << "\n";
   return {};
 }
@@ -99,7 +119,8 @@ Status CommandDelete(const std::string& dir, const std::string& collection, cons
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   replica::Writer writer = hub->writer();
   bool changed = false;
-  OSRC_RETURN_IF_ERROR(replica::DeleteRecord(writer, collection, id, &changed));
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(
+      hub->store().env(), [&] { return replica::DeleteRecord(writer, collection, id, &changed); }));
   std::cout << "deleted " << protocol::RecordName(collection, id) << "\n";
   return {};
 }
@@ -108,7 +129,11 @@ Status CommandGet(const std::string& dir, const std::string& collection, const s
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   std::string line;
-  OSRC_RETURN_IF_ERROR(replica::GetJson(hub->store(), collection, id, &line));
+  try {
+    OSRC_RETURN_IF_ERROR(replica::GetJson(hub->store(), collection, id, &line));
+  } catch (const Error& e) {
+    return replica::FaultStatus(e, protocol::RecordName(collection, id));
+  }
   std::cout << line << "\n";
   return {};
 }

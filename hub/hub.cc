@@ -1,8 +1,7 @@
 #include "hub/hub.h"
 
-#include <random>
-
 #include <filesystem>
+#include <random>
 
 #include "config/schema_loader.h"
 #include "hub/delivery.h"
@@ -24,6 +23,10 @@ Status InitHub(const InitOptions& options, std::string* public_key) {
   if (!config::IsSiteCode(config.hub_id)) {
     return {ErrorCode::kBadInput, "hub id must be 2 to 8 capitals or digits", "--hub-id"};
   }
+  if (!config::IsTcpEndpoint(config.bind)) {
+    return {ErrorCode::kBadInput, "must be tcp://ADDRESS:PORT (PORT * for any free port)",
+            "--bind " + config.bind};
+  }
   OSRC_RETURN_IF_ERROR(replica::CreateDataFolder(options.dir, config::kHubConfigFile));
   protocol::KeyPair keys = protocol::GenerateKeyPair();
   OSRC_RETURN_IF_ERROR(protocol::WriteKeyPair(options.dir, "hub", keys));
@@ -42,6 +45,10 @@ Status InitHub(const InitOptions& options, std::string* public_key) {
   return {};
 }
 
+Status WriteBoundEndpoint(const std::string& dir, const std::string& endpoint) {
+  return replica::WriteFileDurably(dir, kEndpointFile, endpoint + "\n");
+}
+
 Hub::Hub(std::string dir, config::HubConfig config, protocol::KeyPair keys)
     : dir_(std::move(dir)),
       config_(std::move(config)),
@@ -56,7 +63,8 @@ Status Hub::Open(const std::string& dir, std::unique_ptr<Hub>* out) {
   OSRC_RETURN_IF_ERROR(config::LoadHubConfig(dir, &config));
   protocol::KeyPair keys;
   OSRC_RETURN_IF_ERROR(protocol::ReadKeyPair(dir, "hub", &keys));
-  if (!std::filesystem::exists(dir + "/data.mdb")) {
+  std::error_code error;
+  if (!std::filesystem::exists(dir + "/data.mdb", error)) {
     return {ErrorCode::kBadInput, "no store in this data folder (data.mdb missing)", dir};
   }
   std::unique_ptr<Hub> hub(new Hub(dir, std::move(config), std::move(keys)));

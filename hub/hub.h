@@ -23,6 +23,11 @@ struct InitOptions {
 };
 
 Status InitHub(const InitOptions& options, std::string* public_key);
+
+// `<dir>/hub.endpoint` holds the endpoint the daemon bound, e.g. "tcp://127.0.0.1:40123\n",
+// written once it is bound: with `bind` on port `*` it is how tests and scripts learn the port.
+inline constexpr std::string_view kEndpointFile = "hub.endpoint";
+Status WriteBoundEndpoint(const std::string& dir, const std::string& endpoint);
 // A fresh random epoch (16 bytes).
 std::string NewEpoch();
 

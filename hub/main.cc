@@ -1,3 +1,16 @@
+#include <exception>
+#include <iostream>
+
 #include "hub/cli.h"
 
-int main(int argc, char** argv) { return osrc::hub::RunCli(argc, argv); }
+// The last resort: RunCli turns every failure into one line already.
+int main(int argc, char** argv) {
+  try {
+    return osrc::hub::RunCli(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "osrc-hub: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "osrc-hub: unknown failure\n";
+  }
+  return 1;
+}

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "node/status.h"
+#include "replica/record_cli.h"
 
 namespace osrc::node {
 
@@ -37,7 +38,9 @@ Status CommandDelete(const std::string& dir, const std::string& collection, cons
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
   replica::Writer writer = node->writer();
   bool changed = false;
-  OSRC_RETURN_IF_ERROR(replica::DeleteRecord(writer, collection, id, &changed));
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(node->store().env(), [&] {
+    return replica::DeleteRecord(writer, collection, id, &changed);
+  }));
   std::cout << "deleted " << protocol::RecordName(collection, id) << "\n";
   return {};
 }
@@ -46,7 +49,11 @@ Status CommandGet(const std::string& dir, const std::string& collection, const s
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
   std::string line;
-  OSRC_RETURN_IF_ERROR(replica::GetJson(node->store(), collection, id, &line));
+  try {
+    OSRC_RETURN_IF_ERROR(replica::GetJson(node->store(), collection, id, &line));
+  } catch (const Error& e) {
+    return replica::FaultStatus(e, protocol::RecordName(collection, id));
+  }
   std::cout << line << "\n";
   return {};
 }
@@ -104,6 +111,25 @@ Status CommandStatus(const std::string& dir, bool as_json) {
 #include "replica/run_lock.h"
 
 namespace osrc::node {
+namespace {
+
+// sync and run need a hub; `osrc-node init` refuses an initialised folder, so node.toml is
+// where one is set afterwards.
+Status CheckHubSet(const Node& node) {
+  const config::NodeConfig& config = node.config();
+  if (!config.hub_endpoint.empty() && !config.hub_public_key.empty()) return {};
+  std::string missing = config.hub_endpoint.empty() && config.hub_public_key.empty() ? "no hub set"
+                        : config.hub_endpoint.empty() ? "no hub endpoint set"
+                                                      : "no hub public key set";
+  return {ErrorCode::kBadInput,
+          missing +
+              ": under [hub] set endpoint = \"tcp://HOST:7400\" and public_key = \"KEY\" "
+              "(the key osrc-hub init printed), or give --hub and --hub-key to osrc-node "
+              "init when creating a data folder",
+          node.dir() + "/" + std::string(config::kNodeConfigFile)};
+}
+
+}  // namespace
 
 Status CommandSync(const std::string& dir, const SyncOptions& options) {
   if (options.timeout_seconds <= 0) {
@@ -111,6 +137,7 @@ Status CommandSync(const std::string& dir, const SyncOptions& options) {
   }
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  OSRC_RETURN_IF_ERROR(CheckHubSet(*node));
   replica::RunLock lock;
   OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
   OSRC_RETURN_IF_ERROR(SyncOnce(*node, options.timeout_seconds));
@@ -123,6 +150,7 @@ Status CommandSync(const std::string& dir, const SyncOptions& options) {
 Status CommandRun(const std::string& dir) {
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  OSRC_RETURN_IF_ERROR(CheckHubSet(*node));
   replica::RunLock lock;
   OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
   return RunDaemon(*node);

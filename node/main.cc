@@ -1,3 +1,16 @@
+#include <exception>
+#include <iostream>
+
 #include "node/cli.h"
 
-int main(int argc, char** argv) { return osrc::node::RunCli(argc, argv); }
+// The last resort: RunCli turns every failure into one line already.
+int main(int argc, char** argv) {
+  try {
+    return osrc::node::RunCli(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "osrc-node: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "osrc-node: unknown failure\n";
+  }
+  return 1;
+}

@@ -12,6 +12,10 @@ Status InitNode(const InitOptions& options, std::string* public_key) {
     return {ErrorCode::kBadInput, "site code must be 2 to 8 capitals or digits, e.g. MAS",
             "--site " + options.site};
   }
+  if (!options.hub_endpoint.empty() && !config::IsTcpEndpoint(options.hub_endpoint)) {
+    return {ErrorCode::kBadInput, "must be tcp://HOST:PORT, e.g. tcp://10.0.0.1:7400",
+            "--hub " + options.hub_endpoint};
+  }
   if (!options.hub_key.empty() && !protocol::IsZ85Key(options.hub_key)) {
     return {ErrorCode::kBadInput, "not a 40-character Z85 CURVE public key", "--hub-key"};
   }
@@ -50,7 +54,8 @@ Status Node::Open(const std::string& dir, std::unique_ptr<Node>* out) {
   OSRC_RETURN_IF_ERROR(config::LoadNodeConfig(dir, &config));
   protocol::KeyPair keys;
   OSRC_RETURN_IF_ERROR(protocol::ReadKeyPair(dir, "node", &keys));
-  if (!std::filesystem::exists(dir + "/data.mdb")) {
+  std::error_code error;
+  if (!std::filesystem::exists(dir + "/data.mdb", error)) {
     return {ErrorCode::kBadInput, "no store in this data folder (data.mdb missing)", dir};
   }
   std::unique_ptr<Node> node(new Node(dir, std::move(config), std::move(keys)));

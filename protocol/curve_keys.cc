@@ -5,18 +5,28 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 namespace osrc::protocol {
 namespace {
 
 Status WriteFile(const std::string& path, const std::string& content, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
-  if (fd < 0) return {ErrorCode::kIo, "cannot create file", path};
-  ::fchmod(fd, mode);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0)
+    return {ErrorCode::kIo, std::string("cannot create file: ") + std::strerror(errno), path};
+  // The umask may have taken bits off `mode`; a secret key must end up exactly 0600.
+  if (::fchmod(fd, mode) != 0) {
+    int error = errno;
+    ::close(fd);
+    ::unlink(path.c_str());
+    return {ErrorCode::kIo, std::string("cannot set the file's mode: ") + std::strerror(error),
+            path};
+  }
   bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
   ok = ::fsync(fd) == 0 && ok;
-  ::close(fd);
+  ok = ::close(fd) == 0 && ok;
   return ok ? Status() : Status(ErrorCode::kIo, "cannot write file", path);
 }
 

@@ -1,7 +1,7 @@
 #include "replica/record_cli.h"
 
 #include <CLI/CLI.hpp>
-
+#include <exception>
 #include <iostream>
 
 #include "replica/data_folder.h"
@@ -15,6 +15,13 @@ void AddRecordKey(CLI::App* command, RecordArgs& args) {
 }
 
 }  // namespace
+
+Status FaultStatus(const Error& fault, std::string where) {
+  std::string what = fault.what();
+  std::string_view kind = ErrorCodeName(fault.code());
+  if (!what.starts_with(kind)) what = std::string(kind) + ": " + what;
+  return {fault.code(), what, std::move(where)};
+}
 
 CLI::App* RecordCli::AddCommand(CLI::App& parent, const std::string& name,
                                 const std::string& description) {
@@ -68,7 +75,10 @@ int RecordCli::Run(int argc, char** argv,
     Status status = run(dir);
     return status.ok() ? 0 : Fail(status);
   } catch (const Error& e) {
-    return Fail(Status(e.code(), e.what()));
+    return Fail(FaultStatus(e));
+  } catch (const std::exception& e) {
+    // A library's exception (filesystem, ZeroMQ, allocation): still one line, exit 1.
+    return Fail(Status(ErrorCode::kInternal, e.what()));
   }
 }
 

@@ -23,6 +23,10 @@ struct RecordArgs {
   bool as_json = false;  // status --json
 };
 
+// The Status of a fault caught by a command: its message, led by the kind of fault unless it
+// says so already ("corruption: malformed record state in store"), at `where`.
+Status FaultStatus(const Error& fault, std::string where = {});
+
 // Declares subcommands on an app whose name ("osrc-node") starts every error line. The app
 // outlives this object; options are bound to its members, so it neither copies nor moves.
 class RecordCli {

@@ -18,16 +18,26 @@ void ThrowLmdb(int rc, std::string_view what) {
 Env::Env(const std::string& path, const EnvOptions& options) : options_(options) {
   int rc = mdb_env_create(&env_);
   if (rc != 0) ThrowLmdb(rc, "create store");
-  mdb_env_set_mapsize(env_, options.map_size);
-  mdb_env_set_maxdbs(env_, options.max_dbs);
-  mdb_env_set_maxreaders(env_, options.max_readers);
+  const char* step = "set store map size";
+  rc = mdb_env_set_mapsize(env_, options.map_size);
+  if (rc == 0) {
+    step = "set store database count";
+    rc = mdb_env_set_maxdbs(env_, options.max_dbs);
+  }
+  if (rc == 0) {
+    step = "set store reader count";
+    rc = mdb_env_set_maxreaders(env_, options.max_readers);
+  }
   unsigned flags = MDB_NOTLS;
   if (!options.durable) flags |= MDB_NOSYNC;
-  rc = mdb_env_open(env_, path.c_str(), flags, 0600);
+  if (rc == 0) {
+    step = "open store";
+    rc = mdb_env_open(env_, path.c_str(), flags, 0600);
+  }
   if (rc != 0) {
     mdb_env_close(env_);
     env_ = nullptr;
-    ThrowLmdb(rc, "open store " + path);
+    ThrowLmdb(rc, std::string(step) + " " + path);
   }
 }
 
@@ -53,14 +63,16 @@ Dbi Env::OpenDbi(const char* name) {
 size_t Env::used_bytes() const {
   MDB_envinfo info;
   MDB_stat stat;
-  mdb_env_info(env_, &info);
-  mdb_env_stat(env_, &stat);
+  int rc = mdb_env_info(env_, &info);
+  if (rc == 0) rc = mdb_env_stat(env_, &stat);
+  if (rc != 0) ThrowLmdb(rc, "read store use");
   return (info.me_last_pgno + 1) * static_cast<size_t>(stat.ms_psize);
 }
 
 size_t Env::map_size() const {
   MDB_envinfo info;
-  mdb_env_info(env_, &info);
+  int rc = mdb_env_info(env_, &info);
+  if (rc != 0) ThrowLmdb(rc, "read store map size");
   return info.me_mapsize;
 }
 
@@ -83,7 +95,8 @@ Txn::Txn(Env& env, unsigned flags) {
   int rc = mdb_txn_begin(env.raw(), nullptr, flags, &txn_);
   if (rc == MDB_MAP_RESIZED) {
     // Another process grew the map: adopt its size and retry once.
-    mdb_env_set_mapsize(env.raw(), 0);
+    rc = mdb_env_set_mapsize(env.raw(), 0);
+    if (rc != 0) ThrowLmdb(rc, "adopt the store's grown map size");
     rc = mdb_txn_begin(env.raw(), nullptr, flags, &txn_);
   }
   if (rc != 0) ThrowLmdb(rc, "begin transaction");
@@ -149,6 +162,7 @@ bool Cursor::Op(MDB_cursor_op op) {
 }
 
 bool Cursor::Seek(std::string_view key) {
+  if (key.empty()) return First();  // LMDB refuses an empty key (MDB_BAD_VALSIZE)
   key_ = ToVal(key);
   return Op(MDB_SET_RANGE);
 }
