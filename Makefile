@@ -6,7 +6,7 @@ PACKAGES := cmake g++ make pkg-config libzmq3-dev cppzmq-dev capnproto libcapnp-
   libzstd-dev nlohmann-json3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo bench clean proxy fuzz-deps fuzz fuzz-seeds
+.PHONY: all deps build test demo bench clean proxy fuzz-deps fuzz fuzz-seeds format-deps format format-check
 
 all: build
 
@@ -43,6 +43,18 @@ bench: build
 clean:
 	rm -rf $(BUILD)
 
+# Formatting by the checked-in .clang-format, over the tracked .h and .cc files: `make format`
+# rewrites them in place, `make format-check` changes nothing and fails on any difference.
+FORMAT_PACKAGES := clang-format
+format-deps:
+	$(call install_missing,$(FORMAT_PACKAGES))
+
+format: format-deps
+	git ls-files -z -- '*.h' '*.cc' | xargs -0 -r clang-format -i
+
+format-check: format-deps
+	git ls-files -z -- '*.h' '*.cc' | xargs -0 -r clang-format --dry-run -Werror
+
 # Fuzzing: `make fuzz` builds the libFuzzer targets with clang (ASan, UBSan) in $(FUZZ_BUILD) and
 # runs hub_inbound_fuzz for FUZZ_SECONDS over the checked-in seeds of fuzz/corpus/hub_inbound
 # (new inputs go to $(FUZZ_BUILD)/corpus, crashes to fuzz/crashes/hub_inbound, which `make test`
@@ -69,7 +81,8 @@ fuzz-seeds: fuzz-deps $(FUZZ_BUILD)/CMakeCache.txt
 	mkdir -p fuzz/corpus/hub_inbound
 	$(FUZZ_BUILD)/bin/hub_inbound_seeds fuzz/corpus/hub_inbound
 
-# A link-fault proxy for manual runs: make proxy LISTEN=7401 TARGET=7400, then type
+# A link-fault proxy for manual runs: make proxy LISTEN=7401 TARGET=7400 (LISTEN=0: any free
+# port, printed), then type
 # rate N | latency MS | cut-after N | cut | blackhole | heal | stats | quit
 LISTEN ?= 7401
 TARGET ?= 7400

@@ -1,6 +1,7 @@
 # Helpers shared by the shell drivers (scripts/soak.sh, bench/link_figures.sh). Sourced.
 
-# A port that was free on 127.0.0.1 a moment ago (nothing answers on it).
+# A port that was free on 127.0.0.1 a moment ago (nothing answers on it). Racy: bench only
+# (bench/link_figures.sh); tests and the soak bind port 0 and read the port back.
 free_port() {
   local port
   while true; do

@@ -77,9 +77,20 @@ proxy() {  # site command...
 }
 
 # -- setup -----------------------------------------------------------------------------------
-HUB_PORT=$(free_port)
-HUB_KEY=$("$BIN/osrc-hub" init --data "$WORK/hub" --bind "tcp://127.0.0.1:$HUB_PORT" | tail -1)
+# The hub binds any free port and logs "listening on ENDPOINT"; hub.toml then keeps that port, so
+# restarts come back where the proxies forward.
+HUB_KEY=$("$BIN/osrc-hub" init --data "$WORK/hub" --bind 'tcp://127.0.0.1:*' | tail -1)
 start_hub
+HUB_ENDPOINT=
+for _ in $(seq 600); do
+  HUB_ENDPOINT=$(sed -n 's/.*listening on \(tcp:\/\/[^ ]*\).*/\1/p' "$WORK/hub.err" | head -1)
+  [ -n "$HUB_ENDPOINT" ] && break
+  check_alive "osrc-hub run" "$HUB_PID" || exit 1
+  sleep 0.05  # polling interval
+done
+HUB_PORT=${HUB_ENDPOINT##*:}
+[ -n "$HUB_PORT" ] || { echo "osrc-hub run did not report its endpoint"; exit 1; }
+sed -i "s|^bind = .*|bind = \"$HUB_ENDPOINT\"|" "$WORK/hub/hub.toml"
 for site in "${SITES[@]}"; do
   mkfifo "$WORK/$site.proxy.in"
   "$BIN/osrc-faultproxy" --listen 0 --target "$HUB_PORT" <"$WORK/$site.proxy.in" \

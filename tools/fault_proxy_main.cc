@@ -1,8 +1,9 @@
 // osrc-faultproxy: runs a FaultProxy (tests/support/fault_proxy.h) in front of
 // a local TCP service and takes fault commands on stdin, one per line:
 //   rate N | latency MS | cut-after N | cut | blackhole | heal | stats | quit
-// Prints "listening 127.0.0.1:PORT" once ready. Exits on quit, EOF, SIGINT
-// or SIGTERM.
+// Listens on --listen PORT, or on a free port if it is 0 or not given, and
+// prints "listening 127.0.0.1:PORT" once ready: read the port from that line.
+// Exits on quit, EOF, SIGINT or SIGTERM.
 
 #include <errno.h>
 #include <poll.h>
@@ -24,14 +25,14 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: osrc-faultproxy --listen PORT --target PORT\n"
+    "usage: osrc-faultproxy [--listen PORT] --target PORT  (PORT 0 or no --listen: any"
+    " free port)\n"
     "stdin commands: rate N | latency MS | cut-after N | cut | blackhole |"
     " heal | stats | quit\n";
 
 std::optional<uint64_t> ParseNumber(std::string_view text) {
   uint64_t value = 0;
-  auto [end, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) {
     return std::nullopt;
   }
@@ -53,10 +54,8 @@ bool RunCommand(osrc::testing::FaultProxy& proxy, const std::string& line) {
   in >> verb >> arg >> extra;
   if (verb.empty()) return true;
   std::optional<uint64_t> number = ParseNumber(arg);
-  bool needs_number =
-      verb == "rate" || verb == "latency" || verb == "cut-after";
-  if (!extra.empty() || (needs_number && !number) ||
-      (!needs_number && !arg.empty())) {
+  bool needs_number = verb == "rate" || verb == "latency" || verb == "cut-after";
+  if (!extra.empty() || (needs_number && !number) || (!needs_number && !arg.empty())) {
     std::fprintf(stderr, "error: bad command: %s\n", line.c_str());
     return true;
   }
@@ -74,11 +73,10 @@ bool RunCommand(osrc::testing::FaultProxy& proxy, const std::string& line) {
     proxy.Heal();
   } else if (verb == "stats") {
     osrc::testing::FaultProxyStats s = proxy.Stats();
-    std::printf("up=%llu down=%llu accepted=%llu cut=%llu\n",
-                static_cast<unsigned long long>(s.bytes_up),
-                static_cast<unsigned long long>(s.bytes_down),
-                static_cast<unsigned long long>(s.accepted),
-                static_cast<unsigned long long>(s.cut));
+    std::printf(
+        "up=%llu down=%llu accepted=%llu cut=%llu\n", static_cast<unsigned long long>(s.bytes_up),
+        static_cast<unsigned long long>(s.bytes_down), static_cast<unsigned long long>(s.accepted),
+        static_cast<unsigned long long>(s.cut));
     std::fflush(stdout);
   } else if (verb == "quit") {
     return false;
@@ -91,7 +89,7 @@ bool RunCommand(osrc::testing::FaultProxy& proxy, const std::string& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::optional<uint16_t> listen_port;
+  std::optional<uint16_t> listen_port = 0;
   std::optional<uint16_t> target_port;
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];

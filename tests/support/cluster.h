@@ -3,9 +3,9 @@
 // it needs nlohmann_json, which osrc_process_tests links.
 //
 //   TempDir tmp("osrc-example");
-//   ClusterHub hub(tmp);                      // osrc-hub init on a free 127.0.0.1 port
+//   ClusterHub hub(tmp);                      // osrc-hub init, bind 127.0.0.1 port *
 //   ClusterNode mas(tmp, "MAS", hub);         // osrc-node init, enrolled at the hub
-//   hub.Start();                              // osrc-hub run, waits for "listening on ..."
+//   hub.Start();                              // osrc-hub run, reads back its port: mas gets it
 //   mas.Import(GenerateSample(tmp, "MAS", {"--participants", "10"}, "mas.jsonl"));
 //   mas.MustSync();                           // osrc-node sync, exit 0 = in step
 //   ExpectConverged(hub, mas);                // exports identical, nothing pending
@@ -21,12 +21,16 @@
 // failure names what went wrong.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -35,9 +39,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -205,13 +206,17 @@ inline std::string GenerateSample(const TempDir& tmp, const std::string& site,
   return path;
 }
 
-// A hub data folder (osrc-hub init on a free port) and its daemon when started.
+// A hub data folder (osrc-hub init binding 127.0.0.1 port `*`) and its daemon when started.
+// The first Start() reads back the port the daemon bound (its readiness line, and
+// `<dir>/hub.endpoint` if written) and keeps it in hub.toml, so a restarted hub is where running
+// nodes expect it; endpoint() is empty before. Nodes made before that first Start() get the
+// endpoint then (see ClusterNode).
 class ClusterHub {
  public:
   explicit ClusterHub(const TempDir& tmp, const std::string& folder = "hub")
-      : dir_(tmp.Path(folder)), port_(FreePort()),
-        endpoint_("tcp://127.0.0.1:" + std::to_string(port_)) {
-    key_ = LastLine(MustRun(BinArgs("osrc-hub", {"init", "--data", dir_, "--bind", endpoint_})));
+      : dir_(tmp.Path(folder)) {
+    key_ = LastLine(
+        MustRun(BinArgs("osrc-hub", {"init", "--data", dir_, "--bind", "tcp://127.0.0.1:*"})));
   }
   ~ClusterHub() {
     if (running()) StopProcess(*daemon_, "osrc-hub run");
@@ -221,24 +226,54 @@ class ClusterHub {
 
   const std::string& dir() const { return dir_; }
   const std::string& key() const { return key_; }
+  // "tcp://127.0.0.1:PORT" once started; empty before.
   const std::string& endpoint() const { return endpoint_; }
   uint16_t port() const { return port_; }
   std::string Path(std::string_view name) const { return dir_ + "/" + std::string(name); }
   Process* daemon() { return daemon_.get(); }
   bool running() const { return daemon_ != nullptr && daemon_->running(); }
 
-  // Starts `osrc-hub run` and waits for its readiness line; throws if it does not come.
+  // Starts `osrc-hub run`, waits for its readiness line and reads the endpoint it bound; throws
+  // if either does not come. The first start then points the waiting nodes at it.
   void Start() {
     daemon_ = std::make_unique<Process>(BinArgs("osrc-hub", {"run", "--data", dir_}));
     std::optional<std::string> ready = daemon_->WaitForOutputLine(
-        "listening on " + endpoint_, DeadlineIn(std::chrono::seconds(30)), Stream::kStderr);
+        "listening on ", DeadlineIn(std::chrono::seconds(30)), Stream::kStderr);
     if (!ready) {
-      throw std::runtime_error("osrc-hub run did not report listening on " + endpoint_ + ":\n" +
-                               daemon_->stderr_text());
+      throw std::runtime_error("osrc-hub run did not report listening:\n" + daemon_->stderr_text());
+    }
+    // "listening on tcp://127.0.0.1:PORT ..."; hub.endpoint, when the daemon writes it before
+    // that line, must say the same.
+    std::string bound = ready->substr(ready->find("listening on ") + 13);
+    bound = bound.substr(0, bound.find(' '));
+    size_t colon = bound.rfind(':');
+    if (!bound.starts_with("tcp://127.0.0.1:") || colon + 1 >= bound.size()) {
+      throw std::runtime_error("no endpoint on 127.0.0.1 in: " + *ready);
+    }
+    if (access(Path("hub.endpoint").c_str(), F_OK) == 0) {
+      std::vector<std::string> lines = SplitLines(ReadFile(Path("hub.endpoint")));
+      if (lines.empty() || lines.front() != bound) {
+        throw std::runtime_error("hub.endpoint does not hold " + bound +
+                                 ", the endpoint of: " + *ready);
+      }
+    }
+    if (!endpoint_.empty() && bound != endpoint_) {
+      throw std::runtime_error("hub restarted on " + bound + ", not " + endpoint_);
+    }
+    if (endpoint_.empty()) {
+      endpoint_ = bound;
+      port_ = static_cast<uint16_t>(std::stoi(bound.substr(colon + 1)));
+      SetConfig("bind", "'" + endpoint_ + "'");
+      for (const std::string& node_toml : waiting_nodes_) PointAtHub(node_toml);
+      waiting_nodes_.clear();
     }
   }
   void Stop() { StopProcess(*daemon_, "osrc-hub run"); }
   void Crash() { KillProcess(*daemon_, "osrc-hub run"); }
+
+  // Called by a node made before the first Start(): its node.toml gets the endpoint then,
+  // unless it names another endpoint by that time (e.g. a proxy's).
+  void AwaitEndpoint(const std::string& node_toml) const { waiting_nodes_.push_back(node_toml); }
 
   // `osrc-hub ARGS --data DIR`, whatever its outcome.
   RunResult Run(std::initializer_list<std::string> args,
@@ -262,9 +297,7 @@ class ClusterHub {
     }
     return nullptr;
   }
-  std::string ExportSite(const std::string& site) const {
-    return Cli({"export", "--site", site});
-  }
+  std::string ExportSite(const std::string& site) const { return Cli({"export", "--site", site}); }
   std::string Export() const { return Cli({"export"}); }
   // Sets `key = value` in hub.toml.
   void SetConfig(const std::string& key, const std::string& value) const {
@@ -272,11 +305,19 @@ class ClusterHub {
   }
 
  private:
+  void PointAtHub(const std::string& node_toml) const {
+    if (access(node_toml.c_str(), F_OK) != 0) return;
+    std::string now = TomlValue(node_toml, "endpoint");
+    if (now != "''" && now != "\"\"") return;
+    SetTomlValue(node_toml, "endpoint", "'" + endpoint_ + "'");
+  }
+
   std::string dir_;
-  uint16_t port_;
+  uint16_t port_ = 0;
   std::string endpoint_;
   std::string key_;
   std::unique_ptr<Process> daemon_;
+  mutable std::vector<std::string> waiting_nodes_;  // node.toml files
 };
 
 // A site node's data folder (osrc-node init for the hub, enrolled unless told otherwise) and its
@@ -297,8 +338,10 @@ class ClusterNode {
         dir_(tmp.Path(options.folder.empty() ? "node-" + site : options.folder)),
         env_(std::move(options.env)) {
     std::string hub_key = options.hub_key.empty() ? hub.key() : options.hub_key;
-    key_ = LastLine(Checked(RunNode(
-        {"init", "--data", dir_, "--site", site, "--hub", hub.endpoint(), "--hub-key", hub_key})));
+    std::vector<std::string> init = {"init", "--data", dir_, "--site", site, "--hub-key", hub_key};
+    if (!hub.endpoint().empty()) init.insert(init.end(), {"--hub", hub.endpoint()});
+    key_ = LastLine(Checked(RunNode(std::move(init))));
+    if (hub.endpoint().empty()) hub.AwaitEndpoint(Path("node.toml"));
     if (options.enrol) hub.Enrol(site, key_);
   }
   ~ClusterNode() {
@@ -348,8 +391,7 @@ class ClusterNode {
         ProcessEnv());
   }
   std::string Import(const std::string& file) const { return Cli({"import", file}); }
-  void Put(const std::string& collection, const std::string& id,
-           const std::string& fields) const {
+  void Put(const std::string& collection, const std::string& id, const std::string& fields) const {
     Cli({"put", collection, id, "--json", fields});
   }
   void Delete(const std::string& collection, const std::string& id) const {
@@ -369,8 +411,8 @@ class ClusterNode {
 
   // Starts `osrc-node run` (no readiness line: poll Status() for the link state).
   void Start() {
-    daemon_ = std::make_unique<Process>(BinArgs("osrc-node", {"run", "--data", dir_}),
-                                        ProcessEnv());
+    daemon_ =
+        std::make_unique<Process>(BinArgs("osrc-node", {"run", "--data", dir_}), ProcessEnv());
   }
   void Stop() { StopProcess(*daemon_, "osrc-node run " + site_); }
   void Crash() { KillProcess(*daemon_, "osrc-node run " + site_); }
@@ -399,10 +441,13 @@ inline bool InStep(const nlohmann::json& status) {
 // `*last` is the last status read. False at the deadline.
 inline bool WaitInStep(const ClusterNode& node, Clock::duration timeout, nlohmann::json* last,
                        Clock::duration interval = std::chrono::milliseconds(200)) {
-  return PollUntil(DeadlineIn(timeout), [&] {
-    *last = node.Status();
-    return InStep(*last);
-  }, interval);
+  return PollUntil(
+      DeadlineIn(timeout),
+      [&] {
+        *last = node.Status();
+        return InStep(*last);
+      },
+      interval);
 }
 
 // Asserts that `node` and the hub hold the same records of the node's site, that nothing is

@@ -83,8 +83,7 @@ class EchoServer {
   void Run() {
     std::vector<Conn> conns;
     while (true) {
-      std::vector<pollfd> pfds = {{stop_fd_, POLLIN, 0},
-                                  {listen_fd_, POLLIN, 0}};
+      std::vector<pollfd> pfds = {{stop_fd_, POLLIN, 0}, {listen_fd_, POLLIN, 0}};
       for (Conn& c : conns) {
         short ev = c.eof || c.pending.size() > (1 << 20) ? 0 : POLLIN;
         if (!c.pending.empty()) ev |= POLLOUT;
@@ -103,8 +102,7 @@ class EchoServer {
           if (n < 0 && errno != EAGAIN && errno != EINTR) c.eof = true;
         }
         if (!c.pending.empty()) {
-          ssize_t n = send(c.fd, c.pending.data(), c.pending.size(),
-                           MSG_NOSIGNAL | MSG_DONTWAIT);
+          ssize_t n = send(c.fd, c.pending.data(), c.pending.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
           if (n > 0) c.pending.erase(0, n);
           if (n < 0 && errno != EAGAIN && errno != EINTR) c.pending.clear();
         }
@@ -117,8 +115,7 @@ class EchoServer {
       std::erase_if(conns, [](const Conn& c) { return c.fd < 0; });
       if (pfds[1].revents & POLLIN) {
         int fd;
-        while ((fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK)) >=
-               0) {
+        while ((fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
           conns.push_back({fd, "", false});
           SetOpen(+1);
         }
@@ -150,8 +147,7 @@ class Client {
   explicit Client(uint16_t port) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr = Loopback(port);
-    connected_ =
-        connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   }
   ~Client() { Close(); }
 
@@ -182,8 +178,8 @@ class Client {
       if (left.count() <= 0) return done();
       if (poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
       if (pfd.revents & POLLOUT) {
-        ssize_t n = send(fd_, out_.data() + sent_, out_.size() - sent_,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) sent_ += n;
       }
       if (shut_wanted_ && !shut_done_ && sent_ == out_.size()) {
@@ -442,13 +438,17 @@ TEST_F(FaultProxyTest, PeerResetClosesTheOtherSide) {
 }
 
 TEST(FaultProxyStandaloneTest, RefusedTargetClosesClient) {
-  // A port with no listener: bind one, note it, close it.
+  // A port with no listener: bound (port 0) but never listening, so no one else takes it while
+  // the test runs and connecting to it is refused.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr = Loopback(0);
   socklen_t len = sizeof(addr);
   ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
   ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  close(fd);
+  struct CloseAtEnd {
+    int fd;
+    ~CloseAtEnd() { close(fd); }
+  } close_at_end{fd};
 
   FaultProxy proxy(ntohs(addr.sin_port));
   ASSERT_TRUE(proxy.Start());

@@ -207,7 +207,11 @@ std::string BinPath(std::string_view name);
 std::string SourcePath(std::string_view relative);
 
 // A TCP port that was free on 127.0.0.1 a moment ago (bound to port 0 and
-// released). Throws std::system_error on failure.
+// released). Racy: another process may take it before it is used. Kept only
+// for bench/ingest_*.cc; tests bind port 0 (`tcp://127.0.0.1:*`) and read the
+// bound port back (ClusterHub, FaultProxy). Throws std::system_error on
+// failure.
+// TODO(cleanup): remove once bench/ binds port 0 too.
 uint16_t FreePort();
 
 // Splits text into lines (without '\n'; no empty last line for a trailing
