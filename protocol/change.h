@@ -22,8 +22,10 @@ using Value = std::variant<std::monostate, bool, int64_t, double, std::string>;
 inline bool IsNull(const Value& value) { return value.index() == 0; }
 
 struct Field {
-  // A constructor, not an aggregate, so the many `{name, value, base}` sites need no origin.
-  Field(std::string name = {}, Value value = {}, uint64_t base = 0, std::string base_origin = {})
+  // Constructors, not an aggregate, so the many `{name, value, base}` sites need no origin;
+  // two arguments at least, so nothing converts to a Field by accident.
+  Field() = default;
+  Field(std::string name, Value value, uint64_t base = 0, std::string base_origin = {})
       : name(std::move(name)),
         value(std::move(value)),
         base(base),
@@ -40,15 +42,29 @@ struct Field {
 };
 
 struct Change {
+  // As Field's: positional `{collection, ..., fields}` sites need no base origin.
+  Change() = default;
+  Change(std::string collection, std::string id, std::string origin, uint64_t seq, uint64_t stamp,
+         uint64_t base, bool deleted, std::vector<Field> fields, std::string base_origin = {})
+      : collection(std::move(collection)),
+        id(std::move(id)),
+        origin(std::move(origin)),
+        seq(seq),
+        stamp(stamp),
+        base(base),
+        deleted(deleted),
+        fields(std::move(fields)),
+        base_origin(std::move(base_origin)) {}
+
   std::string collection;
   std::string id;
   std::string origin;
   uint64_t seq = 0;
   uint64_t stamp = 0;
   uint64_t base = 0;  // highest (stamp, origin) of the record state the writer saw
-  std::string base_origin;
   bool deleted = false;
   std::vector<Field> fields;  // sorted by name, unique
+  std::string base_origin;    // with `base`
 
   friend bool operator==(const Change&, const Change&) = default;
 };

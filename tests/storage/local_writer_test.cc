@@ -13,6 +13,7 @@
 #include "storage/hlc.h"
 #include "storage/store.h"
 #include "tests/storage/test_printers.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
 namespace osrc::storage {
@@ -20,12 +21,6 @@ namespace {
 
 using protocol::Change;
 using protocol::Field;
-
-class FakeClock : public Clock {
- public:
-  uint64_t NowMillis() override { return now; }
-  uint64_t now = 1'700'000'000'000;
-};
 
 class LocalWriterTest : public ::testing::Test {
  protected:
@@ -75,7 +70,7 @@ class LocalWriterTest : public ::testing::Test {
 
   osrc::testing::TempDir dir_;
   std::unique_ptr<Store> store_;
-  FakeClock clock_;
+  osrc::testing::FakeClock clock_;
 };
 
 Field F(std::string name, protocol::Value value) { return {std::move(name), std::move(value), 0}; }
@@ -128,7 +123,7 @@ TEST_F(LocalWriterTest, NoOpPutReturnsNulloptAndWritesNothing) {
   ASSERT_TRUE(PutCommitted("MAS-P1", {F("a", int64_t{1}), F("b", std::string("x"))}));
   auto before = Get("MAS-P1");
   uint64_t head = Head();
-  clock_.now += 1000;
+  clock_.Advance(1000);
   EXPECT_FALSE(PutCommitted("MAS-P1", {F("a", int64_t{1}), F("b", std::string("x"))}));
   EXPECT_FALSE(PutCommitted("MAS-P1", {F("b", std::string("x"))}));
   EXPECT_FALSE(PutCommitted("MAS-P1", {F("c", Value())}));  // unsetting an unset field
@@ -147,7 +142,7 @@ TEST_F(LocalWriterTest, ValuesOfADifferentTypeAreNotANoOp) {
 
 TEST_F(LocalWriterTest, PutWithOneChangedFieldRecordsAllGivenFields) {
   auto first = PutCommitted("MAS-P1", {F("a", int64_t{1}), F("b", int64_t{2})});
-  clock_.now += 5;
+  clock_.Advance(5);
   auto second = PutCommitted("MAS-P1", {F("a", int64_t{1}), F("b", int64_t{3})});
   ASSERT_TRUE(second);
   ASSERT_EQ(second->fields.size(), 2u);
@@ -242,18 +237,18 @@ TEST_F(LocalWriterTest, StampsIncreaseWhenTheClockGoesBackwards) {
     LocalWriter writer(*store_, txn, clock_, "MAS");
     stamps.push_back(writer.Put("participants", "MAS-P1", {F("a", int64_t{1})})->stamp);
     stamps.push_back(writer.Put("participants", "MAS-P1", {F("a", int64_t{2})})->stamp);  // same ms
-    clock_.now -= 60'000;
+    clock_.Set(clock_.NowMillis() - 60'000);
     stamps.push_back(writer.Put("participants", "MAS-P1", {F("a", int64_t{3})})->stamp);
     writer.Finish();
     txn.Commit();
   }
-  clock_.now -= 3'600'000;  // an hour back, across transactions
+  clock_.Set(clock_.NowMillis() - 3'600'000);  // an hour back, across transactions
   stamps.push_back(PutCommitted("MAS-P1", {F("a", int64_t{4})})->stamp);
   stamps.push_back(DeleteCommitted("MAS-P1")->stamp);
-  clock_.now += 10 * 3'600'000;
+  clock_.Advance(10 * 3'600'000);
   stamps.push_back(PutCommitted("MAS-P1", {F("a", int64_t{5})})->stamp);
   for (size_t i = 1; i < stamps.size(); ++i) EXPECT_GT(stamps[i], stamps[i - 1]) << i;
-  EXPECT_EQ(MillisOf(stamps.back()), clock_.now);
+  EXPECT_EQ(MillisOf(stamps.back()), clock_.NowMillis());
   EXPECT_EQ(Get("MAS-P1")->fields.at("a").value, protocol::Value(int64_t{5}));
 }
 
@@ -270,14 +265,14 @@ TEST_F(LocalWriterTest, StampsUseThePersistedClockOffset) {
     txn.Commit();
   }
   auto change = PutCommitted("MAS-P1", {F("a", true)});
-  EXPECT_EQ(change->stamp, StampOf(clock_.now - 500));
+  EXPECT_EQ(change->stamp, StampOf(clock_.NowMillis() - 500));
   {
     WriteTxn txn(store_->env());
     store_->PutMetaU64(txn, kMetaClockOffset, 2'000);
     txn.Commit();
   }
   change = PutCommitted("MAS-P1", {F("a", false)});
-  EXPECT_EQ(change->stamp, StampOf(clock_.now + 2'000));
+  EXPECT_EQ(change->stamp, StampOf(clock_.NowMillis() + 2'000));
 }
 
 TEST_F(LocalWriterTest, AbortedWritesLeaveNoTrace) {
