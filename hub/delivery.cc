@@ -18,17 +18,16 @@ std::vector<uint64_t> ScanDest(storage::Store& store, const storage::Txn& txn,
                                bool* more) {
   std::vector<uint64_t> seqs;
   std::string prefix = DeliverKey(dest, 0).substr(0, dest.size() + 1);
-  storage::Cursor it(txn, store.deliver());
   *more = false;
-  for (bool ok = it.Seek(DeliverKey(dest, cursor + 1)); ok; ok = it.Next()) {
-    std::string_view key = it.key();
-    if (key.substr(0, prefix.size()) != prefix) break;
-    if (seqs.size() == max) {
-      *more = true;
-      break;
-    }
-    seqs.push_back(storage::ReadBigEndian64(key.substr(prefix.size())));
-  }
+  store.deliver().Scan(txn, prefix, DeliverKey(dest, cursor + 1),
+                       [&](std::string_view key, std::string_view) {
+                         if (seqs.size() == max) {
+                           *more = true;
+                           return false;
+                         }
+                         seqs.push_back(storage::ReadBigEndian64(key.substr(prefix.size())));
+                         return true;
+                       });
   return seqs;
 }
 
@@ -42,7 +41,7 @@ std::string DestinationOf(const config::Schema& schema, const protocol::Change& 
 
 void IndexDelivery(storage::Store& store, storage::WriteTxn& txn, std::string_view dest,
                    uint64_t seq) {
-  txn.Put(store.deliver(), DeliverKey(dest, seq), "");
+  store.deliver().Put(txn, DeliverKey(dest, seq), "");
 }
 
 protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn,

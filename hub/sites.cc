@@ -27,7 +27,7 @@ SiteEntry Decode(std::string_view code, std::string_view bytes) {
 
 std::optional<SiteEntry> GetSite(storage::Store& store, const storage::Txn& txn,
                                  std::string_view code) {
-  auto bytes = txn.Get(store.sites(), code);
+  auto bytes = store.sites().Get(txn, code);
   if (!bytes) return std::nullopt;
   return Decode(code, *bytes);
 }
@@ -41,15 +41,15 @@ void PutSite(storage::Store& store, storage::WriteTxn& txn, const SiteEntry& ent
                          {"last_contact_ms", entry.last_contact_ms},
                          {"clock_skew_ms", entry.clock_skew_ms},
                          {"bundle_seq", entry.bundle_seq}};
-  txn.Put(store.sites(), entry.code, json.dump());
+  store.sites().Put(txn, entry.code, json.dump());
 }
 
 std::vector<SiteEntry> ListSites(storage::Store& store, const storage::Txn& txn) {
   std::vector<SiteEntry> sites;
-  storage::Cursor cursor(txn, store.sites());
-  for (bool more = cursor.First(); more; more = cursor.Next()) {
-    sites.push_back(Decode(cursor.key(), cursor.value()));
-  }
+  store.sites().Scan(txn, "", [&](std::string_view code, std::string_view bytes) {
+    sites.push_back(Decode(code, bytes));
+    return true;
+  });
   return sites;
 }
 

@@ -24,33 +24,31 @@ void KeepDelivered(storage::Store& store, storage::WriteTxn& txn, uint64_t hub_s
   value.reserve(seal.size() + change.size());
   value.append(seal).append(change);
   std::string key = KeyOf(kKept, hub_seq);
-  if (txn.Get(store.returns(), key) == std::string_view(value)) return;  // delivered again
-  txn.Put(store.returns(), key, value);
+  if (store.returns().Get(txn, key) == std::string_view(value)) return;  // delivered again
+  store.returns().Put(txn, key, value);
 }
 
 void OweKept(storage::Store& store, storage::WriteTxn& txn) {
-  uint64_t next = 1;
-  {
-    storage::Cursor it(txn, store.returns());
-    if (it.Last() && it.key()[0] == kOwed) next = NumberOf(it.key()) + 1;
-  }
+  storage::Table returns = store.returns();
+  auto last = returns.LastKey(txn, std::string(1, kOwed));
+  uint64_t next = last ? NumberOf(*last) + 1 : 1;
   std::vector<std::pair<std::string, std::string>> kept;
-  {
-    storage::Cursor it(txn, store.returns());
-    for (bool ok = it.Seek(std::string(1, kKept)); ok && it.key()[0] == kKept; ok = it.Next()) {
-      kept.emplace_back(it.key(), it.value());
-    }
-  }
+  returns.Scan(txn, std::string(1, kKept), [&](std::string_view key, std::string_view value) {
+    kept.emplace_back(key, value);
+    return true;
+  });
   for (const auto& [key, value] : kept) {
-    txn.Put(store.returns(), KeyOf(kOwed, next++), value);
-    txn.Del(store.returns(), key);
+    returns.Put(txn, KeyOf(kOwed, next++), value);
+    returns.Delete(txn, key);
   }
 }
 
 size_t OwedCount(storage::Store& store, const storage::Txn& txn) {
   size_t count = 0;
-  storage::Cursor it(txn, store.returns());
-  for (bool ok = it.Seek(std::string(1, kOwed)); ok; ok = it.Next()) ++count;
+  store.returns().Scan(txn, std::string(1, kOwed), [&](std::string_view, std::string_view) {
+    ++count;
+    return true;
+  });
   return count;
 }
 
@@ -58,33 +56,31 @@ std::optional<protocol::Reoffer> NextReoffer(storage::Store& store, const storag
                                            size_t max_bytes) {
   protocol::Reoffer page;
   size_t bytes = 0;
-  storage::Cursor it(txn, store.returns());
-  for (bool ok = it.Seek(std::string(1, kOwed)); ok && (page.changes.empty() || bytes < max_bytes);
-       ok = it.Next()) {
-    std::string_view value = it.value();
+  store.returns().Scan(txn, std::string(1, kOwed), [&](std::string_view key,
+                                                         std::string_view value) {
+    if (!page.changes.empty() && bytes >= max_bytes) return false;
     if (value.size() < protocol::kSealBytes) {
-      throw Error(ErrorCode::kCorruption, "owed hub change " + std::to_string(NumberOf(it.key())) +
+      throw Error(ErrorCode::kCorruption, "owed hub change " + std::to_string(NumberOf(key)) +
                                               " is shorter than its seal");
     }
     page.seals.emplace_back(value.substr(0, protocol::kSealBytes));
     page.changes.emplace_back(value.substr(protocol::kSealBytes));
-    page.token = NumberOf(it.key());
+    page.token = NumberOf(key);
     bytes += value.size();
-  }
+    return true;
+  });
   if (page.changes.empty()) return std::nullopt;
   return page;
 }
 
 void DropReoffered(storage::Store& store, storage::WriteTxn& txn, uint64_t token) {
   std::vector<std::string> keys;
-  {
-    storage::Cursor it(txn, store.returns());
-    for (bool ok = it.Seek(std::string(1, kOwed)); ok && NumberOf(it.key()) <= token;
-         ok = it.Next()) {
-      keys.emplace_back(it.key());
-    }
-  }
-  for (const std::string& key : keys) txn.Del(store.returns(), key);
+  store.returns().Scan(txn, std::string(1, kOwed), [&](std::string_view key, std::string_view) {
+    if (NumberOf(key) > token) return false;
+    keys.emplace_back(key);
+    return true;
+  });
+  for (const std::string& key : keys) store.returns().Delete(txn, key);
 }
 
 }  // namespace osrc::node

@@ -28,6 +28,7 @@
 #include "storage/merge.h"
 #include "storage/meta.h"
 #include "storage/record_state.h"
+#include "storage/table.h"
 
 namespace osrc::storage {
 
@@ -84,9 +85,10 @@ class Store {
   Dbi log() const { return log_; }
   Dbi meta() const { return meta_; }
   Dbi conflicts() const { return conflicts_; }
-  Dbi deliver() const { return deliver_; }
-  Dbi sites() const { return sites_; }
-  Dbi returns() const { return returns_; }
+  // Tables whose layouts their users own (see the grammars above).
+  Table deliver() const { return Table(deliver_); }
+  Table sites() const { return Table(sites_); }
+  Table returns() const { return Table(returns_); }
 
  private:
   void PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict);
