@@ -2,7 +2,8 @@
 // participants with one service each) and its daemon (`osrc-node run`) pushes them to a real
 // `osrc-hub run`. At several random points of the sync the hub - and, in the other test, the
 // node daemon - is killed with SIGKILL and started again on the same folder (and port); the
-// daemon resumes by itself.
+// daemon resumes by itself. The node reaches the hub through a FaultProxy throttled to
+// kLinkBytesPerSecond, so the kills land mid-sync however fast the machine is.
 //
 // Invariants, checked at every observation:
 //  - the node's acknowledged sequence (`osrc-node status --json` "acked") never decreases, also
@@ -19,6 +20,8 @@
 // of up to 100 ms, from a seeded RNG (the seed is printed; set OSRC_CRASH_SYNC_SEED to replay).
 // These delays are the fault injection; everything else waits for observable state (status
 // --json, the hub's readiness line).
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -26,15 +29,14 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "tests/support/cluster.h"
+#include "tests/support/fault_proxy.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -48,6 +50,9 @@ using std::chrono::seconds;
 constexpr uint64_t kTotal = 100'000;  // 50,000 participants x (1 + 1 service).
 constexpr int kKills = 5;
 constexpr uint64_t kMinProgress = kTotal / 50;  // between two kills
+// The link's rate, so that the sync lasts long enough for the kills on any machine: a fast one
+// cannot push faster, a slow one only takes longer (the waits have deadlines, not budgets).
+constexpr uint64_t kLinkBytesPerSecond = 256 * 1024;
 constexpr uint32_t kDefaultSeed = 20261129;
 
 uint32_t Seed() {
@@ -72,10 +77,21 @@ class CrashSync : public ::testing::Test {
     // Shorter here to keep the test fast; the paths are the same.
     node_->SetConfig("request_timeout_ms", "3000");
     node_->SetConfig("reconnect_max_ms", "1000");
-    // Smaller pushes, fewer in flight: the sync takes long enough (some 10 s here) for status
-    // polls to catch the kill points in every slice of the log.
+    // Smaller pushes, fewer in flight, over a throttled link (see StartLink): status polls
+    // catch the kill points in every slice of the log.
     node_->SetConfig("window", "2");
     node_->SetConfig("batch_bytes", "65536");
+  }
+
+  // Starts the hub, then a throttled FaultProxy in front of it, and points the node at the proxy.
+  // The hub keeps its port across restarts, so the proxy keeps forwarding to it.
+  void StartLink() {
+    hub_->Start();
+    proxy_ = std::make_unique<FaultProxy>(hub_->port());
+    std::string error;
+    ASSERT_TRUE(proxy_->Start(&error)) << error;
+    proxy_->SetRate(kLinkBytesPerSecond);
+    node_->SetConfig("endpoint", "'tcp://127.0.0.1:" + std::to_string(proxy_->port()) + "'");
   }
 
   // Kill points: a random "acked" threshold in each of kKills equal slices of 5%..70% of the log
@@ -125,10 +141,13 @@ class CrashSync : public ::testing::Test {
   void WaitForAcked(uint64_t point) {
     point = std::min(kTotal, std::max(point, acked_at_last_kill_ + kMinProgress));
     uint64_t acked = 0;
-    bool reached = PollUntil(DeadlineIn(seconds(60)), [&] {
-      acked = NodeAcked();
-      return acked >= point;
-    }, milliseconds(20));
+    bool reached = PollUntil(
+        DeadlineIn(seconds(60)),
+        [&] {
+          acked = NodeAcked();
+          return acked >= point;
+        },
+        milliseconds(20));
     ASSERT_TRUE(reached) << "node acknowledged " << acked << " of " << kTotal
                          << ", never reached the kill point " << point << "\n"
                          << (node_->daemon() ? node_->daemon()->stderr_text() : "");
@@ -137,9 +156,8 @@ class CrashSync : public ::testing::Test {
   // The end state: everything acknowledged, on both sides, once, and identical.
   void ExpectComplete() {
     json status;
-    ASSERT_TRUE(WaitInStep(*node_, seconds(90), &status))
-        << status.dump() << "\n"
-        << node_->daemon()->stderr_text();
+    ASSERT_TRUE(WaitInStep(*node_, seconds(90), &status)) << status.dump() << "\n"
+                                                          << node_->daemon()->stderr_text();
     NodeAcked();
     EXPECT_EQ(status["acked"], kTotal);
     EXPECT_EQ(status["log_head"], kTotal);
@@ -154,7 +172,7 @@ class CrashSync : public ::testing::Test {
   void KillAtRandomPoints(const std::function<uint64_t()>& kill,
                           const std::function<void()>& restart) {
     std::vector<uint64_t> points = KillPoints();
-    hub_->Start();
+    ASSERT_NO_FATAL_FAILURE(StartLink());
     node_->Start();
     int mid_sync = 0;
     for (int i = 0; i < kKills; ++i) {
@@ -165,7 +183,8 @@ class CrashSync : public ::testing::Test {
       acked_at_last_kill_ = node_last_acked_;
       ASSERT_NO_FATAL_FAILURE(restart());
     }
-    std::cout << "[ figures  ] " << mid_sync << " of " << kKills << " kills landed mid-sync\n";
+    std::cout << "[ figures  ] " << mid_sync << " of " << kKills << " kills landed mid-sync, "
+              << proxy_->Stats().bytes_up << " bytes pushed over the link\n";
     EXPECT_GE(mid_sync, kKills - 1) << "the sync finished before most kills";
     ExpectComplete();
     node_->Stop();
@@ -175,6 +194,7 @@ class CrashSync : public ::testing::Test {
   TempDir tmp_{"osrc-crash-sync"};
   std::unique_ptr<ClusterHub> hub_;
   std::unique_ptr<ClusterNode> node_;
+  std::unique_ptr<FaultProxy> proxy_;  // node -> proxy -> hub
   uint32_t seed_ = 0;
   std::mt19937 rng_;
   uint64_t node_last_acked_ = 0;
