@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -88,7 +89,7 @@ bool RunCommand(osrc::testing::FaultProxy& proxy, const std::string& line) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int Run(int argc, char** argv) {
   std::optional<uint16_t> listen_port = 0;
   std::optional<uint16_t> target_port;
   for (int i = 1; i < argc; ++i) {
@@ -158,4 +159,16 @@ int main(int argc, char** argv) {
   proxy.Stop();
   close(signal_fd);
   return 0;
+}
+
+// The last resort: a failure is one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "osrc-faultproxy: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "osrc-faultproxy: unknown failure\n");
+  }
+  return 1;
 }

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <iostream>
 #include <iterator>
 #include <span>
 #include <string>
@@ -509,4 +511,14 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace osrc::tools
 
-int main(int argc, char** argv) { return osrc::tools::Run(argc, argv); }
+// The last resort: a failure is one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  try {
+    return osrc::tools::Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "osrc-gen: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "osrc-gen: unknown failure\n";
+  }
+  return 1;
+}
