@@ -1,4 +1,4 @@
-// Tests of the status-report renderings (base/text.h).
+// Tests of the text helpers (base/text.h): status-report renderings, Z85 key shape.
 #include "base/text.h"
 
 #include <gtest/gtest.h>
@@ -20,6 +20,17 @@ TEST(TextTest, StoreUseWarnsFromEightyPercent) {
   EXPECT_FALSE(StoreNearlyFull(0, 0));
   EXPECT_EQ(StoreUseOf(80 * kMiB, 100 * kMiB),
             "80 MiB of 100 MiB (80%)  WARNING: store over 80% full");
+}
+
+TEST(TextTest, Z85KeyIsFortyCharactersThatDecode) {
+  EXPECT_TRUE(IsZ85Key("Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"));  // libzmq's test key
+  EXPECT_TRUE(IsZ85Key(std::string(40, '0')));
+  EXPECT_FALSE(IsZ85Key(""));
+  EXPECT_FALSE(IsZ85Key(std::string(39, '0')));
+  EXPECT_FALSE(IsZ85Key(std::string(41, '0')));
+  EXPECT_FALSE(IsZ85Key(std::string(39, '0') + "~"));  // not in the alphabet
+  EXPECT_FALSE(IsZ85Key(std::string(39, '0') + " "));
+  EXPECT_FALSE(IsZ85Key("#####" + std::string(35, '0')));  // 85^5 - 1 > 2^32 - 1
 }
 
 }  // namespace

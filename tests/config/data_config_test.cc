@@ -1,0 +1,79 @@
+// Tests of config/data_config.h: node.toml and hub.toml values are checked on load, and an error
+// names the file and key.
+#include "config/data_config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/support/temp_dir.h"
+
+namespace osrc::config {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+constexpr char kHubKey[] = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+
+Status LoadNode(const TempDir& tmp, const std::string& hub_table, NodeConfig* out) {
+  WriteFile(tmp.Path("node.toml"), "site = 'MAS'\n[hub]\n" + hub_table);
+  return LoadNodeConfig(tmp.path(), out);
+}
+
+TEST(DataConfigTest, TcpEndpoints) {
+  EXPECT_TRUE(IsTcpEndpoint("tcp://127.0.0.1:7400"));
+  EXPECT_TRUE(IsTcpEndpoint("tcp://hub.example.org:65535"));
+  EXPECT_TRUE(IsTcpEndpoint("tcp://127.0.0.1:*"));
+  EXPECT_FALSE(IsTcpEndpoint("127.0.0.1:7400"));
+  EXPECT_FALSE(IsTcpEndpoint("tcp://127.0.0.1"));
+  EXPECT_FALSE(IsTcpEndpoint("tcp://:7400"));
+  EXPECT_FALSE(IsTcpEndpoint("tcp://127.0.0.1:"));
+  EXPECT_FALSE(IsTcpEndpoint("tcp://127.0.0.1:65536"));
+  EXPECT_FALSE(IsTcpEndpoint("tcp://127.0.0.1:74x0"));
+  EXPECT_FALSE(IsTcpEndpoint("ipc:///tmp/hub:1"));
+}
+
+TEST(DataConfigTest, NodeHubMayBeUnsetButNotMalformed) {
+  TempDir tmp("osrc-config");
+  NodeConfig config;
+  ASSERT_TRUE(LoadNode(tmp, "endpoint = ''\npublic_key = ''\n", &config).ok());
+  EXPECT_EQ(config.hub_endpoint, "");
+  std::string good =
+      "endpoint = 'tcp://10.0.0.1:7400'\npublic_key = '" + std::string(kHubKey) + "'\n";
+  ASSERT_TRUE(LoadNode(tmp, good, &config).ok());
+  EXPECT_EQ(config.hub_public_key, kHubKey);
+
+  Status bad_key = LoadNode(tmp, "public_key = 'abc'\n", &config);
+  EXPECT_EQ(bad_key.code(), ErrorCode::kBadInput);
+  EXPECT_EQ(bad_key.where(), tmp.Path("node.toml") + ": [hub] public_key");
+  Status bad_endpoint = LoadNode(tmp, "endpoint = '10.0.0.1:7400'\n", &config);
+  EXPECT_EQ(bad_endpoint.code(), ErrorCode::kBadInput);
+  EXPECT_EQ(bad_endpoint.where(), tmp.Path("node.toml") + ": [hub] endpoint");
+}
+
+TEST(DataConfigTest, HubBindMustBeATcpEndpoint) {
+  TempDir tmp("osrc-config");
+  HubConfig config;
+  WriteFile(tmp.Path("hub.toml"), "bind = 'tcp://127.0.0.1:*'\n");
+  ASSERT_TRUE(LoadHubConfig(tmp.path(), &config).ok());
+  EXPECT_EQ(config.bind, "tcp://127.0.0.1:*");
+  WriteFile(tmp.Path("hub.toml"), "bind = '0.0.0.0'\n");
+  Status status = LoadHubConfig(tmp.path(), &config);
+  EXPECT_EQ(status.code(), ErrorCode::kBadInput);
+  EXPECT_EQ(status.where(), tmp.Path("hub.toml") + ": bind");
+}
+
+TEST(DataConfigTest, MissingFolderAndFileAreNamed) {
+  TempDir tmp("osrc-config");
+  NodeConfig config;
+  Status no_folder = LoadNodeConfig(tmp.Path("nowhere"), &config);
+  EXPECT_EQ(no_folder.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(no_folder.where(), tmp.Path("nowhere"));
+  Status no_file = LoadNodeConfig(tmp.path(), &config);
+  EXPECT_EQ(no_file.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(no_file.where(), tmp.Path("node.toml"));
+}
+
+}  // namespace
+}  // namespace osrc::config
