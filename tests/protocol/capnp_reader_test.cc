@@ -1,5 +1,5 @@
-// Tests of protocol/capnp_reader.h: untrusted bytes give a bad-message status, never an exception
-// and never a line on stderr.
+// Tests of protocol/capnp_reader.h and protocol/kj_log.h: untrusted bytes give a bad-message
+// status, never an exception and never a line on stderr; kj's log lines go where a daemon says.
 #include "protocol/capnp_reader.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "protocol/kj_log.h"
 
 namespace osrc::protocol {
 namespace {
@@ -74,6 +76,18 @@ TEST(CapnpReaderTest, TruncatedPackedMessageIsABadMessage) {
   });
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage) << status.ToString();
+}
+
+TEST(KjLogRouteTest, KjLinesGoToTheSinkNotStderr) {
+  std::vector<std::string> lines;
+  ::testing::internal::CaptureStderr();
+  {
+    KjLogRoute route([&](std::string_view line) { lines.emplace_back(line); });
+    KJ_LOG(WARNING, "odd message");
+  }
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("odd message"), std::string::npos) << lines[0];
 }
 
 }  // namespace
