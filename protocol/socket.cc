@@ -37,6 +37,31 @@ zmq::socket_t MakeRouter(zmq::context_t& context, const KeyPair& keys, const Lin
   return socket;
 }
 
+Status OpenDealer(zmq::context_t& context, const KeyPair& keys, const std::string& hub_public_key,
+                  const LinkOptions& options, const std::string& endpoint, zmq::socket_t* out) {
+  if (!IsZ85Key(hub_public_key)) {
+    return {ErrorCode::kBadInput, "hub public key is not a 40-character Z85 CURVE key", endpoint};
+  }
+  try {
+    zmq::socket_t socket = MakeDealer(context, keys, hub_public_key, options);
+    socket.connect(endpoint);
+    *out = std::move(socket);
+  } catch (const zmq::error_t& e) {
+    return {ErrorCode::kBadInput, std::string("cannot connect to the hub: ") + e.what(), endpoint};
+  }
+  return {};
+}
+
+Status Bind(zmq::socket_t& socket, const std::string& endpoint, std::string* bound) {
+  try {
+    socket.bind(endpoint);
+    *bound = socket.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return {ErrorCode::kIo, std::string("cannot bind: ") + e.what(), endpoint};
+  }
+  return {};
+}
+
 bool SendFrame(zmq::socket_t& socket, std::string_view bytes, bool more) {
   try {
     auto flags = zmq::send_flags::dontwait;
