@@ -228,7 +228,11 @@ class ClusterHub {
   const std::string& key() const { return key_; }
   // "tcp://127.0.0.1:PORT" once started; empty before.
   const std::string& endpoint() const { return endpoint_; }
-  uint16_t port() const { return port_; }
+  // The port bound. Throws before the first Start(): the hub binds port * and only then has one.
+  uint16_t port() const {
+    if (port_ == 0) throw std::logic_error("ClusterHub::port() before Start(): no port bound yet");
+    return port_;
+  }
   std::string Path(std::string_view name) const { return dir_ + "/" + std::string(name); }
   Process* daemon() { return daemon_.get(); }
   bool running() const { return daemon_ != nullptr && daemon_->running(); }
