@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <kj/exception.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -88,7 +90,8 @@ Status OpenBundle(const std::string& sealed, const KeyPair& recipient,
   if ((cipher_size - crypto_box_MACBYTES) % sizeof(capnp::word) != 0) {
     return {ErrorCode::kBadBundle, "bundle truncated"};
   }
-  auto words = kj::heapArray<capnp::word>((cipher_size - crypto_box_MACBYTES) / sizeof(capnp::word));
+  auto words =
+      kj::heapArray<capnp::word>((cipher_size - crypto_box_MACBYTES) / sizeof(capnp::word));
   std::string secret = DecodeZ85Key(recipient.secret_key);
   std::string public_raw = DecodeZ85Key(sender_public_key);
   int rc = crypto_box_open_easy(reinterpret_cast<uint8_t*>(words.begin()), bytes + kHeaderBytes,
@@ -115,7 +118,7 @@ Status OpenBundle(const std::string& sealed, const KeyPair& recipient,
       out->messages.emplace_back(reinterpret_cast<const char*>(message.begin()), message.size());
     }
   });
-  KJ_IF_MAYBE(exception, failure) {
+  KJ_IF_MAYBE (exception, failure) {
     return {ErrorCode::kBadBundle,
             std::string("undecodable bundle content: ") + exception->getDescription().cStr()};
   }
@@ -125,10 +128,17 @@ Status OpenBundle(const std::string& sealed, const KeyPair& recipient,
 }
 
 Status ReadBundleFile(const std::string& path, std::string* out) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) {
+    return {ErrorCode::kNotFound, std::string("cannot open bundle: ") + std::strerror(errno), path};
+  }
+  if (!S_ISREG(info.st_mode)) return {ErrorCode::kBadInput, "not a bundle file", path};
   std::ifstream in(path, std::ios::binary);
   if (!in) return {ErrorCode::kNotFound, "cannot open bundle", path};
   in.seekg(0, std::ios::end);
-  auto size = static_cast<size_t>(in.tellg());
+  std::streamoff end = in.tellg();
+  if (end < 0) return {ErrorCode::kIo, "cannot read bundle (not a file?)", path};
+  auto size = static_cast<size_t>(end);
   if (size > kMaxBundleBytes) return {ErrorCode::kBadBundle, "bundle larger than 1 GiB", path};
   in.seekg(0);
   out->resize(size);
@@ -140,13 +150,17 @@ Status ReadBundleFile(const std::string& path, std::string* out) {
 
 Status WriteBundleFile(const std::string& path, const std::string& sealed) {
   std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return {ErrorCode::kIo, "cannot create bundle", path};
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return {ErrorCode::kIo, std::string("cannot create bundle: ") + std::strerror(errno), path};
+  }
   bool ok = ::write(fd, sealed.data(), sealed.size()) == static_cast<ssize_t>(sealed.size());
   ok = ::fsync(fd) == 0 && ok;
-  ::close(fd);
+  ok = ::close(fd) == 0 && ok;  // NFS and full disks report here
   if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    return {ErrorCode::kIo, "cannot write bundle", path};
+    int error = errno;
+    ::unlink(temp.c_str());
+    return {ErrorCode::kIo, std::string("cannot write bundle: ") + std::strerror(error), path};
   }
   return {};
 }
