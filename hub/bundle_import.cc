@@ -3,15 +3,12 @@
 #include "hub/apply.h"
 #include "hub/delivery.h"
 #include "hub/inbound.h"
+#include "hub/site_session.h"
 #include "hub/sites.h"
+#include "hub/writer.h"
 #include "protocol/bundle.h"
 
 namespace osrc::hub {
-namespace {
-
-constexpr size_t kReplyEntries = 10'000'000;
-
-}  // namespace
 
 Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_file,
                     BundleImportResult* result) {
@@ -25,49 +22,56 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
     storage::ReadTxn txn(store.env());
     site = FindSiteByKey(store, txn, sender);
   }
-  if (!site) return {ErrorCode::kNotEnrolled, "bundle sealed by a key not enrolled at this hub", file};
+  if (!site)
+    return {ErrorCode::kNotEnrolled, "bundle sealed by a key not enrolled at this hub", file};
   protocol::BundleContent content;
-  OSRC_RETURN_IF_ERROR(protocol::OpenBundle(sealed, hub.keys(), sender, &content).WithContext(file));
+  OSRC_RETURN_IF_ERROR(
+      protocol::OpenBundle(sealed, hub.keys(), sender, &content).WithContext(file));
   if (content.reply) return {ErrorCode::kBadBundle, "this is a reply bundle, for a site", file};
   if (content.site != site->code) {
     return {ErrorCode::kBadBundle,
-            "bundle names site " + content.site + " but its key is enrolled as " + site->code, file};
+            "bundle names site " + content.site + " but its key is enrolled as " + site->code,
+            file};
   }
   // Decode and check everything before applying anything.
-  InboundLimits limits{{}, {}, hub.clock().NowMillis(), hub.config().max_skew_ms};
+  uint64_t now = hub.clock().NowMillis();
+  InboundLimits limits{{}, {}, now, hub.config().max_skew_ms};
   limits.message.max_frame_bytes = protocol::kMaxBundleBytes;
-  protocol::Hello hello;
+  std::optional<protocol::Hello> hello;
   std::vector<Inbound> pushes;
   std::optional<protocol::Reoffer> reoffer;
   std::vector<protocol::Change> handed_back;
   for (size_t i = 0; i < content.messages.size(); ++i) {
     Inbound inbound;
     const std::string& frame = content.messages[i];
+    std::string where = file + ": message " + std::to_string(i + 1);
     OSRC_RETURN_IF_ERROR(
         DecodeInbound({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, site->code,
                       hub.schema(), limits, &inbound)
-            .WithContext(file + ": message " + std::to_string(i + 1)));
+            .WithContext(where));
     if (auto* h = std::get_if<protocol::Hello>(&inbound.message); h && i == 0) {
-      hello = *h;
+      hello = std::move(*h);
     } else if (std::holds_alternative<protocol::Push>(inbound.message) && i > 0 && !reoffer) {
       pushes.push_back(std::move(inbound));
     } else if (auto* r = std::get_if<protocol::Reoffer>(&inbound.message); r && i > 0 && !reoffer) {
       reoffer = std::move(*r);
       OSRC_RETURN_IF_ERROR(
           CheckReoffer(*reoffer, hub.sealer(), hub.config().hub_id, limits, &handed_back)
-              .WithContext(file + ": message " + std::to_string(i + 1)));
+              .WithContext(where));
     } else {
-      return {ErrorCode::kBadBundle, "unexpected message in a site bundle",
-              file + ": message " + std::to_string(i + 1)};
+      return {ErrorCode::kBadBundle, "unexpected message in a site bundle", where};
     }
   }
-  if (content.messages.empty()) return {ErrorCode::kBadBundle, "empty bundle", file};
-  if (hello.site != site->code || hello.schema_hash != hub.schema().hash()) {
-    return {ErrorCode::kBadBundle, "bundle hello does not match its site or the hub schema", file};
-  }
-  std::string epoch = hub.epoch();
+  if (!hello) return {ErrorCode::kBadBundle, "a site bundle opens with a hello", file};
+  SiteSession session(site->code, SessionOptionsOf(hub, /*bundle=*/true), now);
+  auto refused = [&](const SiteSession::Output& out) -> Status {
+    if (!out.refused) return {};
+    return {out.refused->code, out.refused->message, file};
+  };
+  OSRC_RETURN_IF_ERROR(refused(session.OnHello(*hello, now, {})));
   protocol::Welcome welcome;
   protocol::Deliver deliver;
+  std::optional<protocol::ReofferAck> reoffer_ack;
   {
     storage::WriteTxn txn(store.env());
     SiteEntry entry = GetSite(store, txn, site->code).value_or(*site);
@@ -77,33 +81,57 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
                   std::to_string(entry.bundle_seq) + " already imported from " + site->code,
               file};
     }
-    for (const Inbound& push : pushes) {
-      size_t applied = 0;
+    // The session's steps, run inside this one transaction.
+    bool gap = false;
+    auto run = [&](SiteSession::Output out) -> Status {
+      OSRC_RETURN_IF_ERROR(refused(out));
+      for (SiteSession::Step& step : out.steps) {
+        if (auto* send = std::get_if<SiteSession::Send>(&step)) {
+          if (auto* w = std::get_if<protocol::Welcome>(&send->message)) welcome = *w;
+        } else if (auto* push = std::get_if<SiteSession::ApplyPush>(&step)) {
+          size_t applied = 0;
+          gap = ApplyPush(store, txn, entry, push->first, push->changes, &applied).gap;
+          result->applied += applied;
+        } else if (auto* back = std::get_if<SiteSession::TakeBack>(&step)) {
+          result->taken_back = TakeBack(store, txn, hub.schema(), back->changes);
+          reoffer_ack = protocol::ReofferAck{back->token, store.LogHead(txn)};
+        } else if (auto* progress = std::get_if<SiteSession::RecordProgress>(&step)) {
+          UpdateProgress(entry, progress->last_contact_ms, progress->clock_skew_ms,
+                         progress->cursor);
+        } else {
+          const auto& read = std::get<SiteSession::ReadDeliverPage>(step);
+          deliver = ReadDeliverPage(store, txn, hub.sealer(), site->code, read.cursor,
+                                    read.max_entries, read.max_bytes);
+          CheckDeliverPage(deliver);
+        }
+      }
+      return {};
+    };
+    for (Inbound& push : pushes) {
       const auto& message = std::get<protocol::Push>(push.message);
-      protocol::Ack ack = ApplyPush(store, txn, entry, message.first, push.changes, &applied);
-      result->applied += applied;
-      if (ack.gap) break;  // the reply tells the site where the hub stands
+      // After a gap the rest cannot apply either: the reply tells the site where the hub stands.
+      OSRC_RETURN_IF_ERROR(run(session.OnPush(message.first, std::move(push.changes), now)));
+      if (gap) break;
     }
-    result->taken_back = TakeBack(store, txn, hub.schema(), handed_back);
-    uint64_t now = hub.clock().NowMillis();
+    if (reoffer) {
+      OSRC_RETURN_IF_ERROR(
+          run(session.OnReoffer(reoffer->token, std::move(handed_back), now)).WithContext(file));
+    }
+    OSRC_RETURN_IF_ERROR(run(session.OnEnd(now, {entry.acked, store.LogHead(txn)})));
     entry.bundle_seq = content.seq;
-    entry.last_contact_ms = now;
-    uint64_t cursor = hello.epoch == epoch ? hello.hub_cursor : 0;
-    deliver = ReadDeliverPage(store, txn, hub.sealer(), site->code, cursor, kReplyEntries);
-    entry.cursor = std::max(entry.cursor, cursor);
     PutSite(store, txn, entry);
-    welcome = {entry.acked, store.LogHead(txn), now, epoch, hub.config().max_skew_ms};
     txn.Commit();
     result->acked = entry.acked;
   }
   result->site = site->code;
   result->delivered = deliver.changes.size();
-  protocol::BundleContent reply{site->code, content.seq, true, hub.clock().NowMillis(),
-                                {protocol::EncodeMessage(welcome), protocol::EncodeMessage(deliver)}};
-  if (reoffer) {
-    reply.messages.push_back(
-        protocol::EncodeMessage(protocol::ReofferAck{reoffer->token, welcome.hub_head}));
-  }
+  protocol::BundleContent reply{
+      site->code,
+      content.seq,
+      true,
+      hub.clock().NowMillis(),
+      {protocol::EncodeMessage(welcome), protocol::EncodeMessage(deliver)}};
+  if (reoffer_ack) reply.messages.push_back(protocol::EncodeMessage(*reoffer_ack));
   return protocol::WriteBundleFile(reply_file,
                                    protocol::SealBundle(reply, hub.keys(), site->public_key));
 }

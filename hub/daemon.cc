@@ -20,8 +20,8 @@ void OnSignal(int) { stop_requested.store(true); }
 
 Status RunDaemon(Hub& hub) {
   auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(hub.dir() + "/hub.log",
-                                                                      10 << 20, 5);
+  auto file =
+      std::make_shared<spdlog::sinks::rotating_file_sink_mt>(hub.dir() + "/hub.log", 10 << 20, 5);
   spdlog::logger log("hub", {console, file});
   log.set_level(spdlog::level::info);
   if (const char* level = std::getenv("OSRC_LOG_LEVEL")) {
@@ -33,8 +33,15 @@ Status RunDaemon(Hub& hub) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  Server server(hub, log);
-  Status status = server.Run(stop_requested);
+  Status status;
+  try {
+    Server server(hub, log);
+    status = server.Run(stop_requested);
+  } catch (const std::exception& e) {
+    // The loop and its handlers catch their own faults; this is what they could not confine.
+    log.error("hub daemon failed: {}", e.what());
+    return {ErrorCode::kInternal, std::string("hub daemon failed: ") + e.what()};
+  }
   if (status.ok()) log.info("stopped");
   return status;
 }

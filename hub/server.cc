@@ -23,6 +23,22 @@ Server::Server(Hub& hub, spdlog::logger& log) : hub_(hub), log_(log), context_(1
   limits_.max_frame_bytes = hub.config().link.max_message_bytes;
 }
 
+std::vector<SiteEntry> Server::ReadableSites(const storage::Txn& txn) {
+  std::vector<SiteEntry> sites;
+  storage::Cursor it(txn, hub_.store().sites());
+  for (bool more = it.First(); more; more = it.Next()) {
+    std::string code(it.key());
+    try {
+      if (auto entry = GetSite(hub_.store(), txn, code)) sites.push_back(std::move(*entry));
+    } catch (const Error& e) {
+      if (corrupt_sites_.insert(code).second) {
+        log_.error("site {}: enrolment entry unreadable, site not admitted: {}", code, e.what());
+      }
+    }
+  }
+  return sites;
+}
+
 void Server::OnZap(zmq::socket_t& zap) {
   // ZAP request: version, request id, domain, address, identity, mechanism, credentials.
   std::vector<zmq::message_t> request;
@@ -33,18 +49,29 @@ void Server::OnZap(zmq::socket_t& zap) {
     request.push_back(std::move(part));
     if (!more) break;
   }
+  if (request.empty()) return;
   std::string status = "400", text = "site key not enrolled", user;
-  if (request.size() >= 7 && StringOf(request[5]) == "CURVE" && request[6].size() == 32) {
-    char z85[41];
-    zmq_z85_encode(z85, static_cast<const uint8_t*>(request[6].data()), 32);
-    storage::ReadTxn txn(hub_.store().env());
-    if (auto site = FindSiteByKey(hub_.store(), txn, z85)) {
-      status = "200";
-      text = "OK";
-      user = site->code;
-    } else {
-      log_.warn("refused connection from {}: key {} not enrolled", StringOf(request[3]), z85);
+  try {
+    if (request.size() >= 7 && StringOf(request[5]) == "CURVE" && request[6].size() == 32) {
+      char z85[41];
+      zmq_z85_encode(z85, static_cast<const uint8_t*>(request[6].data()), 32);
+      storage::ReadTxn txn(hub_.store().env());
+      for (const SiteEntry& site : ReadableSites(txn)) {
+        if (site.revoked || site.public_key != z85) continue;
+        status = "200";
+        text = "OK";
+        user = site.code;
+        break;
+      }
+      if (user.empty()) {
+        log_.warn("refused connection from {}: key {} not enrolled", StringOf(request[3]), z85);
+      }
     }
+  } catch (const std::exception& e) {
+    log_.error("key admission failed: {}", e.what());
+    status = "500";
+    text = "hub failed";
+    user.clear();
   }
   std::string request_id = request.size() > 1 ? StringOf(request[1]) : "";
   // Every reply frame stays alive until sent: send from owned strings.
@@ -56,6 +83,11 @@ bool Server::Enrolled(const std::string& site) {
   storage::ReadTxn txn(hub_.store().env());
   auto entry = GetSite(hub_.store(), txn, site);
   return entry && !entry->revoked;
+}
+
+uint64_t Server::LogHead() {
+  storage::ReadTxn txn(hub_.store().env());
+  return hub_.store().LogHead(txn);
 }
 
 void Server::Send(const std::string& routing_id, const protocol::Message& message) {
@@ -72,117 +104,131 @@ void Server::Refuse(const std::string& routing_id, const std::string& site, Erro
   Send(routing_id, reply);
 }
 
+SiteSession& Server::SessionOf(const std::string& routing_id, const std::string& site,
+                               uint64_t now_ms) {
+  auto it = sessions_.find(routing_id);
+  if (it == sessions_.end() || it->second.site() != site) {
+    if (it != sessions_.end()) sessions_.erase(it);
+    it = sessions_.try_emplace(routing_id, site, session_options_, now_ms).first;
+  }
+  return it->second;
+}
+
+bool Server::Execute(const std::string& routing_id, SiteSession& session,
+                     SiteSession::Output output) {
+  const std::string& site = session.site();
+  for (const std::string& warning : output.warnings) log_.warn("{}", warning);
+  if (output.refused) log_.warn("site {}: refused: {}", site, output.refused->message);
+  for (SiteSession::Step& step : output.steps) {
+    if (auto* send = std::get_if<SiteSession::Send>(&step)) {
+      Send(routing_id, send->message);
+    } else if (auto* push = std::get_if<SiteSession::ApplyPush>(&step)) {
+      writer_->Submit(PushJob{routing_id, site, push->first, std::move(push->changes)});
+    } else if (auto* back = std::get_if<SiteSession::TakeBack>(&step)) {
+      writer_->Submit(ReofferJob{routing_id, site, back->token, std::move(back->changes)});
+    } else if (auto* progress = std::get_if<SiteSession::RecordProgress>(&step)) {
+      writer_->Submit(
+          SiteUpdate{site, progress->last_contact_ms, progress->clock_skew_ms, progress->cursor});
+    } else {
+      const auto& read = std::get<SiteSession::ReadDeliverPage>(step);
+      protocol::Deliver page;
+      try {
+        storage::ReadTxn txn(hub_.store().env());
+        page = ReadDeliverPage(hub_.store(), txn, hub_.sealer(), site, read.cursor,
+                               read.max_entries, read.max_bytes);
+        CheckDeliverPage(page);
+      } catch (const Error& e) {
+        log_.error("site {}: cannot deliver after hub sequence {}, session dropped: {}", site,
+                   read.cursor, e.what());
+        Send(routing_id,
+             protocol::ErrorReply{e.code(), "hub failed to deliver: " + std::string(e.what()),
+                                  hub_.clock().NowMillis()});
+        return false;
+      }
+      SPDLOG_LOGGER_DEBUG(&log_, "site {}: deliver {} entries up to {}", site, page.changes.size(),
+                          page.last);
+      Send(routing_id, page);
+    }
+  }
+  return true;
+}
+
+void Server::Drive(const std::string& routing_id, SiteSession& session,
+                   SiteSession::Output output) {
+  if (!Execute(routing_id, session, std::move(output)) || session.closed()) {
+    sessions_.erase(routing_id);
+  }
+}
+
 void Server::OnFrame(const std::string& routing_id, const std::string& site,
                      const zmq::message_t& frame) {
+  uint64_t now = hub_.clock().NowMillis();
   Inbound inbound;
-  InboundLimits limits{limits_, {}, hub_.clock().NowMillis(), hub_.config().max_skew_ms};
+  InboundLimits limits{limits_, {}, now, hub_.config().max_skew_ms};
   Status status = DecodeInbound({static_cast<const uint8_t*>(frame.data()), frame.size()}, site,
                                 hub_.schema(), limits, &inbound);
   if (!status.ok()) return Refuse(routing_id, site, status.code(), status.ToString());
-  const protocol::Message& message = inbound.message;
+  protocol::Message& message = inbound.message;
   if (!Enrolled(site)) {
     sessions_.erase(routing_id);
     return Refuse(routing_id, site, ErrorCode::kNotEnrolled, "site key not enrolled at hub");
   }
-  sessions_[routing_id].last_seen_ms = hub_.clock().NowMillis();
-  if (auto* hello = std::get_if<protocol::Hello>(&message)) return OnHello(routing_id, site, *hello);
+  if (auto* hello = std::get_if<protocol::Hello>(&message)) {
+    HubView view;
+    {
+      storage::ReadTxn txn(hub_.store().env());
+      if (auto entry = GetSite(hub_.store(), txn, site)) view.acked = entry->acked;
+      view.log_head = hub_.store().LogHead(txn);
+    }
+    SiteSession& session = SessionOf(routing_id, site, now);
+    SPDLOG_LOGGER_DEBUG(&log_, "site {}: hello, log head {}, acked {}", site, hello->log_head,
+                        view.acked);
+    return Drive(routing_id, session, session.OnHello(*hello, now, view));
+  }
   if (auto* push = std::get_if<protocol::Push>(&message)) {
-    return OnPush(routing_id, site, push->first, std::move(inbound.changes));
+    SiteSession& session = SessionOf(routing_id, site, now);
+    return Drive(routing_id, session, session.OnPush(push->first, std::move(inbound.changes), now));
   }
   if (auto* ack = std::get_if<protocol::CursorAck>(&message)) {
-    return OnCursorAck(routing_id, site, *ack);
+    SiteSession& session = SessionOf(routing_id, site, now);
+    return Drive(routing_id, session, session.OnCursorAck(*ack, now, LogHead()));
   }
   if (auto* reoffer = std::get_if<protocol::Reoffer>(&message)) {
     std::vector<protocol::Change> changes;
     Status checked = CheckReoffer(*reoffer, hub_.sealer(), hub_.config().hub_id, limits, &changes);
     if (!checked.ok()) return Refuse(routing_id, site, checked.code(), checked.ToString());
-    writer_->Submit(ReofferJob{routing_id, site, reoffer->token, std::move(changes)});
-    return;
+    SiteSession& session = SessionOf(routing_id, site, now);
+    return Drive(routing_id, session, session.OnReoffer(reoffer->token, std::move(changes), now));
   }
   Refuse(routing_id, site, ErrorCode::kBadMessage,
          std::string("unexpected ") + std::string(protocol::MessageName(message)) + " from a site");
 }
 
-void Server::OnHello(const std::string& routing_id, const std::string& site,
-                     const protocol::Hello& hello) {
-  if (hello.version != protocol::kProtocolVersion) {
-    return Refuse(routing_id, site, ErrorCode::kVersion,
-                  "protocol version " + std::to_string(hello.version) + " not supported (hub speaks " +
-                      std::to_string(protocol::kProtocolVersion) + ")");
-  }
-  if (hello.site != site) {
-    return Refuse(routing_id, site, ErrorCode::kForbidden,
-                  "hello names site " + hello.site + " but the key is enrolled as " + site);
-  }
-  if (hello.schema_hash != hub_.schema().hash()) {
-    return Refuse(routing_id, site, ErrorCode::kSchemaMismatch,
-                  "schema differs from the hub's: upgrade osrc-node");
-  }
-  uint64_t now = hub_.clock().NowMillis();
-  int64_t skew = static_cast<int64_t>(storage::MillisOf(hello.clock)) - static_cast<int64_t>(now);
-  if (static_cast<uint64_t>(std::abs(skew)) > hub_.config().max_skew_ms) {
-    log_.warn("site {}: clock {} ms {} the hub's", site, std::abs(skew), skew > 0 ? "ahead of" : "behind");
-  }
-  storage::ReadTxn txn(hub_.store().env());
-  auto entry = GetSite(hub_.store(), txn, site);
-  Session& session = sessions_[routing_id];
-  session.site = site;
-  session.cursor = hello.epoch == epoch_ ? hello.hub_cursor : 0;
-  session.deliver_outstanding = false;
-  session.deliver_bytes = hello.deliver_bytes;
-  protocol::Welcome welcome{entry ? entry->acked : 0, hub_.store().LogHead(txn), now, epoch_,
-                            hub_.config().max_skew_ms};
-  SPDLOG_LOGGER_DEBUG(&log_, "site {}: hello, log head {}, acked {}, cursor {}", site,
-                      hello.log_head, welcome.acked, session.cursor);
-  Send(routing_id, welcome);
-  writer_->Submit(SiteUpdate{site, now, skew, session.cursor});
-  SendDeliver(routing_id, session);
-}
-
-void Server::OnPush(const std::string& routing_id, const std::string& site, uint64_t first,
-                    std::vector<protocol::Change> changes) {
-  writer_->Submit(PushJob{routing_id, site, first, std::move(changes)});
-}
-
-void Server::OnCursorAck(const std::string& routing_id, const std::string& site,
-                         const protocol::CursorAck& ack) {
-  Session& session = sessions_[routing_id];
-  session.site = site;
-  session.cursor = std::max(session.cursor, ack.cursor);
-  session.deliver_outstanding = false;
-  if (ack.deliver_bytes > 0) session.deliver_bytes = ack.deliver_bytes;
-  writer_->Submit(SiteUpdate{site, hub_.clock().NowMillis(), std::nullopt, session.cursor});
-  SendDeliver(routing_id, session);
-}
-
-void Server::SendDeliver(const std::string& routing_id, Session& session) {
-  if (session.deliver_outstanding) return;
-  storage::ReadTxn txn(hub_.store().env());
-  uint64_t head = hub_.store().LogHead(txn);
-  if (session.cursor >= head) return;
-  protocol::Deliver page = ReadDeliverPage(hub_.store(), txn, hub_.sealer(), session.site, session.cursor,
-                                           hub_.config().link.deliver_page, session.deliver_bytes);
-  session.deliver_outstanding = true;
-  SPDLOG_LOGGER_DEBUG(&log_, "site {}: deliver {} entries up to {}", session.site,
-                      page.changes.size(), page.last);
-  Send(routing_id, page);
-}
-
 void Server::OnTimer() {
   uint64_t now = hub_.clock().NowMillis();
-  uint64_t expiry = 3 * static_cast<uint64_t>(hub_.config().link.heartbeat_timeout_ms);
+  uint64_t head = LogHead();
   for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (now - it->second.last_seen_ms > expiry) {
-      it = sessions_.erase(it);
-    } else {
-      if (!it->second.site.empty()) SendDeliver(it->first, it->second);
-      ++it;
+    bool keep = false;
+    try {
+      keep = Execute(it->first, it->second, it->second.OnTick(now, head)) && !it->second.closed();
+    } catch (const std::exception& e) {
+      log_.error("site {}: session dropped: {}", it->second.site(), e.what());
     }
+    it = keep ? std::next(it) : sessions_.erase(it);
+  }
+}
+
+void Server::ForwardResults(zmq::socket_t& results, size_t max) {
+  zmq::message_t id, frame;
+  for (size_t i = 0; i < max && results.recv(id, zmq::recv_flags::dontwait) && results.recv(frame);
+       ++i) {
+    protocol::SendFrame(router_, id.to_string_view(), true);
+    protocol::SendFrame(router_, frame.to_string_view());
   }
 }
 
 Status Server::Run(const std::atomic<bool>& stop) {
-  epoch_ = hub_.epoch();
+  session_options_ = SessionOptionsOf(hub_, /*bundle=*/false);
   zmq::socket_t zap(context_, zmq::socket_type::rep);
   zap.set(zmq::sockopt::linger, 0);
   zap.bind(kZapEndpoint);
@@ -190,77 +236,78 @@ Status Server::Run(const std::atomic<bool>& stop) {
   results.set(zmq::sockopt::linger, 0);
   results.bind(kResultsEndpoint);
   router_ = protocol::MakeRouter(context_, hub_.keys(), hub_.config().link);
-  try {
-    router_.bind(hub_.config().bind);
-  } catch (const zmq::error_t& e) {
-    return {ErrorCode::kIo, std::string("cannot bind: ") + e.what(), hub_.config().bind};
-  }
-  std::string endpoint = router_.get(zmq::sockopt::last_endpoint);
+  std::string endpoint;
+  OSRC_RETURN_IF_ERROR(protocol::Bind(router_, hub_.config().bind, &endpoint));
+  OSRC_RETURN_IF_ERROR(WriteBoundEndpoint(hub_.dir(), endpoint));  // bind on port * reads it
   writer_ = std::make_unique<Writer>(hub_, context_, kResultsEndpoint, log_);
   writer_->Start();
-  log_.info("listening on {} (epoch set, {} sites enrolled)", endpoint, [&] {
+  size_t enrolled = 0;
+  {
     storage::ReadTxn txn(hub_.store().env());
-    return ListSites(hub_.store(), txn).size();
-  }());
+    enrolled = ReadableSites(txn).size();
+  }
+  log_.info("listening on {} (epoch set, {} sites enrolled)", endpoint, enrolled);
   zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
                              {zap.handle(), 0, ZMQ_POLLIN, 0},
                              {results.handle(), 0, ZMQ_POLLIN, 0}};
   uint64_t next_timer = hub_.clock().NowMillis() + kTimerMs;
+  Status outcome;
   while (!stop.load()) {
+    if (writer_->failed()) {
+      outcome = {ErrorCode::kInternal, "the writer thread failed; see the log above"};
+      break;
+    }
     try {
       zmq::poll(items, 3, std::chrono::milliseconds(100));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       throw;
     }
-    std::shared_lock guard(hub_.store_guard());
-    if (items[1].revents & ZMQ_POLLIN) OnZap(zap);
-    for (int i = 0; i < 256 && (items[0].revents & ZMQ_POLLIN); ++i) {
-      zmq::message_t id, frame;
-      if (!router_.recv(id, zmq::recv_flags::dontwait)) break;
-      bool framed = id.more() && router_.recv(frame, zmq::recv_flags::dontwait).has_value();
-      std::string site(framed ? frame.gets("User-Id") : "");
-      while (frame.more()) {  // a site sends one frame per message: drop any extra parts
-        zmq::message_t extra;
-        if (!router_.recv(extra, zmq::recv_flags::dontwait)) break;
-        frame.swap(extra);
-        framed = false;
+    try {
+      std::shared_lock guard(hub_.store_guard());
+      if (items[1].revents & ZMQ_POLLIN) OnZap(zap);
+      for (int i = 0; i < 256 && (items[0].revents & ZMQ_POLLIN); ++i) {
+        zmq::message_t id, frame;
+        if (!router_.recv(id, zmq::recv_flags::dontwait)) break;
+        bool framed = id.more() && router_.recv(frame, zmq::recv_flags::dontwait).has_value();
+        std::string site(framed ? frame.gets("User-Id") : "");
+        while (frame.more()) {  // a site sends one frame per message: drop any extra parts
+          zmq::message_t extra;
+          if (!router_.recv(extra, zmq::recv_flags::dontwait)) break;
+          frame.swap(extra);
+          framed = false;
+        }
+        std::string routing_id = StringOf(id);
+        if (!framed) {
+          Refuse(routing_id, site, ErrorCode::kBadMessage, "a message is exactly one frame");
+          continue;
+        }
+        try {
+          OnFrame(routing_id, site, frame);
+        } catch (const std::exception& e) {
+          // The message and its session are dropped; every other site is served on.
+          log_.error("site {}: message dropped, session ended: {}", site, e.what());
+          sessions_.erase(routing_id);
+          ErrorCode code = ErrorCode::kInternal;
+          if (const auto* error = dynamic_cast<const Error*>(&e)) code = error->code();
+          Send(routing_id, protocol::ErrorReply{code, "hub failed: " + std::string(e.what()),
+                                                hub_.clock().NowMillis()});
+        }
       }
-      std::string routing_id = StringOf(id);
-      if (!framed) {
-        Refuse(routing_id, site, ErrorCode::kBadMessage, "a message is exactly one frame");
-        continue;
+      if (items[2].revents & ZMQ_POLLIN) ForwardResults(results, 256);
+      uint64_t now = hub_.clock().NowMillis();
+      if (now >= next_timer) {
+        next_timer = now + kTimerMs;
+        OnTimer();
       }
-      try {
-        OnFrame(routing_id, site, frame);
-      } catch (const Error& e) {
-        log_.error("site {}: {}", site, e.what());
-        protocol::ErrorReply reply{e.code(), "hub failed: " + std::string(e.what())};
-        Send(routing_id, reply);
-      }
-    }
-    for (int i = 0; i < 256 && (items[2].revents & ZMQ_POLLIN); ++i) {
-      zmq::message_t id, frame;
-      if (!results.recv(id, zmq::recv_flags::dontwait)) break;
-      if (!results.recv(frame)) break;
-      protocol::SendFrame(router_, id.to_string_view(), true);
-      protocol::SendFrame(router_, frame.to_string_view());
-    }
-    uint64_t now = hub_.clock().NowMillis();
-    if (now >= next_timer) {
-      OnTimer();
-      next_timer = now + kTimerMs;
+    } catch (const std::exception& e) {
+      log_.error("hub loop: {}; serving on", e.what());
     }
   }
   log_.info("stopping");
   writer_->Stop();
-  // Forward the replies of the last commits before closing.
-  zmq::message_t id, frame;
-  while (results.recv(id, zmq::recv_flags::dontwait) && results.recv(frame)) {
-    protocol::SendFrame(router_, id.to_string_view(), true);
-    protocol::SendFrame(router_, frame.to_string_view());
-  }
-  return {};
+  ForwardResults(results, SIZE_MAX);  // the replies of the last commits
+  return outcome;
 }
 
 }  // namespace osrc::hub

@@ -4,16 +4,47 @@
 #include "hub/sites.h"
 #include "protocol/messages.h"
 #include "protocol/socket.h"
+#include "storage/merge.h"
 
 namespace osrc::hub {
 
-Writer::Writer(Hub& hub, zmq::context_t& context, std::string results_endpoint,
-               spdlog::logger& log)
+SiteSessionOptions SessionOptionsOf(Hub& hub, bool bundle) {
+  return {.epoch = hub.epoch(),
+          .schema_hash = hub.schema().hash(),
+          .merge_version = storage::kMergeVersion,
+          .max_skew_ms = hub.config().max_skew_ms,
+          .heartbeat_timeout_ms = static_cast<uint64_t>(hub.config().link.heartbeat_timeout_ms),
+          .deliver_page = hub.config().link.deliver_page,
+          .bundle = bundle};
+}
+
+void CheckDeliverPage(const protocol::Deliver& page) {
+  for (size_t i = 0; i < page.changes.size(); ++i) {
+    protocol::Change change;
+    Status status = protocol::DecodeChange(page.changes[i], protocol::DecodeLimits{}, &change);
+    if (!status.ok()) {
+      uint64_t seq = i < page.seqs.size() ? page.seqs[i] : 0;
+      throw Error(ErrorCode::kCorruption,
+                  "hub log entry " + std::to_string(seq) + " unreadable: " + status.ToString());
+    }
+  }
+}
+
+void UpdateProgress(SiteEntry& site, uint64_t last_contact_ms, std::optional<int64_t> clock_skew_ms,
+                    uint64_t cursor) {
+  site.last_contact_ms = std::max(site.last_contact_ms, last_contact_ms);
+  if (clock_skew_ms) site.clock_skew_ms = *clock_skew_ms;
+  site.cursor = std::max(site.cursor, cursor);
+}
+
+Writer::Writer(Hub& hub, zmq::context_t& context, std::string results_endpoint, spdlog::logger& log)
     : hub_(hub), context_(context), results_endpoint_(std::move(results_endpoint)), log_(log) {}
 
 Writer::~Writer() { Stop(); }
 
-void Writer::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Writer::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void Writer::Stop() {
   {
@@ -33,52 +64,118 @@ void Writer::Submit(WriterJob job) {
 }
 
 void Writer::Loop() {
-  zmq::socket_t results(context_, zmq::socket_type::pair);
-  results.set(zmq::sockopt::linger, 0);
-  results.connect(results_endpoint_);
-  const size_t max_jobs = static_cast<size_t>(hub_.config().group_commit_max);
-  while (true) {
-    std::vector<WriterJob> jobs;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      while (!queue_.empty() && jobs.size() < max_jobs) {
-        jobs.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    std::vector<Reply> replies;
+  try {
+    zmq::socket_t results(context_, zmq::socket_type::pair);
+    results.set(zmq::sockopt::linger, 0);
+    results.connect(results_endpoint_);
+    const size_t max_jobs = static_cast<size_t>(hub_.config().group_commit_max);
     while (true) {
-      try {
-        replies = Commit(jobs);
-        break;
-      } catch (const Error& e) {
-        if (e.code() == ErrorCode::kMapFull && Grow()) continue;
-        // Nothing of this group is durable: refuse its pushes, retryably when the store is full.
-        ErrorCode code = e.code() == ErrorCode::kMapFull ? ErrorCode::kMapFull : ErrorCode::kInternal;
-        log_.error("commit failed, {} jobs refused: {}", jobs.size(), e.what());
-        replies.clear();
-        for (WriterJob& job : jobs) {
-          if (auto* push = std::get_if<PushJob>(&job)) {
-            protocol::ErrorReply reply{code, std::string("hub could not store the push: ") + e.what()};
-            replies.push_back({push->routing_id, protocol::EncodeMessage(reply)});
-          } else if (auto* reoffer = std::get_if<ReofferJob>(&job)) {
-            protocol::ErrorReply reply{code, std::string("hub could not take back: ") + e.what()};
-            replies.push_back({reoffer->routing_id, protocol::EncodeMessage(reply)});
-          }
+      std::vector<WriterJob> jobs;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        while (!queue_.empty() && jobs.size() < max_jobs) {
+          jobs.push_back(std::move(queue_.front()));
+          queue_.pop_front();
         }
-        break;
+      }
+      for (const Reply& reply : Run(jobs)) {
+        protocol::SendFrame(results, reply.routing_id, true);
+        protocol::SendFrame(results, reply.frame);
       }
     }
-    for (const Reply& reply : replies) {
-      protocol::SendFrame(results, reply.routing_id, true);
-      protocol::SendFrame(results, reply.frame);
+  } catch (const std::exception& e) {
+    log_.error("writer thread stopped: {}", e.what());
+    failed_.store(true);
+  }
+}
+
+std::vector<Writer::Reply> Writer::Run(std::vector<WriterJob>& jobs) {
+  try {
+    return Commit(jobs);
+  } catch (const Error& e) {
+    // Nothing of this group is durable. A full store refuses all of it, retryably; any other
+    // fault is confined to the jobs that meet it.
+    if (e.code() == ErrorCode::kMapFull || jobs.size() == 1) {
+      log_.error("commit failed, {} jobs refused: {}", jobs.size(), e.what());
+      std::vector<Reply> replies;
+      for (const WriterJob& job : jobs) {
+        if (jobs.size() == 1) log_.error("{} refused: {}", Describe(job), e.what());
+        if (auto reply = Refusal(job, e)) replies.push_back(std::move(*reply));
+      }
+      return replies;
+    }
+    log_.warn("commit of {} jobs failed ({}): committing them one by one", jobs.size(), e.what());
+  }
+  std::vector<Reply> replies;
+  for (WriterJob& job : jobs) {
+    std::vector<WriterJob> one;
+    one.push_back(std::move(job));
+    try {
+      for (Reply& reply : Commit(one)) replies.push_back(std::move(reply));
+    } catch (const Error& e) {
+      log_.error("{} refused: {}", Describe(one.front()), e.what());
+      if (auto reply = Refusal(one.front(), e)) replies.push_back(std::move(*reply));
+    }
+  }
+  return replies;
+}
+
+std::optional<Writer::Reply> Writer::Refusal(const WriterJob& job, const Error& fault) {
+  ErrorCode code = fault.code() == ErrorCode::kMapFull ? ErrorCode::kMapFull : ErrorCode::kInternal;
+  if (const auto* push = std::get_if<PushJob>(&job)) {
+    protocol::ErrorReply reply{code, std::string("hub could not store the push: ") + fault.what()};
+    return Reply{push->routing_id, protocol::EncodeMessage(reply)};
+  }
+  if (const auto* reoffer = std::get_if<ReofferJob>(&job)) {
+    protocol::ErrorReply reply{code, std::string("hub could not take back: ") + fault.what()};
+    return Reply{reoffer->routing_id, protocol::EncodeMessage(reply)};
+  }
+  return std::nullopt;
+}
+
+std::string Writer::Describe(const WriterJob& job) {
+  const std::vector<protocol::Change>* changes = nullptr;
+  std::string what;
+  if (const auto* push = std::get_if<PushJob>(&job)) {
+    changes = &push->changes;
+    what = "site " + push->site + ": push " + std::to_string(push->first) + ".." +
+           std::to_string(push->first + push->changes.size() - 1);
+  } else if (const auto* reoffer = std::get_if<ReofferJob>(&job)) {
+    changes = &reoffer->changes;
+    what = "site " + reoffer->site + ": hand-back of " + std::to_string(reoffer->changes.size()) +
+           " hub changes";
+  } else {
+    what = "site " + std::get<SiteUpdate>(job).site + ": progress update";
+  }
+  if (changes == nullptr) return what;
+  try {
+    storage::ReadTxn txn(hub_.store().env());
+    for (const protocol::Change& change : *changes) {
+      try {
+        (void)hub_.store().GetRecord(txn, change.collection, change.id);
+      } catch (const Error&) {
+        return what + " (stored record " + protocol::RecordName(change.collection, change.id) +
+               " unreadable)";
+      }
+    }
+  } catch (const Error&) {
+  }
+  return what;
+}
+
+std::vector<Writer::Reply> Writer::Commit(std::vector<WriterJob>& jobs) {
+  while (true) {
+    try {
+      return CommitOnce(jobs);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kMapFull || !Grow()) throw;
     }
   }
 }
 
-std::vector<Writer::Reply> Writer::Commit(std::vector<WriterJob>& jobs) {
+std::vector<Writer::Reply> Writer::CommitOnce(std::vector<WriterJob>& jobs) {
   std::vector<Reply> replies;
   storage::WriteTxn txn(hub_.store().env());
   std::map<std::string, SiteEntry> sites;
@@ -91,15 +188,12 @@ std::vector<Writer::Reply> Writer::Commit(std::vector<WriterJob>& jobs) {
       size_t taken = TakeBack(hub_.store(), txn, hub_.schema(), reoffer->changes);
       log_.info("site {}: took back {} of {} hub changes it handed back", reoffer->site, taken,
                 reoffer->changes.size());
-      replies.push_back({reoffer->routing_id,
-                         protocol::EncodeMessage(protocol::ReofferAck{
-                             reoffer->token, hub_.store().LogHead(txn)})});
+      replies.push_back({reoffer->routing_id, protocol::EncodeMessage(protocol::ReofferAck{
+                                                  reoffer->token, hub_.store().LogHead(txn)})});
     } else {
       const SiteUpdate& update = std::get<SiteUpdate>(job);
       if (SiteEntry* site = SiteOf(txn, update.site, sites)) {
-        site->last_contact_ms = std::max(site->last_contact_ms, update.last_contact_ms);
-        if (update.clock_skew_ms) site->clock_skew_ms = *update.clock_skew_ms;
-        site->cursor = std::max(site->cursor, update.cursor);
+        UpdateProgress(*site, update.last_contact_ms, update.clock_skew_ms, update.cursor);
       }
     }
   }
@@ -110,7 +204,9 @@ std::vector<Writer::Reply> Writer::Commit(std::vector<WriterJob>& jobs) {
   }
   storage::Env& env = hub_.store().env();
   bool high = env.used_bytes() * 10 >= env.map_size() * 8;
-  if (high && !warned_full_) log_.warn("store over 80% full: {} MiB of {} MiB", env.used_bytes() >> 20, env.map_size() >> 20);
+  if (high && !warned_full_)
+    log_.warn("store over 80% full: {} MiB of {} MiB", env.used_bytes() >> 20,
+              env.map_size() >> 20);
   warned_full_ = high;
   return replies;
 }

@@ -1,10 +1,13 @@
 // The hub's writer thread: applies queued pushes, many per LMDB write transaction (group commit),
 // and posts each reply (Ack only after the commit holding its changes returned) to the I/O thread
-// over an inproc PAIR socket as [routing id, reply frame]. Submit() is thread-safe.
+// over an inproc PAIR socket as [routing id, reply frame]. A group whose commit fails is retried
+// one job per transaction, so a corrupt stored entry refuses only the job that meets it (logged
+// with its site and entry). Submit() and failed() are thread-safe.
 #pragma once
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -17,8 +20,10 @@
 #include <zmq.hpp>
 
 #include "hub/hub.h"
+#include "hub/site_session.h"
 #include "hub/sites.h"
 #include "protocol/change.h"
+#include "protocol/messages.h"
 
 namespace osrc::hub {
 
@@ -48,6 +53,15 @@ struct ReofferJob {
 
 using WriterJob = std::variant<PushJob, SiteUpdate, ReofferJob>;
 
+// The session options of this hub (hub/site_session.h), for the daemon or (`bundle`) an import.
+SiteSessionOptions SessionOptionsOf(Hub& hub, bool bundle);
+// Throws kCorruption naming the first hub log entry of `page` that does not decode: a corrupt
+// entry is never delivered.
+void CheckDeliverPage(const protocol::Deliver& page);
+// Folds a site's progress into its entry: contact and cursor only move forward.
+void UpdateProgress(SiteEntry& site, uint64_t last_contact_ms, std::optional<int64_t> clock_skew_ms,
+                    uint64_t cursor);
+
 class Writer {
  public:
   // `results_endpoint`: the inproc address the I/O thread's PAIR socket is bound to.
@@ -60,6 +74,8 @@ class Writer {
   // Finishes queued jobs, then joins the thread.
   void Stop();
   void Submit(WriterJob job);
+  // Whether the thread ended on a fault it could not confine to one job.
+  bool failed() const { return failed_.load(); }
 
  private:
   struct Reply {
@@ -67,13 +83,21 @@ class Writer {
     std::string frame;
   };
   void Loop();
+  // Commits `jobs`, together or, if that fails, one by one; the replies of all of them.
+  std::vector<Reply> Run(std::vector<WriterJob>& jobs);
   // One write transaction for `jobs`; throws on a failed commit (nothing of it is durable).
+  // Grows the map and retries when it is full and may grow.
   std::vector<Reply> Commit(std::vector<WriterJob>& jobs);
+  std::vector<Reply> CommitOnce(std::vector<WriterJob>& jobs);
+  // The Error reply to `job` after `fault`; none for a progress update.
+  std::optional<Reply> Refusal(const WriterJob& job, const Error& fault);
+  // Names the job and, for a push, the first stored record it meets that cannot be read.
+  std::string Describe(const WriterJob& job);
   // Grows the store map while the I/O thread holds no transaction; false if not allowed.
   bool Grow();
   // Applies one push inside `txn`; returns the reply frame.
-  std::string ApplyPush(storage::WriteTxn& txn, PushJob& job, std::map<std::string, SiteEntry>& sites,
-                        size_t* applied);
+  std::string ApplyPush(storage::WriteTxn& txn, PushJob& job,
+                        std::map<std::string, SiteEntry>& sites, size_t* applied);
   SiteEntry* SiteOf(storage::WriteTxn& txn, const std::string& code,
                     std::map<std::string, SiteEntry>& sites);
 
@@ -86,6 +110,7 @@ class Writer {
   std::deque<WriterJob> queue_;
   bool stopping_ = false;
   bool warned_full_ = false;
+  std::atomic<bool> failed_{false};
   std::thread thread_;
 };
 
