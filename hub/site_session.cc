@@ -110,7 +110,8 @@ protocol::Welcome SiteSession::MakeWelcome(uint64_t now_ms, const HubView& view)
 void SiteSession::MaybeDeliver(uint64_t log_head, Output* out) {
   if (state_ != State::kReady || cursor_ >= log_head) return;
   state_ = *Transition(state_, Event::kPageDue);
-  out->steps.push_back(ReadDeliverPage{cursor_, options_.deliver_page, deliver_bytes_});
+  out->steps.emplace_back(std::in_place_type<ReadDeliverPage>, cursor_, options_.deliver_page,
+                          deliver_bytes_);
 }
 
 SiteSession::Output SiteSession::OnHello(const protocol::Hello& hello, uint64_t now_ms,
@@ -209,7 +210,8 @@ SiteSession::Output SiteSession::OnEnd(uint64_t now_ms, const HubView& view) {
   Output out;
   if (!Move(Event::kEnd, now_ms, &out)) return out;
   out.steps.push_back(Send{MakeWelcome(now_ms, view)});
-  out.steps.push_back(ReadDeliverPage{cursor_, kBundlePageEntries, 0});
+  out.steps.emplace_back(std::in_place_type<ReadDeliverPage>, cursor_, kBundlePageEntries,
+                         size_t{0});
   out.steps.push_back(RecordProgress{now_ms, std::nullopt, cursor_});
   return out;
 }
