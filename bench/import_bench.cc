@@ -156,8 +156,8 @@ void Run(Options options) {
     options.file = work.Path("records.jsonl");
     MustRun({options.bin + "/osrc-gen", "--site", options.site, "--participants",
              std::to_string(participants), "--services-per", "1", "--out", options.file});
-    source = "osrc-gen --site " + options.site + " --participants " +
-             std::to_string(participants) + " --services-per 1";
+    source = "osrc-gen --site " + options.site + " --participants " + std::to_string(participants) +
+             " --services-per 1";
   }
   std::cout << "import benchmark: " << source << " (" << Thousands(FileBytes(options.file))
             << " bytes), " << options.reps << " repetitions, work folder " << work.path()
@@ -183,7 +183,8 @@ void Run(Options options) {
     if (rep == 0) ops = CollectOps(dir);
     std::filesystem::remove_all(dir);
     dir = fresh("raw-a");
-    variants[1].runs.push_back(TimeRawPuts(dir, NodeStoreOptions(), {"records"}, {ops.records_only}));
+    variants[1].runs.push_back(
+        TimeRawPuts(dir, NodeStoreOptions(), {"records"}, {ops.records_only}));
     std::filesystem::remove_all(dir);
     dir = fresh("raw-b");
     variants[2].runs.push_back(

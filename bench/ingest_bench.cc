@@ -33,6 +33,16 @@
 namespace osrc::bench {
 namespace {
 
+// The port in the endpoint the hub daemon wrote when it bound ("tcp://127.0.0.1:PORT").
+uint16_t BoundPort(const std::string& endpoint_file) {
+  std::ifstream in(endpoint_file);
+  std::string endpoint;
+  std::getline(in, endpoint);
+  size_t colon = endpoint.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("no endpoint in " + endpoint_file);
+  return static_cast<uint16_t>(std::stoi(endpoint.substr(colon + 1)));
+}
+
 struct RepResult {
   Timing ingest;
   Timing baseline;
@@ -53,8 +63,7 @@ double LogLineTime(const std::string& line) {
 }
 
 double EpochSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // User + system CPU seconds of a running process, from /proc.
@@ -83,8 +92,8 @@ void CountCommits(const testing::Process& hub, double start_epoch, RepResult* re
 
 void CheckHubStatus(const std::string& bin, const std::string& hub_dir,
                     const IngestFixture& fixture) {
-  auto status = nlohmann::json::parse(MustRun({bin + "/osrc-hub", "status", "--data", hub_dir,
-                                               "--json"}));
+  auto status =
+      nlohmann::json::parse(MustRun({bin + "/osrc-hub", "status", "--data", hub_dir, "--json"}));
   for (const SiteData& site : fixture.sites()) {
     bool found = false;
     for (const auto& entry : status["sites"]) {
@@ -99,11 +108,7 @@ void CheckHubStatus(const std::string& bin, const std::string& hub_dir,
 RepResult RunOnce(IngestFixture& fixture, const IngestOptions& options, const std::string& dir,
                   bool direct, bool load_baseline) {
   RepResult result;
-  uint16_t hub_port = testing::FreePort();
-  testing::FaultProxy proxy(hub_port);
-  std::string error;
-  if (!direct && !proxy.Start(&error)) throw std::runtime_error("proxy: " + error);
-  fixture.CopyTo(dir, hub_port, direct ? hub_port : proxy.port());
+  fixture.CopyTo(dir);
   testing::ProcessOptions hub_options;
   if (options.commit_stats) hub_options.env.push_back({"OSRC_LOG_LEVEL", "debug"});
   testing::Process hub({options.bin + "/osrc-hub", "run", "--data", dir + "/hub"}, hub_options);
@@ -111,14 +116,18 @@ RepResult RunOnce(IngestFixture& fixture, const IngestOptions& options, const st
                              testing::Stream::kStderr)) {
     throw std::runtime_error("hub did not start: " + hub.stderr_text());
   }
+  uint16_t hub_port = BoundPort(dir + "/hub/hub.endpoint");
+  testing::FaultProxy proxy(hub_port);
+  std::string error;
+  if (!direct && !proxy.Start(&error)) throw std::runtime_error("proxy: " + error);
+  fixture.PointNodesAt(dir, direct ? hub_port : proxy.port());
   proxy.ResetStats();
   double children_start = ChildrenCpuSeconds(), self_start = SelfCpuSeconds();
   double start = NowSeconds(), start_epoch = EpochSeconds();
   std::vector<std::unique_ptr<testing::Process>> syncs;
   for (const SiteData& site : fixture.sites()) {
     syncs.push_back(std::make_unique<testing::Process>(std::vector<std::string>{
-        options.bin + "/osrc-node", "sync", "--data", dir + "/" + site.code, "--timeout",
-        "1200"}));
+        options.bin + "/osrc-node", "sync", "--data", dir + "/" + site.code, "--timeout", "1200"}));
   }
   for (auto& sync : syncs) {
     auto status = sync->WaitFor(std::chrono::minutes(25));
@@ -144,8 +153,8 @@ RepResult RunOnce(IngestFixture& fixture, const IngestOptions& options, const st
 
   std::string raw = dir + "-raw";
   std::filesystem::create_directories(raw);
-  result.baseline = TimeRawPuts(raw, config::HubConfig{}.store, {"records"},
-                                fixture.baseline_batches());
+  result.baseline =
+      TimeRawPuts(raw, config::HubConfig{}.store, {"records"}, fixture.baseline_batches());
   std::filesystem::remove_all(raw);
   return result;
 }
@@ -179,8 +188,8 @@ void Report(const IngestFixture& fixture, const IngestOptions& options, bool dir
              Fixed(ingest_s, 2), Thousands(changes / ingest_s),
              Fixed(MinOf(ingest, &Timing::seconds), 2), Fixed(MaxOf(ingest, &Timing::seconds), 2),
              "", ""});
-  rates.Row({"raw LMDB batched durable puts", Fixed(baseline_s, 2),
-             Thousands(changes / baseline_s), Fixed(MinOf(baseline, &Timing::seconds), 2),
+  rates.Row({"raw LMDB batched durable puts", Fixed(baseline_s, 2), Thousands(changes / baseline_s),
+             Fixed(MinOf(baseline, &Timing::seconds), 2),
              Fixed(MaxOf(baseline, &Timing::seconds), 2), Fixed(ratio, 3),
              ratio >= 1.0 / 3 ? "met" : "MISSED"});
   rates.Print();
@@ -238,15 +247,15 @@ void Run(IngestOptions options, bool direct) {
   testing::TempDir work("osrc-bench-ingest");
   int participants = std::max(1, static_cast<int>(options.participants * options.scale));
   std::cout << "ingest benchmark: 4 sites x osrc-gen --participants " << participants
-            << " --services-per 1, " << options.reps << " repetitions, work folder "
-            << work.path() << std::endl;
+            << " --services-per 1, " << options.reps << " repetitions, work folder " << work.path()
+            << std::endl;
   IngestFixture fixture(options, work.path());
   std::cout << "  setup done: " << Thousands(fixture.total_changes()) << " changes, "
             << Thousands(fixture.total_json_bytes()) << " JSON bytes" << std::endl;
   std::vector<RepResult> reps;
   for (int rep = 0; rep < options.reps; ++rep) {
-    reps.push_back(RunOnce(fixture, options, work.Path("run-" + std::to_string(rep)), direct,
-                           rep == 0));
+    reps.push_back(
+        RunOnce(fixture, options, work.Path("run-" + std::to_string(rep)), direct, rep == 0));
     const RepResult& r = reps.back();
     std::cout << "  rep " << rep + 1 << ": ingest " << Fixed(r.ingest.seconds, 2) << " s, raw "
               << Fixed(r.baseline.seconds, 2) << " s, wire " << Thousands(r.bytes_up) << " up "

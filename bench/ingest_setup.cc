@@ -15,7 +15,7 @@
 namespace osrc::bench {
 namespace {
 
-// The node's push rule (node/sync_session.cc Pump): changes in log order until their raw bytes
+// The node's push rule (node/link_session.cc ReadPush): changes in log order until their raw bytes
 // reach batch_bytes, at most this many.
 constexpr size_t kMaxChangesPerPush = 20000;
 
@@ -26,6 +26,9 @@ std::string LastLine(const std::string& text) {
 }
 
 std::string Endpoint(uint16_t port) { return "tcp://127.0.0.1:" + std::to_string(port); }
+
+// The nodes' hub port in the template: a placeholder, rewritten in every copy.
+constexpr uint16_t kPlaceholderPort = 1;
 
 }  // namespace
 
@@ -55,22 +58,21 @@ IngestFixture::IngestFixture(const IngestOptions& options, const std::string& wo
   const std::string& bin = options.bin;
   int participants = std::max(1, static_cast<int>(options.participants * options.scale));
   batch_bytes_ = config::NodeConfig{}.link.batch_bytes;
-  template_port_ = testing::FreePort();
   std::filesystem::create_directories(template_);
   std::string hub_dir = template_ + "/hub";
-  std::string hub_key = LastLine(MustRun({bin + "/osrc-hub", "init", "--data", hub_dir, "--bind",
-                                          Endpoint(template_port_)}));
+  std::string hub_key = LastLine(
+      MustRun({bin + "/osrc-hub", "init", "--data", hub_dir, "--bind", "tcp://127.0.0.1:*"}));
   for (const char* code : kSites) {
     SiteData site;
     site.code = code;
     site.jsonl = work_ + "/" + site.code + ".jsonl";
-    MustRun({bin + "/osrc-gen", "--site", site.code, "--participants",
-             std::to_string(participants), "--services-per", "1", "--out", site.jsonl});
+    MustRun({bin + "/osrc-gen", "--site", site.code, "--participants", std::to_string(participants),
+             "--services-per", "1", "--out", site.jsonl});
     site.json_bytes = FileBytes(site.jsonl);
     std::string node_dir = template_ + "/" + site.code;
-    std::string key = LastLine(MustRun({bin + "/osrc-node", "init", "--data", node_dir, "--site",
-                                        site.code, "--hub", Endpoint(template_port_),
-                                        "--hub-key", hub_key}));
+    std::string key =
+        LastLine(MustRun({bin + "/osrc-node", "init", "--data", node_dir, "--site", site.code,
+                          "--hub", Endpoint(kPlaceholderPort), "--hub-key", hub_key}));
     MustRun({bin + "/osrc-hub", "enrol", "--data", hub_dir, "--site", site.code, "--key", key});
     sites_.push_back(std::move(site));
   }
@@ -113,12 +115,14 @@ IngestFixture::IngestFixture(const IngestOptions& options, const std::string& wo
   }
 }
 
-void IngestFixture::CopyTo(const std::string& dir, uint16_t hub_port, uint16_t node_port) const {
+void IngestFixture::CopyTo(const std::string& dir) const {
   std::filesystem::copy(template_, dir, std::filesystem::copy_options::recursive);
-  RewritePort(dir + "/hub/" + std::string(config::kHubConfigFile), template_port_, hub_port);
+}
+
+void IngestFixture::PointNodesAt(const std::string& dir, uint16_t port) const {
   for (const SiteData& site : sites_) {
     RewritePort(dir + "/" + site.code + "/" + std::string(config::kNodeConfigFile),
-                template_port_, node_port);
+                kPlaceholderPort, port);
   }
 }
 

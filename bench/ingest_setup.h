@@ -24,9 +24,9 @@ struct IngestOptions {
 
 struct SiteData {
   std::string code;
-  std::string jsonl;         // the generated records
-  uint64_t json_bytes = 0;   // size of `jsonl`
-  uint64_t changes = 0;      // change-log head after the import
+  std::string jsonl;          // the generated records
+  uint64_t json_bytes = 0;    // size of `jsonl`
+  uint64_t changes = 0;       // change-log head after the import
   double import_seconds = 0;  // `osrc-node import`, run concurrently for the four sites
   // Changes per push, in order, by the node's rule (raw change bytes up to batch_bytes).
   std::vector<size_t> push_sizes;
@@ -37,9 +37,11 @@ class IngestFixture {
   // Generates the data, initialises and enrols the hub and nodes and imports, under `work`.
   IngestFixture(const IngestOptions& options, const std::string& work);
 
-  // Copies the template to `dir` with the hub bound to `hub_port` and the nodes pointed at
-  // `node_port` (a proxy in front of the hub, or the hub itself).
-  void CopyTo(const std::string& dir, uint16_t hub_port, uint16_t node_port) const;
+  // Copies the template to `dir`: the hub binds 127.0.0.1 port * (its daemon writes the port it
+  // got to hub.endpoint); the nodes point nowhere until PointNodesAt.
+  void CopyTo(const std::string& dir) const;
+  // Points the nodes of the copy in `dir` at `port` (a proxy in front of the hub, or the hub).
+  void PointNodesAt(const std::string& dir, uint16_t port) const;
 
   const std::vector<SiteData>& sites() const { return sites_; }
   uint64_t total_changes() const;
@@ -55,7 +57,6 @@ class IngestFixture {
  private:
   std::string work_;
   std::string template_;
-  uint16_t template_port_ = 0;
   size_t batch_bytes_ = 0;
   std::vector<SiteData> sites_;
   std::vector<std::vector<std::string>> site_keys_;  // per site, record keys in push order

@@ -34,11 +34,12 @@ setup() {
   D=$WORK/$1
   mkdir -p "$D"
   local port key hub_key
-  port=$(free_port)
-  hub_key=$("$BIN/osrc-hub" init --data "$D/hub" --bind "tcp://127.0.0.1:$port" | tail -1)
+  hub_key=$("$BIN/osrc-hub" init --data "$D/hub" --bind "tcp://127.0.0.1:*" | tail -1)
   "$BIN/osrc-hub" run --data "$D/hub" 2>"$D/hub.err" &
   HUB=$!
   PIDS+=("$HUB")
+  for _ in $(seq 200); do grep -q 'listening on' "$D/hub.err" && break; sleep 0.05; done
+  port=$(sed -n 's/^tcp:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$D/hub/hub.endpoint")
   mkfifo "$D/proxy.in"
   "$BIN/osrc-faultproxy" --listen 0 --target "$port" <"$D/proxy.in" >"$D/proxy.out" 2>&1 &
   PIDS+=($!)
@@ -52,7 +53,6 @@ setup() {
   key=$("$BIN/osrc-node" init --data "$D/node" --site MAS --hub "tcp://127.0.0.1:$proxy_port" \
         --hub-key "$hub_key" | tail -1)
   "$BIN/osrc-hub" enrol --data "$D/hub" --site MAS --key "$key" >/dev/null
-  for _ in $(seq 100); do grep -q 'listening on' "$D/hub.err" && break; sleep 0.05; done
 }
 
 # proxy_stats: "UP DOWN ACCEPTED CUT" of the current proxy.

@@ -10,8 +10,12 @@ using nlohmann::json;
 Status ToValue(const FieldSpec& spec, const json& in, protocol::Value* out) {
   std::string where = "field \"" + spec.name + "\"";
   switch (in.type()) {
-    case json::value_t::null: *out = std::monostate{}; return {};
-    case json::value_t::boolean: *out = in.get<bool>(); return {};
+    case json::value_t::null:
+      *out = std::monostate{};
+      return {};
+    case json::value_t::boolean:
+      *out = in.get<bool>();
+      return {};
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
       if (spec.type == FieldType::kFloat) {
@@ -22,9 +26,14 @@ Status ToValue(const FieldSpec& spec, const json& in, protocol::Value* out) {
         *out = in.get<int64_t>();
       }
       return {};
-    case json::value_t::number_float: *out = in.get<double>(); return {};
-    case json::value_t::string: *out = in.get<std::string>(); return {};
-    default: return {ErrorCode::kBadInput, "expected a value, not an object or array", where};
+    case json::value_t::number_float:
+      *out = in.get<double>();
+      return {};
+    case json::value_t::string:
+      *out = in.get<std::string>();
+      return {};
+    default:
+      return {ErrorCode::kBadInput, "expected a value, not an object or array", where};
   }
 }
 
@@ -91,11 +100,17 @@ Status ParseRecordLine(const Schema& schema, std::string_view line, std::string_
 std::string ValueJson(const protocol::Value& value) {
   std::string out;
   switch (value.index()) {
-    case 0: return "null";
-    case 1: return std::get<bool>(value) ? "true" : "false";
-    case 2: return std::to_string(std::get<int64_t>(value));
-    case 3: return json(std::get<double>(value)).dump();
-    case 4: AppendEscaped(&out, std::get<std::string>(value)); return out;
+    case 0:
+      return "null";
+    case 1:
+      return std::get<bool>(value) ? "true" : "false";
+    case 2:
+      return std::to_string(std::get<int64_t>(value));
+    case 3:
+      return json(std::get<double>(value)).dump();
+    case 4:
+      AppendEscaped(&out, std::get<std::string>(value));
+      return out;
   }
   return "null";
 }

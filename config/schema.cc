@@ -32,14 +32,22 @@ std::string Join(const std::vector<std::string>& values) {
 
 std::string_view FieldTypeName(FieldType type) {
   switch (type) {
-    case FieldType::kText: return "text";
-    case FieldType::kInt: return "int";
-    case FieldType::kFloat: return "float";
-    case FieldType::kBool: return "bool";
-    case FieldType::kDate: return "date";
-    case FieldType::kDateTime: return "datetime";
-    case FieldType::kEnum: return "enum";
-    case FieldType::kRef: return "ref";
+    case FieldType::kText:
+      return "text";
+    case FieldType::kInt:
+      return "int";
+    case FieldType::kFloat:
+      return "float";
+    case FieldType::kBool:
+      return "bool";
+    case FieldType::kDate:
+      return "date";
+    case FieldType::kDateTime:
+      return "datetime";
+    case FieldType::kEnum:
+      return "enum";
+    case FieldType::kRef:
+      return "ref";
   }
   return "?";
 }
@@ -88,15 +96,14 @@ Status Schema::CheckCollection(std::string_view collection, std::string_view wri
     return {ErrorCode::kBadInput, "unknown collection " + Quote(collection)};
   }
   if (!writer_site.empty() && spec->owner == Owner::kHub) {
-    return {ErrorCode::kForbidden, "collection " + Quote(collection) +
-                                       " is reference data, written only at the hub"};
+    return {ErrorCode::kForbidden,
+            "collection " + Quote(collection) + " is reference data, written only at the hub"};
   }
   *out = spec;
   return {};
 }
 
-Status Schema::CheckId(const CollectionSpec& spec, std::string_view id,
-                       std::string_view site) {
+Status Schema::CheckId(const CollectionSpec& spec, std::string_view id, std::string_view site) {
   if (id.empty()) return {ErrorCode::kBadInput, "empty id"};
   if (spec.owner == Owner::kSite && !site.empty() && id.size() == site.size() + 1) {
     return {ErrorCode::kBadInput, "id \"" + std::string(id) + "\" has nothing after the site code"};
@@ -149,12 +156,13 @@ Status Schema::CheckField(const CollectionSpec& spec, const protocol::Field& fie
   }
   switch (f->type) {
     case FieldType::kDate:
-      if (!IsDate(text)) return {ErrorCode::kBadInput, Quote(text) + " is not a date YYYY-MM-DD", where};
+      if (!IsDate(text))
+        return {ErrorCode::kBadInput, Quote(text) + " is not a date YYYY-MM-DD", where};
       break;
     case FieldType::kDateTime:
       if (!IsDateTime(text)) {
-        return {ErrorCode::kBadInput,
-                Quote(text) + " is not a UTC date-time YYYY-MM-DDThh:mm:ssZ", where};
+        return {ErrorCode::kBadInput, Quote(text) + " is not a UTC date-time YYYY-MM-DDThh:mm:ssZ",
+                where};
       }
       break;
     case FieldType::kEnum:
@@ -178,11 +186,12 @@ Status Schema::CheckRequired(const CollectionSpec& spec, const std::vector<proto
                              const std::function<bool(std::string_view)>& currently_set) {
   for (const auto& [name, f] : spec.fields) {
     if (!f.required) continue;
-    auto it = std::find_if(fields.begin(), fields.end(),
-                           [&name = name](const protocol::Field& field) { return field.name == name; });
-    bool set = it != fields.end() ? !protocol::IsNull(it->value) &&
-                                        it->value != protocol::Value(std::string())
-                                  : currently_set(name);
+    auto it =
+        std::find_if(fields.begin(), fields.end(),
+                     [&name = name](const protocol::Field& field) { return field.name == name; });
+    bool set = it != fields.end()
+                   ? !protocol::IsNull(it->value) && it->value != protocol::Value(std::string())
+                   : currently_set(name);
     if (!set) {
       return {ErrorCode::kBadInput, "required field of " + spec.name + " is missing",
               "field " + Quote(name)};

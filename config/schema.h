@@ -63,11 +63,12 @@ class Schema {
   // A field's value against its type; null is always allowed here (required is checked on the
   // whole record). `refs` may be null to skip reference checks.
   static Status CheckField(const CollectionSpec& spec, const protocol::Field& field,
-                    const RefLookup* refs);
+                           const RefLookup* refs);
   // Every required field of `spec` is set (non-null) once `fields` apply over `current`.
   // `current` names the fields already set in the record.
-  static Status CheckRequired(const CollectionSpec& spec, const std::vector<protocol::Field>& fields,
-                       const std::function<bool(std::string_view)>& currently_set);
+  static Status CheckRequired(const CollectionSpec& spec,
+                              const std::vector<protocol::Field>& fields,
+                              const std::function<bool(std::string_view)>& currently_set);
   // All checks a change from `site` (empty: hub) passes before it is merged.
   Status CheckChange(const protocol::Change& change, std::string_view site) const;
 

@@ -48,7 +48,8 @@ Status LoadSchema(std::string_view toml_text, std::string_view source, Schema* o
             std::string(source) + ":" + std::to_string(e.source().begin.line)};
   }
   const toml::table* collections = root["collections"].as_table();
-  if (collections == nullptr) return {ErrorCode::kBadInput, "no [collections]", std::string(source)};
+  if (collections == nullptr)
+    return {ErrorCode::kBadInput, "no [collections]", std::string(source)};
   std::map<std::string, CollectionSpec, std::less<>> specs;
   for (const auto& [key, node] : *collections) {
     std::string name(key.str());

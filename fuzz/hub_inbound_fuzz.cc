@@ -46,8 +46,7 @@ size_t MutatePush(uint8_t* data, size_t size, size_t max_size, std::minstd_rand&
     std::string& change = push->changes[rng() % push->changes.size()];
     size_t room = change.size() + 64;
     change.resize(room);
-    size_t mutated = LLVMFuzzerMutate(reinterpret_cast<uint8_t*>(change.data()),
-                                      room - 64, room);
+    size_t mutated = LLVMFuzzerMutate(reinterpret_cast<uint8_t*>(change.data()), room - 64, room);
     change.resize(mutated);
   }
   std::string frame = osrc::protocol::EncodeMessage(*push);

@@ -82,8 +82,8 @@ class Writer {
                 << (broken.empty() ? "" : " (" + broken + ")") << "\n";
       failed_ = true;
     }
-    std::cout << name << " (" << bytes.size() << " bytes): "
-              << (status.ok() ? "accepted" : status.ToString()) << "\n";
+    std::cout << name << " (" << bytes.size()
+              << " bytes): " << (status.ok() ? "accepted" : status.ToString()) << "\n";
   }
   bool failed() const { return failed_; }
 
@@ -113,26 +113,27 @@ int Main(int argc, char** argv) {
                              ErrorCode::kBadInput, "participants/MAS-P1: no", kStamp}));
   w.Write("valid_welcome",
           protocol::EncodeMessage(protocol::Welcome{3, 9, kStamp, "epoch-0123456789", 300000}));
-  Change country{"countries", "PH", "MNL", 7, kStamp, 0, false,
-                 {{"name", std::string("Philippines"), 0}}};
+  Change country{"countries", "PH", "MNL", 7,
+                 kStamp,      0,    false, {{"name", std::string("Philippines"), 0}}};
   std::vector<std::string> delivered = {protocol::EncodeChange(country),
                                         protocol::EncodeChange(Service(9))};
-  w.Write("valid_deliver", protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {7, 9}, delivered, {}}));
+  w.Write("valid_deliver",
+          protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {7, 9}, delivered, {}}));
   w.Write("valid_deliver_empty", protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {}, {}, {}}));
 
   // Hub changes handed back after a restore: sealed by this hub, or not.
   const protocol::Sealer& sealer = HubInboundSealer();
   std::string sealed = protocol::EncodeChange(country);
-  w.Write("valid_reoffer", protocol::EncodeMessage(protocol::Reoffer{
-                               3, {sealed}, {sealer.Seal(sealed)}}));
+  w.Write("valid_reoffer",
+          protocol::EncodeMessage(protocol::Reoffer{3, {sealed}, {sealer.Seal(sealed)}}));
   std::string forged_seal = sealer.Seal(sealed);
   forged_seal[0] ^= 1;
   w.Write("bad_reoffer_forged_seal",
           protocol::EncodeMessage(protocol::Reoffer{3, {sealed}, {forged_seal}}));
   Change site_change = Participant("MAS-P0000009", 9);
   std::string site_bytes = protocol::EncodeChange(site_change);
-  w.Write("bad_reoffer_site_change", protocol::EncodeMessage(protocol::Reoffer{
-                                         3, {site_bytes}, {sealer.Seal(site_bytes)}}));
+  w.Write("bad_reoffer_site_change",
+          protocol::EncodeMessage(protocol::Reoffer{3, {site_bytes}, {sealer.Seal(site_bytes)}}));
 
   // Pushes whose changes the hub must refuse.
   Change forged = Participant("MAS-P0000002", 1);
@@ -226,8 +227,8 @@ int Main(int argc, char** argv) {
   std::string kind = protocol::EncodeMessage(protocol::Ack{5, true});
   kind[16] = 99;  // the root struct's union discriminant
   w.Write("bad_unknown_message_kind", kind);
-  std::string site = protocol::EncodeMessage(protocol::Hello{
-      protocol::kProtocolVersion, "MASQ", hash, 3, 10, kStamp, ""});
+  std::string site = protocol::EncodeMessage(
+      protocol::Hello{protocol::kProtocolVersion, "MASQ", hash, 3, 10, kStamp, ""});
   size_t at = site.find(std::string("MASQ\0", 5));
   if (at != std::string::npos) site[at + 4] = 'Q';  // Text without its NUL
   w.Write("bad_text_not_nul_terminated", site);

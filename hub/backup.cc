@@ -1,8 +1,8 @@
-#include "base/text.h"
 #include "hub/backup.h"
 
 #include <filesystem>
 
+#include "base/text.h"
 #include "config/data_config.h"
 #include "hub/hub.h"
 #include "replica/run_lock.h"
@@ -17,11 +17,11 @@ constexpr const char* kFolderFiles[] = {"hub.toml", "hub.key", "hub.pub"};
 Status CopyFile(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec) return {ErrorCode::kIo, "cannot copy " + from.string() + ": " + ec.message(), to.string()};
+  if (ec)
+    return {ErrorCode::kIo, "cannot copy " + from.string() + ": " + ec.message(), to.string()};
   fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write, ec);
   return {};
 }
-
 
 }  // namespace
 

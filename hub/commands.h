@@ -23,7 +23,8 @@ Status CommandPut(const std::string& dir, const std::string& collection, const s
                   const std::string& json);
 Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
-Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection);
+Status CommandExport(const std::string& dir, const std::string& site,
+                     const std::string& collection);
 Status CommandStatus(const std::string& dir, bool as_json);
 Status CommandConflicts(const std::string& dir, bool as_json);
 

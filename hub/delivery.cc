@@ -14,8 +14,7 @@ std::string DeliverKey(std::string_view dest, uint64_t seq) {
 
 // Reads up to `max` sequences for `dest` after `cursor`.
 std::vector<uint64_t> ScanDest(storage::Store& store, const storage::Txn& txn,
-                               std::string_view dest, uint64_t cursor, size_t max,
-                               bool* more) {
+                               std::string_view dest, uint64_t cursor, size_t max, bool* more) {
   std::vector<uint64_t> seqs;
   std::string prefix = DeliverKey(dest, 0).substr(0, dest.size() + 1);
   *more = false;
@@ -66,7 +65,8 @@ protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn
   for (uint64_t seq : merged) {
     if (seq > last) break;
     auto bytes = store.GetLog(txn, seq);
-    if (!bytes) throw Error(ErrorCode::kCorruption, "hub log lacks indexed entry " + std::to_string(seq));
+    if (!bytes)
+      throw Error(ErrorCode::kCorruption, "hub log lacks indexed entry " + std::to_string(seq));
     page_bytes += bytes->size();
     if (max_bytes > 0 && !page.seqs.empty() && page_bytes > max_bytes) {
       last = page.seqs.back();  // the rest in the next page

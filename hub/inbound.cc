@@ -12,9 +12,9 @@ Status DecodeInbound(std::span<const uint8_t> frame, const std::string& site,
   // Sequences are dense from 1: a run starting at 0 or wrapping past 2^64 - 1 is no run of them.
   uint64_t last = push->first + (push->changes.size() - 1);
   if (push->first == 0 || last < push->first) {
-    return {ErrorCode::kBadMessage,
-            "push from sequence " + std::to_string(push->first) + " of " +
-                std::to_string(push->changes.size()) + " changes is out of range"};
+    return {ErrorCode::kBadMessage, "push from sequence " + std::to_string(push->first) + " of " +
+                                        std::to_string(push->changes.size()) +
+                                        " changes is out of range"};
   }
   uint64_t horizon = storage::StampOf(limits.now_ms + limits.max_skew_ms);
   out->changes.resize(push->changes.size());

@@ -5,6 +5,7 @@
 #include "hub/delivery.h"
 #include "hub/inbound.h"
 #include "hub/sites.h"
+#include "protocol/kj_log.h"
 #include "protocol/socket.h"
 #include "storage/hlc.h"
 
@@ -228,6 +229,7 @@ void Server::ForwardResults(zmq::socket_t& results, size_t max) {
 }
 
 Status Server::Run(const std::atomic<bool>& stop) {
+  protocol::KjLogRoute kj_log([&](std::string_view line) { log_.warn("capnp: {}", line); });
   session_options_ = SessionOptionsOf(hub_, /*bundle=*/false);
   zmq::socket_t zap(context_, zmq::socket_type::rep);
   zap.set(zmq::sockopt::linger, 0);

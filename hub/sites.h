@@ -17,8 +17,8 @@ struct SiteEntry {
   std::string public_key;  // Z85
   std::string name;
   bool revoked = false;
-  uint64_t acked = 0;         // highest sequence of this site the hub holds
-  uint64_t cursor = 0;        // highest hub sequence the site has applied
+  uint64_t acked = 0;   // highest sequence of this site the hub holds
+  uint64_t cursor = 0;  // highest hub sequence the site has applied
   uint64_t last_contact_ms = 0;
   int64_t clock_skew_ms = 0;  // site clock minus hub clock at its last hello
   uint64_t bundle_seq = 0;    // highest bundle number of this site imported

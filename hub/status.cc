@@ -1,7 +1,6 @@
 #include "hub/status.h"
 
 #include <nlohmann/json.hpp>
-
 #include <sstream>
 
 #include "base/text.h"
@@ -25,16 +24,17 @@ HubStatus ReadStatus(Hub& hub) {
   status.log_head = store.LogHead(txn);
   status.conflicts = store.ConflictCount(txn);
   std::map<std::string, size_t> records, conflicts;
-  store.ForEachRecord(txn, "", [&](std::string_view c, std::string_view id,
-                                   const storage::RecordState&) {
-    const config::CollectionSpec* spec = hub.schema().Find(c);
-    if (spec != nullptr && spec->owner == config::Owner::kSite) {
-      ++records[SiteOfId(id)];
-    } else {
-      ++status.reference[std::string(c)];
-    }
-  });
-  store.ForEachConflict(txn, [&](const storage::StoredConflict& c) { ++conflicts[SiteOfId(c.id)]; });
+  store.ForEachRecord(txn, "",
+                      [&](std::string_view c, std::string_view id, const storage::RecordState&) {
+                        const config::CollectionSpec* spec = hub.schema().Find(c);
+                        if (spec != nullptr && spec->owner == config::Owner::kSite) {
+                          ++records[SiteOfId(id)];
+                        } else {
+                          ++status.reference[std::string(c)];
+                        }
+                      });
+  store.ForEachConflict(txn,
+                        [&](const storage::StoredConflict& c) { ++conflicts[SiteOfId(c.id)]; });
   for (SiteEntry& entry : ListSites(store, txn)) {
     SiteStatus site;
     site.records = records[entry.code];
@@ -111,10 +111,12 @@ std::string ConflictsReport(Hub& hub, bool as_json) {
       line["collection"] = c.collection;
       line["id"] = c.id;
       line["field"] = k.field;
-      line["winner"] = {{"origin", k.winner.origin}, {"stamp", k.winner.stamp},
+      line["winner"] = {{"origin", k.winner.origin},
+                        {"stamp", k.winner.stamp},
                         {"deleted", k.winner_deleted},
                         {"value", nlohmann::json::parse(config::ValueJson(k.winner_value))}};
-      line["loser"] = {{"origin", k.loser.origin}, {"stamp", k.loser.stamp},
+      line["loser"] = {{"origin", k.loser.origin},
+                       {"stamp", k.loser.stamp},
                        {"value", nlohmann::json::parse(config::ValueJson(k.loser_value))}};
       out << line.dump() << "\n";
     } else {

@@ -2,6 +2,7 @@
 
 #include "hub/apply.h"
 #include "hub/sites.h"
+#include "protocol/kj_log.h"
 #include "protocol/messages.h"
 #include "protocol/socket.h"
 #include "storage/merge.h"
@@ -64,6 +65,7 @@ void Writer::Submit(WriterJob job) {
 }
 
 void Writer::Loop() {
+  protocol::KjLogRoute kj_log([&](std::string_view line) { log_.warn("capnp: {}", line); });
   try {
     zmq::socket_t results(context_, zmq::socket_type::pair);
     results.set(zmq::sockopt::linger, 0);
@@ -95,9 +97,9 @@ std::vector<Writer::Reply> Writer::Run(std::vector<WriterJob>& jobs) {
   try {
     return Commit(jobs);
   } catch (const Error& e) {
-    // Nothing of this group is durable. A full store refuses all of it, retryably; any other
-    // fault is confined to the jobs that meet it.
-    if (e.code() == ErrorCode::kMapFull || jobs.size() == 1) {
+    // Nothing of this group is durable. Committed one by one, a fault is confined to the jobs
+    // that meet it, and a store that is full takes what still fits.
+    if (jobs.size() == 1) {
       log_.error("commit failed, {} jobs refused: {}", jobs.size(), e.what());
       std::vector<Reply> replies;
       for (const WriterJob& job : jobs) {

@@ -30,9 +30,8 @@ void CorrectClock(Node& node, storage::WriteTxn& txn, const protocol::Welcome& w
 
 }  // namespace
 
-Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome,
-                    bool live, uint64_t round_trip_ms, spdlog::logger& log,
-                    WelcomeOutcome* out) {
+Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome, bool live,
+                    uint64_t round_trip_ms, spdlog::logger& log, WelcomeOutcome* out) {
   storage::Store& store = node.store();
   out->head = store.LogHead(txn);
   std::string epoch(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
@@ -45,9 +44,10 @@ Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome&
   }
   if (epoch != welcome.epoch) {
     if (!epoch.empty()) {
-      log.warn("hub epoch changed (store restored): re-offering from {}, handing back the hub's "
-               "changes received before, and re-reading deliveries",
-               welcome.acked + 1);
+      log.warn(
+          "hub epoch changed (store restored): re-offering from {}, handing back the hub's "
+          "changes received before, and re-reading deliveries",
+          welcome.acked + 1);
       OweKept(store, txn);
     }
     out->cursor = 0;
@@ -81,8 +81,8 @@ Status ApplyDeliver(Node& node, storage::WriteTxn& txn, const protocol::Deliver&
     OSRC_RETURN_IF_ERROR(protocol::DecodeChange(deliver.changes[i], {}, &change)
                              .WithContext("delivered entry " + std::to_string(deliver.seqs[i])));
     const config::CollectionSpec* spec = node.schema().Find(change.collection);
-    bool mine = spec != nullptr && (spec->owner == config::Owner::kHub ||
-                                    change.id.rfind(site + "-", 0) == 0);
+    bool mine = spec != nullptr &&
+                (spec->owner == config::Owner::kHub || change.id.rfind(site + "-", 0) == 0);
     if (!mine || change.origin == site) {
       return {ErrorCode::kBadMessage, "hub delivered a change not for this site",
               protocol::RecordName(change.collection, change.id)};
@@ -99,7 +99,8 @@ Status ApplyDeliver(Node& node, storage::WriteTxn& txn, const protocol::Deliver&
   *cursor = std::max(store.GetMetaU64(txn, storage::kMetaCursor), deliver.last);
   store.PutMetaU64(txn, storage::kMetaClock, stamp);
   store.PutMetaU64(txn, storage::kMetaCursor, *cursor);
-  if (!changes.empty()) log.info("applied {} delivered changes, cursor {}", changes.size(), *cursor);
+  if (!changes.empty())
+    log.info("applied {} delivered changes, cursor {}", changes.size(), *cursor);
   return {};
 }
 

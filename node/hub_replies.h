@@ -22,8 +22,8 @@ struct WelcomeOutcome {
 // A live Welcome answers a Hello sent `round_trip_ms` ago: its hub clock was read about half of
 // that before it arrived. One from a reply bundle (`live` false) is of unknown age: its hub clock
 // only proves this clock behind, never ahead, so it can raise the offset but not lower it.
-Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome,
-                    bool live, uint64_t round_trip_ms, spdlog::logger& log, WelcomeOutcome* out);
+Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome, bool live,
+                    uint64_t round_trip_ms, spdlog::logger& log, WelcomeOutcome* out);
 
 // Inside `txn`: checks every delivered change before applying any, applies them, keeps them with
 // their seals and advances the cursor to `deliver.last`; `*cursor` is the new cursor.

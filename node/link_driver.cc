@@ -4,6 +4,7 @@
 #include <memory>
 #include <thread>
 
+#include "protocol/kj_log.h"
 #include "protocol/link_monitor.h"
 #include "protocol/socket.h"
 
@@ -36,6 +37,7 @@ class Driver {
       : node_(node), context_(context), log_(log), session_(session) {}
 
   void Run(const std::function<bool()>& should_stop) {
+    protocol::KjLogRoute kj_log([&](std::string_view line) { log_.warn("capnp: {}", line); });
     Guarded([&] { return session_.Start(Now()); });
     while (!should_stop() && session_.state() != LinkSession::State::kFailed) {
       Wait();
@@ -116,8 +118,8 @@ class Driver {
     }
   }
 
+  // Feeds the session every frame waiting; their effects are applied as they come.
   LinkEffects Receive() {
-    LinkEffects all;
     while (connection_) {
       std::optional<zmq::message_t> frame = protocol::ReceiveFrame(connection_->socket);
       if (!frame) break;
@@ -130,7 +132,7 @@ class Driver {
       Apply(std::move(effects));
       if (close) break;
     }
-    return all;
+    return {};
   }
 
   LinkEffects WatchMonitor() {

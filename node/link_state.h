@@ -9,9 +9,9 @@
 namespace osrc::node {
 
 struct LinkReport {
-  std::string state;            // e.g. "in step", "connecting", "backoff 4000 ms"
-  std::string last_error;       // reason of the last failure, empty if none ever
-  uint64_t last_error_ms = 0;   // when it happened (Unix ms)
+  std::string state;           // e.g. "in step", "connecting", "backoff 4000 ms"
+  std::string last_error;      // reason of the last failure, empty if none ever
+  uint64_t last_error_ms = 0;  // when it happened (Unix ms)
 };
 
 LinkReport ReadLinkReport(storage::Store& store, const storage::Txn& txn);

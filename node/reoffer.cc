@@ -53,22 +53,22 @@ size_t OwedCount(storage::Store& store, const storage::Txn& txn) {
 }
 
 std::optional<protocol::Reoffer> NextReoffer(storage::Store& store, const storage::Txn& txn,
-                                           size_t max_bytes) {
+                                             size_t max_bytes) {
   protocol::Reoffer page;
   size_t bytes = 0;
-  store.returns().Scan(txn, std::string(1, kOwed), [&](std::string_view key,
-                                                         std::string_view value) {
-    if (!page.changes.empty() && bytes >= max_bytes) return false;
-    if (value.size() < protocol::kSealBytes) {
-      throw Error(ErrorCode::kCorruption, "owed hub change " + std::to_string(NumberOf(key)) +
-                                              " is shorter than its seal");
-    }
-    page.seals.emplace_back(value.substr(0, protocol::kSealBytes));
-    page.changes.emplace_back(value.substr(protocol::kSealBytes));
-    page.token = NumberOf(key);
-    bytes += value.size();
-    return true;
-  });
+  store.returns().Scan(
+      txn, std::string(1, kOwed), [&](std::string_view key, std::string_view value) {
+        if (!page.changes.empty() && bytes >= max_bytes) return false;
+        if (value.size() < protocol::kSealBytes) {
+          throw Error(ErrorCode::kCorruption, "owed hub change " + std::to_string(NumberOf(key)) +
+                                                  " is shorter than its seal");
+        }
+        page.seals.emplace_back(value.substr(0, protocol::kSealBytes));
+        page.changes.emplace_back(value.substr(protocol::kSealBytes));
+        page.token = NumberOf(key);
+        bytes += value.size();
+        return true;
+      });
   if (page.changes.empty()) return std::nullopt;
   return page;
 }

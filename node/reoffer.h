@@ -23,7 +23,7 @@ void OweKept(storage::Store& store, storage::WriteTxn& txn);
 size_t OwedCount(storage::Store& store, const storage::Txn& txn);
 // The next owed changes to hand back, at most `max_bytes` of them (at least one); nullopt if none.
 std::optional<protocol::Reoffer> NextReoffer(storage::Store& store, const storage::Txn& txn,
-                                           size_t max_bytes);
+                                             size_t max_bytes);
 // The hub took back everything up to `token`.
 void DropReoffered(storage::Store& store, storage::WriteTxn& txn, uint64_t token);
 

@@ -1,20 +1,15 @@
-#include "base/text.h"
 #include "node/status.h"
 
 #include <nlohmann/json.hpp>
-
 #include <sstream>
 
+#include "base/text.h"
 #include "node/link_state.h"
 #include "node/reoffer.h"
 #include "storage/varint.h"
 
 namespace osrc::node {
-namespace {
-
-
-
-}  // namespace
+namespace {}  // namespace
 
 NodeStatus ReadStatus(Node& node) {
   NodeStatus status;
@@ -63,8 +58,8 @@ std::string StatusText(const NodeStatus& s) {
   out << "store           " << StoreUseOf(s.store_used_bytes, s.store_map_bytes) << "\n"
       << "records\n";
   for (const auto& [collection, count] : s.records) {
-    out << "  " << collection << std::string(collection.size() < 14 ? 14 - collection.size() : 1, ' ')
-        << count << "\n";
+    out << "  " << collection
+        << std::string(collection.size() < 14 ? 14 - collection.size() : 1, ' ') << count << "\n";
   }
   return out.str();
 }

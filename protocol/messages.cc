@@ -26,8 +26,8 @@ std::string CompressRun(const std::vector<std::string>& changes, uint32_t* raw_s
   capnp::MallocMessageBuilder builder;
   auto list = builder.initRoot<wire::ChangeRun>().initChanges(changes.size());
   for (size_t i = 0; i < changes.size(); ++i) {
-    list.set(i, kj::arrayPtr(reinterpret_cast<const kj::byte*>(changes[i].data()),
-                             changes[i].size()));
+    list.set(i,
+             kj::arrayPtr(reinterpret_cast<const kj::byte*>(changes[i].data()), changes[i].size()));
   }
   std::string raw = BytesOf(builder);
   *raw_size = static_cast<uint32_t>(raw.size());
@@ -38,8 +38,8 @@ std::string CompressRun(const std::vector<std::string>& changes, uint32_t* raw_s
   return out;
 }
 
-Status DecompressRun(capnp::Data::Reader compressed, uint32_t raw_size,
-                     const MessageLimits& limits, std::vector<std::string>* out) {
+Status DecompressRun(capnp::Data::Reader compressed, uint32_t raw_size, const MessageLimits& limits,
+                     std::vector<std::string>* out) {
   if (raw_size > limits.max_raw_bytes || raw_size % sizeof(capnp::word) != 0 || raw_size == 0) {
     return {ErrorCode::kBadMessage, "change run size " + std::to_string(raw_size) + " refused"};
   }
@@ -93,8 +93,8 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
   switch (root.which()) {
     case wire::Message::HELLO: {
       auto in = root.getHello();
-      *out = Hello{in.getVersion(),   TextOf(in.getSite()), in.getSchemaHash(),
-                   in.getLogHead(),   in.getHubCursor(),    in.getClock(),
+      *out = Hello{in.getVersion(),       TextOf(in.getSite()), in.getSchemaHash(),
+                   in.getLogHead(),       in.getHubCursor(),    in.getClock(),
                    DataOf(in.getEpoch()), in.getDeliverBytes(), in.getMergeVersion()};
       return {};
     }
@@ -108,7 +108,8 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
       auto in = root.getPush();
       Push push;
       push.first = in.getFirst();
-      OSRC_RETURN_IF_ERROR(DecompressRun(in.getCompressed(), in.getRawSize(), limits, &push.changes));
+      OSRC_RETURN_IF_ERROR(
+          DecompressRun(in.getCompressed(), in.getRawSize(), limits, &push.changes));
       if (push.changes.size() != in.getCount() || push.changes.empty()) {
         return {ErrorCode::kBadMessage, "push count does not match its changes"};
       }
@@ -171,9 +172,8 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
 }  // namespace
 
 std::string_view MessageName(const Message& message) {
-  static constexpr std::string_view kNames[] = {"Hello",     "Welcome", "Push",
-                                                "Ack",       "Deliver", "CursorAck",
-                                                "Error",     "Reoffer", "ReofferAck"};
+  static constexpr std::string_view kNames[] = {
+      "Hello", "Welcome", "Push", "Ack", "Deliver", "CursorAck", "Error", "Reoffer", "ReofferAck"};
   return kNames[message.index()];
 }
 
@@ -248,7 +248,8 @@ std::string EncodeMessage(const Message& message) {
 
 Status DecodeMessage(std::span<const uint8_t> frame, const MessageLimits& limits, Message* out) {
   if (frame.size() > limits.max_frame_bytes) {
-    return {ErrorCode::kBadMessage, "frame of " + std::to_string(frame.size()) + " bytes too large"};
+    return {ErrorCode::kBadMessage,
+            "frame of " + std::to_string(frame.size()) + " bytes too large"};
   }
   return ReadUntrusted(frame, limits.traversal_words, limits.nesting, "message",
                        [&](capnp::MessageReader& reader) {

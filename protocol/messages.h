@@ -83,11 +83,11 @@ using Message =
 std::string_view MessageName(const Message& message);
 
 struct MessageLimits {
-  size_t max_frame_bytes = 16 << 20;       // Default: 16 MiB on the wire
-  size_t max_raw_bytes = 64 << 20;         // Default: 64 MiB decompressed
-  size_t max_changes = 100000;             // Default: 100,000 changes per run
-  uint64_t traversal_words = 16 << 20;     // Default: 128 MiB traversed
-  int nesting = 16;                        // Default: 16
+  size_t max_frame_bytes = 16 << 20;    // Default: 16 MiB on the wire
+  size_t max_raw_bytes = 64 << 20;      // Default: 64 MiB decompressed
+  size_t max_changes = 100000;          // Default: 100,000 changes per run
+  uint64_t traversal_words = 16 << 20;  // Default: 128 MiB traversed
+  int nesting = 16;                     // Default: 16
 };
 
 std::string EncodeMessage(const Message& message);

@@ -2,8 +2,8 @@
 
 #include <istream>
 #include <map>
-#include <set>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "config/defaults.h"
@@ -145,8 +145,8 @@ Status GetJson(storage::Store& store, std::string_view collection, std::string_v
   return {};
 }
 
-void ExportJsonLines(storage::Store& store, std::string_view collection,
-                     std::string_view id_prefix, std::ostream& out) {
+void ExportJsonLines(storage::Store& store, std::string_view collection, std::string_view id_prefix,
+                     std::ostream& out) {
   storage::ReadTxn txn(store.env());
   std::string buffer;
   store.ForEachRecord(txn, collection,
@@ -172,9 +172,9 @@ Status LoadDefaultReferenceData(storage::Store& store, const config::Schema& sch
     while (std::getline(in, line)) {
       ++line_number;
       if (line.empty()) continue;
-      OSRC_RETURN_IF_ERROR(config::ParseRecordLine(schema, line, "", nullptr, &record)
-                               .WithContext(std::string(file) + ": line " +
-                                            std::to_string(line_number)));
+      OSRC_RETURN_IF_ERROR(
+          config::ParseRecordLine(schema, line, "", nullptr, &record)
+              .WithContext(std::string(file) + ": line " + std::to_string(line_number)));
       protocol::Change change;
       change.collection = std::move(record.collection);
       change.id = std::move(record.id);

@@ -50,8 +50,8 @@ Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_c
 Status GetJson(storage::Store& store, std::string_view collection, std::string_view id,
                std::string* out);
 // Export lines sorted by collection then id. `collection` and `id_prefix` filter when non-empty.
-void ExportJsonLines(storage::Store& store, std::string_view collection,
-                     std::string_view id_prefix, std::ostream& out);
+void ExportJsonLines(storage::Store& store, std::string_view collection, std::string_view id_prefix,
+                     std::ostream& out);
 std::string ExportLine(std::string_view collection, std::string_view id,
                        const storage::RecordState& state);
 

@@ -16,12 +16,12 @@
 namespace osrc::storage {
 
 struct EnvOptions {
-  size_t map_size = size_t{1} << 30;  // Default: 1 GiB; grown on demand if grow_step > 0
-  size_t grow_step = size_t{1} << 30;  // Default: 1 GiB; 0: never grow
+  size_t map_size = size_t{1} << 30;       // Default: 1 GiB; grown on demand if grow_step > 0
+  size_t grow_step = size_t{1} << 30;      // Default: 1 GiB; 0: never grow
   size_t max_map_size = size_t{64} << 30;  // Default: 64 GiB
-  unsigned max_dbs = 16;               // Default: 16
-  unsigned max_readers = 256;          // Default: 256
-  bool durable = true;                 // Default: fsync at commit
+  unsigned max_dbs = 16;                   // Default: 16
+  unsigned max_readers = 256;              // Default: 256
+  bool durable = true;                     // Default: fsync at commit
 };
 
 using Dbi = MDB_dbi;
@@ -69,9 +69,7 @@ auto WithGrowth(Env& env, Fn&& write) {
   }
 }
 
-inline MDB_val ToVal(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
+inline MDB_val ToVal(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 inline std::string_view FromVal(const MDB_val& v) {
   return {static_cast<const char*>(v.mv_data), v.mv_size};
 }

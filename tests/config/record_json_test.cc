@@ -30,10 +30,10 @@ Status Parse(std::string_view line, JsonRecord* out, std::string_view site = "MA
 
 TEST(RecordJsonTest, ParsesALineTypedBySchema) {
   JsonRecord record;
-  Status status = Parse(
-      R"({"collection":"participants","id":"MAS-P1","fields":)"
-      R"({"sex":"F","given_name":"Ana","consent":true,"family_name":"Cruz","phone":null}})",
-      &record);
+  Status status =
+      Parse(R"({"collection":"participants","id":"MAS-P1","fields":)"
+            R"({"sex":"F","given_name":"Ana","consent":true,"family_name":"Cruz","phone":null}})",
+            &record);
   ASSERT_TRUE(status.ok()) << status.ToString();
   EXPECT_EQ(record.collection, "participants");
   EXPECT_EQ(record.id, "MAS-P1");
@@ -48,11 +48,13 @@ TEST(RecordJsonTest, ParsesALineTypedBySchema) {
 
 TEST(RecordJsonTest, KeyOrderAndWhitespaceDoNotMatter) {
   JsonRecord one, two;
-  ASSERT_TRUE(Parse(R"({"collection":"courses","id":"c1","fields":{"name":"N","hours":8}})", &one, "")
-                  .ok());
   ASSERT_TRUE(
-      Parse(R"(  { "fields" : { "hours" : 8 , "name" : "N" } , "id" : "c1" , "collection" : "courses" } )",
-            &two, "")
+      Parse(R"({"collection":"courses","id":"c1","fields":{"name":"N","hours":8}})", &one, "")
+          .ok());
+  ASSERT_TRUE(
+      Parse(
+          R"(  { "fields" : { "hours" : 8 , "name" : "N" } , "id" : "c1" , "collection" : "courses" } )",
+          &two, "")
           .ok());
   EXPECT_EQ(one.fields, two.fields);
   EXPECT_EQ(one.fields[0].value, Value(int64_t{8}));
@@ -67,16 +69,19 @@ TEST(RecordJsonTest, FieldErrorsNameTheRecordAndField) {
   EXPECT_EQ(status.where(), "participants/MAS-P1: field \"sex\"");
   EXPECT_EQ(status.what(), "\"X\" is not one of F, M");
 
-  status = Parse(R"({"collection":"participants","id":"MAS-P1","fields":{"birth_date":"1990-02-30"}})",
-                 &record);
+  status =
+      Parse(R"({"collection":"participants","id":"MAS-P1","fields":{"birth_date":"1990-02-30"}})",
+            &record);
   EXPECT_EQ(status.where(), "participants/MAS-P1: field \"birth_date\"");
   EXPECT_NE(status.what().find("is not a date"), std::string::npos);
 
-  status = Parse(R"({"collection":"participants","id":"MAS-P1","fields":{"consent":"yes"}})", &record);
+  status =
+      Parse(R"({"collection":"participants","id":"MAS-P1","fields":{"consent":"yes"}})", &record);
   EXPECT_EQ(status.where(), "participants/MAS-P1: field \"consent\"");
   EXPECT_EQ(status.what(), "expected true or false");
 
-  status = Parse(R"({"collection":"participants","id":"MAS-P1","fields":{"shoe_size":42}})", &record);
+  status =
+      Parse(R"({"collection":"participants","id":"MAS-P1","fields":{"shoe_size":42}})", &record);
   EXPECT_EQ(status.where(), "participants/MAS-P1: field \"shoe_size\"");
   EXPECT_NE(status.what().find("unknown field"), std::string::npos);
 
@@ -92,8 +97,9 @@ TEST(RecordJsonTest, FieldErrorsNameTheRecordAndField) {
 TEST(RecordJsonTest, NumbersAreTypedByTheField) {
   JsonRecord record;
   // An integer for an int field.
-  ASSERT_TRUE(Parse(R"({"collection":"courses","id":"c","fields":{"name":"n","hours":-3}})", &record, "")
-                  .ok());
+  ASSERT_TRUE(
+      Parse(R"({"collection":"courses","id":"c","fields":{"name":"n","hours":-3}})", &record, "")
+          .ok());
   EXPECT_EQ(record.fields[0].value, Value(int64_t{-3}));
   // A fraction for an int field is refused.
   Status status =
@@ -106,13 +112,13 @@ TEST(RecordJsonTest, NumbersAreTypedByTheField) {
   EXPECT_EQ(status.code(), ErrorCode::kBadInput);
   EXPECT_NE(status.what().find("out of range"), std::string::npos);
   EXPECT_NE(status.where().find("hours"), std::string::npos);
-  ASSERT_TRUE(
-      Parse(R"({"collection":"courses","id":"c","fields":{"hours":9223372036854775807}})", &record, "")
-          .ok());
+  ASSERT_TRUE(Parse(R"({"collection":"courses","id":"c","fields":{"hours":9223372036854775807}})",
+                    &record, "")
+                  .ok());
   EXPECT_EQ(record.fields[0].value, Value(std::numeric_limits<int64_t>::max()));
-  ASSERT_TRUE(
-      Parse(R"({"collection":"courses","id":"c","fields":{"hours":-9223372036854775808}})", &record, "")
-          .ok());
+  ASSERT_TRUE(Parse(R"({"collection":"courses","id":"c","fields":{"hours":-9223372036854775808}})",
+                    &record, "")
+                  .ok());
   EXPECT_EQ(record.fields[0].value, Value(std::numeric_limits<int64_t>::min()));
 }
 
@@ -149,20 +155,24 @@ TEST(RecordJsonTest, LineMustBeAnObjectWithTheThreeKeys) {
       {"[1,2]", "not a JSON object"},
       {"\"text\"", "not a JSON object"},
       {"null", "not a JSON object"},
-      {R"({"collection":"participants","id":"MAS-P1","fields":{},"extra":1})", "unknown key \"extra\""},
-      {R"({"collection":"participants","id":"MAS-P1","fields":{},"Fields":{}})", "unknown key \"Fields\""},
+      {R"({"collection":"participants","id":"MAS-P1","fields":{},"extra":1})",
+       "unknown key \"extra\""},
+      {R"({"collection":"participants","id":"MAS-P1","fields":{},"Fields":{}})",
+       "unknown key \"Fields\""},
       {R"({"id":"MAS-P1","fields":{}})", "\"collection\" missing or not text"},
       {R"({"collection":7,"id":"MAS-P1","fields":{}})", "\"collection\" missing or not text"},
       {R"({"collection":"participants","fields":{}})", "\"id\" missing or not text"},
       {R"({"collection":"participants","id":1,"fields":{}})", "\"id\" missing or not text"},
       {R"({"collection":"participants","id":"MAS-P1"})", "\"fields\" missing"},
       {R"({"collection":"participants","id":"MAS-P1","fields":[]})", "\"fields\" is not an object"},
-      {R"({"collection":"participants","id":"MAS-P1","fields":"x"})", "\"fields\" is not an object"},
+      {R"({"collection":"participants","id":"MAS-P1","fields":"x"})",
+       "\"fields\" is not an object"},
   };
   for (const Case& c : cases) {
     Status status = Parse(c.line, &record);
     EXPECT_EQ(status.code(), ErrorCode::kBadInput) << c.line;
-    EXPECT_NE(status.what().find(c.what), std::string::npos) << c.line << " -> " << status.ToString();
+    EXPECT_NE(status.what().find(c.what), std::string::npos)
+        << c.line << " -> " << status.ToString();
   }
 }
 
@@ -172,11 +182,14 @@ TEST(RecordJsonTest, CollectionAndIdAreChecked) {
   EXPECT_NE(status.what().find("unknown collection \"people\""), std::string::npos);
   status = Parse(R"({"collection":"participants","id":"MNL-P1","fields":{}})", &record);
   EXPECT_EQ(status.code(), ErrorCode::kForbidden);
-  status = Parse(R"({"collection":"countries","id":"PH","fields":{"name":"Philippines"}})", &record);
+  status =
+      Parse(R"({"collection":"countries","id":"PH","fields":{"name":"Philippines"}})", &record);
   EXPECT_EQ(status.code(), ErrorCode::kForbidden);
   // The hub writes anything.
-  EXPECT_TRUE(Parse(R"({"collection":"countries","id":"PH","fields":{"name":"P"}})", &record, "").ok());
-  EXPECT_TRUE(Parse(R"({"collection":"participants","id":"MNL-P1","fields":{}})", &record, "").ok());
+  EXPECT_TRUE(
+      Parse(R"({"collection":"countries","id":"PH","fields":{"name":"P"}})", &record, "").ok());
+  EXPECT_TRUE(
+      Parse(R"({"collection":"participants","id":"MNL-P1","fields":{}})", &record, "").ok());
   status = Parse(R"({"collection":"participants","id":"MAS-P\u0001","fields":{}})", &record);
   EXPECT_EQ(status.code(), ErrorCode::kBadInput);
   EXPECT_NE(status.what().find("control character"), std::string::npos);
@@ -196,7 +209,8 @@ TEST(RecordJsonTest, ReferencesAreLookedUp) {
   RefLookup refs = [](std::string_view collection, std::string_view id) {
     return collection == "countries" && id == "JP";
   };
-  std::string line = R"({"collection":"participants","id":"MAS-P1","fields":{"destination_country":"JP"}})";
+  std::string line =
+      R"({"collection":"participants","id":"MAS-P1","fields":{"destination_country":"JP"}})";
   EXPECT_TRUE(Parse(line, &record, "MAS", &refs).ok());
   line = R"({"collection":"participants","id":"MAS-P1","fields":{"destination_country":"XX"}})";
   Status status = Parse(line, &record, "MAS", &refs);
@@ -236,23 +250,29 @@ TEST(RecordJsonTest, ValueJsonWritesEachType) {
 
 TEST(RecordJsonTest, RecordLineIsCompactSortedAndLeavesOutNulls) {
   Value name = std::string("Ana"), phone, consent = true, sex = std::string("F");
-  std::string line = RecordLine("participants", "MAS-P1",
-                                {{"consent", &consent}, {"given_name", &name}, {"phone", &phone},
-                                 {"sex", &sex}});
-  EXPECT_EQ(line,
-            R"({"collection":"participants","id":"MAS-P1","fields":{"consent":true,"given_name":"Ana","sex":"F"}})");
-  EXPECT_EQ(RecordLine("countries", "PH", {}), R"({"collection":"countries","id":"PH","fields":{}})");
+  std::string line =
+      RecordLine("participants", "MAS-P1",
+                 {{"consent", &consent}, {"given_name", &name}, {"phone", &phone}, {"sex", &sex}});
+  EXPECT_EQ(
+      line,
+      R"({"collection":"participants","id":"MAS-P1","fields":{"consent":true,"given_name":"Ana","sex":"F"}})");
+  EXPECT_EQ(RecordLine("countries", "PH", {}),
+            R"({"collection":"countries","id":"PH","fields":{}})");
   EXPECT_EQ(RecordLine("countries", "PH", {{"name", &phone}}),
             R"({"collection":"countries","id":"PH","fields":{}})");
 }
 
 TEST(RecordJsonTest, InvalidUtf8IsReplacedNotPassedThrough) {
-  Value bad = std::string("a\xff" "b");
+  Value bad = std::string(
+      "a\xff"
+      "b");
   std::string line = RecordLine("participants", "MAS-P1", {{"phone", &bad}});
   JsonRecord record;
   Status status = Parse(line, &record);
   ASSERT_TRUE(status.ok()) << line << ": " << status.ToString();
-  EXPECT_NE(std::get<std::string>(record.fields[0].value), "a\xff" "b");
+  EXPECT_NE(std::get<std::string>(record.fields[0].value),
+            "a\xff"
+            "b");
 }
 
 TEST(RecordJsonTest, ExportLinesParseBackToTheSameFields) {
@@ -267,14 +287,23 @@ TEST(RecordJsonTest, ExportLinesParseBackToTheSameFields) {
       if (rng() % 2) continue;
       Value value;
       switch (field.type) {
-        case FieldType::kBool: value = rng() % 2 == 0; break;
-        case FieldType::kDate: value = std::string("2024-02-29"); break;
-        case FieldType::kDateTime: value = std::string("2024-02-29T12:34:56.789Z"); break;
-        case FieldType::kEnum: value = field.values[rng() % field.values.size()]; break;
+        case FieldType::kBool:
+          value = rng() % 2 == 0;
+          break;
+        case FieldType::kDate:
+          value = std::string("2024-02-29");
+          break;
+        case FieldType::kDateTime:
+          value = std::string("2024-02-29T12:34:56.789Z");
+          break;
+        case FieldType::kEnum:
+          value = field.values[rng() % field.values.size()];
+          break;
         default: {
           std::string text;
           for (size_t i = rng() % 12; i > 0; --i) {
-            static const char* kPieces[] = {"a", "\"", "\\", "\n", "\t", "\x01", "ñ", "漢", "/", " "};
+            static const char* kPieces[] = {"a",    "\"", "\\", "\n", "\t",
+                                            "\x01", "ñ",  "漢", "/",  " "};
             text += kPieces[rng() % 10];
           }
           value = text;
@@ -300,7 +329,8 @@ TEST(RecordJsonTest, FloatsRoundTripExactly) {
   spec.fields["ratio"] = FieldSpec{"ratio", FieldType::kFloat, false, false, {}, {}};
   std::mt19937_64 rng(11);
   for (int i = 0; i < 2000; ++i) {
-    double value = std::ldexp(static_cast<double>(rng() % 1000000) - 500000, static_cast<int>(rng() % 200) - 100);
+    double value = std::ldexp(static_cast<double>(rng() % 1000000) - 500000,
+                              static_cast<int>(rng() % 200) - 100);
     std::vector<Field> fields;
     std::string json = "{\"ratio\":" + ValueJson(value) + "}";
     ASSERT_TRUE(ParseFields(spec, json, nullptr, &fields).ok()) << json;

@@ -29,7 +29,8 @@ kind = { type = "enum", values = ["a", "b"] }
 
 TEST(SchemaLoaderTest, HashFollowsTheText) {
   Schema one, two, three;
-  const char* text = "[collections.a]\nowner = \"hub\"\n[collections.a.fields]\nx = { type = \"int\" }\n";
+  const char* text =
+      "[collections.a]\nowner = \"hub\"\n[collections.a.fields]\nx = { type = \"int\" }\n";
   ASSERT_TRUE(LoadSchema(text, "a", &one).ok());
   ASSERT_TRUE(LoadSchema(text, "b", &two).ok());
   ASSERT_TRUE(LoadSchema(std::string(text) + "# comment\n", "c", &three).ok());

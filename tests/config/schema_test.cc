@@ -33,11 +33,10 @@ const FieldSpec& FieldOf(std::string_view collection, std::string_view field) {
 
 TEST(DefaultSchemaTest, HasTheOsrcCollectionsWithTheirOwners) {
   std::map<std::string, Owner> expected = {
-      {"participants", Owner::kSite}, {"services", Owner::kSite},
-      {"referrals", Owner::kSite},    {"trainings", Owner::kSite},
-      {"attendance", Owner::kSite},   {"service_types", Owner::kHub},
-      {"countries", Owner::kHub},     {"agencies", Owner::kHub},
-      {"courses", Owner::kHub},       {"localities", Owner::kHub}};
+      {"participants", Owner::kSite}, {"services", Owner::kSite},   {"referrals", Owner::kSite},
+      {"trainings", Owner::kSite},    {"attendance", Owner::kSite}, {"service_types", Owner::kHub},
+      {"countries", Owner::kHub},     {"agencies", Owner::kHub},    {"courses", Owner::kHub},
+      {"localities", Owner::kHub}};
   std::map<std::string, Owner> actual;
   for (const auto& [name, spec] : DefaultSchema().collections()) {
     EXPECT_EQ(spec.name, name);
@@ -49,14 +48,20 @@ TEST(DefaultSchemaTest, HasTheOsrcCollectionsWithTheirOwners) {
 }
 
 TEST(DefaultSchemaTest, ParticipantFieldsHaveTheirTypes) {
-  std::map<std::string, FieldType> expected = {
-      {"site", FieldType::kText},           {"family_name", FieldType::kText},
-      {"given_name", FieldType::kText},     {"sex", FieldType::kEnum},
-      {"birth_date", FieldType::kDate},     {"civil_status", FieldType::kEnum},
-      {"province", FieldType::kText},       {"municipality", FieldType::kText},
-      {"phone", FieldType::kText},          {"occupation", FieldType::kText},
-      {"migration_status", FieldType::kEnum}, {"destination_country", FieldType::kRef},
-      {"consent", FieldType::kBool},        {"registered_at", FieldType::kDateTime}};
+  std::map<std::string, FieldType> expected = {{"site", FieldType::kText},
+                                               {"family_name", FieldType::kText},
+                                               {"given_name", FieldType::kText},
+                                               {"sex", FieldType::kEnum},
+                                               {"birth_date", FieldType::kDate},
+                                               {"civil_status", FieldType::kEnum},
+                                               {"province", FieldType::kText},
+                                               {"municipality", FieldType::kText},
+                                               {"phone", FieldType::kText},
+                                               {"occupation", FieldType::kText},
+                                               {"migration_status", FieldType::kEnum},
+                                               {"destination_country", FieldType::kRef},
+                                               {"consent", FieldType::kBool},
+                                               {"registered_at", FieldType::kDateTime}};
   std::map<std::string, FieldType> actual;
   for (const auto& [name, field] : Spec("participants").fields) actual[name] = field.type;
   EXPECT_EQ(actual, expected);
@@ -119,26 +124,25 @@ TEST(SchemaTest, FieldTypeNames) {
 // --- Dates.
 
 TEST(SchemaTest, IsDateAcceptsRealCalendarDays) {
-  for (const char* date : {"2024-01-01", "2024-12-31", "2024-02-29", "2000-02-29", "1999-04-30",
-                           "0001-01-01"}) {
+  for (const char* date :
+       {"2024-01-01", "2024-12-31", "2024-02-29", "2000-02-29", "1999-04-30", "0001-01-01"}) {
     EXPECT_TRUE(IsDate(date)) << date;
   }
 }
 
 TEST(SchemaTest, IsDateRejectsEverythingElse) {
-  for (const char* date :
-       {"", "2024-1-01", "2024-01-1", "2024/01/01", "2024-00-10", "2024-13-01", "2024-01-00",
-        "2024-01-32", "2023-02-29", "1900-02-29", "2024-04-31", "2024-06-31", "20240101",
-        "2024-01-01 ", " 2024-01-01", "2024-01-01T00:00:00Z", "abcd-ef-gh", "2024-0a-01",
-        "+024-01-01"}) {
+  for (const char* date : {"", "2024-1-01", "2024-01-1", "2024/01/01", "2024-00-10", "2024-13-01",
+                           "2024-01-00", "2024-01-32", "2023-02-29", "1900-02-29", "2024-04-31",
+                           "2024-06-31", "20240101", "2024-01-01 ", " 2024-01-01",
+                           "2024-01-01T00:00:00Z", "abcd-ef-gh", "2024-0a-01", "+024-01-01"}) {
     EXPECT_FALSE(IsDate(date)) << date;
   }
 }
 
 TEST(SchemaTest, IsDateTimeAcceptsUtcTimestamps) {
-  for (const char* text : {"2024-01-02T03:04:05Z", "2024-12-31T23:59:59Z", "2024-06-30T23:59:60Z",
-                           "2024-01-02T03:04:05.1Z", "2024-01-02T03:04:05.123Z",
-                           "2024-01-02T03:04:05.123456789Z"}) {
+  for (const char* text :
+       {"2024-01-02T03:04:05Z", "2024-12-31T23:59:59Z", "2024-06-30T23:59:60Z",
+        "2024-01-02T03:04:05.1Z", "2024-01-02T03:04:05.123Z", "2024-01-02T03:04:05.123456789Z"}) {
     EXPECT_TRUE(IsDateTime(text)) << text;
   }
 }
@@ -173,8 +177,9 @@ TEST(SchemaTest, CheckIdRejectsAnotherSitesPrefix) {
 }
 
 TEST(SchemaTest, CheckIdRejectsControlCharactersAndSpaces) {
-  for (std::string id : {std::string("MAS-P 1"), std::string("MAS-P\t1"), std::string("MAS-P\n1"),
-                         std::string("MAS-P\x7f"), std::string("MAS-P\0", 6), std::string(" MAS-P1")}) {
+  for (std::string id :
+       {std::string("MAS-P 1"), std::string("MAS-P\t1"), std::string("MAS-P\n1"),
+        std::string("MAS-P\x7f"), std::string("MAS-P\0", 6), std::string(" MAS-P1")}) {
     Status status = Schema::CheckId(Spec("participants"), id, "MAS");
     EXPECT_EQ(status.code(), ErrorCode::kBadInput) << id;
     EXPECT_NE(status.what().find("space or control character"), std::string::npos);
@@ -236,7 +241,8 @@ TEST(SchemaTest, CheckFieldAcceptsValuesOfTheRightType) {
 
 TEST(SchemaTest, CheckFieldAllowsNullForEveryType) {
   CollectionSpec spec = TestSpec();
-  for (const auto& [name, field] : spec.fields) EXPECT_TRUE(Check(spec, name, Value()).ok()) << name;
+  for (const auto& [name, field] : spec.fields)
+    EXPECT_TRUE(Check(spec, name, Value()).ok()) << name;
 }
 
 TEST(SchemaTest, CheckFieldRejectsWrongTypesNamingTheField) {
@@ -314,7 +320,7 @@ TEST(SchemaTest, CheckFieldLooksUpReferences) {
   EXPECT_EQ(status.code(), ErrorCode::kBadInput);
   EXPECT_NE(status.what().find("\"XX\" is not a known countries id"), std::string::npos);
   EXPECT_EQ(asked, (std::vector<std::pair<std::string, std::string>>{{"countries", "PH"},
-                                                                      {"countries", "XX"}}));
+                                                                     {"countries", "XX"}}));
   // Null references are not looked up.
   EXPECT_TRUE(Check(spec, "country", Value(), &refs).ok());
   EXPECT_EQ(asked.size(), 2u);

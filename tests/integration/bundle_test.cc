@@ -9,14 +9,14 @@
 //  - Bundles and network syncs mix freely.
 // Bit-flip positions beyond a fixed set (magic, kind, sender key, nonce, ciphertext) are random
 // from a seeded RNG (set OSRC_BUNDLE_SEED to replay).
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
@@ -89,7 +89,8 @@ TEST(Bundle, RoundTripBringsTheSiteInStepAndDeliversReferenceData) {
   mas.Import(GenerateSample(tmp, "MAS", {"--participants", "100"}, "mas.jsonl"));
   std::string countries = tmp.Path("countries.jsonl");
   WriteFile(countries,
-            R"j({"collection":"countries","id":"XK","fields":{"name":"Kosovo (by bundle)"}})j" "\n");
+            R"j({"collection":"countries","id":"XK","fields":{"name":"Kosovo (by bundle)"}})j"
+            "\n");
   hub.Cli({"ref", "import", "countries", countries});
   ASSERT_NE(mas.Run({"get", "countries", "XK"}).exit_code, 0);
 
@@ -118,8 +119,8 @@ TEST(Bundle, RoundTripBringsTheSiteInStepAndDeliversReferenceData) {
   EXPECT_TRUE(Contains(ReplyImportHub(hub, bundle, reply_again), "0 changes applied"));
   EXPECT_EQ(StableSiteStatus(hub, "MAS"), site_before);
   EXPECT_EQ(hub.Status()["log_head"], hub_status["log_head"]);
-  EXPECT_TRUE(SameExport("hub exports before and after the repeated bundle", hub.Export(),
-                         records_before));
+  EXPECT_TRUE(
+      SameExport("hub exports before and after the repeated bundle", hub.Export(), records_before));
 
   // The same reply again, and the reply to the repeated bundle: the node does not change. (Each
   // reply import re-measures the clock offset against the hub clock in the reply and records it
@@ -166,8 +167,8 @@ TEST(Bundle, DamagedForeignAndReplayedBundlesAreRejectedAndApplyNothing) {
   };
 
   // Truncated anywhere: in the header, at the end of it, halfway, one byte short.
-  for (size_t length : {size_t{0}, size_t{7}, size_t{40}, size_t{65}, size_t{81},
-                        sealed.size() / 2, sealed.size() - 8, sealed.size() - 1}) {
+  for (size_t length : {size_t{0}, size_t{7}, size_t{40}, size_t{65}, size_t{81}, sealed.size() / 2,
+                        sealed.size() - 8, sealed.size() - 1}) {
     std::string file = tmp.Path("truncated-" + std::to_string(length) + ".bundle");
     WriteFile(file, sealed.substr(0, length));
     expect_hub_refuses(file, "truncated", "truncated to " + std::to_string(length) + " bytes");
@@ -220,8 +221,7 @@ TEST(Bundle, DamagedForeignAndReplayedBundlesAreRejectedAndApplyNothing) {
     std::string flipped = ReadFile(good_reply);
     flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x04);
     WriteFile(tmp.Path("flipped.reply"), flipped);
-    ExpectRefused(mas.Run({"bundle", "import", tmp.Path("flipped.reply")}), "osrc-node",
-                  "bundle");
+    ExpectRefused(mas.Run({"bundle", "import", tmp.Path("flipped.reply")}), "osrc-node", "bundle");
     EXPECT_TRUE(StateOf(mas) == mas_before);
   }
   mas.Cli({"bundle", "import", good_reply});
@@ -238,8 +238,8 @@ TEST(Bundle, DamagedForeignAndReplayedBundlesAreRejectedAndApplyNothing) {
   {
     SCOPED_TRACE("older bundle after a newer one");
     const HubState before = StateOf(hub);
-    ExpectRefused(hub.Run({"bundle", "import", b2, "--reply", tmp.Path("mas-2.reply")}),
-                  "osrc-hub", "older");
+    ExpectRefused(hub.Run({"bundle", "import", b2, "--reply", tmp.Path("mas-2.reply")}), "osrc-hub",
+                  "older");
     EXPECT_TRUE(StateOf(hub) == before);
   }
   // At the node: replies 4 and 5, 5 imported, then 4: refused as older.
@@ -277,19 +277,18 @@ TEST(Bundle, BundlesAndNetworkSyncsMixFreely) {
   EXPECT_EQ(mas.Status()["pending"], 0);
 
   // 2. Over the network, with a central correction to bring back.
-  mas.Import(GenerateSample(tmp, "MAS", {"--participants", "50", "--start", "51"},
-                            "mas-2.jsonl"));
+  mas.Import(GenerateSample(tmp, "MAS", {"--participants", "50", "--start", "51"}, "mas-2.jsonl"));
   hub.Cli({"put", "participants", "MAS-P0000001", "--json", R"({"occupation":"hub correction"})"});
   mas.MustSync();
   ExpectConverged(hub, mas);
   EXPECT_TRUE(Contains(mas.Get("participants", "MAS-P0000001"), "hub correction"));
 
   // 3. By bundle again: only what the network sync left pending travels.
-  mas.Import(GenerateSample(tmp, "MAS", {"--participants", "50", "--start", "101"},
-                            "mas-3.jsonl"));
+  mas.Import(GenerateSample(tmp, "MAS", {"--participants", "50", "--start", "101"}, "mas-3.jsonl"));
   mas.Put("participants", "MAS-P0000002", R"({"occupation":"site edit"})");
   std::string countries = tmp.Path("countries.jsonl");
-  WriteFile(countries, R"({"collection":"countries","id":"XK","fields":{"name":"Kosovo"}})" "\n");
+  WriteFile(countries, R"({"collection":"countries","id":"XK","fields":{"name":"Kosovo"}})"
+                       "\n");
   hub.Cli({"ref", "import", "countries", countries});
   const uint64_t acked = mas.Status()["acked"];
   const uint64_t head = mas.Status()["log_head"];
@@ -331,9 +330,9 @@ TEST(Bundle, AReplyCarriedForMinutesDoesNotSetTheSiteClockBack) {
   mas.Cli({"bundle", "export", bundle});
   ProcessOptions four_minutes_ago;
   four_minutes_ago.env = {{"OSRC_CLOCK_SKEW_MS", "-240000"}};
-  Checked(RunWith(BinArgs("osrc-hub", {"bundle", "import", bundle, "--reply", reply, "--data",
-                                       hub.dir()}),
-                  four_minutes_ago));
+  Checked(RunWith(
+      BinArgs("osrc-hub", {"bundle", "import", bundle, "--reply", reply, "--data", hub.dir()}),
+      four_minutes_ago));
   mas.Cli({"bundle", "import", reply});
   json status = mas.Status();
   EXPECT_LT(std::abs(status["clock_offset_ms"].get<int64_t>()), 60'000) << status.dump();

@@ -9,14 +9,14 @@
 //    site (with uncorrected stamps three years ahead the site's older write would win);
 //  - a later edit by the site of the corrected field wins in turn (with uncorrected stamps three
 //    years behind it would lose).
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
@@ -74,11 +74,12 @@ TEST_P(ClockSkew, SkewedSiteConvergesIsReportedAndItsStampsAreCorrected) {
   const uint64_t max_skew_ms = std::stoull(TomlValue(hub.Path("hub.toml"), "max_skew_ms"));
   const int64_t start_ms = WallMillis();
 
-  mas.Import(GenerateSample(tmp, "MAS", {"--participants", "100", "--services-per", "2"},
-                            "mas.jsonl"));
+  mas.Import(
+      GenerateSample(tmp, "MAS", {"--participants", "100", "--services-per", "2"}, "mas.jsonl"));
   // Reference data to deliver in the same session.
   std::string countries = tmp.Path("countries.jsonl");
-  WriteFile(countries, R"({"collection":"countries","id":"XK","fields":{"name":"Kosovo"}})" "\n");
+  WriteFile(countries, R"({"collection":"countries","id":"XK","fields":{"name":"Kosovo"}})"
+                       "\n");
   hub.Cli({"ref", "import", "countries", countries});
   hub.Start();
   RunResult first = mas.Sync();
@@ -87,15 +88,18 @@ TEST_P(ClockSkew, SkewedSiteConvergesIsReportedAndItsStampsAreCorrected) {
 
   // The hub warns, naming the site and the direction.
   std::string warning;
-  EXPECT_TRUE(PollUntil(DeadlineIn(seconds(10)), [&] {
-    for (const std::string& line : SplitLines(ReadFile(hub.Path("hub.log")))) {
-      if (Contains(line, "MAS") && Contains(line, skew.word)) {
-        warning = line;
-        return true;
-      }
-    }
-    return false;
-  })) << "no warning naming MAS and \"" << skew.word << "\" in hub.log:\n"
+  EXPECT_TRUE(PollUntil(DeadlineIn(seconds(10)),
+                        [&] {
+                          for (const std::string& line :
+                               SplitLines(ReadFile(hub.Path("hub.log")))) {
+                            if (Contains(line, "MAS") && Contains(line, skew.word)) {
+                              warning = line;
+                              return true;
+                            }
+                          }
+                          return false;
+                        }))
+      << "no warning naming MAS and \"" << skew.word << "\" in hub.log:\n"
       << ReadFile(hub.Path("hub.log"));
   ExpectSkewReported(hub, mas, skew.skew_ms);
   EXPECT_EQ(mas.Get("countries", "XK"), hub.Cli({"get", "countries", "XK"}));
@@ -105,7 +109,8 @@ TEST_P(ClockSkew, SkewedSiteConvergesIsReportedAndItsStampsAreCorrected) {
   mas.Put("participants", "MAS-P0000001", R"({"occupation":"site concurrent"})");
   mas.MustSync();  // in step: the site's edit pushed, the hub's delivered
   ExpectConverged(hub, mas);
-  EXPECT_EQ(mas.Get("participants", "MAS-P0000001"), hub.Cli({"get", "participants", "MAS-P0000001"}));
+  EXPECT_EQ(mas.Get("participants", "MAS-P0000001"),
+            hub.Cli({"get", "participants", "MAS-P0000001"}));
   const int64_t now_ms = WallMillis();
   std::vector<std::string> conflicts = SplitLines(hub.Cli({"conflicts", "--json"}));
   ASSERT_EQ(conflicts.size(), 1u) << hub.Cli({"conflicts"});

@@ -9,13 +9,13 @@
 // Node: a store of 2 MiB that may not grow. Filled in small imports until `osrc-node status`
 // warns that it is over 80% full; an import that does not fit then fails with an error naming
 // the full store and writes nothing; with growth allowed the same import succeeds.
+#include <gtest/gtest.h>
+
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
@@ -34,8 +34,8 @@ TEST(DiskFull, HubStoreFullRefusesPushesKeepsRunningAndLosesNothing) {
   ClusterNode mas(tmp, "MAS", hub);
   ClusterNode ant(tmp, "ANT", hub);
   constexpr uint64_t kTotal = 20'000;
-  mas.Import(GenerateSample(tmp, "MAS", {"--participants", "10000", "--services-per", "1"},
-                            "mas.jsonl"));
+  mas.Import(
+      GenerateSample(tmp, "MAS", {"--participants", "10000", "--services-per", "1"}, "mas.jsonl"));
   ASSERT_EQ(mas.Status()["log_head"], kTotal);
   hub.Start();
 
@@ -103,14 +103,14 @@ TEST(DiskFull, NodeStoreWarnsOver80PercentAndRefusesAnImportThatDoesNotFit) {
   json status = mas.Status();
   EXPECT_EQ(status["store_warning"], false) << status.dump();
   for (int i = 0; i < 40 && !status["store_warning"].get<bool>(); ++i, start += kBatch) {
-    std::string file = GenerateSample(
-        tmp, "MAS",
-        {"--participants", std::to_string(kBatch), "--start", std::to_string(start),
-         "--services-per", "1"},
-        "batch-" + std::to_string(i) + ".jsonl");
+    std::string file = GenerateSample(tmp, "MAS",
+                                      {"--participants", std::to_string(kBatch), "--start",
+                                       std::to_string(start), "--services-per", "1"},
+                                      "batch-" + std::to_string(i) + ".jsonl");
     RunResult imported = mas.Run({"import", file});
     ASSERT_TRUE(imported.ok()) << "the store filled up before any warning: " << imported.Describe()
-                               << "\n" << status.dump();
+                               << "\n"
+                               << status.dump();
     status = mas.Status();
   }
   ASSERT_EQ(status["store_warning"], true) << status.dump();
@@ -128,8 +128,8 @@ TEST(DiskFull, NodeStoreWarnsOver80PercentAndRefusesAnImportThatDoesNotFit) {
   EXPECT_EQ(refused.exit_code, 1) << refused.Describe();
   EXPECT_TRUE(Contains(refused.err, "full")) << refused.Describe();
   EXPECT_EQ(mas.Status()["log_head"], head_before);
-  EXPECT_TRUE(SameExport("exports before and after the refused import", mas.Export(),
-                         export_before));
+  EXPECT_TRUE(
+      SameExport("exports before and after the refused import", mas.Export(), export_before));
   EXPECT_NE(mas.Run({"get", "participants", "MAS-P0050001"}).exit_code, 0);
 
   // Allowed to grow, the same import succeeds.

@@ -11,6 +11,7 @@
 // nothing happened. Which frames the hub must refuse is decided frame by frame with the hub's own
 // pure decode-and-validate entry, hub::DecodeInbound (the oracle); frames it would accept (a
 // bit flip that happens to keep a frame valid) are not sent.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -22,15 +23,13 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "config/schema_loader.h"
@@ -64,9 +63,9 @@ constexpr size_t kMaxMessageBytes = 1 << 20;
 constexpr char kMarker[] = "Mallory";
 
 uint64_t NowMillis() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 // Sets the message limit of a hub not yet started to kMaxMessageBytes.
@@ -125,8 +124,14 @@ class Attacker {
 
   // A change of the attacker's own site, valid for the hub.
   Change Valid(uint64_t seq) {
-    Change change{"participants", "ANT-P" + std::to_string(1000000 + seq), kAttacker, seq,
-                  storage::StampOf(NowMillis() - 1000, seq & 0xff), 0, false, {}};
+    Change change{"participants",
+                  "ANT-P" + std::to_string(1000000 + seq),
+                  kAttacker,
+                  seq,
+                  storage::StampOf(NowMillis() - 1000, seq & 0xff),
+                  0,
+                  false,
+                  {}};
     change.fields = {{"consent", true, 0},
                      {"family_name", std::string(kMarker), 0},
                      {"given_name", std::string("Eve"), 0},
@@ -196,8 +201,13 @@ class Attacker {
       frames.push_back(MustBeRefused(PushOf(1, {hijack})));
     }
     for (int i = 0; i < 200; ++i) {
-      Change reference{"countries", i % 2 ? "PH" : "ZZ", i % 4 ? kAttacker : "MNL", 1,
-                       storage::StampOf(NowMillis()), 0, false,
+      Change reference{"countries",
+                       i % 2 ? "PH" : "ZZ",
+                       i % 4 ? kAttacker : "MNL",
+                       1,
+                       storage::StampOf(NowMillis()),
+                       0,
+                       false,
                        {{"name", std::string(kMarker), 0}}};
       frames.push_back(MustBeRefused(PushOf(1, {reference})));
     }
@@ -205,26 +215,40 @@ class Attacker {
       uint64_t first = 1 + Below(5);
       std::vector<Change> run = {Valid(first), Valid(first + 1), Valid(first + 2)};
       switch (i % 4) {
-        case 0: run[1].seq = first + 2; break;       // a hole
-        case 1: run[2].seq = first + 1; break;       // a repeat
-        case 2: run[0].seq = first - 1; break;       // before the run
-        case 3: run[1].seq = first + 1000000; break; // far ahead
+        case 0:
+          run[1].seq = first + 2;
+          break;  // a hole
+        case 1:
+          run[2].seq = first + 1;
+          break;  // a repeat
+        case 2:
+          run[0].seq = first - 1;
+          break;  // before the run
+        case 3:
+          run[1].seq = first + 1000000;
+          break;  // far ahead
       }
       frames.push_back(MustBeRefused(PushOf(first, run)));
     }
     // Hub changes "handed back" with forged seals: reference data, and corrections that would
     // overwrite the honest site's records. The hub takes back only what its seal proves it wrote.
     for (int i = 0; i < 200; ++i) {
-      Change handed{"countries", i % 2 ? "PH" : "ZZ", "MNL", 1 + Below(50),
-                    storage::StampOf(NowMillis()), 0, false, {{"name", std::string(kMarker), 0}}};
+      Change handed{"countries",
+                    i % 2 ? "PH" : "ZZ",
+                    "MNL",
+                    1 + Below(50),
+                    storage::StampOf(NowMillis()),
+                    0,
+                    false,
+                    {{"name", std::string(kMarker), 0}}};
       if (i % 2 == 0) {
         handed.collection = "participants";
         handed.id = honest_ids[Below(honest_ids.size())];
         handed.fields = {{"family_name", std::string(kMarker), 0}};
       }
       std::string bytes = protocol::EncodeChange(handed);
-      frames.push_back(MustBeRefused(protocol::EncodeMessage(
-          protocol::Reoffer{1 + Below(9), {bytes}, {RandomBytes(i % 5 == 0 ? Below(64) : protocol::kSealBytes)}})));
+      frames.push_back(MustBeRefused(protocol::EncodeMessage(protocol::Reoffer{
+          1 + Below(9), {bytes}, {RandomBytes(i % 5 == 0 ? Below(64) : protocol::kSealBytes)}})));
     }
     frames.push_back(MustBeRefused(PushOf(0, {Valid(0)})));
     frames.push_back(MustBeRefused(PushOf(UINT64_MAX, {Valid(UINT64_MAX), Valid(0)})));
@@ -232,8 +256,8 @@ class Attacker {
     uint32_t raw_size = 0;
     std::string compressed;
     PushParts(ValidPush(), &raw_size, &compressed);
-    const uint32_t kClaims[] = {0xFFFFFFF8u, 64u << 20, (64u << 20) + 8, raw_size - 8,
-                                raw_size + 8, raw_size + 3, 0, 8};
+    const uint32_t kClaims[] = {
+        0xFFFFFFF8u, 64u << 20, (64u << 20) + 8, raw_size - 8, raw_size + 8, raw_size + 3, 0, 8};
     for (int i = 0; i < 200; ++i) {
       uint32_t count = i % 5 == 4 ? 1000000 : 3;
       uint32_t claim = i % 5 == 4 ? raw_size : kClaims[Below(std::size(kClaims))];
@@ -242,7 +266,9 @@ class Attacker {
     // Messages a site never sends, and hellos the hub refuses.
     for (int i = 0; i < 100; ++i) {
       switch (i % 4) {
-        case 0: frames.push_back(protocol::EncodeMessage(protocol::Ack{Below(9), true})); break;
+        case 0:
+          frames.push_back(protocol::EncodeMessage(protocol::Ack{Below(9), true}));
+          break;
         case 1:
           frames.push_back(protocol::EncodeMessage(protocol::Welcome{1, 2, 3, "e", 4}));
           break;
@@ -256,12 +282,19 @@ class Attacker {
       }
     }
     for (int i = 0; i < 150; ++i) {
-      protocol::Hello hello{protocol::kProtocolVersion, kAttacker, config::DefaultSchema().hash(),
-                            0, 0, storage::StampOf(NowMillis()), ""};
+      protocol::Hello hello{
+          protocol::kProtocolVersion,    kAttacker, config::DefaultSchema().hash(), 0, 0,
+          storage::StampOf(NowMillis()), ""};
       switch (i % 3) {
-        case 0: hello.version = protocol::kProtocolVersion + 1 + Below(100); break;
-        case 1: hello.site = i % 2 ? kHonest : "MNL"; break;
-        case 2: hello.schema_hash ^= 1 + Below(1000); break;
+        case 0:
+          hello.version = protocol::kProtocolVersion + 1 + Below(100);
+          break;
+        case 1:
+          hello.site = i % 2 ? kHonest : "MNL";
+          break;
+        case 2:
+          hello.schema_hash ^= 1 + Below(1000);
+          break;
       }
       frames.push_back(protocol::EncodeMessage(hello));
     }
@@ -293,9 +326,9 @@ class Attacker {
   // or it is a message the hub never takes from a site.
   bool Refused(const std::string& frame) {
     hub::Inbound inbound;
-    Status status = hub::DecodeInbound(
-        {reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, kAttacker,
-        config::DefaultSchema(), Limits(), &inbound);
+    Status status =
+        hub::DecodeInbound({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()},
+                           kAttacker, config::DefaultSchema(), Limits(), &inbound);
     if (!status.ok()) return true;
     const protocol::Message& message = inbound.message;
     return !std::holds_alternative<protocol::Hello>(message) &&
@@ -434,8 +467,8 @@ TEST(HubHostileInput, HubRefusesEveryMutatedMessageWhileAnHonestSiteSyncs) {
   std::cout << "attacker: " << rounds << " rounds, " << sent << " messages (" << multipart
             << " multi-part, " << gap_pushes << " gap pushes; " << attacker.skipped()
             << " mutations the hub would accept not sent), " << tally.errors << " Errors back in "
-            << attack_ms << " ms; honest sync "
-            << (sync->running() ? "still running" : "done") << " when the attack ended\n";
+            << attack_ms << " ms; honest sync " << (sync->running() ? "still running" : "done")
+            << " when the attack ended\n";
   EXPECT_TRUE(Alive(hub)) << hub.daemon()->stderr_text().substr(0, 4000);
   EXPECT_EQ(tally.replies, sent);
   EXPECT_EQ(tally.errors, sent - gap_pushes) << multipart << " multi-part messages";

@@ -17,12 +17,15 @@
 //
 // Nothing sleeps to synchronise: the tests wait for a daemon's readiness line, for a command to
 // exit, or poll `status --json` until a condition holds or a deadline passes.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
 #include <set>
@@ -30,9 +33,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/support/cluster.h"
 #include "tests/support/fault_proxy.h"
@@ -58,13 +58,12 @@ class Link {
  public:
   explicit Link(const TempDir& tmp, const std::string& tag = "",
                 ClusterNode::Options node_options = {})
-      : hub_(tmp, "hub" + tag), proxy_(hub_.port()) {
+      : hub_(tmp, "hub" + tag), proxy_((hub_.Start(), hub_.port())) {
     std::string error;
     if (!proxy_.Start(&error)) throw std::runtime_error("fault proxy: " + error);
     if (node_options.folder.empty()) node_options.folder = "node" + tag;
     node_ = std::make_unique<ClusterNode>(tmp, "MAS", hub_, std::move(node_options));
     node_->SetConfig("endpoint", "'tcp://127.0.0.1:" + std::to_string(proxy_.port()) + "'");
-    hub_.Start();
   }
 
   ClusterHub& hub() { return hub_; }
@@ -138,10 +137,13 @@ TEST(LinkFaults, BlackholeIsDetectedAndTheNodeRecoversByItself) {
   // Detection: the link leaves "in step" and the status names why. The deadlines themselves are
   // tested on LinkSession with a fake clock; this bound only catches a link never given up.
   const auto bound = seconds(30);
-  bool detected = PollUntil(DeadlineIn(bound), [&] {
-    status = node.Status();
-    return status.value("link", "") != "in step" && !LastError(status).empty();
-  }, milliseconds(20));
+  bool detected = PollUntil(
+      DeadlineIn(bound),
+      [&] {
+        status = node.Status();
+        return status.value("link", "") != "in step" && !LastError(status).empty();
+      },
+      milliseconds(20));
   int64_t detection_ms = MillisSince(blackholed);
   ASSERT_TRUE(detected) << "no failure shown within " << bound.count()
                         << " ms of the blackhole: " << status.dump();
@@ -153,8 +155,7 @@ TEST(LinkFaults, BlackholeIsDetectedAndTheNodeRecoversByItself) {
   EXPECT_TRUE(Contains(ReadFile(node.Path("node.log")), "link down: ")) << "no line in node.log";
 
   // A change made while the link is down, then the link heals: no restart, no command.
-  node.Import(
-      GenerateSample(tmp, "MAS", {"--participants", "1", "--start", "21"}, "second.jsonl"));
+  node.Import(GenerateSample(tmp, "MAS", {"--participants", "1", "--start", "21"}, "second.jsonl"));
   link.proxy().Heal();
   ASSERT_TRUE(WaitInStep(node, seconds(30), &status)) << status.dump();
   EXPECT_EQ(status["log_head"], 21 * 3);  // 21 participants with 2 services each.
@@ -209,8 +210,8 @@ TEST(LinkFaults, AfterCutsTheNodeResendsAtMostTheBatchesInFlight) {
   EXPECT_GE(stats.cut, 1u) << "no connection was cut: the test proves nothing";
   // Per connection beyond the first: handshake, Hello/Welcome, keep-alives.
   constexpr uint64_t kPerConnection = 4 * kKiB;
-  uint64_t bound = clean_up + stats.cut * kWindow * kBatchBytes +
-                   (stats.accepted - 1) * kPerConnection;
+  uint64_t bound =
+      clean_up + stats.cut * kWindow * kBatchBytes + (stats.accepted - 1) * kPerConnection;
   std::cout << "[ figures  ] 30,000 records: clean run " << clean_up << " bytes up; with "
             << stats.cut << " cuts (every " << kCutAfter << " bytes) " << stats.bytes_up
             << " bytes up over " << stats.accepted << " connections: "
@@ -261,8 +262,8 @@ TEST(LinkFaults, AFirstSyncFinishesThroughALinkThatResetsEvery128KiB) {
     FaultProxyStats stats = link.proxy().Stats();
     node.Stop();
     std::cout << "[ figures  ] 30,000 records, first sync: clean " << clean_ms << " ms; cut every "
-              << cut_after << " bytes " << took_ms << " ms, " << stats.accepted
-              << " connections, " << stats.cut << " cut, " << stats.bytes_up << " bytes up\n";
+              << cut_after << " bytes " << took_ms << " ms, " << stats.accepted << " connections, "
+              << stats.cut << " cut, " << stats.bytes_up << " bytes up\n";
     EXPECT_GE(stats.cut, 1u) << "no connection was cut: the test proves nothing";
     json site = link.hub().SiteStatus("MAS");
     EXPECT_EQ(site["records"], kRecords) << site.dump();
@@ -286,8 +287,8 @@ TEST(LinkFaults, TwoGLinkGetsPushesThatFitTheLinkAndCompletes) {
                 {"request_timeout_ms", "20000"},
                 {"reconnect_min_ms", "100"},
                 {"reconnect_max_ms", "1000"}});
-  node.Import(GenerateSample(tmp, "MAS", {"--participants", "667", "--services-per", "2"},
-                             "2k.jsonl"));
+  node.Import(
+      GenerateSample(tmp, "MAS", {"--participants", "667", "--services-per", "2"}, "2k.jsonl"));
   const uint64_t head = node.Status()["log_head"].get<uint64_t>();
   ASSERT_EQ(head, 2001u);
   link.proxy().SetRate(kRate);
@@ -301,8 +302,7 @@ TEST(LinkFaults, TwoGLinkGetsPushesThatFitTheLinkAndCompletes) {
   FaultProxyStats stats = link.proxy().Stats();
   node.Stop();  // Flushes the debug lines of its log.
   std::string log = ReadFile(node.Path("node.log"));
-  ASSERT_TRUE(in_step) << "not in step after 85 s on the 2G link: " << status.dump() << "\n"
-                       << log;
+  ASSERT_TRUE(in_step) << "not in step after 85 s on the 2G link: " << status.dump() << "\n" << log;
   std::vector<PushLine> pushes = PushesInLog(log);
   ASSERT_FALSE(pushes.empty()) << log;
   uint64_t largest_wire = 0;
@@ -329,9 +329,8 @@ TEST(LinkFaults, TwoGLinkGetsDeliveriesThatFitTheLink) {
   TempDir tmp("osrc-link");
   Link link(tmp, "", DebugLogging());
   ClusterNode& node = link.node();
-  link.SetSync({{"request_timeout_ms", "20000"},
-                {"reconnect_min_ms", "100"},
-                {"reconnect_max_ms", "1000"}});
+  link.SetSync(
+      {{"request_timeout_ms", "20000"}, {"reconnect_min_ms", "100"}, {"reconnect_max_ms", "1000"}});
   std::mt19937 rng(20261128);
   std::string agencies;
   constexpr int kAgencies = 1000;
@@ -373,26 +372,28 @@ TEST(LinkFaults, APushCutInTransferIsNeverAppliedInPart) {
   TempDir tmp("osrc-link");
   Link link(tmp, "", DebugLogging());
   ClusterNode& node = link.node();
-  link.SetSync({{"reconnect_min_ms", "100"},
-                {"reconnect_max_ms", "500"},
-                {"request_timeout_ms", "5000"}});
-  node.Import(GenerateSample(tmp, "MAS", {"--participants", "5000", "--services-per", "1"},
-                             "10k.jsonl"));
+  link.SetSync(
+      {{"reconnect_min_ms", "100"}, {"reconnect_max_ms", "500"}, {"request_timeout_ms", "5000"}});
+  node.Import(
+      GenerateSample(tmp, "MAS", {"--participants", "5000", "--services-per", "1"}, "10k.jsonl"));
   constexpr uint64_t kRecords = 10'000;
   link.proxy().CutAfter(150 * kKiB);
   node.Start();
 
   std::vector<std::pair<uint64_t, uint64_t>> seen;  // (acked, records) at the hub
   json site;
-  bool done = PollUntil(DeadlineIn(seconds(120)), [&] {
-    site = link.hub().SiteStatus("MAS");
-    uint64_t acked = site["acked"].get<uint64_t>();
-    uint64_t records = site["records"].get<uint64_t>();
-    if (seen.empty() || seen.back() != std::make_pair(acked, records)) {
-      seen.emplace_back(acked, records);
-    }
-    return acked == kRecords;
-  }, milliseconds(20));
+  bool done = PollUntil(
+      DeadlineIn(seconds(120)),
+      [&] {
+        site = link.hub().SiteStatus("MAS");
+        uint64_t acked = site["acked"].get<uint64_t>();
+        uint64_t records = site["records"].get<uint64_t>();
+        if (seen.empty() || seen.back() != std::make_pair(acked, records)) {
+          seen.emplace_back(acked, records);
+        }
+        return acked == kRecords;
+      },
+      milliseconds(20));
   ASSERT_TRUE(done) << site.dump();
   json status;
   ASSERT_TRUE(WaitInStep(node, seconds(30), &status)) << status.dump();
@@ -431,10 +432,13 @@ TEST(LinkFaults, StatusShowsTheLinkStateAndTheLastFailure) {
   EXPECT_EQ(LastError(status), "");
 
   link.proxy().CutNow();
-  bool shown = PollUntil(DeadlineIn(seconds(10)), [&] {
-    status = node.Status();
-    return status.value("link", "").starts_with("backoff") && !LastError(status).empty();
-  }, milliseconds(20));
+  bool shown = PollUntil(
+      DeadlineIn(seconds(10)),
+      [&] {
+        status = node.Status();
+        return status.value("link", "").starts_with("backoff") && !LastError(status).empty();
+      },
+      milliseconds(20));
   ASSERT_TRUE(shown) << status.dump();
   EXPECT_TRUE(Contains(LastError(status), "link lost")) << status.dump();
   EXPECT_TRUE(Contains(LastError(status), std::to_string(link.proxy().port()))) << status.dump();

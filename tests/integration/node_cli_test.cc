@@ -2,18 +2,18 @@
 // data folders: init, put/get/delete, import/export, status, and how bad
 // input is rejected (exit non-zero, one line on stderr naming what and where,
 // nothing written).
+#include "tests/support/node_cli.h"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include "tests/support/node_cli.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -331,13 +331,16 @@ TEST_F(NodeCliTest, ExportIsSortedByCollectionAndIdAndLeavesOutDeleted) {
                              NodeCli::Count(node_.Status(), "service_types") + 4);
 
   std::string participants = Ok(node_.Export("participants"));
-  EXPECT_EQ(participants,
-            RecordLine("participants", "MAS-P0000001",
-                       R"({"consent":true,"family_name":"Cruz","given_name":"Ana","sex":"F","site":"MAS"})") +
-                "\n" +
-                RecordLine("participants", "MAS-P0000010",
-                           R"({"consent":false,"family_name":"Reyes","given_name":"Ben","sex":"M","site":"MAS"})") +
-                "\n");
+  EXPECT_EQ(
+      participants,
+      RecordLine(
+          "participants", "MAS-P0000001",
+          R"({"consent":true,"family_name":"Cruz","given_name":"Ana","sex":"F","site":"MAS"})") +
+          "\n" +
+          RecordLine(
+              "participants", "MAS-P0000010",
+              R"({"consent":false,"family_name":"Reyes","given_name":"Ben","sex":"M","site":"MAS"})") +
+          "\n");
   auto service_keys = Keys(Ok(node_.Export("services")));
   EXPECT_EQ(service_keys, (std::vector<std::pair<std::string, std::string>>{
                               {"services", "MAS-S0000001"}, {"services", "MAS-S0000002"}}));
@@ -408,8 +411,8 @@ class NodeAcceptanceTest : public NodeCliTest {
  protected:
   static void SetUpTestSuite() {
     temp_suite_ = new TempDir("osrc-cli-acceptance");
-    RunResult gen = RunGen({"--site", "MAS", "--participants", "10000", "--services-per", "2",
-                            "--out", File()});
+    RunResult gen = RunGen(
+        {"--site", "MAS", "--participants", "10000", "--services-per", "2", "--out", File()});
     ASSERT_EQ(gen.exit_code, 0) << gen.Describe();
   }
   static void TearDownTestSuite() {
@@ -508,9 +511,8 @@ TEST_F(NodeInitTest, CommandsFailOnFolderThatIsNotANode) {
 TEST_F(NodeCliTest, OsrcDataIsUsedWhenDataFlagIsAbsent) {
   ProcessOptions options;
   options.env = {{"OSRC_DATA", node_.dir()}};
-  RunResult put = RunWith({BinPath("osrc-node"), "put", "participants", "MAS-P0000001", "--json",
-                           kAna},
-                          options);
+  RunResult put = RunWith(
+      {BinPath("osrc-node"), "put", "participants", "MAS-P0000001", "--json", kAna}, options);
   ASSERT_EQ(put.exit_code, 0) << put.Describe();
   RunResult status = RunWith({BinPath("osrc-node"), "status", "--json"}, options);
   ASSERT_EQ(status.exit_code, 0) << status.Describe();
@@ -561,8 +563,8 @@ const BadInput kBadInputs[] = {
      R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":"yes"})",
      "field \"consent\"", ""},
     {"WrongTypeText", "participants", "MAS-P0000050",
-     R"({"site":"MAS","family_name":5,"given_name":"Ana","consent":true})",
-     "field \"family_name\"", ""},
+     R"({"site":"MAS","family_name":5,"given_name":"Ana","consent":true})", "field \"family_name\"",
+     ""},
     {"BadDate", "participants", "MAS-P0000050",
      R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true,"birth_date":"2024-02-30"})",
      "field \"birth_date\"", "2024-02-30"},
@@ -589,8 +591,7 @@ const BadInput kBadInputs[] = {
     {"IdWithSpace", "participants", "MAS-P 50",
      R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true})", "\"MAS-P 50\"",
      ""},
-    {"HubOwnedCollection", "countries", "XK", R"({"name":"Kosovo"})", "\"countries\"",
-     "hub"},
+    {"HubOwnedCollection", "countries", "XK", R"({"name":"Kosovo"})", "\"countries\"", "hub"},
 };
 
 class NodeBadInputTest : public NodeCliTest, public ::testing::WithParamInterface<BadInput> {

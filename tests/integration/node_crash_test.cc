@@ -7,18 +7,18 @@
 // as soon as the store file starts to grow (the transaction's pages are being
 // written) the import is killed. The delays are the fault injection, not
 // synchronisation: every check afterwards waits for the process to be reaped.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/support/node_cli.h"
 #include "tests/support/process.h"
@@ -32,8 +32,8 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr int kBigParticipants = 60000;  // x 1 service = 120,000 records.
-constexpr int kBaseParticipants = 200;    // Already in the store: must survive.
-constexpr int kRandomKillPoints = 5;  // Plus the one aimed at the commit.
+constexpr int kBaseParticipants = 200;   // Already in the store: must survive.
+constexpr int kRandomKillPoints = 5;     // Plus the one aimed at the commit.
 constexpr uint32_t kDefaultSeed = 20261128;
 
 uint32_t Seed() {
@@ -47,9 +47,12 @@ enum class Outcome { kNone, kAll, kNeither };
 
 const char* OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kNone: return "none of the file";
-    case Outcome::kAll: return "all of the file";
-    case Outcome::kNeither: return "PART of the file";
+    case Outcome::kNone:
+      return "none of the file";
+    case Outcome::kAll:
+      return "all of the file";
+    case Outcome::kNeither:
+      return "PART of the file";
   }
   return "?";
 }
@@ -166,8 +169,8 @@ TEST_F(NodeCrashTest, KilledImportLeavesAllOrNothingAndReimportCompletes) {
     Outcome outcome = Check(*node);
     std::cout << "kill point " << kill_points << " (" << label << "): after "
               << duration_cast<milliseconds>(elapsed).count() << " ms, "
-              << (killed ? "killed" : "had finished") << ", store holds "
-              << OutcomeName(outcome) << "\n";
+              << (killed ? "killed" : "had finished") << ", store holds " << OutcomeName(outcome)
+              << "\n";
     if (!killed) {
       EXPECT_EQ(outcome, Outcome::kAll) << "a finished import must hold everything";
     }

@@ -3,12 +3,12 @@
 // the daemon runs). The restored hub runs under a new epoch; at their next sync the sites notice
 // it, re-offer what the backup lacks and re-read their deliveries, so the hub ends up with
 // everything the sites wrote.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <filesystem>
-#include <string>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
@@ -30,10 +30,11 @@ TEST(HubRestore, BackupWhileRunningThenRestoreUnderNewEpochAndSitesReoffer) {
   ClusterNode mas(tmp, "MAS", hub);
   ClusterNode ant(tmp, "ANT", hub);
   std::string countries = tmp.Path("countries.jsonl");
-  WriteFile(countries, R"({"collection":"countries","id":"XK","fields":{"name":"Kosovo"}})" "\n");
+  WriteFile(countries, R"({"collection":"countries","id":"XK","fields":{"name":"Kosovo"}})"
+                       "\n");
   hub.Cli({"ref", "import", "countries", countries});
-  mas.Import(GenerateSample(tmp, "MAS", {"--participants", "200", "--services-per", "2"},
-                            "mas-1.jsonl"));
+  mas.Import(
+      GenerateSample(tmp, "MAS", {"--participants", "200", "--services-per", "2"}, "mas-1.jsonl"));
   ant.Import(GenerateSample(tmp, "ANT", {"--participants", "50"}, "ant.jsonl"));
   hub.Start();
   mas.MustSync();

@@ -5,12 +5,15 @@
 // crash is the point. Nothing sleeps to synchronise: the tests wait for the hub's readiness line,
 // for a line on a daemon's stderr, for `osrc-node sync` to exit, or poll `status --json` until a
 // condition holds or a deadline passes.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
@@ -18,9 +21,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
@@ -79,16 +79,22 @@ class SyncConvergence : public ::testing::Test {
   // A random field update of a record of `collection`, as a JSON object; `tag` makes text unique.
   static std::string RandomFields(Rng& rng, const std::string& collection, const std::string& tag) {
     static const std::vector<std::string> kOccupations = {"seafarer", "caregiver", "nurse",
-                                                          "farmer", "driver", "teacher"};
+                                                          "farmer",   "driver",    "teacher"};
     json fields = json::object();
     if (collection == "participants") {
       switch (Between(rng, 0, 3)) {
-        case 0: fields["occupation"] = Pick(rng, kOccupations) + " " + tag; break;
-        case 1: fields["phone"] = "0917" + std::to_string(Between(rng, 1000000, 9999999)); break;
-        case 2: fields["phone"] = nullptr; break;
+        case 0:
+          fields["occupation"] = Pick(rng, kOccupations) + " " + tag;
+          break;
+        case 1:
+          fields["phone"] = "0917" + std::to_string(Between(rng, 1000000, 9999999));
+          break;
+        case 2:
+          fields["phone"] = nullptr;
+          break;
         default:
-          fields["civil_status"] = Pick(rng, std::vector<std::string>{"single", "married",
-                                                                      "widowed", "separated"});
+          fields["civil_status"] =
+              Pick(rng, std::vector<std::string>{"single", "married", "widowed", "separated"});
           fields["occupation"] = Pick(rng, kOccupations);
       }
     } else if (collection == "services") {
@@ -98,8 +104,8 @@ class SyncConvergence : public ::testing::Test {
     } else if (collection == "referrals") {
       fields["status"] =
           Pick(rng, std::vector<std::string>{"pending", "accepted", "completed", "declined"});
-      fields["followup_date"] = "2026-0" + std::to_string(Between(rng, 1, 9)) + "-1" +
-                                std::to_string(Between(rng, 0, 9));
+      fields["followup_date"] =
+          "2026-0" + std::to_string(Between(rng, 1, 9)) + "-1" + std::to_string(Between(rng, 0, 9));
     } else if (collection == "trainings") {
       fields["venue"] = "Room " + tag;
     } else {  // attendance
@@ -149,8 +155,7 @@ TEST_F(SyncConvergence, FourSitesAndHubCorrectionsConvergeAfterRandomInterleaved
         const auto& candidate = Pick(rng, corrected[code]);
         if (live.contains(candidate)) record = candidate;
       }
-      node.Put(record.first, record.second,
-               RandomFields(rng, record.first, code + next_tag()));
+      node.Put(record.first, record.second, RandomFields(rng, record.first, code + next_tag()));
       edited[code].push_back(record);
     }
     for (int i = Between(rng, 0, 2); i > 0 && !records.empty(); --i) {
@@ -188,9 +193,11 @@ TEST_F(SyncConvergence, FourSitesAndHubCorrectionsConvergeAfterRandomInterleaved
     std::string file = tmp.Path("countries-" + std::to_string(round) + ".jsonl");
     WriteFile(file,
               "{\"collection\":\"countries\",\"id\":\"XK\",\"fields\":{\"name\":\"Kosovo " +
-                  std::to_string(round) + "\"}}\n"
+                  std::to_string(round) +
+                  "\"}}\n"
                   "{\"collection\":\"countries\",\"id\":\"PH\",\"fields\":{\"name\":\"Philippines "
-                  "(rev " + std::to_string(round) + ")\"}}\n");
+                  "(rev " +
+                  std::to_string(round) + ")\"}}\n");
     hub.Cli({"ref", "import", "countries", file});
     if (round == 3) hub.Cli({"delete", "countries", "AQ"});
   };
@@ -296,8 +303,8 @@ TEST(SyncAdmission, RevokedKeyIsDroppedWhileOtherSitesKeepSyncing) {
       R"({"site":"MAS","family_name":"Revoked","given_name":"After","consent":true})";
   mas.Put("participants", "MAS-P0900001", new_record);
   // The connected daemon is refused from its next message on.
-  EXPECT_TRUE(mas.daemon()->WaitForOutputLine("not enrolled", DeadlineIn(seconds(30)),
-                                              Stream::kStderr))
+  EXPECT_TRUE(
+      mas.daemon()->WaitForOutputLine("not enrolled", DeadlineIn(seconds(30)), Stream::kStderr))
       << mas.daemon()->stderr_text();
   mas.Stop();
 
@@ -375,11 +382,14 @@ class SyncRecovery : public ::testing::Test {
     hub_->Start();
     mas_->Start();
     uint64_t acked = 0;
-    bool reached = PollUntil(DeadlineIn(seconds(60)), [&] {
-      json entry = hub_->SiteStatus("MAS");
-      acked = entry.is_object() ? entry["acked"].get<uint64_t>() : 0;
-      return acked >= total / 5;
-    }, milliseconds(20));
+    bool reached = PollUntil(
+        DeadlineIn(seconds(60)),
+        [&] {
+          json entry = hub_->SiteStatus("MAS");
+          acked = entry.is_object() ? entry["acked"].get<uint64_t>() : 0;
+          return acked >= total / 5;
+        },
+        milliseconds(20));
     ASSERT_TRUE(reached && acked < total)
         << "hub acknowledged " << acked << " of " << total << " before the kill could happen";
   }

@@ -42,8 +42,8 @@ Outcome Replay(const fs::path& file) {
   std::string bytes = testing::ReadFile(file.string());
   Outcome outcome;
   hub::Inbound inbound;
-  outcome.broken = CheckHubInbound(
-      {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, &outcome.status, &inbound);
+  outcome.broken = CheckHubInbound({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+                                   &outcome.status, &inbound);
   return outcome;
 }
 

@@ -66,8 +66,7 @@ class RecordsTest : public ::testing::Test {
     ExportJsonLines(*store_, collection, prefix, out);
     return out.str();
   }
-  Status Import(const std::string& text, ImportStats* stats = nullptr,
-                std::string_view only = "") {
+  Status Import(const std::string& text, ImportStats* stats = nullptr, std::string_view only = "") {
     ImportStats ignored;
     std::istringstream in(text);
     return ImportJsonLines(writer_, in, only, stats != nullptr ? stats : &ignored);
@@ -130,14 +129,16 @@ TEST_F(RecordsTest, ShippedLinesExportUnchanged) {
 TEST_F(RecordsTest, PutJsonCreatesThenReportsNoChange) {
   bool changed = false;
   ASSERT_TRUE(Put("participants", "MAS-P1",
-                  R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true})", &changed)
+                  R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true})",
+                  &changed)
                   .ok());
   EXPECT_TRUE(changed);
   EXPECT_EQ(Head(), 1u);
   std::string line;
   ASSERT_TRUE(GetJson(*store_, "participants", "MAS-P1", &line).ok());
   EXPECT_EQ(line, kAna);
-  ASSERT_TRUE(Put("participants", "MAS-P1", R"({"given_name":"Ana","consent":true})", &changed).ok());
+  ASSERT_TRUE(
+      Put("participants", "MAS-P1", R"({"given_name":"Ana","consent":true})", &changed).ok());
   EXPECT_FALSE(changed);
   EXPECT_EQ(Head(), 1u);
   ASSERT_TRUE(Put("participants", "MAS-P1", R"({"phone":"0917"})", &changed).ok());
@@ -146,7 +147,8 @@ TEST_F(RecordsTest, PutJsonCreatesThenReportsNoChange) {
 }
 
 TEST_F(RecordsTest, PutJsonErrorsNameTheRecordAndField) {
-  Status status = Put("participants", "MAS-P1", R"({"family_name":"Cruz","given_name":"Ana","site":"MAS"})");
+  Status status =
+      Put("participants", "MAS-P1", R"({"family_name":"Cruz","given_name":"Ana","site":"MAS"})");
   EXPECT_EQ(status.code(), ErrorCode::kBadInput);
   EXPECT_EQ(status.where(), "participants/MAS-P1: field \"consent\"");
   EXPECT_NE(status.what().find("required"), std::string::npos);
@@ -223,7 +225,8 @@ TEST_F(RecordsTest, DeletedRecordsAreNotFound) {
   EXPECT_FALSE(changed);
   EXPECT_EQ(Head(), 2u);
   EXPECT_EQ(DeleteRecord(writer_, "participants", "MAS-P9", &changed).code(), ErrorCode::kNotFound);
-  EXPECT_EQ(DeleteRecord(writer_, "participants", "MNL-P1", &changed).code(), ErrorCode::kForbidden);
+  EXPECT_EQ(DeleteRecord(writer_, "participants", "MNL-P1", &changed).code(),
+            ErrorCode::kForbidden);
 }
 
 TEST_F(RecordsTest, OnChangeSeesEachRecordedChange) {
@@ -308,7 +311,8 @@ TEST_F(RecordsTest, ImportLaterLinesSeeEarlierOnes) {
   // Line 2 updates the record line 1 created: its required fields are already set.
   ImportStats stats;
   ASSERT_TRUE(Import(std::string(kAna) + "\n" +
-                         R"({"collection":"participants","id":"MAS-P1","fields":{"phone":"1"}})" + "\n",
+                         R"({"collection":"participants","id":"MAS-P1","fields":{"phone":"1"}})" +
+                         "\n",
                      &stats)
                   .ok());
   EXPECT_EQ(stats.changed, 2u);
@@ -335,14 +339,16 @@ TEST_F(RecordsTest, ExportIsSortedAndLeavesOutDeletedRecords) {
   std::string site_data = Export("participants") + Export("services");
   EXPECT_EQ(Lines(site_data), (std::vector<std::string>{kAna, kCora, kService}));
   std::vector<std::string> all = Lines(Export());
-  EXPECT_TRUE(std::is_sorted(all.begin(), all.end(), [](const std::string& a, const std::string& b) {
-    auto key = [](const std::string& line) {
-      size_t c = line.find("\"collection\":\"") + 14;
-      size_t i = line.find("\"id\":\"") + 6;
-      return std::make_pair(line.substr(c, line.find('"', c) - c), line.substr(i, line.find('"', i) - i));
-    };
-    return key(a) < key(b);
-  }));
+  EXPECT_TRUE(
+      std::is_sorted(all.begin(), all.end(), [](const std::string& a, const std::string& b) {
+        auto key = [](const std::string& line) {
+          size_t c = line.find("\"collection\":\"") + 14;
+          size_t i = line.find("\"id\":\"") + 6;
+          return std::make_pair(line.substr(c, line.find('"', c) - c),
+                                line.substr(i, line.find('"', i) - i));
+        };
+        return key(a) < key(b);
+      }));
   EXPECT_EQ(std::count(all.begin(), all.end(), std::string(kBen)), 0);
   EXPECT_EQ(Lines(Export("participants", "MAS-P3")), (std::vector<std::string>{kCora}));
   EXPECT_EQ(Export("participants", "MNL-"), "");
@@ -377,8 +383,11 @@ TEST_F(RecordsTest, HubWritesReferenceDataAndAnySitesRecords) {
   bool changed = false;
   ASSERT_TRUE(PutJson(hub, "countries", "XK", R"({"name":"Kosovo"})", &changed).ok());
   EXPECT_TRUE(changed);
-  std::istringstream in(std::string(kAna) +
-                        "\n" R"({"collection":"participants","id":"MNL-P1","fields":{"consent":true,"family_name":"D","given_name":"E","site":"MNL"}})" "\n");
+  std::istringstream in(
+      std::string(kAna) +
+      "\n"
+      R"({"collection":"participants","id":"MNL-P1","fields":{"consent":true,"family_name":"D","given_name":"E","site":"MNL"}})"
+      "\n");
   ImportStats stats;
   ASSERT_TRUE(ImportJsonLines(hub, in, "", &stats).ok());
   EXPECT_EQ(stats.changed, 2u);

@@ -166,8 +166,7 @@ class FaultProxy::Loop {
       int timeout = -1;
       if (due) {
         auto wait = std::chrono::ceil<std::chrono::milliseconds>(*due - now);
-        timeout =
-            static_cast<int>(std::clamp<int64_t>(wait.count(), 0, INT_MAX));
+        timeout = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, INT_MAX));
       }
       if (poll(pfds.data(), pfds.size(), timeout) < 0) {
         if (errno == EINTR) continue;
@@ -177,8 +176,7 @@ class FaultProxy::Loop {
 
       now = Clock::now();
       for (size_t i = 0; i < polled; ++i) {
-        Service(*conns_[i], pfds[2 + 2 * i].revents, pfds[3 + 2 * i].revents,
-                now);
+        Service(*conns_[i], pfds[2 + 2 * i].revents, pfds[3 + 2 * i].revents, now);
       }
       std::erase_if(conns_, [](const auto& c) { return c->dead; });
       if (pfds[1].revents & POLLIN) AcceptAll();
@@ -212,8 +210,7 @@ class FaultProxy::Loop {
     }
   }
 
-  static bool WantRead(const Pipe& p, const Bucket& bucket,
-                       Clock::time_point now,
+  static bool WantRead(const Pipe& p, const Bucket& bucket, Clock::time_point now,
                        std::optional<Clock::time_point>* due) {
     if (p.src_eof || p.queued >= kMaxQueued) return false;
     if (bucket.Ready()) return true;
@@ -222,8 +219,7 @@ class FaultProxy::Loop {
     return false;
   }
 
-  static bool HasDue(const Pipe& p, Clock::time_point now,
-                     std::optional<Clock::time_point>* due) {
+  static bool HasDue(const Pipe& p, Clock::time_point now, std::optional<Clock::time_point>* due) {
     if (p.queue.empty()) return false;
     Clock::time_point at = p.queue.front().due;
     if (at <= now) return true;
@@ -233,8 +229,7 @@ class FaultProxy::Loop {
 
   void AcceptAll() {
     while (true) {
-      int fd = accept4(proxy_.listen_fd_, nullptr, nullptr,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd = accept4(proxy_.listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
         return;  // EAGAIN, or out of fds: retry on the next wakeup.
@@ -242,13 +237,11 @@ class FaultProxy::Loop {
       proxy_.counters_.accepted++;
       auto conn = std::make_unique<Conn>();
       conn->client = fd;
-      conn->target =
-          socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      conn->target = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       sockaddr_in addr = Loopback(proxy_.target_port_);
       int rc = conn->target < 0
                    ? -1
-                   : connect(conn->target, reinterpret_cast<sockaddr*>(&addr),
-                             sizeof(addr));
+                   : connect(conn->target, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
       if (rc == 0) {
         conn->connecting = false;
       } else if (conn->target < 0 || errno != EINPROGRESS) {
@@ -262,8 +255,7 @@ class FaultProxy::Loop {
     }
   }
 
-  void Service(Conn& c, short client_rev, short target_rev,
-               Clock::time_point now) {
+  void Service(Conn& c, short client_rev, short target_rev, Clock::time_point now) {
     if (c.dead) return;
     if (c.connecting) {
       if (target_rev == 0) return;
@@ -284,8 +276,7 @@ class FaultProxy::Loop {
     if ((client_rev & kReadable) && !Read(c, c.up, c.client, up_bucket_, now)) {
       return;
     }
-    if ((target_rev & kReadable) &&
-        !Read(c, c.down, c.target, down_bucket_, now)) {
+    if ((target_rev & kReadable) && !Read(c, c.down, c.target, down_bucket_, now)) {
       return;
     }
     // Flush even without POLLOUT: data may have just become due.
@@ -317,8 +308,7 @@ class FaultProxy::Loop {
 
   // Writes due data to dst, forwards a FIN once drained. Returns false if c
   // was closed.
-  bool Flush(Conn& c, Pipe& p, int dst, std::atomic<uint64_t>& counter,
-             Clock::time_point now) {
+  bool Flush(Conn& c, Pipe& p, int dst, std::atomic<uint64_t>& counter, Clock::time_point now) {
     while (!p.queue.empty() && p.queue.front().due <= now) {
       Chunk& chunk = p.queue.front();
       size_t len = chunk.data.size() - chunk.offset;
@@ -327,8 +317,7 @@ class FaultProxy::Loop {
       }
       // Count first, so a byte a peer has seen is always in Stats().
       counter += len;
-      ssize_t n =
-          send(dst, chunk.data.data() + chunk.offset, len, MSG_NOSIGNAL);
+      ssize_t n = send(dst, chunk.data.data() + chunk.offset, len, MSG_NOSIGNAL);
       size_t sent = n < 0 ? 0 : static_cast<size_t>(n);
       counter -= len - sent;
       if (n < 0) {
@@ -450,9 +439,7 @@ void FaultProxy::SetRate(uint64_t bytes_per_second) {
 }
 
 void FaultProxy::SetLatency(std::chrono::milliseconds one_way) {
-  Update([&](Settings& s) {
-    s.latency = std::max(one_way, std::chrono::milliseconds(0));
-  });
+  Update([&](Settings& s) { s.latency = std::max(one_way, std::chrono::milliseconds(0)); });
 }
 
 void FaultProxy::CutAfter(uint64_t bytes) {
@@ -479,14 +466,13 @@ void FaultProxy::Heal() {
 }
 
 FaultProxyStats FaultProxy::Stats() const {
-  return {counters_.bytes_up, counters_.bytes_down, counters_.accepted,
-          counters_.cut, counters_.refused};
+  return {counters_.bytes_up, counters_.bytes_down, counters_.accepted, counters_.cut,
+          counters_.refused};
 }
 
 void FaultProxy::ResetStats() {
-  for (auto* counter :
-       {&counters_.bytes_up, &counters_.bytes_down, &counters_.accepted,
-        &counters_.cut, &counters_.refused}) {
+  for (auto* counter : {&counters_.bytes_up, &counters_.bytes_down, &counters_.accepted,
+                        &counters_.cut, &counters_.refused}) {
     *counter = 0;
   }
 }
@@ -497,8 +483,7 @@ void FaultProxy::Update(const std::function<void(Settings&)>& fn) {
   uint64_t version = ++settings_.version;
   if (!running_ || std::this_thread::get_id() == thread_.get_id()) return;
   Wake();
-  applied_cv_.wait(lock,
-                   [&] { return applied_version_ >= version || !running_; });
+  applied_cv_.wait(lock, [&] { return applied_version_ >= version || !running_; });
 }
 
 FaultProxy::Settings FaultProxy::settings() const {

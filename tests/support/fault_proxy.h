@@ -72,9 +72,7 @@ class FaultProxy {
   // Adds a one-way delay to each direction. Already queued data keeps the
   // delay it was read with.
   void SetLatency(std::chrono::milliseconds one_way);
-  void SetLatency(int64_t milliseconds) {
-    SetLatency(std::chrono::milliseconds(milliseconds));
-  }
+  void SetLatency(int64_t milliseconds) { SetLatency(std::chrono::milliseconds(milliseconds)); }
   // Resets (RST) each connection once it has carried `bytes` in total (both
   // directions) since this call; new connections are counted from zero.
   // Never forwards more than `bytes` on a connection. 0 = off.

@@ -178,8 +178,8 @@ void Process::Spawn() {
       if (child_in < 0) ThrowErrno(errno, "open stdin file " + file);
     }
     if (!options_.stdout_file.empty()) {
-      child_out = ::open(options_.stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                         0644);
+      child_out =
+          ::open(options_.stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (child_out < 0) ThrowErrno(errno, "open stdout file " + options_.stdout_file);
     } else {
       MakePipe(out_pipe);
@@ -330,7 +330,8 @@ std::optional<std::string> Process::WaitForOutputLine(
         return std::string(line);
       }
     }
-    bool ended = (stream == Stream::kStderr || out_ended_) && (stream == Stream::kStdout || err_ended_);
+    bool ended =
+        (stream == Stream::kStderr || out_ended_) && (stream == Stream::kStdout || err_ended_);
     if (ended) return std::nullopt;
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && Clock::now() >= deadline) {
       // One last look at what arrived meanwhile.
@@ -349,9 +350,8 @@ std::optional<std::string> Process::WaitForOutputLine(
   }
 }
 
-std::optional<std::string> Process::WaitForOutputLine(std::string_view substring,
-                                                      Deadline deadline, Stream stream,
-                                                      LineCursor* cursor) {
+std::optional<std::string> Process::WaitForOutputLine(std::string_view substring, Deadline deadline,
+                                                      Stream stream, LineCursor* cursor) {
   std::string wanted(substring);
   return WaitForOutputLine(
       [&wanted](std::string_view line) { return line.find(wanted) != std::string_view::npos; },
@@ -551,8 +551,7 @@ RunResult Run(std::vector<std::string> args, std::string stdin_data, Clock::dura
   return RunWith(std::move(args), std::move(options), timeout);
 }
 
-RunResult RunWith(std::vector<std::string> args, ProcessOptions options,
-                  Clock::duration timeout) {
+RunResult RunWith(std::vector<std::string> args, ProcessOptions options, Clock::duration timeout) {
   Process process(std::move(args), std::move(options));
   RunResult result;
   result.command = process.CommandLine();
@@ -571,28 +570,12 @@ RunResult RunWith(std::vector<std::string> args, ProcessOptions options,
   return result;
 }
 
-std::string BinPath(std::string_view name) { return std::string(OSRC_BIN_DIR) + "/" + std::string(name); }
+std::string BinPath(std::string_view name) {
+  return std::string(OSRC_BIN_DIR) + "/" + std::string(name);
+}
 
 std::string SourcePath(std::string_view relative) {
   return std::string(OSRC_SOURCE_DIR) + "/" + std::string(relative);
-}
-
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) ThrowErrno(errno, "socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t length = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-    int error = errno;
-    ::close(fd);
-    ThrowErrno(error, "bind 127.0.0.1:0");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 std::vector<std::string> SplitLines(std::string_view text) {

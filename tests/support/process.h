@@ -158,15 +158,15 @@ class Process {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;          // Guarded by mu_.
-  std::string out_;            // Guarded by mu_.
-  std::string err_;            // Guarded by mu_.
-  size_t out_line_start_ = 0;  // Guarded by mu_.
-  size_t err_line_start_ = 0;  // Guarded by mu_.
-  bool out_ended_ = false;     // Guarded by mu_.
-  bool err_ended_ = false;     // Guarded by mu_.
-  std::vector<LineRef> lines_;          // Guarded by mu_.
-  std::optional<ExitStatus> status_;    // Guarded by mu_.
+  bool stop_ = false;                 // Guarded by mu_.
+  std::string out_;                   // Guarded by mu_.
+  std::string err_;                   // Guarded by mu_.
+  size_t out_line_start_ = 0;         // Guarded by mu_.
+  size_t err_line_start_ = 0;         // Guarded by mu_.
+  bool out_ended_ = false;            // Guarded by mu_.
+  bool err_ended_ = false;            // Guarded by mu_.
+  std::vector<LineRef> lines_;        // Guarded by mu_.
+  std::optional<ExitStatus> status_;  // Guarded by mu_.
 };
 
 // The result of Run().
@@ -205,14 +205,6 @@ RunResult RunWith(std::vector<std::string> args, ProcessOptions options,
 std::string BinPath(std::string_view name);
 // OSRC_SOURCE_DIR "/" relative: a file in the source tree.
 std::string SourcePath(std::string_view relative);
-
-// A TCP port that was free on 127.0.0.1 a moment ago (bound to port 0 and
-// released). Racy: another process may take it before it is used. Kept only
-// for bench/ingest_*.cc; tests bind port 0 (`tcp://127.0.0.1:*`) and read the
-// bound port back (ClusterHub, FaultProxy). Throws std::system_error on
-// failure.
-// TODO(cleanup): remove once bench/ binds port 0 too.
-uint16_t FreePort();
 
 // Splits text into lines (without '\n'; no empty last line for a trailing
 // '\n').

@@ -1,6 +1,9 @@
-// Tests of the test support library: TempDir, Process, Run, FreePort.
+// Tests of the test support library: TempDir, Process, Run.
+#include "tests/support/process.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,9 +15,6 @@
 #include <string>
 #include <system_error>
 
-#include <gtest/gtest.h>
-
-#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace osrc::testing {
@@ -132,8 +132,8 @@ TEST(RunTest, LargeStdinAndStdoutAtOnceDoNotDeadlock) {
 
 TEST(RunTest, LargeOutputOnBothStreamsDoesNotDeadlock) {
   RunResult r = RunProcess({"/bin/sh", "-c",
-                     "head -c 5000000 /dev/zero >&2; head -c 5000000 /dev/zero; "
-                     "head -c 5000000 /dev/zero >&2"});
+                            "head -c 5000000 /dev/zero >&2; head -c 5000000 /dev/zero; "
+                            "head -c 5000000 /dev/zero >&2"});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(r.out.size(), 5000000u);
   EXPECT_EQ(r.err.size(), 10000000u);
@@ -168,9 +168,9 @@ TEST(RunTest, PassesExtraEnvironmentAndUnsetsVariables) {
   ProcessOptions options;
   options.env = {{"OSRC_PROCESS_TEST_VAR", "a value"}, {"HOME", "/nowhere"}};
   options.unset_env = {"OSRC_PROCESS_TEST_GONE"};
-  RunResult r = RunWith({"/bin/sh", "-c",
-                         "echo \"$OSRC_PROCESS_TEST_VAR|$HOME|${OSRC_PROCESS_TEST_GONE-unset}\""},
-                        options);
+  RunResult r = RunWith(
+      {"/bin/sh", "-c", "echo \"$OSRC_PROCESS_TEST_VAR|$HOME|${OSRC_PROCESS_TEST_GONE-unset}\""},
+      options);
   ::unsetenv("OSRC_PROCESS_TEST_GONE");
   EXPECT_EQ(r.out, "a value|/nowhere|unset\n") << r.Describe();
   // The rest of the environment is inherited.
@@ -246,8 +246,8 @@ TEST(ProcessTest, DestructorKillsAndReapsRunningProcess) {
 }
 
 TEST(ProcessTest, WaitForOutputLineFindsReadinessLine) {
-  Process p({"/bin/sh", "-c",
-             "echo starting; echo 'listening on 127.0.0.1:7400' >&2; exec sleep 1000"});
+  Process p(
+      {"/bin/sh", "-c", "echo starting; echo 'listening on 127.0.0.1:7400' >&2; exec sleep 1000"});
   std::optional<std::string> line = p.WaitForOutputLine("listening on", DeadlineIn(seconds(10)));
   ASSERT_TRUE(line.has_value());
   EXPECT_EQ(*line, "listening on 127.0.0.1:7400");
@@ -305,19 +305,6 @@ TEST(ExitStatusTest, DescribesExitAndSignal) {
   EXPECT_EQ((ExitStatus{-1, SIGKILL}).ToString().rfind("signal 9", 0), 0u);
   EXPECT_TRUE((ExitStatus{0, 0}).success());
   EXPECT_FALSE((ExitStatus{-1, SIGKILL}).success());
-}
-
-TEST(FreePortTest, ReturnsPortThatCanBeBoundOnLoopback) {
-  uint16_t port = FreePort();
-  EXPECT_GT(port, 0);
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << port;
-  ::close(fd);
 }
 
 TEST(PathsTest, BinPathAndSourcePathUseTheConfiguredFolders) {

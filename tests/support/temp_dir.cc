@@ -39,9 +39,7 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
   return *this;
 }
 
-std::string TempDir::Path(std::string_view name) const {
-  return path_ + "/" + std::string(name);
-}
+std::string TempDir::Path(std::string_view name) const { return path_ + "/" + std::string(name); }
 
 void TempDir::Remove() {
   if (path_.empty()) return;
