@@ -26,9 +26,12 @@ Server::Server(Hub& hub, spdlog::logger& log) : hub_(hub), log_(log), context_(1
 
 std::vector<SiteEntry> Server::ReadableSites(const storage::Txn& txn) {
   std::vector<SiteEntry> sites;
-  storage::Cursor it(txn, hub_.store().sites());
-  for (bool more = it.First(); more; more = it.Next()) {
-    std::string code(it.key());
+  std::vector<std::string> codes;
+  hub_.store().sites().Scan(txn, "", [&](std::string_view code, std::string_view) {
+    codes.emplace_back(code);
+    return true;
+  });
+  for (const std::string& code : codes) {
     try {
       if (auto entry = GetSite(hub_.store(), txn, code)) sites.push_back(std::move(*entry));
     } catch (const Error& e) {

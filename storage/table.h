@@ -39,9 +39,6 @@ class Table {
   // The highest key that starts with `prefix`, if any.
   std::optional<std::string> LastKey(const Txn& txn, std::string_view prefix) const;
 
-  // TODO(cleanup): callers still on a raw handle (hub/server.cc) until they move to Table.
-  operator Dbi() const { return dbi_; }
-
  private:
   Dbi dbi_;
 };

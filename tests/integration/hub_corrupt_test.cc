@@ -54,7 +54,7 @@ TEST(HubCorruptEntry, OtherSitesSyncAndTheLogNamesEachBadEntry) {
   {
     storage::Store store(hub.dir(), storage::EnvOptions{});
     storage::WriteTxn txn(store.env());
-    txn.Put(store.sites(), "MAS", kGarbage);
+    store.sites().Put(txn, "MAS", kGarbage);
     txn.Put(store.records(), storage::RecordKey("participants", ant_id), kGarbage);
     uint64_t correction = store.LogHead(txn);
     txn.Put(store.log(), storage::SeqKey(correction), kGarbage);
