@@ -1,9 +1,6 @@
 #include "hub/commands.h"
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 
 #include "config/data_config.h"
 #include "hub/sites.h"
@@ -78,24 +75,9 @@ Status CommandRefImport(const std::string& dir, const std::string& collection,
   if (spec == nullptr || spec->owner != config::Owner::kHub) {
     return {ErrorCode::kBadInput, "not a reference collection", collection};
   }
-  // Standard input is read whole first: a retry after growing the store reads it again.
-  std::ifstream file_stream;
-  std::istringstream stdin_stream;
-  if (file == "-") {
-    stdin_stream.str(std::string(std::istreambuf_iterator<char>(std::cin), {}));
-  } else {
-    file_stream.open(file);
-    if (!file_stream) return {ErrorCode::kNotFound, "cannot open file", file};
-  }
-  std::istream& in = file == "-" ? static_cast<std::istream&>(stdin_stream) : file_stream;
   replica::Writer writer = hub->writer();
   replica::ImportStats stats;
-  OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&] {
-    in.clear();
-    in.seekg(0);
-    stats = {};
-    return replica::ImportJsonLines(writer, in, collection, &stats).WithContext(file);
-  }));
+  OSRC_RETURN_IF_ERROR(replica::ImportJsonLinesFile(writer, file, collection, &stats));
   std::cout << "imported " << stats.lines << " " << collection << " records, " << stats.changed
             << " changed; reference version " << stats.head << "\n";
   return {};

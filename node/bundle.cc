@@ -18,10 +18,6 @@ Status CheckHubKey(const Node& node) {
   return {};
 }
 
-LinkIdentity IdentityOf(const Node& node) {
-  return {node.config().site, node.schema().hash(), "bundle"};
-}
-
 std::shared_ptr<spdlog::logger> NullLog() {
   return std::make_shared<spdlog::logger>("node.bundle",
                                           std::make_shared<spdlog::sinks::null_sink_mt>());

@@ -1,9 +1,6 @@
 #include "node/commands.h"
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 
 #include "node/status.h"
 #include "replica/record_cli.h"
@@ -61,24 +58,9 @@ Status CommandGet(const std::string& dir, const std::string& collection, const s
 Status CommandImport(const std::string& dir, const std::string& file) {
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
-  // Standard input is read whole first: a retry after growing the store reads it again.
-  std::ifstream file_stream;
-  std::istringstream stdin_stream;
-  if (file == "-") {
-    stdin_stream.str(std::string(std::istreambuf_iterator<char>(std::cin), {}));
-  } else {
-    file_stream.open(file);
-    if (!file_stream) return {ErrorCode::kNotFound, "cannot open file", file};
-  }
-  std::istream& in = file == "-" ? static_cast<std::istream&>(stdin_stream) : file_stream;
   replica::Writer writer = node->writer();
   replica::ImportStats stats;
-  OSRC_RETURN_IF_ERROR(storage::WithGrowth(node->store().env(), [&] {
-    in.clear();
-    in.seekg(0);
-    stats = {};
-    return replica::ImportJsonLines(writer, in, "", &stats).WithContext(file);
-  }));
+  OSRC_RETURN_IF_ERROR(replica::ImportJsonLinesFile(writer, file, "", &stats));
   std::cout << "imported " << stats.lines << " records, " << stats.changed
             << " changed; change log head " << stats.head << "\n";
   return {};

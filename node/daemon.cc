@@ -39,10 +39,6 @@ std::shared_ptr<spdlog::logger> MakeLogger(Node& node, const std::string& name) 
   return log;
 }
 
-LinkIdentity IdentityOf(const Node& node) {
-  return {node.config().site, node.schema().hash(), node.config().hub_endpoint};
-}
-
 }  // namespace
 
 Status SyncOnce(Node& node, int timeout_seconds) {

@@ -34,7 +34,9 @@ struct Connection {
 class Driver {
  public:
   Driver(Node& node, zmq::context_t& context, spdlog::logger& log, LinkSession& session)
-      : node_(node), context_(context), log_(log), session_(session) {}
+      : node_(node), context_(context), log_(log), session_(session) {
+    limits_.max_frame_bytes = node.config().link.max_message_bytes;
+  }
 
   void Run(const std::function<bool()>& should_stop) {
     protocol::KjLogRoute kj_log([&](std::string_view line) { log_.warn("capnp: {}", line); });
@@ -125,7 +127,7 @@ class Driver {
       if (!frame) break;
       protocol::Message message;
       Status status = protocol::DecodeMessage(
-          {static_cast<const uint8_t*>(frame->data()), frame->size()}, limits(), &message);
+          {static_cast<const uint8_t*>(frame->data()), frame->size()}, limits_, &message);
       LinkEffects effects = status.ok() ? session_.OnMessage(message, frame->size(), Now())
                                         : session_.OnFailure(status, Now());
       bool close = effects.close;
@@ -158,11 +160,6 @@ class Driver {
       return session_.OnSecured(Now());
     }
     return {};
-  }
-
-  const protocol::MessageLimits& limits() {
-    limits_.max_frame_bytes = node_.config().link.max_message_bytes;
-    return limits_;
   }
 
   Node& node_;

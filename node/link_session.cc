@@ -85,10 +85,6 @@ bool LinkSession::Transition(Event event) {
   return true;
 }
 
-void LinkSession::Report(const std::string& state, const std::string& failure, uint64_t now) {
-  store_.Report(state, failure, now);
-}
-
 protocol::Hello LinkSession::MakeHello(const LinkStore::Position& position, uint64_t now) const {
   protocol::Hello hello;
   hello.version = protocol::kProtocolVersion;
@@ -126,7 +122,7 @@ LinkEffects LinkSession::Start(uint64_t now) {
   LinkEffects effects;
   if (!Transition(Event::kStart)) return effects;
   ResetConnection(now);
-  Report("connecting", "", now);
+  store_.Report("connecting", "", now);
   effects.open = true;
   return effects;
 }
@@ -159,10 +155,7 @@ void LinkSession::SendHello(uint64_t now, LinkEffects* effects) {
 LinkEffects LinkSession::OnMessage(const protocol::Message& message, size_t frame_bytes,
                                    uint64_t now) {
   LinkEffects effects;
-  if (state_ == State::kBackoff || state_ == State::kFailed || state_ == State::kStopped ||
-      state_ == State::kIdle) {
-    return effects;  // a frame of a connection already given up
-  }
+  if (!connected()) return effects;  // a frame of a connection already given up
   last_heard_ms_ = now;
   if (auto* error = std::get_if<protocol::ErrorReply>(&message)) {
     LinkEffects down =
@@ -209,9 +202,9 @@ Status LinkSession::OnWelcome(const protocol::Welcome& welcome, uint64_t now,
   LinkStore::Welcomed outcome;
   OSRC_RETURN_IF_ERROR(store_.ApplyWelcome(welcome, /*live=*/true, round_trip_ms, &outcome));
   hello_outstanding_ = false;
-  hub_head_ = std::max(hub_head_, welcome.hub_head);
   if (welcomed_) {  // the answer to a keep-alive: the pushes in flight stay in flight
     acked_ = std::max(acked_, outcome.acked);
+    hub_head_ = std::max(hub_head_, welcome.hub_head);
     deliver_expected_ = cursor_ < hub_head_;
     return {};
   }
@@ -364,13 +357,13 @@ void LinkSession::UpdateInStep(uint64_t now, LinkEffects* effects) {
     Transition(Event::kCaughtUp);
     reached_in_step_ = true;
     backoff_ms_ = options_.reconnect_min_ms;
-    Report("in step", "", now);
+    store_.Report("in step", "", now);
     effects->log.push_back(
         {LinkEffects::Level::kInfo, "in step: acknowledged " + std::to_string(acked_) +
                                         ", hub cursor " + std::to_string(cursor_)});
   } else if (state_ == State::kInStep && !CaughtUp() && !hello_outstanding_) {
     Transition(Event::kBehind);
-    Report("syncing", "", now);
+    store_.Report("syncing", "", now);
   }
 }
 
@@ -406,22 +399,12 @@ Status LinkSession::CheckDeadlines(uint64_t now) const {
 
 LinkEffects LinkSession::OnTick(uint64_t now) {
   LinkEffects effects;
-  switch (state_) {
-    case State::kBackoff:
-      if (now >= retry_at_ && Transition(Event::kRetry)) {
-        ResetConnection(now);
-        Report("connecting", "", now);
-        effects.open = true;
-      }
-      return effects;
-    case State::kConnecting:
-    case State::kHelloSent:
-    case State::kSyncing:
-    case State::kInStep:
-      break;
-    default:
-      return effects;
+  if (state_ == State::kBackoff && now >= retry_at_ && Transition(Event::kRetry)) {
+    ResetConnection(now);
+    store_.Report("connecting", "", now);
+    effects.open = true;
   }
+  if (!connected() || effects.open) return effects;
   if (Status deadline = CheckDeadlines(now); !deadline.ok()) return Down(deadline, now);
   if (state_ != State::kSyncing && state_ != State::kInStep) return effects;
   if (Elapsed(head_checked_ms_, now) >= kHeadCheckMs) {
@@ -440,18 +423,13 @@ LinkEffects LinkSession::OnTick(uint64_t now) {
 }
 
 LinkEffects LinkSession::OnFailure(const Status& failure, uint64_t now) {
-  if (state_ == State::kIdle || state_ == State::kBackoff || state_ == State::kFailed ||
-      state_ == State::kStopped) {
-    return {};
-  }
-  return Down(failure, now);
+  return connected() ? Down(failure, now) : LinkEffects{};
 }
 
 LinkEffects LinkSession::Down(const Status& failure, uint64_t now) {
   LinkEffects effects;
   effects.close = true;
   failure_ = failure;
-  ++losses_;
   if (!in_flight_.empty()) {
     lost_in_flight_.assign(in_flight_.begin(), in_flight_.end());
     lost_through_wire_ = acked_wire_;
@@ -464,32 +442,31 @@ LinkEffects LinkSession::Down(const Status& failure, uint64_t now) {
   if (progressed_) backoff_ms_ = options_.reconnect_min_ms;
   Transition(Event::kDown);
   in_flight_.clear();
-  bool refused =
-      failure.code() == ErrorCode::kNotEnrolled || failure.code() == ErrorCode::kBadMessage ||
-      failure.code() == ErrorCode::kVersion || failure.code() == ErrorCode::kSchemaMismatch ||
-      failure.code() == ErrorCode::kForbidden || failure.code() == ErrorCode::kHandshake;
   if (state_ == State::kBackoff) {
     // Full jitter in [backoff/2, backoff].
     int wait_ms = backoff_ms_ / 2 + static_cast<int>(random_() % (backoff_ms_ / 2 + 1));
     retry_at_ = now + static_cast<uint64_t>(wait_ms);
     backoff_ms_ = std::min(options_.reconnect_max_ms, backoff_ms_ * 2);
-    Report("backoff " + std::to_string(wait_ms) + " ms", failure.ToString(), now);
+    store_.Report("backoff " + std::to_string(wait_ms) + " ms", failure.ToString(), now);
     effects.log.push_back(
         {LinkEffects::Level::kWarn,
          "link down: " + failure.ToString() + "; retrying in " + std::to_string(wait_ms) + " ms"});
   } else {
-    Report(refused ? "refused" : "disconnected", failure.ToString(), now);
+    bool refused =
+        failure.code() == ErrorCode::kNotEnrolled || failure.code() == ErrorCode::kBadMessage ||
+        failure.code() == ErrorCode::kVersion || failure.code() == ErrorCode::kSchemaMismatch ||
+        failure.code() == ErrorCode::kForbidden || failure.code() == ErrorCode::kHandshake;
+    store_.Report(refused ? "refused" : "disconnected", failure.ToString(), now);
   }
   return effects;
 }
 
 LinkEffects LinkSession::Stop(uint64_t now) {
   LinkEffects effects;
-  effects.close = state_ != State::kIdle && state_ != State::kBackoff && state_ != State::kFailed &&
-                  state_ != State::kStopped;
+  effects.close = connected();
   if (state_ != State::kStopped) {
     Transition(Event::kStop);
-    Report("stopped", "", now);
+    store_.Report("stopped", "", now);
   }
   return effects;
 }

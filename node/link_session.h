@@ -151,8 +151,6 @@ class LinkSession {
   const LinkTuning& tuning() const { return tuning_; }
   uint64_t acked() const { return acked_; }
   uint64_t cursor() const { return cursor_; }
-  // Connections that ended in failure since the start.
-  uint64_t losses() const { return losses_; }
 
   // A reply bundle: a Welcome, a Deliver and maybe a ReofferAck, applied through the store; the
   // Welcome's hub clock is of unknown age. `*delivered` counts the changes applied.
@@ -175,6 +173,11 @@ class LinkSession {
 
   // Moves to the state the table gives for `event`; false (no move) if it allows none.
   bool Transition(Event event);
+  // A connection is open or being made: kConnecting to kInStep.
+  bool connected() const {
+    return state_ == State::kConnecting || state_ == State::kHelloSent ||
+           state_ == State::kSyncing || state_ == State::kInStep;
+  }
   // The push of the log from `first`: at most `max_bytes` (at least one change), up to `head`.
   protocol::Push ReadPush(uint64_t first, uint64_t head, size_t max_bytes);
   protocol::Hello MakeHello(const LinkStore::Position& position, uint64_t now) const;
@@ -191,7 +194,6 @@ class LinkSession {
   void UpdateInStep(uint64_t now, LinkEffects* effects);
   LinkEffects Down(const Status& failure, uint64_t now);
   void ResetConnection(uint64_t now);
-  void Report(const std::string& state, const std::string& failure, uint64_t now);
 
   const protocol::LinkOptions& options_;
   LinkIdentity identity_;
@@ -206,7 +208,6 @@ class LinkSession {
   uint64_t retry_at_ = 0;
   bool reached_in_step_ = false;
   Status failure_;
-  uint64_t losses_ = 0;
   std::deque<InFlight> lost_in_flight_;  // pushes of the last lost connection, unanswered
   uint64_t lost_through_wire_ = 0;       // wire bytes acknowledged on that connection
   bool lost_deliver_ = false;            // it lost a Deliver on its way

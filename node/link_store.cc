@@ -6,6 +6,10 @@
 
 namespace osrc::node {
 
+LinkIdentity IdentityOf(const Node& node) {
+  return {node.config().site, node.schema().hash(), node.config().hub_endpoint};
+}
+
 template <typename T>
 T NodeLinkStore::ReadWith(const std::function<T(const storage::Txn&)>& read) {
   if (txn_ != nullptr) return read(*txn_);

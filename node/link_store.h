@@ -10,6 +10,9 @@
 
 namespace osrc::node {
 
+// The site as its LinkSession names it: site code, schema and the hub endpoint of node.toml.
+LinkIdentity IdentityOf(const Node& node);
+
 class NodeLinkStore final : public LinkStore {
  public:
   // `txn`: the transaction every call works in, or null for one per call. Both outlive this.

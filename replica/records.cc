@@ -1,5 +1,7 @@
 #include "replica/records.h"
 
+#include <fstream>
+#include <iostream>
 #include <istream>
 #include <map>
 #include <ostream>
@@ -124,6 +126,26 @@ Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_c
   stats->head = local.head();
   txn.Commit();
   return {};
+}
+
+Status ImportJsonLinesFile(Writer& writer, const std::string& file,
+                           std::string_view only_collection, ImportStats* stats) {
+  // Standard input is read whole first: a retry after growing the store reads it again.
+  std::ifstream file_stream;
+  std::istringstream stdin_stream;
+  if (file == "-") {
+    stdin_stream.str(std::string(std::istreambuf_iterator<char>(std::cin), {}));
+  } else {
+    file_stream.open(file);
+    if (!file_stream) return {ErrorCode::kNotFound, "cannot open file", file};
+  }
+  std::istream& in = file == "-" ? static_cast<std::istream&>(stdin_stream) : file_stream;
+  return storage::WithGrowth(writer.store.env(), [&] {
+    in.clear();
+    in.seekg(0);
+    *stats = {};
+    return ImportJsonLines(writer, in, only_collection, stats).WithContext(file);
+  });
 }
 
 std::string ExportLine(std::string_view collection, std::string_view id,

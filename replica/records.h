@@ -45,6 +45,10 @@ Status DeleteRecord(Writer& writer, std::string_view collection, std::string_vie
 // Imports JSON Lines; `only_collection` non-empty restricts every line to that collection.
 Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_collection,
                        ImportStats* stats);
+// ImportJsonLines from `file` ("-": standard input, read whole first), growing the store and
+// reading the input again if it is full; errors name the file.
+Status ImportJsonLinesFile(Writer& writer, const std::string& file,
+                           std::string_view only_collection, ImportStats* stats);
 
 // The record as an export line; kNotFound when absent or deleted.
 Status GetJson(storage::Store& store, std::string_view collection, std::string_view id,
