@@ -1,5 +1,5 @@
 // Small text helpers: renderings shared by status reports (hex of bytes, UTC time of
-// milliseconds, store use) and the shape of a CURVE key in Z85 text.
+// milliseconds, store use), words quoted for the shell, and the shape of a CURVE key in Z85 text.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +42,20 @@ inline std::string StoreUseOf(size_t used_bytes, size_t map_bytes) {
   return std::to_string(used_bytes >> 20) + " MiB of " + std::to_string(map_bytes >> 20) +
          " MiB (" + std::to_string(percent) + "%)" +
          (StoreNearlyFull(used_bytes, map_bytes) ? "  WARNING: store over 80% full" : "");
+}
+
+// `word` as one shell word: as it is when plain, else in single quotes (a Z85 key may hold $ & *).
+inline std::string ShellQuoted(std::string_view word) {
+  bool plain = !word.empty();
+  for (char c : word) {
+    bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                std::string_view("_-./:@%+=,").find(c) != std::string_view::npos;
+    plain = plain && safe;
+  }
+  if (plain) return std::string(word);
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 // Whether `key` is 40 characters of Z85 text that decode to a 32-byte key (each group of five

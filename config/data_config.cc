@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "base/text.h"
+#include "config/known_keys.h"
 
 namespace osrc::config {
 namespace {
@@ -45,7 +46,8 @@ Status CheckFolder(const std::string& dir) {
   return {};
 }
 
-Status Parse(const std::string& dir, std::string_view file, toml::table* out) {
+Status Parse(const std::string& dir, std::string_view file, const KnownKeys& known,
+             toml::table* out) {
   OSRC_RETURN_IF_ERROR(CheckFolder(dir));
   std::string path = dir + "/" + std::string(file);
   if (::access(path.c_str(), F_OK) != 0) {
@@ -60,7 +62,7 @@ Status Parse(const std::string& dir, std::string_view file, toml::table* out) {
     return {ErrorCode::kBadInput, std::string(e.description()),
             path + ":" + std::to_string(e.source().begin.line)};
   }
-  return {};
+  return CheckKnownKeys(*out, known, path);
 }
 
 // Reads optional integer `key` of `table` into `out`, checking its range.
@@ -126,6 +128,7 @@ std::string CommonToml(const protocol::LinkOptions& link, const storage::EnvOpti
       << "reconnect_min_ms = " << link.reconnect_min_ms << "\n"
       << "reconnect_max_ms = " << link.reconnect_max_ms << "\n"
       << "request_timeout_ms = " << link.request_timeout_ms << "\n"
+      << "max_message_bytes = " << link.max_message_bytes << "\n"
       << "\n[store]\n"
       << "map_size_mb = " << (store.map_size >> 20) << "\n"
       << "grow_mb = " << (store.grow_step >> 20) << "\n"
@@ -160,7 +163,7 @@ bool IsSiteCode(std::string_view code) {
 Status LoadNodeConfig(const std::string& dir, NodeConfig* out) {
   std::string path = dir + "/" + std::string(kNodeConfigFile);
   toml::table root;
-  OSRC_RETURN_IF_ERROR(Parse(dir, kNodeConfigFile, &root));
+  OSRC_RETURN_IF_ERROR(Parse(dir, kNodeConfigFile, kNodeKeys, &root));
   out->site = root["site"].value_or(std::string());
   if (!IsSiteCode(out->site)) {
     return {ErrorCode::kBadInput, "site must be a code of 2 to 8 capitals or digits",
@@ -185,7 +188,7 @@ Status LoadNodeConfig(const std::string& dir, NodeConfig* out) {
 Status LoadHubConfig(const std::string& dir, HubConfig* out) {
   std::string path = dir + "/" + std::string(kHubConfigFile);
   toml::table root;
-  OSRC_RETURN_IF_ERROR(Parse(dir, kHubConfigFile, &root));
+  OSRC_RETURN_IF_ERROR(Parse(dir, kHubConfigFile, kHubKeys, &root));
   out->hub_id = root["hub_id"].value_or(std::string("MNL"));
   if (!IsSiteCode(out->hub_id)) {
     return {ErrorCode::kBadInput, "hub_id must be a code of 2 to 8 capitals or digits",

@@ -23,6 +23,9 @@ int RunCli(int argc, char** argv) {
   enrol_cmd->add_option("--site", site, "Site code")->required();
   enrol_cmd->add_option("--key", key, "The site's public key (Z85)")->required();
   enrol_cmd->add_option("--name", name, "Name of the site");
+  bool replace = false;
+  enrol_cmd->add_flag("--replace", replace,
+                      "Replace the key of a site enrolled with another (ends its sessions)");
 
   auto* revoke_cmd = cli.AddCommand(app, "revoke", "Refuse a site from now on");
   revoke_cmd->add_option("--site", site, "Site code")->required();
@@ -68,7 +71,7 @@ int RunCli(int argc, char** argv) {
       init.dir = dir;
       return CommandInit(init);
     }
-    if (*enrol_cmd) return CommandEnrol(dir, site, key, name);
+    if (*enrol_cmd) return CommandEnrol(dir, site, key, name, replace);
     if (*revoke_cmd) return CommandRevoke(dir, site);
     if (*run_cmd) return CommandRun(dir);
     if (*backup_cmd) return CommandBackup(dir, folder);

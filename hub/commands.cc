@@ -2,9 +2,11 @@
 
 #include <iostream>
 
+#include "base/text.h"
 #include "config/data_config.h"
 #include "hub/sites.h"
 #include "hub/status.h"
+#include "replica/data_folder.h"
 #include "replica/record_cli.h"
 
 namespace osrc::hub {
@@ -12,14 +14,19 @@ namespace osrc::hub {
 Status CommandInit(const InitOptions& options) {
   std::string public_key;
   OSRC_RETURN_IF_ERROR(InitHub(options, &public_key));
+  std::string bind = options.bind.empty() ? config::HubConfig{}.bind : options.bind;
+  std::string port = bind.substr(bind.rfind(':') + 1);
   std::cout << "initialised hub in " << options.dir << "\n"
-            << "give sites this key: osrc-node init ... --hub-key " << public_key << "\n"
+            << "point each site at this hub with (HUB-ADDRESS: this machine as sites reach it):\n"
+            << "  osrc-node config set-hub --data " << replica::kPackageNodeDir
+            << " --hub tcp://HUB-ADDRESS:" << (port == "*" ? "PORT" : port) << " --hub-key "
+            << ShellQuoted(public_key) << "\n"
             << public_key << "\n";
   return {};
 }
 
 Status CommandEnrol(const std::string& dir, const std::string& site, const std::string& key,
-                    const std::string& name) {
+                    const std::string& name, bool replace) {
   if (!config::IsSiteCode(site)) {
     return {ErrorCode::kBadInput, "site code must be 2 to 8 capitals or digits", "--site " + site};
   }
@@ -31,6 +38,11 @@ Status CommandEnrol(const std::string& dir, const std::string& site, const std::
   if (site == hub->config().hub_id) {
     return {ErrorCode::kBadInput, "that is the hub's own id", "--site " + site};
   }
+  if (key == hub->keys().public_key) {
+    return {ErrorCode::kBadInput,
+            "that is the hub's own public key; give the site's (osrc-node key prints it)", "--key"};
+  }
+  bool replaced = false;
   OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&]() -> Status {
     storage::WriteTxn txn(hub->store().env());
     for (const SiteEntry& other : ListSites(hub->store(), txn)) {
@@ -39,6 +51,13 @@ Status CommandEnrol(const std::string& dir, const std::string& site, const std::
       }
     }
     SiteEntry entry = GetSite(hub->store(), txn, site).value_or(SiteEntry{});
+    replaced = !entry.public_key.empty() && entry.public_key != key && !entry.revoked;
+    if (replaced && !replace) {
+      return {ErrorCode::kBadInput,
+              "site " + site + " is enrolled with another key; to enrol this one instead, " +
+                  "which ends the old key's sessions, add --replace",
+              "--key"};
+    }
     entry.code = site;
     entry.public_key = key;
     entry.name = name.empty() ? entry.name : name;
@@ -47,7 +66,7 @@ Status CommandEnrol(const std::string& dir, const std::string& site, const std::
     txn.Commit();
     return {};
   }));
-  std::cout << "enrolled site " << site << "\n";
+  std::cout << (replaced ? "replaced the key of site " : "enrolled site ") << site << "\n";
   return {};
 }
 
@@ -83,10 +102,28 @@ Status CommandRefImport(const std::string& dir, const std::string& collection,
   return {};
 }
 
+namespace {
+
+// A central write to a site's record needs the site enrolled (now or once: a revoked site's
+// records may still be corrected here); otherwise the id is mistyped or the site unknown.
+Status CheckSiteEnrolled(Hub& hub, const std::string& collection, const std::string& id) {
+  const config::CollectionSpec* spec = hub.schema().Find(collection);
+  if (spec == nullptr || spec->owner != config::Owner::kSite) return {};
+  std::string site = id.substr(0, id.find('-'));
+  storage::ReadTxn txn(hub.store().env());
+  if (GetSite(hub.store(), txn, site)) return {};
+  return {ErrorCode::kBadInput,
+          "site \"" + site + "\" is not enrolled at this hub (osrc-hub status lists the sites)",
+          protocol::RecordName(collection, id)};
+}
+
+}  // namespace
+
 Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
                   const std::string& json) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  OSRC_RETURN_IF_ERROR(CheckSiteEnrolled(*hub, collection, id));
   replica::Writer writer = hub->writer();
   bool changed = false;
   OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&] {
@@ -99,6 +136,7 @@ Status CommandPut(const std::string& dir, const std::string& collection, const s
 Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  OSRC_RETURN_IF_ERROR(CheckSiteEnrolled(*hub, collection, id));
   replica::Writer writer = hub->writer();
   bool changed = false;
   OSRC_RETURN_IF_ERROR(storage::WithGrowth(

@@ -9,8 +9,9 @@
 namespace osrc::hub {
 
 Status CommandInit(const InitOptions& options);
+// Enrols `site` with `key`; a site enrolled with another key needs `replace`.
 Status CommandEnrol(const std::string& dir, const std::string& site, const std::string& key,
-                    const std::string& name);
+                    const std::string& name, bool replace);
 Status CommandRevoke(const std::string& dir, const std::string& site);
 Status CommandRun(const std::string& dir);
 Status CommandBundleImport(const std::string& dir, const std::string& file,

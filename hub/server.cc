@@ -18,9 +18,21 @@ constexpr int kTimerMs = 500;
 
 std::string StringOf(const zmq::message_t& m) { return std::string(m.to_string_view()); }
 
+std::string SizeOf(uint64_t bytes) {
+  char text[32];
+  if (bytes < 10 * 1024) return std::to_string(bytes) + " B";
+  if (bytes < 10 * 1024 * 1024) {
+    std::snprintf(text, sizeof text, "%.1f KiB", bytes / 1024.0);
+  } else {
+    std::snprintf(text, sizeof text, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  }
+  return text;
+}
+
 }  // namespace
 
-Server::Server(Hub& hub, spdlog::logger& log) : hub_(hub), log_(log), context_(1) {
+Server::Server(Hub& hub, spdlog::logger& log)
+    : hub_(hub), log_(log), context_(1), online_(hub.dir()) {
   limits_.max_frame_bytes = hub.config().link.max_message_bytes;
 }
 
@@ -64,7 +76,7 @@ void Server::OnZap(zmq::socket_t& zap) {
         if (site.revoked || site.public_key != z85) continue;
         status = "200";
         text = "OK";
-        user = site.code;
+        user = site.code + " " + z85;
         break;
       }
       if (user.empty()) {
@@ -83,10 +95,10 @@ void Server::OnZap(zmq::socket_t& zap) {
   for (size_t i = 0; i < 6; ++i) protocol::SendFrame(zap, frames[i], i < 5);
 }
 
-bool Server::Enrolled(const std::string& site) {
+bool Server::Enrolled(const std::string& site, const std::string& key) {
   storage::ReadTxn txn(hub_.store().env());
   auto entry = GetSite(hub_.store(), txn, site);
-  return entry && !entry->revoked;
+  return entry && !entry->revoked && entry->public_key == key;
 }
 
 uint64_t Server::LogHead() {
@@ -96,6 +108,9 @@ uint64_t Server::LogHead() {
 
 void Server::Send(const std::string& routing_id, const protocol::Message& message) {
   std::string frame = protocol::EncodeMessage(message);
+  if (auto it = sessions_.find(routing_id); it != sessions_.end()) {
+    it->second.bytes_out += frame.size();
+  }
   if (!protocol::SendFrame(router_, routing_id, true) || !protocol::SendFrame(router_, frame)) {
     SPDLOG_LOGGER_DEBUG(&log_, "dropped {} to a gone peer", protocol::MessageName(message));
   }
@@ -108,19 +123,58 @@ void Server::Refuse(const std::string& routing_id, const std::string& site, Erro
   Send(routing_id, reply);
 }
 
-SiteSession& Server::SessionOf(const std::string& routing_id, const std::string& site,
-                               uint64_t now_ms) {
+Server::Live& Server::SessionOf(const std::string& routing_id, const std::string& site,
+                                const std::string& key, uint64_t now_ms) {
   auto it = sessions_.find(routing_id);
-  if (it == sessions_.end() || it->second.site() != site) {
-    if (it != sessions_.end()) sessions_.erase(it);
-    it = sessions_.try_emplace(routing_id, site, session_options_, now_ms).first;
+  if (it != sessions_.end() && (it->second.session.site() != site || it->second.key != key)) {
+    EndSession(it, "its connection now speaks for another key");
+    it = sessions_.end();
+  }
+  if (it == sessions_.end()) {
+    it = sessions_
+             .emplace(routing_id, Live{SiteSession(site, session_options_, now_ms), key, now_ms})
+             .first;
+    online_.SessionStarted(site, now_ms);
   }
   return it->second;
 }
 
-bool Server::Execute(const std::string& routing_id, SiteSession& session,
-                     SiteSession::Output output) {
-  const std::string& site = session.site();
+Server::Sessions::iterator Server::EndSession(Sessions::iterator it, std::string_view why) {
+  const Live& live = it->second;
+  double seconds = (hub_.clock().NowMillis() - live.started_ms) / 1000.0;
+  log_.info(
+      "site {}: session ended ({}) after {:.1f} s: received {} changes in {}, delivered {} "
+      "changes in {}",
+      live.session.site(), why, seconds, live.changes_in, SizeOf(live.bytes_in), live.changes_out,
+      SizeOf(live.bytes_out));
+  online_.SessionEnded(live.session.site());
+  return sessions_.erase(it);
+}
+
+void Server::EndSession(const std::string& routing_id, std::string_view why) {
+  if (auto it = sessions_.find(routing_id); it != sessions_.end()) EndSession(it, why);
+}
+
+void Server::EndStaleSessions(const storage::Txn& txn) {
+  if (sessions_.empty()) return;
+  std::map<std::string, std::string, std::less<>> keys;  // site -> enrolled key
+  for (SiteEntry& site : ReadableSites(txn)) {
+    if (!site.revoked) keys[site.code] = std::move(site.public_key);
+  }
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    auto enrolled = keys.find(it->second.session.site());
+    if (enrolled != keys.end() && enrolled->second == it->second.key) {
+      ++it;
+      continue;
+    }
+    std::string routing_id = it->first, site = it->second.session.site();
+    it = EndSession(it, "key no longer enrolled");
+    Refuse(routing_id, site, ErrorCode::kNotEnrolled, "site key not enrolled at hub");
+  }
+}
+
+bool Server::Execute(const std::string& routing_id, Live& live, SiteSession::Output output) {
+  const std::string& site = live.session.site();
   for (const std::string& warning : output.warnings) log_.warn("{}", warning);
   if (output.refused) log_.warn("site {}: refused: {}", site, output.refused->message);
   for (SiteSession::Step& step : output.steps) {
@@ -151,20 +205,21 @@ bool Server::Execute(const std::string& routing_id, SiteSession& session,
       }
       SPDLOG_LOGGER_DEBUG(&log_, "site {}: deliver {} entries up to {}", site, page.changes.size(),
                           page.last);
+      live.changes_out += page.changes.size();
       Send(routing_id, page);
     }
   }
   return true;
 }
 
-void Server::Drive(const std::string& routing_id, SiteSession& session,
-                   SiteSession::Output output) {
-  if (!Execute(routing_id, session, std::move(output)) || session.closed()) {
-    sessions_.erase(routing_id);
-  }
+void Server::Drive(const std::string& routing_id, Live& live, SiteSession::Output output,
+                   std::string_view why) {
+  bool served = Execute(routing_id, live, std::move(output));
+  if (!served) EndSession(routing_id, "hub failed to serve it");
+  if (served && live.session.closed()) EndSession(routing_id, why);
 }
 
-void Server::OnFrame(const std::string& routing_id, const std::string& site,
+void Server::OnFrame(const std::string& routing_id, const std::string& site, const std::string& key,
                      const zmq::message_t& frame) {
   uint64_t now = hub_.clock().NowMillis();
   Inbound inbound;
@@ -173,8 +228,8 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site,
                                 hub_.schema(), limits, &inbound);
   if (!status.ok()) return Refuse(routing_id, site, status.code(), status.ToString());
   protocol::Message& message = inbound.message;
-  if (!Enrolled(site)) {
-    sessions_.erase(routing_id);
+  if (!Enrolled(site, key)) {
+    EndSession(routing_id, "key no longer enrolled");
     return Refuse(routing_id, site, ErrorCode::kNotEnrolled, "site key not enrolled at hub");
   }
   if (auto* hello = std::get_if<protocol::Hello>(&message)) {
@@ -184,25 +239,37 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site,
       if (auto entry = GetSite(hub_.store(), txn, site)) view.acked = entry->acked;
       view.log_head = hub_.store().LogHead(txn);
     }
-    SiteSession& session = SessionOf(routing_id, site, now);
+    Live& live = SessionOf(routing_id, site, key, now);
+    live.bytes_in += frame.size();
     SPDLOG_LOGGER_DEBUG(&log_, "site {}: hello, log head {}, acked {}", site, hello->log_head,
                         view.acked);
-    return Drive(routing_id, session, session.OnHello(*hello, now, view));
+    return Drive(routing_id, live, live.session.OnHello(*hello, now, view));
   }
   if (auto* push = std::get_if<protocol::Push>(&message)) {
-    SiteSession& session = SessionOf(routing_id, site, now);
-    return Drive(routing_id, session, session.OnPush(push->first, std::move(inbound.changes), now));
+    Live& live = SessionOf(routing_id, site, key, now);
+    live.bytes_in += frame.size();
+    live.changes_in += inbound.changes.size();
+    return Drive(routing_id, live,
+                 live.session.OnPush(push->first, std::move(inbound.changes), now));
   }
   if (auto* ack = std::get_if<protocol::CursorAck>(&message)) {
-    SiteSession& session = SessionOf(routing_id, site, now);
-    return Drive(routing_id, session, session.OnCursorAck(*ack, now, LogHead()));
+    Live& live = SessionOf(routing_id, site, key, now);
+    live.bytes_in += frame.size();
+    return Drive(routing_id, live, live.session.OnCursorAck(*ack, now, LogHead()));
+  }
+  if (std::holds_alternative<protocol::Bye>(message)) {
+    auto it = sessions_.find(routing_id);
+    if (it == sessions_.end()) return;
+    it->second.bytes_in += frame.size();
+    return Drive(routing_id, it->second, it->second.session.OnBye(now), "site said bye");
   }
   if (auto* reoffer = std::get_if<protocol::Reoffer>(&message)) {
     std::vector<protocol::Change> changes;
     Status checked = CheckReoffer(*reoffer, hub_.sealer(), hub_.config().hub_id, limits, &changes);
     if (!checked.ok()) return Refuse(routing_id, site, checked.code(), checked.ToString());
-    SiteSession& session = SessionOf(routing_id, site, now);
-    return Drive(routing_id, session, session.OnReoffer(reoffer->token, std::move(changes), now));
+    Live& live = SessionOf(routing_id, site, key, now);
+    live.bytes_in += frame.size();
+    return Drive(routing_id, live, live.session.OnReoffer(reoffer->token, std::move(changes), now));
   }
   Refuse(routing_id, site, ErrorCode::kBadMessage,
          std::string("unexpected ") + std::string(protocol::MessageName(message)) + " from a site");
@@ -210,15 +277,26 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site,
 
 void Server::OnTimer() {
   uint64_t now = hub_.clock().NowMillis();
-  uint64_t head = LogHead();
+  uint64_t head = 0;
+  {
+    storage::ReadTxn txn(hub_.store().env());
+    head = hub_.store().LogHead(txn);
+    EndStaleSessions(txn);
+  }
   for (auto it = sessions_.begin(); it != sessions_.end();) {
+    Live& live = it->second;
+    std::string why = "expired";
     bool keep = false;
     try {
-      keep = Execute(it->first, it->second, it->second.OnTick(now, head)) && !it->second.closed();
+      keep = Execute(it->first, live, live.session.OnTick(now, head)) && !live.session.closed();
     } catch (const std::exception& e) {
-      log_.error("site {}: session dropped: {}", it->second.site(), e.what());
+      log_.error("site {}: session dropped: {}", live.session.site(), e.what());
+      why = "dropped on a fault";
     }
-    it = keep ? std::next(it) : sessions_.erase(it);
+    it = keep ? std::next(it) : EndSession(it, why);
+  }
+  if (Status written = online_.Flush(); !written.ok()) {
+    log_.warn("cannot record which sites are online: {}", written.ToString());
   }
 }
 
@@ -226,6 +304,9 @@ void Server::ForwardResults(zmq::socket_t& results, size_t max) {
   zmq::message_t id, frame;
   for (size_t i = 0; i < max && results.recv(id, zmq::recv_flags::dontwait) && results.recv(frame);
        ++i) {
+    if (auto it = sessions_.find(StringOf(id)); it != sessions_.end()) {
+      it->second.bytes_out += frame.size();
+    }
     protocol::SendFrame(router_, id.to_string_view(), true);
     protocol::SendFrame(router_, frame.to_string_view());
   }
@@ -275,7 +356,9 @@ Status Server::Run(const std::atomic<bool>& stop) {
         zmq::message_t id, frame;
         if (!router_.recv(id, zmq::recv_flags::dontwait)) break;
         bool framed = id.more() && router_.recv(frame, zmq::recv_flags::dontwait).has_value();
-        std::string site(framed ? frame.gets("User-Id") : "");
+        std::string user(framed ? frame.gets("User-Id") : "");  // "SITE KEY"
+        std::string site = user.substr(0, user.find(' '));
+        std::string key = user.size() > site.size() ? user.substr(site.size() + 1) : "";
         while (frame.more()) {  // a site sends one frame per message: drop any extra parts
           zmq::message_t extra;
           if (!router_.recv(extra, zmq::recv_flags::dontwait)) break;
@@ -288,11 +371,11 @@ Status Server::Run(const std::atomic<bool>& stop) {
           continue;
         }
         try {
-          OnFrame(routing_id, site, frame);
+          OnFrame(routing_id, site, key, frame);
         } catch (const std::exception& e) {
           // The message and its session are dropped; every other site is served on.
           log_.error("site {}: message dropped, session ended: {}", site, e.what());
-          sessions_.erase(routing_id);
+          EndSession(routing_id, "dropped on a fault");
           ErrorCode code = ErrorCode::kInternal;
           if (const auto* error = dynamic_cast<const Error*>(&e)) code = error->code();
           Send(routing_id, protocol::ErrorReply{code, "hub failed: " + std::string(e.what()),
@@ -312,6 +395,8 @@ Status Server::Run(const std::atomic<bool>& stop) {
   log_.info("stopping");
   writer_->Stop();
   ForwardResults(results, SIZE_MAX);  // the replies of the last commits
+  for (auto it = sessions_.begin(); it != sessions_.end();) it = EndSession(it, "hub stopping");
+  online_.Clear();
   return outcome;
 }
 

@@ -1,6 +1,8 @@
 // The hub daemon's I/O thread: a CurveZMQ ROUTER whose ZAP handler admits enrolled site keys only,
 // one small handler per message kind, and the writer's replies forwarded to their sites.
-// The site of every message comes from the ZAP mapping (User-Id), never from its body.
+// The site of every message comes from the ZAP mapping (User-Id "SITE KEY"), never from its body;
+// a message whose key is no longer the site's enrolled key ends its session (re-enrolment,
+// revocation). Each session ends with one info line: site, changes and bytes each way, duration.
 // Each routing id has a SiteSession (hub/site_session.h) that this loop drives. Every handler, the
 // timer and the loop catch at their top: a fault (a corrupt stored entry) is logged naming the
 // site and entry, and drops only the message or session at fault. Run() owns all sockets and
@@ -16,6 +18,7 @@
 #include <zmq.hpp>
 
 #include "hub/hub.h"
+#include "hub/online.h"
 #include "hub/site_session.h"
 #include "hub/sites.h"
 #include "hub/writer.h"
@@ -34,20 +37,37 @@ class Server {
 
  private:
   void OnZap(zmq::socket_t& zap);
-  void OnFrame(const std::string& routing_id, const std::string& site, const zmq::message_t& frame);
+  // A site's connection: its protocol core, the key it connected with, and what it carried.
+  struct Live {
+    SiteSession session;
+    std::string key;
+    uint64_t started_ms = 0;
+    uint64_t changes_in = 0, changes_out = 0, bytes_in = 0, bytes_out = 0;
+  };
+  using Sessions = std::map<std::string, Live>;  // by routing id
+
+  void OnFrame(const std::string& routing_id, const std::string& site, const std::string& key,
+               const zmq::message_t& frame);
   void OnTimer();
   // Forwards up to `max` of the writer's replies [routing id, frame] to their sites.
   void ForwardResults(zmq::socket_t& results, size_t max);
   // The session of `routing_id`, made for `site` if new.
-  SiteSession& SessionOf(const std::string& routing_id, const std::string& site, uint64_t now_ms);
+  Live& SessionOf(const std::string& routing_id, const std::string& site, const std::string& key,
+                  uint64_t now_ms);
+  // Logs the session's line and forgets it; returns the next session.
+  Sessions::iterator EndSession(Sessions::iterator it, std::string_view why);
+  void EndSession(const std::string& routing_id, std::string_view why);
+  // Ends the sessions whose key is no longer their site's enrolled key.
+  void EndStaleSessions(const storage::Txn& txn);
   // Runs a session's steps; false if the session must end (a store fault while serving it).
-  bool Execute(const std::string& routing_id, SiteSession& session, SiteSession::Output output);
-  // Runs `output` and drops the session of `routing_id` if it ended.
-  void Drive(const std::string& routing_id, SiteSession& session, SiteSession::Output output);
+  bool Execute(const std::string& routing_id, Live& live, SiteSession::Output output);
+  // Runs `output` and drops the session of `routing_id` if it ended (`why`, for the log).
+  void Drive(const std::string& routing_id, Live& live, SiteSession::Output output,
+             std::string_view why = "closed");
   void Send(const std::string& routing_id, const protocol::Message& message);
   void Refuse(const std::string& routing_id, const std::string& site, ErrorCode code,
               const std::string& message);
-  bool Enrolled(const std::string& site);
+  bool Enrolled(const std::string& site, const std::string& key);
   // The enrolled sites whose entries decode; a corrupt entry is logged once and skipped.
   std::vector<SiteEntry> ReadableSites(const storage::Txn& txn);
   uint64_t LogHead();
@@ -57,7 +77,8 @@ class Server {
   zmq::context_t context_;
   zmq::socket_t router_;
   std::unique_ptr<Writer> writer_;
-  std::map<std::string, SiteSession> sessions_;  // by routing id
+  Sessions sessions_;
+  OnlineRegister online_;
   protocol::MessageLimits limits_;
   SiteSessionOptions session_options_;
   std::set<std::string> corrupt_sites_;  // site entries already reported corrupt

@@ -36,7 +36,7 @@ std::optional<State> SiteSession::Transition(State state, Event event) {
       if (state != State::kReady) return std::nullopt;
       return State::kDelivering;
     case Event::kEnd:
-      if (state != State::kReady) return std::nullopt;
+      if (state == State::kAwaitHello) return std::nullopt;
       return State::kClosed;
     case Event::kRefuse:
     case Event::kExpire:
@@ -213,6 +213,12 @@ SiteSession::Output SiteSession::OnEnd(uint64_t now_ms, const HubView& view) {
   out.steps.emplace_back(std::in_place_type<ReadDeliverPage>, cursor_, kBundlePageEntries,
                          size_t{0});
   out.steps.push_back(RecordProgress{now_ms, std::nullopt, cursor_});
+  return out;
+}
+
+SiteSession::Output SiteSession::OnBye(uint64_t now_ms) {
+  Output out;
+  Move(Event::kEnd, now_ms, &out);
   return out;
 }
 

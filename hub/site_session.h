@@ -9,12 +9,13 @@
 //   state \ event  Hello    Push     Reoffer  CursorAck PageDue  Tick     End      Refuse   Expire
 //   kAwaitHello    Ready    Await    Await    -         -        Await    -        Closed   Closed
 //   kReady         Ready    Ready    Ready    Ready     Deliv    Ready    Closed   Closed   Closed
-//   kDelivering    Ready    Deliv    Deliv    Ready     -        Deliv    -        Closed   Closed
+//   kDelivering    Ready    Deliv    Deliv    Ready     -        Deliv    Closed   Closed   Closed
 //   kClosed        -        -        -        -         -        -        -        -        -
 //
 // Hello is an accepted Hello (a refused one is Refuse). PageDue: the session asks for the next
 // Deliver page (one outstanding at a time; the site's CursorAck answers it). End: a bundle's
-// messages are all in (bundle mode only). Expire: no message for 3 × the heartbeat timeout.
+// messages are all in (answered), or a live site's Bye (it is leaving; nothing sent). Expire: no
+// message for 3 × the heartbeat timeout.
 // A message the table does not allow (a CursorAck before the Hello) is answered with an Error
 // and dropped; the state stays. Pushes and hand-backs need no Hello: the store checks them
 // against what it holds.
@@ -107,6 +108,8 @@ class SiteSession {
   Output OnTick(uint64_t now_ms, uint64_t log_head);
   // Bundle mode: every message of the bundle is in, and applied; `view` is the store after them.
   Output OnEnd(uint64_t now_ms, const HubView& view);
+  // Live mode: the site said Bye.
+  Output OnBye(uint64_t now_ms);
 
   // The state after `event` in `state`; nullopt if the table does not allow it.
   static std::optional<State> Transition(State state, Event event);

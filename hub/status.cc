@@ -6,16 +6,40 @@
 #include "base/text.h"
 #include "config/record_json.h"
 #include "hub/delivery.h"
+#include "hub/online.h"
+#include "replica/run_lock.h"
 
 namespace osrc::hub {
 namespace {
 
 std::string SiteOfId(std::string_view id) { return std::string(id.substr(0, id.find('-'))); }
 
+// "2d 3h", "4h 12m", "7m 3s", "12s": the two largest units.
+std::string DurationOf(uint64_t ms) {
+  uint64_t seconds = ms / 1000;
+  const std::pair<uint64_t, const char*> units[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+  for (size_t i = 0; i + 1 < std::size(units); ++i) {
+    if (seconds < units[i].first) continue;
+    return std::to_string(seconds / units[i].first) + units[i].second + " " +
+           std::to_string(seconds % units[i].first / units[i + 1].first) + units[i + 1].second;
+  }
+  return std::to_string(seconds) + "s";
+}
+
 }  // namespace
+
+std::string ContactOf(const SiteStatus& site, uint64_t now_ms) {
+  if (site.online) return "now";
+  uint64_t last = site.entry.last_contact_ms;
+  if (last == 0) return "never";
+  return (now_ms > last ? DurationOf(now_ms - last) : "0s") + " ago";
+}
 
 HubStatus ReadStatus(Hub& hub) {
   HubStatus status;
+  status.now_ms = hub.clock().NowMillis();
+  status.running = replica::DaemonRunning(hub.dir());
+  OnlineSites online = ReadOnlineSites(hub.dir());
   storage::Store& store = hub.store();
   status.hub_id = hub.config().hub_id;
   status.bind = hub.config().bind;
@@ -40,6 +64,7 @@ HubStatus ReadStatus(Hub& hub) {
     site.records = records[entry.code];
     site.conflicts = conflicts[entry.code];
     site.pending_delivery = PendingDeliveries(store, txn, entry.code, entry.cursor);
+    site.online = !entry.revoked && online.contains(entry.code);
     site.entry = std::move(entry);
     status.sites.push_back(std::move(site));
   }
@@ -50,16 +75,18 @@ HubStatus ReadStatus(Hub& hub) {
 
 std::string StatusText(const HubStatus& s) {
   std::ostringstream out;
-  out << "hub " << s.hub_id << " on " << s.bind << ", epoch " << s.epoch << "\n"
+  out << "hub " << s.hub_id << " on " << s.bind << ", epoch " << s.epoch << "; daemon "
+      << (s.running ? "running" : "not running") << "\n"
       << "hub log head " << s.log_head << ", conflicts " << s.conflicts << "\n";
   out << "store " << StoreUseOf(s.store_used_bytes, s.store_map_bytes) << "\n\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-6s %-8s %-20s %10s %10s %9s %9s %8s\n", "site", "state",
-                "last contact", "acked", "records", "pending", "conflicts", "skew ms");
+  std::snprintf(line, sizeof line, "%-6s %-8s %-12s %-20s %10s %10s %9s %9s %8s\n", "site", "state",
+                "contact", "last contact", "acked", "records", "pending", "conflicts", "skew ms");
   out << line;
   for (const SiteStatus& site : s.sites) {
-    std::snprintf(line, sizeof line, "%-6s %-8s %-20s %10llu %10zu %9zu %9zu %8lld\n",
-                  site.entry.code.c_str(), site.entry.revoked ? "revoked" : "enrolled",
+    const char* state = site.entry.revoked ? "revoked" : site.online ? "online" : "offline";
+    std::snprintf(line, sizeof line, "%-6s %-8s %-12s %-20s %10llu %10zu %9zu %9zu %8lld\n",
+                  site.entry.code.c_str(), state, ContactOf(site, s.now_ms).c_str(),
                   UtcTimeOf(site.entry.last_contact_ms).c_str(),
                   static_cast<unsigned long long>(site.entry.acked), site.records,
                   site.pending_delivery, site.conflicts,
@@ -75,6 +102,7 @@ std::string StatusText(const HubStatus& s) {
 std::string StatusJson(const HubStatus& s) {
   nlohmann::ordered_json out;
   out["hub_id"] = s.hub_id;
+  out["running"] = s.running;
   out["bind"] = s.bind;
   out["epoch"] = s.epoch;
   out["log_head"] = s.log_head;
@@ -89,6 +117,7 @@ std::string StatusJson(const HubStatus& s) {
     entry["site"] = site.entry.code;
     entry["name"] = site.entry.name;
     entry["revoked"] = site.entry.revoked;
+    entry["online"] = site.online;
     entry["last_contact_ms"] = site.entry.last_contact_ms;
     entry["acked"] = site.entry.acked;
     entry["cursor"] = site.entry.cursor;

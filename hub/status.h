@@ -13,12 +13,15 @@ namespace osrc::hub {
 
 struct SiteStatus {
   SiteEntry entry;
+  bool online = false;  // a live session at the running daemon now
   size_t records = 0;
   size_t pending_delivery = 0;
   size_t conflicts = 0;
 };
 
 struct HubStatus {
+  uint64_t now_ms = 0;
+  bool running = false;  // a daemon serves this folder
   std::string hub_id;
   std::string bind;
   std::string epoch;  // hex
@@ -32,6 +35,8 @@ struct HubStatus {
 
 HubStatus ReadStatus(Hub& hub);
 std::string StatusText(const HubStatus& status);
+// "now" when online, else how long ago the last contact was ("3d 4h ago", "never").
+std::string ContactOf(const SiteStatus& site, uint64_t now_ms);
 std::string StatusJson(const HubStatus& status);
 std::string ConflictsReport(Hub& hub, bool as_json);
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "node/commands.h"
+#include "node/config_commands.h"
 #include "replica/record_cli.h"
 
 namespace osrc::node {
@@ -44,6 +45,17 @@ int RunCli(int argc, char** argv) {
   auto* bundle_import = cli.AddCommand(*bundle_cmd, "import", "Apply a hub reply bundle");
   bundle_import->add_option("file", bundle.file, "Reply bundle from the hub")->required();
 
+  auto* config_cmd = app.add_subcommand("config", "Show or change node.toml");
+  config_cmd->require_subcommand(1);
+  auto* config_show = cli.AddCommand(*config_cmd, "show", "Print the configuration in force");
+  std::string hub_endpoint, hub_key;
+  auto* config_set_hub =
+      cli.AddCommand(*config_cmd, "set-hub", "Point the node at a hub (checked, atomic)");
+  config_set_hub->add_option("--hub", hub_endpoint, "Hub endpoint, e.g. tcp://10.0.0.1:7400")
+      ->required();
+  config_set_hub->add_option("--hub-key", hub_key, "Hub public key (Z85)")->required();
+  auto* key_cmd = cli.AddCommand(app, "key", "Print the site's public key (to enrol it)");
+
   return cli.Run(argc, argv, [&](const std::string& dir) -> Status {
     const replica::RecordArgs& args = cli.args();
     if (*init_cmd) {
@@ -60,6 +72,9 @@ int RunCli(int argc, char** argv) {
     if (*run_cmd) return CommandRun(dir);
     if (*bundle_export) return CommandBundleExport(dir, bundle);
     if (*bundle_import) return CommandBundleImport(dir, bundle);
+    if (*config_show) return CommandConfigShow(dir);
+    if (*config_set_hub) return CommandConfigSetHub(dir, hub_endpoint, hub_key);
+    if (*key_cmd) return CommandKey(dir);
     return {};
   });
 }

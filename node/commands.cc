@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "base/text.h"
+#include "node/config_commands.h"
 #include "node/status.h"
 #include "replica/record_cli.h"
 
@@ -12,7 +14,7 @@ Status CommandInit(const InitOptions& options) {
   OSRC_RETURN_IF_ERROR(InitNode(options, &public_key));
   std::cout << "initialised site " << options.site << " in " << options.dir << "\n"
             << "enrol this site at the hub with:\n"
-            << "  osrc-hub enrol --site " << options.site << " --key " << public_key << "\n"
+            << "  " << EnrolCommand(options.site, public_key) << "\n"
             << public_key << "\n";
   return {};
 }
@@ -104,10 +106,8 @@ Status CheckHubSet(const Node& node) {
                         : config.hub_endpoint.empty() ? "no hub endpoint set"
                                                       : "no hub public key set";
   return {ErrorCode::kBadInput,
-          missing +
-              ": under [hub] set endpoint = \"tcp://HOST:7400\" and public_key = \"KEY\" "
-              "(the key osrc-hub init printed), or give --hub and --hub-key to osrc-node "
-              "init when creating a data folder",
+          missing + ": set it with osrc-node config set-hub --data " + ShellQuoted(node.dir()) +
+              " --hub tcp://HOST:7400 --hub-key 'KEY' (the key osrc-hub init printed)",
           node.dir() + "/" + std::string(config::kNodeConfigFile)};
 }
 

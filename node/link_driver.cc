@@ -4,6 +4,7 @@
 #include <memory>
 #include <thread>
 
+#include "node/config_commands.h"
 #include "protocol/kj_log.h"
 #include "protocol/link_monitor.h"
 #include "protocol/socket.h"
@@ -80,6 +81,11 @@ class Driver {
           break;
       }
     }
+    if (effects.close && connection_ && !effects.farewell.empty()) {
+      // Up to a second for the Bye to leave; a dead link gives up sooner by its monitor.
+      connection_->socket.set(zmq::sockopt::linger, 1000);
+      protocol::SendFrame(connection_->socket, effects.farewell);
+    }
     if (effects.close) connection_.reset();
     if (effects.open) {
       Status opened = Open();
@@ -143,12 +149,11 @@ class Driver {
     connection.monitor.Poll();
     const Status& failure = connection.monitor.failure();
     if (failure.code() == ErrorCode::kNotEnrolled) {
-      return session_.OnFailure(
-          {ErrorCode::kNotEnrolled,
-           failure.what() + "; enrol it at the hub with: osrc-hub enrol --site " +
-               node_.config().site + " --key " + node_.keys().public_key,
-           node_.config().hub_endpoint},
-          Now());
+      return session_.OnFailure({ErrorCode::kNotEnrolled,
+                                 failure.what() + "; enrol it at the hub with: " +
+                                     EnrolCommand(node_.config().site, node_.keys().public_key),
+                                 node_.config().hub_endpoint},
+                                Now());
     }
     if (!failure.ok()) return session_.OnFailure(failure, Now());
     if (connection.monitor.connected() && !connection.connected) {

@@ -464,6 +464,9 @@ LinkEffects LinkSession::Down(const Status& failure, uint64_t now) {
 LinkEffects LinkSession::Stop(uint64_t now) {
   LinkEffects effects;
   effects.close = connected();
+  if (state_ == State::kSyncing || state_ == State::kInStep) {
+    effects.farewell = protocol::EncodeMessage(protocol::Bye{});
+  }
   if (state_ != State::kStopped) {
     Transition(Event::kStop);
     store_.Report("stopped", "", now);

@@ -16,9 +16,10 @@
 //   kFailed        -      -         -        -        -        -        -        -        -
 //   kStopped       -      -         -        -        -        -        -        -        -
 //
-// Stop takes every state to kStopped. Reply is an Ack, Deliver or ReofferAck. Down is a lost
-// link, a refusal by the hub or a timeout. A message from the hub that the table does not allow
-// (an Ack before the Welcome) ends the connection as a protocol error.
+// Stop takes every state to kStopped, saying Bye to a hub that welcomed the site. Reply is an Ack,
+// Deliver or ReofferAck. Down is a lost link, a refusal by the hub or a timeout. A message from the
+// hub that the table does not allow (an Ack before the Welcome) ends the connection as a protocol
+// error.
 //
 // Rules kept here: the Hello waits for the secure connection (a fresh clock reading, and its
 // answer measures a round trip); pushes run from the hub's acknowledged sequence with a window
@@ -84,8 +85,9 @@ struct LinkIdentity {
   std::string endpoint;  // the hub's, named in errors
 };
 
-// What the driver does after a call, in this order: close the connection, open a new one, send
-// the frames on the (new) connection, and log the lines (never field values).
+// What the driver does after a call, in this order: send the farewell on the connection and close
+// it, open a new one, send the frames on the (new) connection, and log the lines (never field
+// values).
 struct LinkEffects {
   enum class Level { kDebug, kInfo, kWarn };
   struct Line {
@@ -93,6 +95,7 @@ struct LinkEffects {
     std::string text;
   };
   bool close = false;
+  std::string farewell;  // a Bye before the close: the hub ends the session at once
   bool open = false;
   std::vector<std::string> frames;
   std::vector<Line> log;

@@ -159,6 +159,9 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
     case wire::Message::REOFFER_ACK:
       *out = ReofferAck{root.getReofferAck().getToken(), root.getReofferAck().getHubHead()};
       return {};
+    case wire::Message::BYE:
+      *out = Bye{};
+      return {};
     case wire::Message::ERROR: {
       auto in = root.getError();
       *out = ErrorReply{static_cast<ErrorCode>(in.getCode()), TextOf(in.getMessage()),
@@ -172,8 +175,9 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
 }  // namespace
 
 std::string_view MessageName(const Message& message) {
-  static constexpr std::string_view kNames[] = {
-      "Hello", "Welcome", "Push", "Ack", "Deliver", "CursorAck", "Error", "Reoffer", "ReofferAck"};
+  static constexpr std::string_view kNames[] = {"Hello",      "Welcome",   "Push",  "Ack",
+                                                "Deliver",    "CursorAck", "Error", "Reoffer",
+                                                "ReofferAck", "Bye"};
   return kNames[message.index()];
 }
 
@@ -242,6 +246,8 @@ std::string EncodeMessage(const Message& message) {
     out.setCode(static_cast<uint16_t>(m->code));
     out.setMessage(m->message);
     out.setHubClock(m->hub_clock);
+  } else if (std::holds_alternative<Bye>(message)) {
+    root.setBye();
   }
   return BytesOf(builder);
 }

@@ -77,8 +77,11 @@ struct ReofferAck {
   uint64_t hub_head = 0;
 };
 
-using Message =
-    std::variant<Hello, Welcome, Push, Ack, Deliver, CursorAck, ErrorReply, Reoffer, ReofferAck>;
+// The site is leaving (a sync done, a daemon stopping): the hub ends its session at once.
+struct Bye {};
+
+using Message = std::variant<Hello, Welcome, Push, Ack, Deliver, CursorAck, ErrorReply, Reoffer,
+                             ReofferAck, Bye>;
 
 std::string_view MessageName(const Message& message);
 

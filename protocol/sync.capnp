@@ -122,6 +122,7 @@ struct Message {
     error @6 :Error;
     reoffer @7 :Reoffer;
     reofferAck @8 :ReofferAck;
+    bye @9 :Void;  # the site is leaving: the hub ends its session now, not at expiry
   }
 }
 

@@ -33,7 +33,13 @@ Status WriteFileDurably(const std::string& dir, std::string_view name, const std
   ok = ::fsync(fd) == 0 && ok;
   ::close(fd);
   if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
     return {ErrorCode::kIo, "cannot write file", path};
+  }
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);  // the rename itself survives a power cut
+    ::close(dir_fd);
   }
   return {};
 }

@@ -9,9 +9,14 @@
 
 namespace osrc::replica {
 
+// Where the Debian package's services keep their data folders; hints for the other side of a
+// link name these, as the reader's own folder is not known here.
+inline constexpr std::string_view kPackageNodeDir = "/var/lib/osrc/node";
+inline constexpr std::string_view kPackageHubDir = "/var/lib/osrc/hub";
+
 // Creates `dir` (mode 0700) for a new node or hub; refuses when it already holds one.
 Status CreateDataFolder(const std::string& dir, std::string_view config_file);
-// Writes `<dir>/<name>` (mode 0600) durably.
+// Writes `<dir>/<name>` (mode 0600) durably: a whole new file or the old one, never a mix.
 Status WriteFileDurably(const std::string& dir, std::string_view name, const std::string& content);
 // `--data` or $OSRC_DATA; an error when neither is set.
 Status ResolveDataDir(const std::string& flag, std::string* dir);

@@ -8,6 +8,9 @@
 
 namespace osrc::replica {
 
+// Whether a daemon holds the run lock of `dir` now (a status report's "online" needs one).
+bool DaemonRunning(const std::string& dir);
+
 class RunLock {
  public:
   RunLock() = default;

@@ -75,5 +75,52 @@ TEST(DataConfigTest, MissingFolderAndFileAreNamed) {
   EXPECT_EQ(no_file.where(), tmp.Path("node.toml"));
 }
 
+TEST(DataConfigTest, UnknownKeysAreRefusedWithLineAndNearestKey) {
+  TempDir tmp("osrc-config");
+  NodeConfig node;
+  WriteFile(tmp.Path("node.toml"), "site = 'MAS'\n[hub]\nendpoint = ''\n[sync]\nwindw = 8\n");
+  Status typo = LoadNodeConfig(tmp.path(), &node);
+  EXPECT_EQ(typo.code(), ErrorCode::kBadInput);
+  EXPECT_EQ(typo.what(), "unknown key \"windw\" in [sync]; did you mean \"window\"?");
+  EXPECT_EQ(typo.where(), tmp.Path("node.toml") + ":5");
+
+  WriteFile(tmp.Path("node.toml"), "site = 'MAS'\n[hubb]\nendpoint = ''\n");
+  EXPECT_EQ(LoadNodeConfig(tmp.path(), &node).what(),
+            "unknown table \"hubb\"; did you mean \"hub\"?");
+  WriteFile(tmp.Path("node.toml"), "site = 'MAS'\nhub = 'tcp://10.0.0.1:7400'\n");
+  EXPECT_EQ(LoadNodeConfig(tmp.path(), &node).what(), "\"hub\" must be a table, [hub]");
+
+  HubConfig hub;
+  WriteFile(tmp.Path("hub.toml"), "bind = 'tcp://127.0.0.1:*'\n\ncolour = 'blue'\n");
+  Status far = LoadHubConfig(tmp.path(), &hub);
+  EXPECT_EQ(far.what(), "unknown key \"colour\"");
+  EXPECT_EQ(far.where(), tmp.Path("hub.toml") + ":3");
+  WriteFile(tmp.Path("hub.toml"), "max_skew = 10\n");
+  EXPECT_EQ(LoadHubConfig(tmp.path(), &hub).what(),
+            "unknown key \"max_skew\"; did you mean \"max_skew_ms\"?");
+}
+
+TEST(DataConfigTest, WrittenConfigurationLoadsBackUnchanged) {
+  TempDir tmp("osrc-config");
+  NodeConfig node;
+  node.site = "ADS";
+  node.hub_endpoint = "tcp://10.0.0.1:7400";
+  node.hub_public_key = kHubKey;
+  node.link.window = 7;
+  node.link.max_message_bytes = 1 << 20;
+  WriteFile(tmp.Path("node.toml"), NodeConfigToml(node));
+  NodeConfig loaded;
+  ASSERT_TRUE(LoadNodeConfig(tmp.path(), &loaded).ok());
+  EXPECT_EQ(NodeConfigToml(loaded), NodeConfigToml(node));
+  EXPECT_EQ(loaded.link.max_message_bytes, 1 << 20);
+
+  HubConfig hub;
+  hub.group_commit_max = 9;
+  WriteFile(tmp.Path("hub.toml"), HubConfigToml(hub));
+  HubConfig hub_loaded;
+  ASSERT_TRUE(LoadHubConfig(tmp.path(), &hub_loaded).ok());
+  EXPECT_EQ(HubConfigToml(hub_loaded), HubConfigToml(hub));
+}
+
 }  // namespace
 }  // namespace osrc::config

@@ -235,6 +235,14 @@ TEST_F(SiteSessionTest, CursorAckBeforeHelloIsRefusedAndDropped) {
   EXPECT_EQ(session_.cursor(), 0u);
 }
 
+TEST_F(SiteSessionTest, ByeClosesALiveSessionAtOnceWithNothingSent) {
+  session_.OnHello(HelloOf(clock_, 0), clock_.NowMillis(), {0, 0});
+  SiteSession::Output out = session_.OnBye(clock_.NowMillis());
+  EXPECT_EQ(Render(out), "");
+  EXPECT_FALSE(out.refused);
+  EXPECT_TRUE(session_.closed());
+}
+
 TEST(SiteSessionTableTest, RejectsPairsTheTableDoesNotAllow) {
   std::string table;
   for (State state : {State::kAwaitHello, State::kReady, State::kDelivering, State::kClosed}) {
@@ -251,7 +259,7 @@ TEST(SiteSessionTableTest, RejectsPairsTheTableDoesNotAllow) {
             "awaiting hello: ready awaiting hello awaiting hello - - awaiting hello - closed "
             "closed\n"
             "ready: ready ready ready ready delivering ready closed closed closed\n"
-            "delivering: ready delivering delivering ready - delivering - closed closed\n"
+            "delivering: ready delivering delivering ready - delivering closed closed closed\n"
             "closed: - - - - - - - - -\n");
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/text.h"
 #include "storage/store.h"
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
@@ -85,12 +86,13 @@ TEST(CliErrors, SyncAndRunWithNoHubSaySetOneInNodeToml) {
   for (const char* command : {"sync", "run"}) {
     RunResult r = RunProcess(BinArgs("osrc-node", {command, "--data", dir}));
     EXPECT_TRUE(FailsWithOneLine(
-        r, "osrc-node", {"no hub set", dir + "/node.toml", "endpoint = ", "public_key = "}));
+        r, "osrc-node",
+        {"no hub set", dir + "/node.toml", "osrc-node config set-hub --data " + dir, "--hub-key"}));
   }
   // An endpoint without the key is still refused before any connection.
   SetTomlValue(dir + "/node.toml", "endpoint", "'tcp://127.0.0.1:9'");
   RunResult r = RunProcess(BinArgs("osrc-node", {"sync", "--data", dir}));
-  EXPECT_TRUE(FailsWithOneLine(r, "osrc-node", {"no hub public key set", "public_key = "}));
+  EXPECT_TRUE(FailsWithOneLine(r, "osrc-node", {"no hub public key set", "config set-hub"}));
 }
 
 TEST(CliErrors, MalformedValuesInNodeTomlNameTheKey) {
@@ -127,7 +129,10 @@ TEST(CliErrors, WrongHubKeySaysTheHandshakeFailedAndUnenrolledSaysEnrol) {
 
   RunResult stranger = ant.Sync(20);
   EXPECT_TRUE(FailsWithOneLine(stranger, "osrc-node",
-                               {"not enrolled", "osrc-hub enrol --site ANT --key " + ant.key()}));
+                               {"not enrolled",
+                                "osrc-hub enrol --data /var/lib/osrc/hub --site ANT "
+                                "--key " +
+                                    ShellQuoted(ant.key())}));
   EXPECT_FALSE(Contains(stranger.err, "hub key in node.toml")) << stranger.Describe();
   hub.Stop();
 }

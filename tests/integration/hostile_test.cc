@@ -70,7 +70,7 @@ uint64_t NowMillis() {
 
 // Sets the message limit of a hub not yet started to kMaxMessageBytes.
 void LimitMessageSize(const ClusterHub& hub) {
-  AddTomlValue(hub.Path("hub.toml"), "sync", "max_message_bytes", std::to_string(kMaxMessageBytes));
+  hub.SetConfig("max_message_bytes", std::to_string(kMaxMessageBytes));
 }
 
 // Alive: not reaped, and the pid answers signal 0.

@@ -233,6 +233,26 @@ TEST(LinkSession, InStepItSendsOneKeepAliveHelloAtATime) {
   EXPECT_EQ(f.session.state(), State::kInStep);
 }
 
+TEST(LinkSession, StopSaysByeToAHubThatWelcomedTheSiteOnly) {
+  Fixture welcomed(0);
+  welcomed.Connect();
+  LinkEffects stop = welcomed.session.Stop(welcomed.now);
+  EXPECT_TRUE(stop.close);
+  protocol::Message bye;
+  ASSERT_TRUE(
+      protocol::DecodeMessage(
+          {reinterpret_cast<const uint8_t*>(stop.farewell.data()), stop.farewell.size()}, {}, &bye)
+          .ok());
+  EXPECT_TRUE(std::holds_alternative<protocol::Bye>(bye));
+  EXPECT_EQ(welcomed.session.state(), State::kStopped);
+
+  Fixture unanswered(0);
+  unanswered.session.Start(unanswered.now);
+  unanswered.session.OnConnected(unanswered.now);
+  unanswered.session.OnSecured(unanswered.now);
+  EXPECT_TRUE(unanswered.session.Stop(unanswered.now).farewell.empty());
+}
+
 TEST(LinkSession, NewLocalChangesLeaveInStepAndArePushed) {
   Fixture f(0);
   f.Connect();

@@ -183,18 +183,6 @@ inline std::string TomlValue(const std::string& path, const std::string& key) {
   return text.substr(at, text.find('\n', at) - at);
 }
 
-// Adds `key = value` as the first line of the table `[table]` of a TOML file, for keys that `init`
-// does not write. Throws if there is no such table.
-inline void AddTomlValue(const std::string& path, const std::string& table, const std::string& key,
-                         const std::string& value) {
-  std::string text = ReadFile(path);
-  std::string head = "\n[" + table + "]\n";
-  size_t at = text.find(head);
-  if (at == std::string::npos) throw std::runtime_error("no [" + table + "] table in " + path);
-  text.insert(at + head.size(), key + " = " + value + "\n");
-  WriteFile(path, text);
-}
-
 // Writes osrc-gen sample data for `site` to `tmp`/`name` and returns its path.
 inline std::string GenerateSample(const TempDir& tmp, const std::string& site,
                                   std::initializer_list<std::string> options,
