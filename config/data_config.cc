@@ -205,6 +205,10 @@ Status LoadHubConfig(const std::string& dir, HubConfig* out) {
       ReadInt(root, "group_commit_max", 1, 4096, &out->group_commit_max).WithContext(path));
   OSRC_RETURN_IF_ERROR(ReadLink(root, &out->link).WithContext(path + ": [sync]"));
   OSRC_RETURN_IF_ERROR(ReadStore(root, &out->store).WithContext(path + ": [store]"));
+  if (const toml::table* report = root["report"].as_table()) {
+    OSRC_RETURN_IF_ERROR(
+        ReadInt(*report, "k", 3, 1000, &out->report_k).WithContext(path + ": [report]"));
+  }
   return {};
 }
 
@@ -225,7 +229,9 @@ std::string HubConfigToml(const HubConfig& config) {
       << "bind = " << Quoted(config.bind) << "\n"
       << "max_skew_ms = " << config.max_skew_ms << "\n"
       << "group_commit_max = " << config.group_commit_max << "\n"
-      << CommonToml(config.link, config.store);
+      << CommonToml(config.link, config.store) << "\n[report]\n"
+      << "# published counts from 1 to k-1 are suppressed (k at least 3)\n"
+      << "k = " << config.report_k << "\n";
   return out.str();
 }
 

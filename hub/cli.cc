@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "hub/commands.h"
+#include "hub/report_command.h"
 #include "replica/record_cli.h"
 
 namespace osrc::hub {
@@ -65,6 +66,19 @@ int RunCli(int argc, char** argv) {
   auto* conflicts_cmd = cli.AddCommand(app, "conflicts", "List conflicts kept for review");
   conflicts_cmd->add_flag("--json", conflicts_as_json, "As JSON Lines");
 
+  ReportOptions report;
+  auto* report_cmd = cli.AddCommand(
+      app, "report", "Counts for publication (participants, services, referrals, trainings)");
+  report_cmd->add_option("name", report.request.name, "Report name")->required();
+  report_cmd->add_option("--by", report.by, "Dimensions, comma-separated (e.g. site,sex)");
+  report_cmd->add_option("--from", report.request.from, "First day counted (YYYY-MM-DD)");
+  report_cmd->add_option("--to", report.request.to, "Last day counted (default: today)");
+  report_cmd->add_option("--site", report.request.site, "Only this site");
+  report_cmd->add_option("--format", report.format, "table (default), csv or json");
+  report_cmd->add_option("--k", report.k,
+                         "Suppress counts below K (default: hub.toml [report] k; 1: none, "
+                         "not for publication)");
+
   return cli.Run(argc, argv, [&](const std::string& dir) -> Status {
     const replica::RecordArgs& args = cli.args();
     if (*init_cmd) {
@@ -84,6 +98,7 @@ int RunCli(int argc, char** argv) {
     if (*export_cmd) return CommandExport(dir, args.site, args.collection);
     if (*status_cmd) return CommandStatus(dir, args.as_json);
     if (*conflicts_cmd) return CommandConflicts(dir, conflicts_as_json);
+    if (*report_cmd) return CommandReport(dir, report);
     return {};
   });
 }
