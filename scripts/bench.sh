@@ -5,7 +5,9 @@
 #      vs raw LMDB puts of the same keys and values.
 #   2. osrc-bench-ingest: four sites x 250,000 changes synced at once into one hub over CURVE,
 #      vs raw LMDB batched durable puts of the same data; bytes on the wire per change.
-# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest]
+#   3. osrc-bench-report: reports with disclosure control over 1,000,000 participants and
+#      3,000,000 services at a hub vs a raw LMDB cursor scan of the same records.
+# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report]
 #   --scale 0.05 runs a quick, smaller check (the full run takes about 10 minutes on 2 cores).
 # Environment: BENCH_SCALE, BENCH_REPS give the same defaults.
 set -euo pipefail
@@ -19,10 +21,10 @@ while [ $# -gt 0 ]; do
     --scale) SCALE=$2; shift 2 ;;
     --reps) REPS=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest]" >&2; exit 2 ;;
+    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report]" >&2; exit 2 ;;
   esac
 done
-for program in osrc-bench-import osrc-bench-ingest osrc-node osrc-hub osrc-gen; do
+for program in osrc-bench-import osrc-bench-ingest osrc-bench-report osrc-node osrc-hub osrc-gen; do
   [ -x "$BIN/$program" ] || { echo "missing $BIN/$program: build first (make build)" >&2; exit 1; }
 done
 
@@ -35,6 +37,10 @@ fi
 if [ -z "$ONLY" ] || [ "$ONLY" = ingest ]; then
   echo
   "$BIN/osrc-bench-ingest" --bin "$BIN" --scale "$SCALE" --reps "$REPS" --commit-stats
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = report ]; then
+  echo
+  "$BIN/osrc-bench-report" --scale "$SCALE" --reps "$REPS"
 fi
 echo
 echo "reproduce: scripts/bench.sh $BIN --scale $SCALE --reps $REPS${ONLY:+ --only $ONLY}"

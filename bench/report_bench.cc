@@ -1,0 +1,172 @@
+// osrc-bench-report: times `osrc-hub report` work in-process (BuildReport, then disclosure
+// control) over a hub store of P participants and 3P services (default P = 1,000,000), against
+// a raw LMDB cursor scan of the same records' bytes, measured in the same run. The store is
+// written untimed, with changes merged as the hub merges them. Reports medians of --reps runs.
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+#include <random>
+
+#include "bench/bench_util.h"
+#include "config/data_config.h"
+#include "report/disclosure.h"
+#include "report/reports.h"
+#include "storage/store.h"
+#include "tests/support/temp_dir.h"
+
+namespace osrc::bench {
+namespace {
+
+struct Options {
+  int participants = 1'000'000;
+  double scale = 1.0;
+  int reps = 5;
+};
+
+constexpr const char* kSites[] = {"MAS", "ANT", "MAG", "ADS"};
+constexpr const char* kCountries[] = {"SA", "AE", "QA", "KW", "HK", "SG", "JP", "KR", "TW", "IT",
+                                      "CA", "US", "GB", "BH", "OM", "MY", "NZ", "AU", "DE", "CY"};
+constexpr const char* kStatuses[] = {"potential_migrant", "ofw", "returnee", "family_member"};
+constexpr const char* kServiceTypes[] = {
+    "legal_migration_counselling", "reintegration",   "savings_investment", "entrepreneurship",
+    "financial_literacy",          "case_management", "legal_assistance",   "psychosocial_support"};
+constexpr const char* kOutcomes[] = {"completed", "ongoing", "referred", "no_show"};
+
+std::string Date(std::mt19937& rng, int first_year, int years) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02d", first_year + static_cast<int>(rng() % years),
+                static_cast<int>(rng() % 12 + 1), static_cast<int>(rng() % 28 + 1));
+  return text;
+}
+
+// Writes the participants and their services, 10,000 records per transaction.
+void Fill(storage::Store& store, int participants) {
+  std::mt19937 rng(42);
+  uint64_t stamp = 1;
+  auto apply_batch = [&](int first, int last) {
+    storage::WriteTxn txn(store.env());
+    for (int n = first; n < last; ++n) {
+      std::string site = kSites[n % 4];
+      char number[16];
+      std::snprintf(number, sizeof number, "%08d", n);
+      std::string id = site + "-P" + number;
+      std::vector<protocol::Field> fields = {
+          {"birth_date", Date(rng, 1950, 55)},
+          {"consent", true},
+          {"destination_country", std::string(kCountries[rng() % std::size(kCountries)])},
+          {"family_name", std::string("Dela Cruz")},
+          {"given_name", std::string("Maria")},
+          {"migration_status", std::string(kStatuses[rng() % std::size(kStatuses)])},
+          {"province", std::string("Masbate")},
+          {"registered_at", Date(rng, 2019, 6) + "T08:00:00Z"},
+          {"sex", std::string(rng() % 2 ? "F" : "M")},
+          {"site", site}};
+      store.Apply(txn, {"participants", id, site, 0, ++stamp, 0, false, std::move(fields)});
+      for (int s = 0; s < 3; ++s) {
+        std::string service_id = site + "-S" + number + std::to_string(s);
+        std::vector<protocol::Field> service = {
+            {"date", Date(rng, 2019, 6)},
+            {"outcome", std::string(kOutcomes[rng() % std::size(kOutcomes)])},
+            {"participant_id", id},
+            {"service_type", std::string(kServiceTypes[rng() % std::size(kServiceTypes)])}};
+        store.Apply(txn, {"services", service_id, site, 0, ++stamp, 0, false, std::move(service)});
+      }
+    }
+    txn.Commit();
+  };
+  for (int first = 0; first < participants; first += 2500) {
+    apply_batch(first, std::min(participants, first + 2500));
+  }
+}
+
+// The baseline: every byte of the collection's records, through one read transaction's cursor.
+double RawScanSeconds(storage::Store& store, std::string_view collection, uint64_t* checksum) {
+  double start = NowSeconds();
+  storage::ReadTxn txn(store.env());
+  storage::Cursor cursor(txn, store.records());
+  std::string prefix = storage::RecordKey(collection, "");
+  uint64_t sum = 0;
+  for (bool more = cursor.Seek(prefix); more; more = cursor.Next()) {
+    std::string_view key = cursor.key();
+    if (key.substr(0, prefix.size()) != prefix) break;
+    for (char c : cursor.value()) sum += static_cast<unsigned char>(c);
+  }
+  *checksum = sum;
+  return NowSeconds() - start;
+}
+
+double ReportSeconds(storage::Store& store, const report::ReportRequest& request, size_t* hidden,
+                     uint64_t* total) {
+  double start = NowSeconds();
+  storage::ReadTxn txn(store.env());
+  report::CountTable table({});
+  Status status = report::BuildReport(store, txn, request, "2026-12-31", &table);
+  if (!status.ok()) throw std::runtime_error(status.ToString());
+  report::Suppression s = report::Suppress(table, report::kDefaultThreshold);
+  *hidden = s.primary + s.secondary;
+  *total = table.count(table.size() - 1);
+  return NowSeconds() - start;
+}
+
+int Run(const Options& options) {
+  int participants = std::max(1000, static_cast<int>(options.participants * options.scale));
+  testing::TempDir dir("osrc-bench-report");
+  storage::EnvOptions store_options = config::HubConfig{}.store;
+  store_options.durable = false;
+  std::cout << "filling a hub store: " << Thousands(participants) << " participants, "
+            << Thousands(3.0 * participants) << " services (untimed)" << std::endl;
+  storage::Store store(dir.path(), store_options);
+  Fill(store, participants);
+
+  struct Case {
+    std::string collection;
+    report::ReportRequest request;
+  };
+  std::vector<Case> cases = {
+      {"participants", {"participants", {"site", "sex", "age_band"}, "", "", ""}},
+      {"participants",
+       {"participants", {"destination_country", "migration_status", "sex"}, "", "", ""}},
+      {"services", {"services", {"service_type", "month"}, "", "", ""}},
+  };
+  Table table("reports vs a raw LMDB scan of the same records (medians of " +
+              std::to_string(options.reps) + ")");
+  table.Header({"report", "records", "raw scan s", "report s", "ratio", "cells hidden"});
+  for (const Case& c : cases) {
+    std::vector<double> raw, built;
+    size_t hidden = 0;
+    uint64_t total = 0, checksum = 0;
+    for (int rep = 0; rep < options.reps; ++rep) {
+      raw.push_back(RawScanSeconds(store, c.collection, &checksum));
+      built.push_back(ReportSeconds(store, c.request, &hidden, &total));
+    }
+    std::string by;
+    for (const std::string& dim : c.request.by) by += (by.empty() ? "" : ",") + dim;
+    double raw_median = Median(raw), report_median = Median(built);
+    table.Row({c.request.name + " by " + by, Thousands(static_cast<double>(total)),
+               Fixed(raw_median, 3), Fixed(report_median, 3), Fixed(report_median / raw_median, 1),
+               std::to_string(hidden)});
+  }
+  table.Print();
+  return 0;
+}
+
+}  // namespace
+}  // namespace osrc::bench
+
+int main(int argc, char** argv) {
+  osrc::bench::Options options;
+  CLI::App app{"osrc-bench-report: reports vs a raw LMDB scan"};
+  app.add_option("--participants", options.participants, "Participants at scale 1");
+  app.add_option("--scale", options.scale, "Scale factor (0.05: a quick check)");
+  app.add_option("--reps", options.reps, "Repetitions");
+  try {
+    app.parse(argc, argv);
+    return osrc::bench::Run(options);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "osrc-bench-report: " << e.what() << "\n";
+    return 1;
+  }
+}
