@@ -114,6 +114,7 @@ int Run(const Options& options) {
   testing::TempDir dir("osrc-bench-report");
   storage::EnvOptions store_options = config::HubConfig{}.store;
   store_options.durable = false;
+  store_options.map_size = size_t{16} << 30;  // room for the whole data set at scale 1
   std::cout << "filling a hub store: " << Thousands(participants) << " participants, "
             << Thousands(3.0 * participants) << " services (untimed)" << std::endl;
   storage::Store store(dir.path(), store_options);

@@ -4,6 +4,7 @@
 
 #include "base/text.h"
 #include "config/data_config.h"
+#include "hub/audit.h"
 #include "hub/hub.h"
 #include "replica/run_lock.h"
 
@@ -40,7 +41,7 @@ Status Backup(const std::string& dir, const std::string& to) {
   for (const char* name : kFolderFiles) {
     OSRC_RETURN_IF_ERROR(CopyFile(fs::path(dir) / name, fs::path(to) / name));
   }
-  return {};
+  return CopyAuditLog(dir, to);
 }
 
 Status Restore(const std::string& dir, const std::string& from, std::string* epoch_hex) {
@@ -56,6 +57,8 @@ Status Restore(const std::string& dir, const std::string& from, std::string* epo
   for (const char* name : kFolderFiles) {
     OSRC_RETURN_IF_ERROR(CopyFile(fs::path(from) / name, fs::path(dir) / name));
   }
+  // The audit trail is not rolled back: the folder keeps its own, or takes the backup's if lost.
+  if (!fs::exists(fs::path(dir) / kAuditFile, ec)) OSRC_RETURN_IF_ERROR(CopyAuditLog(from, dir));
   fs::path temp = fs::path(dir) / "data.mdb.restoring";
   OSRC_RETURN_IF_ERROR(CopyFile(fs::path(from) / "data.mdb", temp));
   fs::rename(temp, fs::path(dir) / "data.mdb", ec);

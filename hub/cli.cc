@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "hub/audit_command.h"
 #include "hub/commands.h"
 #include "hub/report_command.h"
 #include "replica/record_cli.h"
@@ -79,6 +80,15 @@ int RunCli(int argc, char** argv) {
                          "Suppress counts below K (default: hub.toml [report] k; 1: none, "
                          "not for publication)");
 
+  std::string audit_since;
+  bool audit_as_json = false;
+  auto* audit_cmd =
+      cli.AddCommand(app, "audit", "List the audit trail (who exported, reported, changed what)");
+  audit_cmd->add_option("--since", audit_since, "From this day (YYYY-MM-DD)");
+  audit_cmd->add_flag("--json", audit_as_json, "As JSON Lines");
+  audit_cmd->require_subcommand(0, 1);
+  auto* audit_verify = cli.AddCommand(*audit_cmd, "verify", "Check the audit trail's hash chain");
+
   return cli.Run(argc, argv, [&](const std::string& dir) -> Status {
     const replica::RecordArgs& args = cli.args();
     if (*init_cmd) {
@@ -99,6 +109,8 @@ int RunCli(int argc, char** argv) {
     if (*status_cmd) return CommandStatus(dir, args.as_json);
     if (*conflicts_cmd) return CommandConflicts(dir, conflicts_as_json);
     if (*report_cmd) return CommandReport(dir, report);
+    if (*audit_verify) return CommandAuditVerify(dir);
+    if (*audit_cmd) return CommandAudit(dir, audit_since, audit_as_json);
     return {};
   });
 }

@@ -4,6 +4,7 @@
 
 #include "base/text.h"
 #include "config/data_config.h"
+#include "hub/audit.h"
 #include "hub/sites.h"
 #include "hub/status.h"
 #include "replica/data_folder.h"
@@ -66,6 +67,8 @@ Status CommandEnrol(const std::string& dir, const std::string& site, const std::
     txn.Commit();
     return {};
   }));
+  OSRC_RETURN_IF_ERROR(AppendAudit(dir, CommandLineActor(),
+                                   replaced ? "enrol (replace key)" : "enrol", "site " + site));
   std::cout << (replaced ? "replaced the key of site " : "enrolled site ") << site << "\n";
   return {};
 }
@@ -82,6 +85,7 @@ Status CommandRevoke(const std::string& dir, const std::string& site) {
     txn.Commit();
     return {};
   }));
+  OSRC_RETURN_IF_ERROR(AppendAudit(dir, CommandLineActor(), "revoke", "site " + site));
   std::cout << "revoked site " << site << "\n";
   return {};
 }
@@ -94,6 +98,8 @@ Status CommandRefImport(const std::string& dir, const std::string& collection,
   if (spec == nullptr || spec->owner != config::Owner::kHub) {
     return {ErrorCode::kBadInput, "not a reference collection", collection};
   }
+  OSRC_RETURN_IF_ERROR(
+      AppendAudit(dir, CommandLineActor(), "reference import", collection + " from " + file));
   replica::Writer writer = hub->writer();
   replica::ImportStats stats;
   OSRC_RETURN_IF_ERROR(replica::ImportJsonLinesFile(writer, file, collection, &stats));
@@ -124,6 +130,8 @@ Status CommandPut(const std::string& dir, const std::string& collection, const s
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   OSRC_RETURN_IF_ERROR(CheckSiteEnrolled(*hub, collection, id));
+  OSRC_RETURN_IF_ERROR(
+      AppendAudit(dir, CommandLineActor(), "correction", protocol::RecordName(collection, id)));
   replica::Writer writer = hub->writer();
   bool changed = false;
   OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&] {
@@ -137,6 +145,8 @@ Status CommandDelete(const std::string& dir, const std::string& collection, cons
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   OSRC_RETURN_IF_ERROR(CheckSiteEnrolled(*hub, collection, id));
+  OSRC_RETURN_IF_ERROR(
+      AppendAudit(dir, CommandLineActor(), "delete", protocol::RecordName(collection, id)));
   replica::Writer writer = hub->writer();
   bool changed = false;
   OSRC_RETURN_IF_ERROR(storage::WithGrowth(
@@ -165,6 +175,10 @@ Status CommandExport(const std::string& dir, const std::string& site,
   if (!collection.empty() && hub->schema().Find(collection) == nullptr) {
     return {ErrorCode::kBadInput, "unknown collection \"" + collection + "\"", "--collection"};
   }
+  OSRC_RETURN_IF_ERROR(
+      AppendAudit(dir, CommandLineActor(), "export",
+                  (site.empty() ? std::string("all sites") : "site " + site) +
+                      (collection.empty() ? std::string(", all collections") : ", " + collection)));
   if (site.empty()) {
     replica::ExportJsonLines(hub->store(), collection, "", std::cout);
   } else {
@@ -215,6 +229,7 @@ Status CommandRun(const std::string& dir) {
 
 Status CommandBackup(const std::string& dir, const std::string& to) {
   OSRC_RETURN_IF_ERROR(Backup(dir, to));
+  OSRC_RETURN_IF_ERROR(AppendAudit(dir, CommandLineActor(), "backup", "to " + to));
   std::cout << "backed up hub to " << to << "\n";
   return {};
 }
@@ -222,6 +237,7 @@ Status CommandBackup(const std::string& dir, const std::string& to) {
 Status CommandRestore(const std::string& dir, const std::string& from) {
   std::string epoch;
   OSRC_RETURN_IF_ERROR(Restore(dir, from, &epoch));
+  OSRC_RETURN_IF_ERROR(AppendAudit(dir, CommandLineActor(), "restore", "from " + from));
   std::cout << "restored hub from " << from << "; new epoch " << epoch
             << ": sites re-offer what the backup lacks at their next sync\n";
   return {};

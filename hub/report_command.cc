@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "hub/audit.h"
 #include "hub/hub.h"
 #include "report/disclosure.h"
 #include "report/report_format.h"
@@ -36,6 +37,9 @@ Status CommandReport(const std::string& dir, ReportOptions options) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   uint64_t k = options.k.value_or(hub->config().report_k);
+  OSRC_RETURN_IF_ERROR(
+      AppendAudit(dir, CommandLineActor(), "report",
+                  options.request.name + " by " + options.by + ", k " + std::to_string(k)));
   report::CountTable table({});
   {
     storage::ReadTxn txn(hub->store().env());
