@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 PACKAGES := cmake g++ make pkg-config libzmq3-dev cppzmq-dev capnproto libcapnp-dev \
   liblmdb-dev libspdlog-dev libgtest-dev libtomlplusplus-dev libcli11-dev libsodium-dev \
   libzstd-dev nlohmann-json3-dev \
-  dpkg-dev help2man man-db systemd
+  dpkg-dev help2man man-db systemd libseccomp-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test package demo bench clean proxy fuzz-deps fuzz fuzz-seeds format-deps format format-check
