@@ -3,10 +3,11 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PACKAGES := cmake g++ make pkg-config libzmq3-dev cppzmq-dev capnproto libcapnp-dev \
   liblmdb-dev libspdlog-dev libgtest-dev libtomlplusplus-dev libcli11-dev libsodium-dev \
-  libzstd-dev nlohmann-json3-dev
+  libzstd-dev nlohmann-json3-dev \
+  dpkg-dev help2man man-db systemd libseccomp-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo bench clean proxy fuzz-deps fuzz fuzz-seeds format-deps format format-check
+.PHONY: all deps build test package demo bench clean proxy fuzz-deps fuzz fuzz-seeds format-deps format format-check
 
 all: build
 
@@ -33,6 +34,11 @@ build: deps $(BUILD)/CMakeCache.txt
 
 test: build format-check
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The Debian package $(BUILD)/osrc-sync_VERSION_amd64.deb (cmake/package.cmake; README: "Install
+# at a site", "Install the hub").
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 demo: build
 	scripts/demo.sh $(BUILD)/bin

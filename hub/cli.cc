@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/version.h"
 #include "hub/audit_command.h"
 #include "hub/commands.h"
 #include "hub/report_command.h"
@@ -13,6 +14,8 @@ int RunCli(int argc, char** argv) {
   CLI::App app{"osrc-hub: the OSRC central hub (merges site changes, serves reference data)",
                "osrc-hub"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", VersionLine("osrc-hub"));
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
   replica::RecordCli cli(app);
 
   InitOptions init;

@@ -1,12 +1,11 @@
 #include "hub/daemon.h"
 
 #include <signal.h>
-#include <spdlog/sinks/rotating_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 
+#include "base/logging.h"
 #include "hub/server.h"
 
 namespace osrc::hub {
@@ -19,15 +18,9 @@ void OnSignal(int) { stop_requested.store(true); }
 }  // namespace
 
 Status RunDaemon(Hub& hub) {
-  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  auto file =
-      std::make_shared<spdlog::sinks::rotating_file_sink_mt>(hub.dir() + "/hub.log", 10 << 20, 5);
-  spdlog::logger log("hub", {console, file});
-  log.set_level(spdlog::level::info);
-  if (const char* level = std::getenv("OSRC_LOG_LEVEL")) {
-    log.set_level(spdlog::level::from_str(level));
-  }
-  log.flush_on(spdlog::level::info);
+  std::shared_ptr<spdlog::logger> logger;
+  OSRC_RETURN_IF_ERROR(MakeDaemonLogger("hub", hub.dir() + "/hub.log", &logger));
+  spdlog::logger& log = *logger;
   struct sigaction action {};
   action.sa_handler = OnSignal;
   sigaction(SIGINT, &action, nullptr);

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/version.h"
 #include "node/commands.h"
 #include "node/config_commands.h"
 #include "replica/record_cli.h"
@@ -11,6 +12,7 @@ namespace osrc::node {
 int RunCli(int argc, char** argv) {
   CLI::App app{"osrc-node: an OSRC site node (offline store, sync with the hub)", "osrc-node"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", VersionLine("osrc-node"));
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   replica::RecordCli cli(app);
 

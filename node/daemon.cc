@@ -1,13 +1,12 @@
 #include "node/daemon.h"
 
 #include <signal.h>
-#include <spdlog/sinks/rotating_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <random>
 
+#include "base/logging.h"
 #include "node/link_driver.h"
 #include "node/link_store.h"
 
@@ -26,24 +25,12 @@ void InstallSignals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-std::shared_ptr<spdlog::logger> MakeLogger(Node& node, const std::string& name) {
-  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  auto file =
-      std::make_shared<spdlog::sinks::rotating_file_sink_mt>(node.dir() + "/node.log", 10 << 20, 5);
-  auto log = std::make_shared<spdlog::logger>(name, spdlog::sinks_init_list{console, file});
-  log->set_level(spdlog::level::info);
-  if (const char* level = std::getenv("OSRC_LOG_LEVEL")) {
-    log->set_level(spdlog::level::from_str(level));
-  }
-  log->flush_on(spdlog::level::info);
-  return log;
-}
-
 }  // namespace
 
 Status SyncOnce(Node& node, int timeout_seconds) {
   InstallSignals();
-  auto log = MakeLogger(node, "node.sync");
+  std::shared_ptr<spdlog::logger> log;
+  OSRC_RETURN_IF_ERROR(MakeDaemonLogger("node.sync", node.dir() + "/node.log", &log));
   log->set_level(spdlog::level::warn);
   zmq::context_t context(1);
   uint64_t deadline = node.clock().NowMillis() + static_cast<uint64_t>(timeout_seconds) * 1000;
@@ -65,7 +52,8 @@ Status SyncOnce(Node& node, int timeout_seconds) {
 
 Status RunDaemon(Node& node) {
   InstallSignals();
-  auto log = MakeLogger(node, "node");
+  std::shared_ptr<spdlog::logger> log;
+  OSRC_RETURN_IF_ERROR(MakeDaemonLogger("node", node.dir() + "/node.log", &log));
   zmq::context_t context(1);
   log->info("site {} syncing with {}", node.config().site, node.config().hub_endpoint);
   NodeLinkStore store(node, *log);

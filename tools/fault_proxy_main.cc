@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/version.h"
 #include "tests/support/fault_proxy.h"
 
 namespace {
@@ -28,6 +29,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: osrc-faultproxy [--listen PORT] --target PORT  (PORT 0 or no --listen: any"
     " free port)\n"
+    "       osrc-faultproxy --version\n"
     "stdin commands: rate N | latency MS | cut-after N | cut | blackhole |"
     " heal | stats | quit\n";
 
@@ -94,6 +96,10 @@ static int Run(int argc, char** argv) {
   std::optional<uint16_t> target_port;
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
+    if (flag == "--version") {
+      std::puts(osrc::VersionLine("osrc-faultproxy").c_str());
+      return 0;
+    }
     if ((flag == "--listen" || flag == "--target") && i + 1 < argc) {
       (flag == "--listen" ? listen_port : target_port) = ParsePort(argv[++i]);
     } else {

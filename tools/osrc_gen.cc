@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/version.h"
+
 namespace osrc::tools {
 namespace {
 
@@ -37,6 +39,7 @@ constexpr std::string_view kUsage =
     "  --seed X             random seed (default 1)\n"
     "  --out FILE           write to FILE instead of stdout\n"
     "  --help               print this help and exit\n"
+    "  --version            print the version and exit\n"
     "\n"
     "Output order: participants, services, referrals, trainings, attendance.\n"
     "Options also accept the form --name=value.\n";
@@ -323,6 +326,10 @@ Options ParseArgs(int argc, char** argv) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+      std::exit(0);
+    }
+    if (arg == "--version") {
+      std::puts(VersionLine("osrc-gen").c_str());
       std::exit(0);
     }
     const auto eq = arg.find('=');
