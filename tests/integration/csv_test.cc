@@ -30,8 +30,10 @@ class CsvTest : public ::testing::Test {
   }
   // `node` exports `collection` as CSV into `file`.
   void ExportCsv(const NodeCli& node, const std::string& collection, const std::string& file) {
-    RunResult r = node.RunWithOptions("export", {"--collection", collection, "--format", "csv"},
-                                      {.stdout_file = file});
+    ProcessOptions options;
+    options.stdout_file = file;
+    RunResult r =
+        node.RunWithOptions("export", {"--collection", collection, "--format", "csv"}, options);
     ASSERT_EQ(r.exit_code, 0) << r.Describe();
   }
 
@@ -55,7 +57,8 @@ TEST_F(CsvTest, TenThousandParticipantsRoundTripByteIdentical) {
   ExportCsv(b_, "participants", tmp_.Path("b.csv"));
   RunResult cmp = RunProcess({"cmp", tmp_.Path("a.csv"), tmp_.Path("b.csv")});
   EXPECT_EQ(cmp.exit_code, 0) << cmp.Describe();
-  EXPECT_TRUE(Ok(b_.Export()) == ReadFile(jsonl)) << "JSON export differs from the generated file";
+  EXPECT_TRUE(Ok(b_.Export("participants")) == ReadFile(jsonl))
+      << "JSON export differs from the generated file";
 }
 
 TEST_F(CsvTest, JsonToCsvToJsonKeepsEveryRecordOfEveryCollection) {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/support/cluster.h"
 #include "tests/support/node_cli.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -99,7 +100,8 @@ TEST_F(ProgressTest, ImportAndExportDrawProgressOnATerminalAndClearIt) {
   EXPECT_EQ(import.terminal.find('\n'), std::string::npos) << import.terminal;
   EXPECT_NE(ReadFile(tmp_.Path("out")).find("imported 3000 records"), std::string::npos);
 
-  PtyResult exported = RunOnTerminal(node_.Args("export"), tmp_.Path("export.jsonl"));
+  PtyResult exported = RunOnTerminal(node_.Args("export", {"--collection", "participants"}),
+                                     tmp_.Path("export.jsonl"));
   EXPECT_EQ(exported.exit_code, 0) << exported.terminal;
   EXPECT_NE(exported.terminal.find("\rexport: "), std::string::npos) << exported.terminal;
   EXPECT_TRUE(ReadFile(tmp_.Path("export.jsonl")) == ReadFile(tmp_.Path("p.jsonl")));
@@ -114,6 +116,41 @@ TEST_F(ProgressTest, NothingExtraWhenStderrIsNotATerminal) {
   RunResult exported = node_.RunWithOptions("export", {}, options);
   EXPECT_EQ(exported.exit_code, 0) << exported.Describe();
   EXPECT_EQ(exported.err, "");
+}
+
+// Bundles (node export, hub import, node reply import) and a sync, each on a terminal.
+TEST(LinkProgressTest, BundlesAndSyncDrawProgressOnATerminal) {
+  TempDir tmp("osrc-link-progress-test");
+  ClusterHub hub(tmp);
+  ClusterNode mas(tmp, "MAS", hub);
+  auto node = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), BinPath("osrc-node"));
+    args.insert(args.end(), {"--data", mas.dir()});
+    return RunOnTerminal(args, tmp.Path("out"));
+  };
+  auto expect_drawn = [](const PtyResult& r, std::string_view line) {
+    EXPECT_EQ(r.exit_code, 0) << r.terminal;
+    EXPECT_NE(r.terminal.find(line), std::string::npos) << r.terminal;
+  };
+  auto import_batch = [&](const std::string& start) {
+    RunResult gen = RunGen({"--site", "MAS", "--participants", "1000", "--services-per", "0",
+                            "--start", start, "--out", tmp.Path("p.jsonl")});
+    ASSERT_TRUE(gen.ok()) << gen.Describe();
+    mas.Import(tmp.Path("p.jsonl"));
+  };
+  import_batch("1");
+  PtyResult exported = node({"bundle", "export", tmp.Path("b.bundle")});
+  expect_drawn(exported, "\rbundle export: ");
+  expect_drawn(exported, " of 1000 changes");
+  expect_drawn(RunOnTerminal({BinPath("osrc-hub"), "bundle", "import", tmp.Path("b.bundle"),
+                              "--reply", tmp.Path("b.reply"), "--data", hub.dir()},
+                             tmp.Path("out")),
+               "\rbundle import: 0 of 1000 changes");
+  expect_drawn(node({"bundle", "import", tmp.Path("b.reply")}), "\rbundle import: ");
+  import_batch("1001");
+  hub.Start();
+  expect_drawn(node({"sync", "--timeout", "60"}), "\rsync: 0 of 1000 changes acknowledged");
+  EXPECT_EQ(mas.Status().at("pending"), 0) << mas.Status().dump();
 }
 
 }  // namespace
