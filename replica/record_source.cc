@@ -165,14 +165,14 @@ Status FormatOf(std::string_view flag, std::string_view file, RecordFormat* out)
   return {};
 }
 
-std::string ImportError::ToString() const {
-  if (line == 0) return status.ToString();
+Status ImportError::ToStatus() const {
+  if (line == 0) return status;
   std::string where = "line " + std::to_string(line);
   if (column > 0) {
     where += ", column " + std::to_string(column);
     if (!column_name.empty()) where += " (" + column_name + ")";
   }
-  return status.WithContext(where).ToString();
+  return status.WithContext(where);
 }
 
 void OpenRecordSource(const config::Schema& schema, std::string_view text,

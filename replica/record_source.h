@@ -27,8 +27,10 @@ struct ImportError {
   std::string column_name;  // CSV: the column's header name
   Status status;            // what, and the record and field where known
 
-  // "line 3, column 4 (sex): participants/MAS-P1: field "sex": ..." .
-  std::string ToString() const;
+  // The status with its place in the file: "line 3, column 4 (sex): participants/MAS-P1: field
+  // "sex": ..." as a string.
+  Status ToStatus() const;
+  std::string ToString() const { return ToStatus().ToString(); }
 };
 
 // A record read, or the errors that kept it from being read.

@@ -199,13 +199,7 @@ Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_c
   ImportErrors errors;
   ImportOptions options{.collection = std::string(only_collection), .allow_empty = true};
   Status status = ImportRecords(writer, text, options, stats, &errors);
-  if (!errors.shown.empty()) {
-    const ImportError& first = errors.shown.front();
-    std::string where = first.ToString();
-    return {first.status.code(), first.status.what(),
-            where.substr(0, where.size() - first.status.what().size() - 2)};
-  }
-  return status;
+  return errors.shown.empty() ? status : errors.shown.front().ToStatus();
 }
 
 Status ImportFile(Writer& writer, const std::string& file, const ImportOptions& options,
