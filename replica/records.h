@@ -1,6 +1,7 @@
-// Record operations shared by node and hub: checked writes from JSON (put, delete, import), reads
-// (get, export) and the shipped reference data. Each call runs its own transaction; an import is
-// one transaction, all lines or none. Thread-compatible.
+// Record operations shared by node and hub: checked writes from JSON (put, delete) and from JSON
+// Lines or CSV files (import), reads (get, export as JSON Lines or CSV) and the shipped reference
+// data. Each call runs its own transaction; an import is one transaction, all lines or none.
+// Thread-compatible.
 #pragma once
 
 #include <functional>
