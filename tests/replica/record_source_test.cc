@@ -155,6 +155,11 @@ TEST_F(RecordSourceTest, CsvImportsWithBomCrlfEmptyCellsAndAnyColumnOrder) {
             "MAS-P2,MAS,Reyes,\"Ben \"\"Boy\"\"\",M,1990-01-31,,,,,,,,false,\r\n");
 }
 
+TEST_F(RecordSourceTest, JsonLinesMayStartWithABom) {
+  EXPECT_EQ(Import("\xEF\xBB\xBF" + Participant("MAS-P1") + "\r\n" + Participant("MAS-P2")), "ok");
+  EXPECT_EQ(stats_.lines, 2u);
+}
+
 TEST_F(RecordSourceTest, InvalidUtf8IsNamedWithItsByteOffsetInEitherFormat) {
   std::string first = Participant("MAS-P1");
   std::string bad = Participant("MAS-P2", ",\"phone\":\"09\xC3\x28\"");
