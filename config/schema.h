@@ -33,6 +33,7 @@ struct CollectionSpec {
   std::string name;
   Owner owner = Owner::kSite;
   std::map<std::string, FieldSpec, std::less<>> fields;
+  std::vector<std::string> field_order;  // field names as declared in the schema (CSV columns)
 
   const FieldSpec* Find(std::string_view field) const;
 };

@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+
 #include "config/defaults.h"
 
 namespace osrc::config {
@@ -65,7 +67,10 @@ Status LoadSchema(std::string_view toml_text, std::string_view source, Schema* o
     spec.owner = owner == "site" ? Owner::kSite : Owner::kHub;
     const toml::table* fields = (*table)["fields"].as_table();
     if (fields == nullptr) return {ErrorCode::kBadInput, "no fields", where};
+    // toml++ tables are sorted maps: the declaration order comes from source positions.
+    std::vector<std::pair<toml::source_position, std::string>> declared;
     for (const auto& [field_key, field_node] : *fields) {
+      declared.emplace_back(field_node.source().begin, std::string(field_key.str()));
       const toml::table* field_table = field_node.as_table();
       FieldSpec field;
       if (field_table == nullptr) return {ErrorCode::kBadInput, "field is not a table", where};
@@ -73,6 +78,8 @@ Status LoadSchema(std::string_view toml_text, std::string_view source, Schema* o
                                .WithContext(where + ": field " + std::string(field_key.str())));
       spec.fields.emplace(field.name, std::move(field));
     }
+    std::sort(declared.begin(), declared.end());
+    for (auto& [position, field_name] : declared) spec.field_order.push_back(std::move(field_name));
     specs.emplace(name, std::move(spec));
   }
   for (const auto& [name, spec] : specs) {

@@ -11,7 +11,7 @@
 namespace osrc::hub {
 
 Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_file,
-                    BundleImportResult* result) {
+                    BundleImportResult* result, Progress* progress) {
   std::string sealed;
   OSRC_RETURN_IF_ERROR(protocol::ReadBundleFile(file, &sealed));
   std::string sender;
@@ -107,10 +107,17 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
       }
       return {};
     };
+    if (progress != nullptr) {
+      uint64_t total = 0;
+      for (const Inbound& push : pushes) total += push.changes.size();
+      progress->SetTotal(total);
+    }
     for (Inbound& push : pushes) {
+      if (progress != nullptr) progress->Update(result->applied);
       const auto& message = std::get<protocol::Push>(push.message);
       // After a gap the rest cannot apply either: the reply tells the site where the hub stands.
       OSRC_RETURN_IF_ERROR(run(session.OnPush(message.first, std::move(push.changes), now)));
+      if (progress != nullptr) progress->Update(result->applied);
       if (gap) break;
     }
     if (reoffer) {

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "base/progress.h"
 #include "hub/hub.h"
 
 namespace osrc::hub {
@@ -19,7 +20,8 @@ struct BundleImportResult {
   size_t taken_back = 0;  // hub changes the site handed back that this hub lacked
 };
 
+// `progress` (may be null) counts the changes applied.
 Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_file,
-                    BundleImportResult* result);
+                    BundleImportResult* result, Progress* progress = nullptr);
 
 }  // namespace osrc::hub

@@ -52,13 +52,13 @@ int RunCli(int argc, char** argv) {
   bundle_import->add_option("file", file, "Bundle from a site")->required();
   bundle_import->add_option("--reply", reply, "Reply bundle to carry back")->required();
 
-  std::string ref_collection;
+  replica::ImportArgs ref;
   auto* ref_cmd = app.add_subcommand("ref", "Reference data");
   ref_cmd->require_subcommand(1);
   auto* ref_import =
-      cli.AddCommand(*ref_cmd, "import", "Import JSON Lines into a reference collection");
-  ref_import->add_option("collection", ref_collection, "Reference collection")->required();
-  ref_import->add_option("file", file, "JSON Lines file, - for stdin")->required();
+      cli.AddCommand(*ref_cmd, "import", "Import JSON Lines or CSV into a reference collection");
+  ref_import->add_option("collection", ref.collection, "Reference collection")->required();
+  replica::AddImportOptions(ref_import, ref, /*with_collection=*/false);
 
   auto* put_cmd = cli.AddPut("Set fields of a record (a central correction)");
   auto* delete_cmd = cli.AddDelete();
@@ -104,11 +104,11 @@ int RunCli(int argc, char** argv) {
     if (*backup_cmd) return CommandBackup(dir, folder);
     if (*restore_cmd) return CommandRestore(dir, folder);
     if (*bundle_import) return CommandBundleImport(dir, file, reply);
-    if (*ref_import) return CommandRefImport(dir, ref_collection, file);
+    if (*ref_import) return CommandRefImport(dir, ref);
     if (*put_cmd) return CommandPut(dir, args.collection, args.id, args.json);
     if (*delete_cmd) return CommandDelete(dir, args.collection, args.id);
     if (*get_cmd) return CommandGet(dir, args.collection, args.id);
-    if (*export_cmd) return CommandExport(dir, args.site, args.collection);
+    if (*export_cmd) return CommandExport(dir, args.site, args.collection, args.format);
     if (*status_cmd) return CommandStatus(dir, args.as_json);
     if (*conflicts_cmd) return CommandConflicts(dir, conflicts_as_json);
     if (*report_cmd) return CommandReport(dir, report);

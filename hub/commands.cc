@@ -90,8 +90,8 @@ Status CommandRevoke(const std::string& dir, const std::string& site) {
   return {};
 }
 
-Status CommandRefImport(const std::string& dir, const std::string& collection,
-                        const std::string& file) {
+Status CommandRefImport(const std::string& dir, const replica::ImportArgs& args) {
+  const std::string& collection = args.collection;
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   const config::CollectionSpec* spec = hub->schema().Find(collection);
@@ -102,7 +102,7 @@ Status CommandRefImport(const std::string& dir, const std::string& collection,
       AppendAudit(dir, CommandLineActor(), "reference import", collection + " from " + file));
   replica::Writer writer = hub->writer();
   replica::ImportStats stats;
-  OSRC_RETURN_IF_ERROR(replica::ImportJsonLinesFile(writer, file, collection, &stats));
+  OSRC_RETURN_IF_ERROR(replica::ImportWithReport(writer, args, "osrc-hub", &stats));
   std::cout << "imported " << stats.lines << " " << collection << " records, " << stats.changed
             << " changed; reference version " << stats.head << "\n";
   return {};
@@ -168,8 +168,8 @@ Status CommandGet(const std::string& dir, const std::string& collection, const s
   return {};
 }
 
-Status CommandExport(const std::string& dir, const std::string& site,
-                     const std::string& collection) {
+Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection,
+                     const std::string& format) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   if (!collection.empty() && hub->schema().Find(collection) == nullptr) {
@@ -179,20 +179,8 @@ Status CommandExport(const std::string& dir, const std::string& site,
       AppendAudit(dir, CommandLineActor(), "export",
                   (site.empty() ? std::string("all sites") : "site " + site) +
                       (collection.empty() ? std::string(", all collections") : ", " + collection)));
-  if (site.empty()) {
-    replica::ExportJsonLines(hub->store(), collection, "", std::cout);
-  } else {
-    // A site's records: its site-owned collections, ids with its prefix.
-    std::string prefix = site + "-";
-    for (const auto& [name, spec] : hub->schema().collections()) {
-      if (spec.owner != config::Owner::kSite) continue;
-      if (!collection.empty() && collection != name) continue;
-      replica::ExportJsonLines(hub->store(), name, prefix, std::cout);
-    }
-  }
-  std::cout.flush();
-  if (!std::cout) return {ErrorCode::kIo, "cannot write the export", "stdout"};
-  return {};
+  return replica::ExportRecords(hub->store(), hub->schema(), collection,
+                                site.empty() ? "" : site + "-", format);
 }
 
 Status CommandStatus(const std::string& dir, bool as_json) {
@@ -252,7 +240,9 @@ Status CommandBundleImport(const std::string& dir, const std::string& file,
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   BundleImportResult result;
-  OSRC_RETURN_IF_ERROR(ImportBundle(*hub, file, reply, &result));
+  std::unique_ptr<Progress> progress = StderrProgress("bundle import", "changes");
+  OSRC_RETURN_IF_ERROR(ImportBundle(*hub, file, reply, &result, progress.get()));
+  progress->Finish();
   std::cout << "bundle from " << result.site << ": " << result.applied
             << " changes applied, acknowledged " << result.acked << "; reply with "
             << result.delivered << " deliveries written to " << reply << "\n";

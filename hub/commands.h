@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "hub/hub.h"
+#include "replica/record_cli.h"
 
 namespace osrc::hub {
 
@@ -18,14 +19,14 @@ Status CommandBundleImport(const std::string& dir, const std::string& file,
                            const std::string& reply);
 Status CommandBackup(const std::string& dir, const std::string& to);
 Status CommandRestore(const std::string& dir, const std::string& from);
-Status CommandRefImport(const std::string& dir, const std::string& collection,
-                        const std::string& file);
+// `args.collection`: the reference collection.
+Status CommandRefImport(const std::string& dir, const replica::ImportArgs& args);
 Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
                   const std::string& json);
 Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
-Status CommandExport(const std::string& dir, const std::string& site,
-                     const std::string& collection);
+Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection,
+                     const std::string& format);
 Status CommandStatus(const std::string& dir, bool as_json);
 Status CommandConflicts(const std::string& dir, bool as_json);
 

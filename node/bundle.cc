@@ -25,7 +25,8 @@ std::shared_ptr<spdlog::logger> NullLog() {
 
 }  // namespace
 
-Status ExportBundle(Node& node, const std::string& file, BundleExportResult* result) {
+Status ExportBundle(Node& node, const std::string& file, BundleExportResult* result,
+                    Progress* progress) {
   OSRC_RETURN_IF_ERROR(CheckHubKey(node));
   storage::Store& store = node.store();
   protocol::BundleContent content;
@@ -37,6 +38,12 @@ Status ExportBundle(Node& node, const std::string& file, BundleExportResult* res
     content.seq = store.GetMetaU64(txn, kMetaBundleSeq) + 1;
     store.PutMetaU64(txn, kMetaBundleSeq, content.seq);
     NodeLinkStore link_store(node, *null_log, &txn);
+    if (progress != nullptr) {
+      uint64_t acked = store.GetMetaU64(txn, storage::kMetaAcked);
+      uint64_t head = store.LogHead(txn);
+      progress->SetTotal(head > acked ? head - acked : 0);
+      link_store.set_progress(progress, acked);
+    }
     LinkSession session(node.config().link, IdentityOf(node), link_store, false, 0);
     // The hub's own changes owed to it since its restore go in one message.
     for (const protocol::Message& message :
@@ -57,7 +64,8 @@ Status ExportBundle(Node& node, const std::string& file, BundleExportResult* res
       file, protocol::SealBundle(content, node.keys(), node.config().hub_public_key));
 }
 
-Status ImportReply(Node& node, const std::string& file, ReplyImportResult* result) {
+Status ImportReply(Node& node, const std::string& file, ReplyImportResult* result,
+                   Progress* progress) {
   OSRC_RETURN_IF_ERROR(CheckHubKey(node));
   std::string sealed;
   OSRC_RETURN_IF_ERROR(protocol::ReadBundleFile(file, &sealed));
@@ -98,6 +106,10 @@ Status ImportReply(Node& node, const std::string& file, ReplyImportResult* resul
   NodeLinkStore link_store(node, *null_log, &txn);
   LinkSession session(node.config().link, IdentityOf(node), link_store, false, 0);
   OSRC_RETURN_IF_ERROR(session.ImportReply(messages, &result->delivered).WithContext(file));
+  if (progress != nullptr) {
+    progress->SetTotal(result->delivered);
+    progress->Update(result->delivered);
+  }
   store.PutMetaU64(txn, kMetaReplySeq, content.seq);
   txn.Commit();
   result->acked = session.acked();

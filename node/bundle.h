@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "base/progress.h"
 #include "node/node.h"
 
 namespace osrc::node {
@@ -18,7 +19,9 @@ struct BundleExportResult {
   size_t handed_back = 0;  // hub changes owed to a restored hub, carried along
 };
 
-Status ExportBundle(Node& node, const std::string& file, BundleExportResult* result);
+// `progress` (may be null) counts the changes read into the bundle.
+Status ExportBundle(Node& node, const std::string& file, BundleExportResult* result,
+                    Progress* progress = nullptr);
 
 struct ReplyImportResult {
   uint64_t acked = 0;
@@ -26,6 +29,8 @@ struct ReplyImportResult {
   size_t delivered = 0;
 };
 
-Status ImportReply(Node& node, const std::string& file, ReplyImportResult* result);
+// `progress` (may be null) counts the deliveries applied (all at once: one transaction).
+Status ImportReply(Node& node, const std::string& file, ReplyImportResult* result,
+                   Progress* progress = nullptr);
 
 }  // namespace osrc::node

@@ -26,9 +26,10 @@ int RunCli(int argc, char** argv) {
   auto* delete_cmd = cli.AddDelete();
   auto* get_cmd = cli.AddGet();
 
-  std::string file;
-  auto* import_cmd = cli.AddCommand(app, "import", "Import JSON Lines records (all or nothing)");
-  import_cmd->add_option("file", file, "JSON Lines file, - for stdin")->required();
+  replica::ImportArgs import;
+  auto* import_cmd =
+      cli.AddCommand(app, "import", "Import JSON Lines or CSV records (all or nothing)");
+  replica::AddImportOptions(import_cmd, import, /*with_collection=*/true);
 
   auto* export_cmd = cli.AddExport(/*by_site=*/false);
   auto* status_cmd = cli.AddStatus("Show the node's state");
@@ -67,8 +68,8 @@ int RunCli(int argc, char** argv) {
     if (*put_cmd) return CommandPut(dir, args.collection, args.id, args.json);
     if (*delete_cmd) return CommandDelete(dir, args.collection, args.id);
     if (*get_cmd) return CommandGet(dir, args.collection, args.id);
-    if (*import_cmd) return CommandImport(dir, file);
-    if (*export_cmd) return CommandExport(dir, args.collection);
+    if (*import_cmd) return CommandImport(dir, import);
+    if (*export_cmd) return CommandExport(dir, args.collection, args.format);
     if (*status_cmd) return CommandStatus(dir, args.as_json);
     if (*sync_cmd) return CommandSync(dir, sync);
     if (*run_cmd) return CommandRun(dir);

@@ -57,27 +57,22 @@ Status CommandGet(const std::string& dir, const std::string& collection, const s
   return {};
 }
 
-Status CommandImport(const std::string& dir, const std::string& file) {
+Status CommandImport(const std::string& dir, const replica::ImportArgs& args) {
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
   replica::Writer writer = node->writer();
   replica::ImportStats stats;
-  OSRC_RETURN_IF_ERROR(replica::ImportJsonLinesFile(writer, file, "", &stats));
+  OSRC_RETURN_IF_ERROR(replica::ImportWithReport(writer, args, "osrc-node", &stats));
   std::cout << "imported " << stats.lines << " records, " << stats.changed
             << " changed; change log head " << stats.head << "\n";
   return {};
 }
 
-Status CommandExport(const std::string& dir, const std::string& collection) {
+Status CommandExport(const std::string& dir, const std::string& collection,
+                     const std::string& format) {
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
-  if (!collection.empty() && node->schema().Find(collection) == nullptr) {
-    return {ErrorCode::kBadInput, "unknown collection \"" + collection + "\"", "--collection"};
-  }
-  replica::ExportJsonLines(node->store(), collection, "", std::cout);
-  std::cout.flush();
-  if (!std::cout) return {ErrorCode::kIo, "cannot write the export", "stdout"};
-  return {};
+  return replica::ExportRecords(node->store(), node->schema(), collection, "", format);
 }
 
 Status CommandStatus(const std::string& dir, bool as_json) {
@@ -146,7 +141,9 @@ Status CommandBundleExport(const std::string& dir, const BundleOptions& options)
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
   BundleExportResult result;
-  OSRC_RETURN_IF_ERROR(ExportBundle(*node, options.file, &result));
+  std::unique_ptr<Progress> progress = StderrProgress("bundle export", "changes");
+  OSRC_RETURN_IF_ERROR(ExportBundle(*node, options.file, &result, progress.get()));
+  progress->Finish();
   std::cout << "bundle " << result.seq << " written to " << options.file << ": ";
   if (result.last < result.first) {
     std::cout << "no pending changes (it fetches reference data and corrections)\n";
@@ -164,7 +161,9 @@ Status CommandBundleImport(const std::string& dir, const BundleOptions& options)
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
   ReplyImportResult result;
-  OSRC_RETURN_IF_ERROR(ImportReply(*node, options.file, &result));
+  std::unique_ptr<Progress> progress = StderrProgress("bundle import", "deliveries");
+  OSRC_RETURN_IF_ERROR(ImportReply(*node, options.file, &result, progress.get()));
+  progress->Finish();
   std::cout << "reply imported: acknowledged " << result.acked << ", " << result.delivered
             << " deliveries applied, reference version " << result.cursor << "\n";
   return {};

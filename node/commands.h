@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "node/node.h"
+#include "replica/record_cli.h"
 
 namespace osrc::node {
 
@@ -21,8 +22,9 @@ Status CommandPut(const std::string& dir, const std::string& collection, const s
                   const std::string& json);
 Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
-Status CommandImport(const std::string& dir, const std::string& file);
-Status CommandExport(const std::string& dir, const std::string& collection);
+Status CommandImport(const std::string& dir, const replica::ImportArgs& args);
+Status CommandExport(const std::string& dir, const std::string& collection,
+                     const std::string& format);
 Status CommandStatus(const std::string& dir, bool as_json);
 Status CommandSync(const std::string& dir, const SyncOptions& options);
 Status CommandRun(const std::string& dir);

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "base/logging.h"
+#include "base/progress.h"
 #include "node/link_driver.h"
 #include "node/link_store.h"
 
@@ -38,10 +39,22 @@ Status SyncOnce(Node& node, int timeout_seconds) {
   NodeLinkStore store(node, *log);
   LinkSession session(node.config().link, IdentityOf(node), store, /*reconnect=*/false,
                       std::random_device{}());
+  // Progress: changes the hub acknowledged, of those it lacked when the sync began.
+  uint64_t start_acked = 0;
+  uint64_t head = 0;
+  {
+    storage::ReadTxn txn(node.store().env());
+    start_acked = node.store().GetMetaU64(txn, storage::kMetaAcked);
+    head = node.store().LogHead(txn);
+  }
+  std::unique_ptr<Progress> progress =
+      StderrProgress("sync", "changes acknowledged", head > start_acked ? head - start_acked : 0);
   DriveLink(node, context, *log, session, [&] {
+    progress->Update(session.acked() > start_acked ? session.acked() - start_acked : 0);
     timed_out = node.clock().NowMillis() >= deadline;
     return stop_requested.load() || timed_out || session.reached_in_step();
   });
+  progress->Finish();
   if (session.reached_in_step()) return {};
   if (!session.failure().ok()) return session.failure();
   return {ErrorCode::kTimeout,

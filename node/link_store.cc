@@ -49,6 +49,7 @@ std::vector<std::string> NodeLinkStore::ReadLog(uint64_t first, uint64_t last, s
       if (!entry) throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(seq));
       changes.emplace_back(*entry);
       bytes += entry->size();
+      if (progress_ != nullptr) progress_->Update(seq - progress_base_);
     }
     return changes;
   });

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/progress.h"
 #include "node/link_session.h"
 #include "node/node.h"
 
@@ -30,6 +31,13 @@ class NodeLinkStore final : public LinkStore {
   void DropReoffered(uint64_t token) override;
   void Report(const std::string& state, const std::string& failure, uint64_t now_ms) override;
 
+  // Counts each change ReadLog reads as done, less `base` (the sequence before the first one).
+  // `progress` outlives this store, or is null.
+  void set_progress(Progress* progress, uint64_t base) {
+    progress_ = progress;
+    progress_base_ = base;
+  }
+
  private:
   // Runs `write` in the shared transaction, or in one of its own that commits if it succeeds.
   Status Write(const std::function<Status(storage::WriteTxn&)>& write);
@@ -39,6 +47,8 @@ class NodeLinkStore final : public LinkStore {
   Node& node_;
   spdlog::logger& log_;
   storage::WriteTxn* txn_;
+  Progress* progress_ = nullptr;
+  uint64_t progress_base_ = 0;
 };
 
 }  // namespace osrc::node

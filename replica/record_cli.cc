@@ -16,6 +16,72 @@ void AddRecordKey(CLI::App* command, RecordArgs& args) {
 
 }  // namespace
 
+void AddImportOptions(CLI::App* command, ImportArgs& args, bool with_collection) {
+  command->add_option("file", args.file, "JSON Lines or CSV file, - for stdin")->required();
+  command->add_option("--format", args.format, "csv or jsonl (default: csv for a .csv file)");
+  if (with_collection) {
+    command->add_option("--collection", args.collection, "The collection of a CSV file");
+  }
+  command->add_flag("--allow-empty", args.allow_empty, "Accept a file without records");
+}
+
+Status ImportWithReport(Writer& writer, const ImportArgs& args, std::string_view program,
+                        ImportStats* stats) {
+  ImportOptions options;
+  OSRC_RETURN_IF_ERROR(FormatOf(args.format, args.file, &options.format));
+  options.collection = args.collection;
+  options.allow_empty = args.allow_empty;
+  if (options.format == RecordFormat::kCsv && options.collection.empty()) {
+    return {ErrorCode::kBadInput, "a CSV file holds one collection: name it with --collection",
+            args.file};
+  }
+  std::unique_ptr<Progress> progress = StderrProgress("import", "records");
+  options.progress = progress.get();
+  ImportErrors errors;
+  Status status = ImportFile(writer, args.file, options, stats, &errors);
+  progress->Finish();
+  std::string name = args.file == "-" ? "standard input" : args.file;
+  for (const ImportError& error : errors.shown) {
+    std::cerr << program << ": " << name << ": " << error.ToString() << "\n";
+  }
+  if (errors.more > 0) {
+    std::cerr << program << ": " << name << ": and " << errors.more << " more errors\n";
+  }
+  return status;
+}
+
+Status ExportRecords(storage::Store& store, const config::Schema& schema,
+                     const std::string& collection, const std::string& id_prefix,
+                     const std::string& format) {
+  RecordFormat record_format;
+  OSRC_RETURN_IF_ERROR(FormatOf(format, "", &record_format));
+  const config::CollectionSpec* spec = schema.Find(collection);
+  if (!collection.empty() && spec == nullptr) {
+    return {ErrorCode::kBadInput, "unknown collection \"" + collection + "\"", "--collection"};
+  }
+  std::unique_ptr<Progress> progress = StderrProgress("export", "records");
+  if (record_format == RecordFormat::kCsv) {
+    if (spec == nullptr) {
+      return {ErrorCode::kBadInput, "a CSV file holds one collection: name it with --collection",
+              "--format csv"};
+    }
+    ExportCsv(store, *spec, id_prefix, std::cout, progress.get());
+  } else if (!collection.empty() || id_prefix.empty()) {
+    ExportJsonLines(store, collection, id_prefix, std::cout, progress.get());
+  } else {
+    // A site's records: its site-owned collections, ids with its prefix.
+    for (const auto& [name, each] : schema.collections()) {
+      if (each.owner == config::Owner::kSite) {
+        ExportJsonLines(store, name, id_prefix, std::cout, progress.get());
+      }
+    }
+  }
+  progress->Finish();
+  std::cout.flush();
+  if (!std::cout) return {ErrorCode::kIo, "cannot write the export", "stdout"};
+  return {};
+}
+
 Status FaultStatus(const Error& fault, std::string where) {
   std::string what = fault.what();
   std::string_view kind = ErrorCodeName(fault.code());
@@ -50,9 +116,10 @@ CLI::App* RecordCli::AddGet() {
 }
 
 CLI::App* RecordCli::AddExport(bool by_site) {
-  CLI::App* command = AddCommand(app_, "export", "Export records as sorted JSON Lines");
+  CLI::App* command = AddCommand(app_, "export", "Export records as sorted JSON Lines or CSV");
   if (by_site) command->add_option("--site", args_.site, "Only this site's records");
-  command->add_option("--collection", args_.collection, "Only this collection");
+  command->add_option("--collection", args_.collection, "Only this collection (CSV: required)");
+  command->add_option("--format", args_.format, "jsonl (default) or csv");
   return command;
 }
 

@@ -4,9 +4,12 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "base/error.h"
+#include "base/progress.h"
+#include "replica/records.h"
 
 namespace CLI {
 class App;
@@ -20,8 +23,28 @@ struct RecordArgs {
   std::string id;
   std::string json;      // put --json
   std::string site;      // export --site
+  std::string format;    // export --format
   bool as_json = false;  // status --json
 };
+
+// Import options of a command line: --format, --collection, --allow-empty.
+struct ImportArgs {
+  std::string file;
+  std::string format;
+  std::string collection;
+  bool allow_empty = false;
+};
+// Adds `file` and the import options to `command`; `with_collection` adds --collection.
+void AddImportOptions(CLI::App* command, ImportArgs& args, bool with_collection);
+// Imports `args.file` with progress, prints every bad line on standard error, led by `program`
+// ("osrc-node: FILE: line 3, column 4 (sex): ...") and returns the summary line's Status.
+Status ImportWithReport(Writer& writer, const ImportArgs& args, std::string_view program,
+                        ImportStats* stats);
+// Exports `collection` (all when empty; CSV needs one) of ids starting with `id_prefix` in
+// `format` ("csv", "jsonl" or empty: JSON Lines) to standard output.
+Status ExportRecords(storage::Store& store, const config::Schema& schema,
+                     const std::string& collection, const std::string& id_prefix,
+                     const std::string& format);
 
 // The Status of a fault caught by a command: its message, led by the kind of fault unless it
 // says so already ("corruption: malformed record state in store"), at `where`.

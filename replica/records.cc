@@ -1,14 +1,19 @@
 #include "replica/records.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <istream>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <set>
 #include <sstream>
 
 #include "config/defaults.h"
+#include "config/record_csv.h"
 #include "config/record_json.h"
 #include "storage/local_writer.h"
 
@@ -44,6 +49,15 @@ Status WriteChecked(Writer& writer, storage::WriteTxn& txn, storage::LocalWriter
   *changed = change.has_value();
   if (change && writer.on_change) writer.on_change(txn, *change);
   return {};
+}
+
+// Writes the buffer out once it holds a MiB, and counts the records written.
+void Flush(std::ostream& out, std::string* buffer, Progress* progress, size_t written) {
+  if (buffer->size() > (1 << 20)) {
+    out << *buffer;
+    buffer->clear();
+  }
+  if (progress != nullptr) progress->Update(written);
 }
 
 }  // namespace
@@ -90,62 +104,121 @@ Status DeleteRecord(Writer& writer, std::string_view collection, std::string_vie
   return {};
 }
 
-Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_collection,
-                       ImportStats* stats) {
+Status ImportErrors::Summary(std::string_view file) const {
+  std::string what = std::to_string(bad_lines) + (bad_lines == 1 ? " bad line" : " bad lines");
+  if (!file.empty()) what += " in " + std::string(file);
+  return {ErrorCode::kBadInput, what + "; nothing imported"};
+}
+
+void ImportErrors::Add(ImportError error) {
+  if (shown.size() < kMaxImportErrors) {
+    shown.push_back(std::move(error));
+  } else {
+    ++more;
+  }
+}
+
+Status ImportRecords(Writer& writer, std::string_view text, const ImportOptions& options,
+                     ImportStats* stats, ImportErrors* errors) {
+  *stats = {};
+  *errors = {};
+  std::vector<ImportError> file_errors;
+  std::unique_ptr<RecordSource> source;
+  OpenRecordSource(
+      writer.schema, text,
+      {.format = options.format, .collection = options.collection, .site = writer.site()}, &source,
+      &file_errors);
+  // Errors found on opening (invalid UTF-8, the CSV header) are lines the source skips; they
+  // join the others in line order, each line counted once.
+  std::stable_sort(file_errors.begin(), file_errors.end(),
+                   [](const ImportError& a, const ImportError& b) { return a.line < b.line; });
+  std::set<size_t> file_lines;
+  for (const ImportError& error : file_errors) file_lines.insert(error.line);
+  errors->bad_lines = file_lines.size();
+  auto next_file_error = file_errors.begin();
+  auto add_file_errors_before = [&](size_t line) {
+    for (; next_file_error != file_errors.end() && next_file_error->line < line;
+         ++next_file_error) {
+      errors->Add(std::move(*next_file_error));
+    }
+  };
+  if (source == nullptr) {
+    add_file_errors_before(SIZE_MAX);
+    return errors->Summary("");
+  }
+  if (options.progress != nullptr) options.progress->SetTotal(source->total());
   storage::WriteTxn txn(writer.store.env());
   std::set<std::string, std::less<>> known_refs;
   config::RefLookup refs = MakeRefLookup(writer.store, txn, known_refs);
   storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);
-  std::string line;
-  config::JsonRecord record;
-  size_t line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (line.empty() || line == "\r") continue;
-    auto where = [&] { return "line " + std::to_string(line_number); };
-    Status status = config::ParseRecordLine(writer.schema, line, writer.site(), &refs, &record);
-    if (!status.ok()) return status.WithContext(where());
-    if (!only_collection.empty() && record.collection != only_collection) {
-      return Status(ErrorCode::kBadInput,
-                    "collection \"" + record.collection + "\" is not \"" +
-                        std::string(only_collection) + "\"",
-                    where());
+  SourceItem item;
+  size_t read = 0;
+  while (source->Next(&refs, &item)) {
+    if (options.progress != nullptr) options.progress->Update(++read);
+    if (item.errors.empty()) {
+      const config::CollectionSpec* spec = writer.schema.Find(item.record.collection);
+      bool changed = false;
+      Status status = WriteChecked(writer, txn, local, *spec, item.record.id,
+                                   std::move(item.record.fields), &changed);
+      if (status.ok()) {
+        ++stats->lines;
+        if (changed) ++stats->changed;
+        continue;
+      }
+      ImportError error{
+          item.line, 0, "",
+          status.WithContext(protocol::RecordName(item.record.collection, item.record.id))};
+      source->PlaceError(&error);
+      item.errors.push_back(std::move(error));
     }
-    const config::CollectionSpec* spec = writer.schema.Find(record.collection);
-    bool changed = false;
-    status = WriteChecked(writer, txn, local, *spec, record.id, std::move(record.fields), &changed);
-    if (!status.ok()) {
-      return status.WithContext(where() + ": " +
-                                protocol::RecordName(record.collection, record.id));
-    }
-    ++stats->lines;
-    if (changed) ++stats->changed;
+    ++errors->bad_lines;
+    add_file_errors_before(item.line);
+    for (ImportError& error : item.errors) errors->Add(std::move(error));
   }
-  if (in.bad()) return {ErrorCode::kIo, "read failed", "line " + std::to_string(line_number + 1)};
+  add_file_errors_before(SIZE_MAX);
+  if (errors->empty() && stats->lines == 0 && !options.allow_empty) {
+    ++errors->bad_lines;
+    errors->Add({0, 0, "",
+                 Status(ErrorCode::kBadInput,
+                        "no records (give --allow-empty to accept a file without records)")});
+  }
+  if (!errors->empty()) {
+    stats->lines = stats->changed = 0;
+    return errors->Summary("");
+  }
   local.Finish();
   stats->head = local.head();
   txn.Commit();
   return {};
 }
 
-Status ImportJsonLinesFile(Writer& writer, const std::string& file,
-                           std::string_view only_collection, ImportStats* stats) {
-  // Standard input is read whole first: a retry after growing the store reads it again.
-  std::ifstream file_stream;
-  std::istringstream stdin_stream;
+Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_collection,
+                       ImportStats* stats) {
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  if (in.bad()) return {ErrorCode::kIo, "read failed"};
+  ImportErrors errors;
+  ImportOptions options{.collection = std::string(only_collection), .allow_empty = true};
+  Status status = ImportRecords(writer, text, options, stats, &errors);
+  return errors.shown.empty() ? status : errors.shown.front().ToStatus();
+}
+
+Status ImportFile(Writer& writer, const std::string& file, const ImportOptions& options,
+                  ImportStats* stats, ImportErrors* errors) {
+  std::string text;
   if (file == "-") {
-    stdin_stream.str(std::string(std::istreambuf_iterator<char>(std::cin), {}));
+    text.assign(std::istreambuf_iterator<char>(std::cin), {});
+    if (std::cin.bad()) return {ErrorCode::kIo, "read failed", "standard input"};
   } else {
-    file_stream.open(file);
-    if (!file_stream) return {ErrorCode::kNotFound, "cannot open file", file};
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return {ErrorCode::kNotFound, "cannot open file", file};
+    text.assign(std::istreambuf_iterator<char>(in), {});
+    if (in.bad()) return {ErrorCode::kIo, "read failed", file};
   }
-  std::istream& in = file == "-" ? static_cast<std::istream&>(stdin_stream) : file_stream;
-  return storage::WithGrowth(writer.store.env(), [&] {
-    in.clear();
-    in.seekg(0);
-    *stats = {};
-    return ImportJsonLines(writer, in, only_collection, stats).WithContext(file);
-  });
+  std::string name = file == "-" ? "standard input" : file;
+  // A store that fills up grows, and the import runs again from the start.
+  Status status = storage::WithGrowth(
+      writer.store.env(), [&] { return ImportRecords(writer, text, options, stats, errors); });
+  return status.ok() ? status : errors->Summary(name);
 }
 
 std::string ExportLine(std::string_view collection, std::string_view id,
@@ -168,18 +241,35 @@ Status GetJson(storage::Store& store, std::string_view collection, std::string_v
 }
 
 void ExportJsonLines(storage::Store& store, std::string_view collection, std::string_view id_prefix,
-                     std::ostream& out) {
+                     std::ostream& out, Progress* progress) {
   storage::ReadTxn txn(store.env());
   std::string buffer;
+  size_t written = 0;
   store.ForEachRecord(txn, collection,
                       [&](std::string_view c, std::string_view id, const storage::RecordState& s) {
                         if (id.substr(0, id_prefix.size()) != id_prefix) return;
                         buffer += ExportLine(c, id, s);
                         buffer += '\n';
-                        if (buffer.size() > (1 << 20)) {
-                          out << buffer;
-                          buffer.clear();
+                        Flush(out, &buffer, progress, ++written);
+                      });
+  out << buffer;
+}
+
+void ExportCsv(storage::Store& store, const config::CollectionSpec& spec,
+               std::string_view id_prefix, std::ostream& out, Progress* progress) {
+  storage::ReadTxn txn(store.env());
+  std::string buffer = config::CsvHeaderLine(spec);
+  size_t written = 0;
+  std::vector<config::FieldValue> fields;
+  store.ForEachRecord(txn, spec.name,
+                      [&](std::string_view, std::string_view id, const storage::RecordState& s) {
+                        if (id.substr(0, id_prefix.size()) != id_prefix) return;
+                        fields.clear();
+                        for (const auto& [name, field] : s.fields) {
+                          fields.push_back({name, &field.value});
                         }
+                        buffer += config::CsvRecordLine(spec, id, fields);
+                        Flush(out, &buffer, progress, ++written);
                       });
   out << buffer;
 }

@@ -1,15 +1,19 @@
-// Record operations shared by node and hub: checked writes from JSON (put, delete, import), reads
-// (get, export) and the shipped reference data. Each call runs its own transaction; an import is
-// one transaction, all lines or none. Thread-compatible.
+// Record operations shared by node and hub: checked writes from JSON (put, delete) and from JSON
+// Lines or CSV files (import), reads (get, export as JSON Lines or CSV) and the shipped reference
+// data. Each call runs its own transaction; an import is one transaction, all lines or none.
+// Thread-compatible.
 #pragma once
 
 #include <functional>
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "base/progress.h"
 #include "config/schema.h"
 #include "protocol/change.h"
+#include "replica/record_source.h"
 #include "storage/hlc.h"
 #include "storage/store.h"
 
@@ -37,25 +41,54 @@ struct ImportStats {
   uint64_t head = 0;
 };
 
+// What an import shows of its bad lines: every error up to a limit, then how many more.
+inline constexpr size_t kMaxImportErrors = 100;
+struct ImportErrors {
+  std::vector<ImportError> shown;  // the first kMaxImportErrors
+  size_t more = 0;                 // errors beyond those
+  size_t bad_lines = 0;            // lines (CSV: rows) with at least one error, or 1 for the file
+  bool empty() const { return shown.empty(); }
+  void Add(ImportError error);
+  // "3 bad lines in FILE; nothing imported" (no " in FILE" when `file` is empty).
+  Status Summary(std::string_view file) const;
+};
+
+struct ImportOptions {
+  RecordFormat format = RecordFormat::kJsonLines;
+  // CSV: the file's collection (required). JSON Lines: when set, every line's collection.
+  std::string collection;
+  bool allow_empty = false;      // a file without records is an error unless set
+  Progress* progress = nullptr;  // counts records read, if set
+};
+
 // Sets fields from a JSON object; `*changed` false when the record already held them.
 Status PutJson(Writer& writer, std::string_view collection, std::string_view id,
                std::string_view json, bool* changed);
 Status DeleteRecord(Writer& writer, std::string_view collection, std::string_view id,
                     bool* changed);
-// Imports JSON Lines; `only_collection` non-empty restricts every line to that collection.
+// Imports the records of `text` (a whole file) in one transaction: all of them, or none when any
+// is bad. Reads on past a bad line so that `errors` gets every one; then the transaction is
+// aborted and the Status says how many lines were bad.
+Status ImportRecords(Writer& writer, std::string_view text, const ImportOptions& options,
+                     ImportStats* stats, ImportErrors* errors);
+// ImportRecords of JSON Lines, an empty input allowed; the Status of the first bad line, if any.
 Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_collection,
                        ImportStats* stats);
-// ImportJsonLines from `file` ("-": standard input, read whole first), growing the store and
-// reading the input again if it is full; errors name the file.
-Status ImportJsonLinesFile(Writer& writer, const std::string& file,
-                           std::string_view only_collection, ImportStats* stats);
+// ImportRecords from `file` ("-": standard input), growing the store and importing again if it
+// is full. The Status names the file.
+Status ImportFile(Writer& writer, const std::string& file, const ImportOptions& options,
+                  ImportStats* stats, ImportErrors* errors);
 
 // The record as an export line; kNotFound when absent or deleted.
 Status GetJson(storage::Store& store, std::string_view collection, std::string_view id,
                std::string* out);
 // Export lines sorted by collection then id. `collection` and `id_prefix` filter when non-empty.
+// `progress` (may be null) counts the records written.
 void ExportJsonLines(storage::Store& store, std::string_view collection, std::string_view id_prefix,
-                     std::ostream& out);
+                     std::ostream& out, Progress* progress = nullptr);
+// One collection as CSV (record_csv.h): a header, then rows sorted by id, fields in schema order.
+void ExportCsv(storage::Store& store, const config::CollectionSpec& spec,
+               std::string_view id_prefix, std::ostream& out, Progress* progress = nullptr);
 std::string ExportLine(std::string_view collection, std::string_view id,
                        const storage::RecordState& state);
 

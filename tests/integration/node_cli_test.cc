@@ -54,6 +54,20 @@ bool IsZ85Key(std::string_view key) {
   return ::testing::AssertionSuccess();
 }
 
+// A refused import: exit 1, each error on a line of its own, then the summary line.
+::testing::AssertionResult FailedWithErrorsThenSummary(const RunResult& r, size_t errors) {
+  std::vector<std::string> lines = SplitLines(r.err);
+  bool shaped =
+      r.exit_code == 1 && lines.size() == errors + 1 &&
+      std::all_of(lines.begin(), lines.end(),
+                  [](const std::string& line) { return line.starts_with("osrc-node: "); }) &&
+      lines.back().ends_with("; nothing imported");
+  if (shaped) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "expected exit 1, " << errors << " error lines and a summary\n"
+         << r.Describe();
+}
+
 ::testing::AssertionResult Contains(const std::string& text, std::string_view part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "\"" << part << "\" not in: " << text;
@@ -637,8 +651,10 @@ TEST_P(NodeBadInputTest, ImportIsRejectedNamingFileAndLineAndWritesNothing) {
                      RecordLine("participants", "MAS-P0000101", kBen) + "\n";
   WriteFile(temp_.Path("bad.jsonl"), text);
   RunResult r = node_.Import(temp_.Path("bad.jsonl"));
-  EXPECT_TRUE(FailedWithOneLine(r));
-  EXPECT_TRUE(Contains(r.err, temp_.Path("bad.jsonl") + ": line 3: "));
+  EXPECT_TRUE(FailedWithErrorsThenSummary(r, 1));
+  EXPECT_TRUE(Contains(r.err, "osrc-node: " + temp_.Path("bad.jsonl") + ": line 3: "));
+  EXPECT_TRUE(Contains(
+      r.err, "osrc-node: 1 bad line in " + temp_.Path("bad.jsonl") + "; nothing imported\n"));
   EXPECT_TRUE(Contains(r.err, c.what));
   EXPECT_TRUE(Contains(r.err, c.what_also));
   ExpectNothingWritten();
@@ -649,8 +665,8 @@ TEST_P(NodeBadInputTest, ImportFromStdinIsRejectedNamingLine) {
   std::string text = RecordLine("participants", "MAS-P0000100", kBen) + "\n" +
                      RecordLine(c.collection, c.id, c.fields) + "\n";
   RunResult r = node_.ImportText(text);
-  EXPECT_TRUE(FailedWithOneLine(r));
-  EXPECT_TRUE(Contains(r.err, "osrc-node: -: line 2: "));
+  EXPECT_TRUE(FailedWithErrorsThenSummary(r, 1));
+  EXPECT_TRUE(Contains(r.err, "osrc-node: standard input: line 2: "));
   EXPECT_TRUE(Contains(r.err, c.what));
   ExpectNothingWritten();
 }
@@ -672,8 +688,8 @@ TEST_F(NodeCliTest, ImportOfLineThatIsNotARecordIsRejectedWithLineNumber) {
     SCOPED_TRACE(line);
     RunResult r =
         node_.ImportText(RecordLine("participants", "MAS-P0000100", kBen) + "\n" + line + "\n");
-    EXPECT_TRUE(FailedWithOneLine(r));
-    EXPECT_TRUE(Contains(r.err, "-: line 2"));
+    EXPECT_TRUE(FailedWithErrorsThenSummary(r, 1));
+    EXPECT_TRUE(Contains(r.err, "standard input: line 2"));
     EXPECT_TRUE(Contains(r.err, what));
     EXPECT_EQ(node_.LogHead(), head);
   }
