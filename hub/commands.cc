@@ -99,7 +99,7 @@ Status CommandRefImport(const std::string& dir, const replica::ImportArgs& args)
     return {ErrorCode::kBadInput, "not a reference collection", collection};
   }
   OSRC_RETURN_IF_ERROR(
-      AppendAudit(dir, CommandLineActor(), "reference import", collection + " from " + file));
+      AppendAudit(dir, CommandLineActor(), "reference import", collection + " from " + args.file));
   replica::Writer writer = hub->writer();
   replica::ImportStats stats;
   OSRC_RETURN_IF_ERROR(replica::ImportWithReport(writer, args, "osrc-hub", &stats));

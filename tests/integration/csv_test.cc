@@ -178,7 +178,8 @@ TEST(HubCsvTest, RefImportAndSiteExportTakeCsv) {
                 .find("\r\nseafarer_safety,\"Safety at Sea, Basic\",safe_migration,16\r\n"),
             std::string::npos);
 
-  ClusterNode mas(tmp, "MAS", hub);  // central writes need the site enrolled
+  ClusterNode mas(tmp, "MAS", hub);  // central writes need the sites enrolled
+  ClusterNode ant(tmp, "ANT", hub);
   hub.Cli({"put", "participants", "MAS-P1", "--json",
            R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true})"});
   hub.Cli({"put", "participants", "ANT-P1", "--json",
