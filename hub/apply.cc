@@ -1,20 +1,39 @@
 #include "hub/apply.h"
 
+#include <set>
+
 #include "hub/delivery.h"
 
 namespace osrc::hub {
 
-protocol::Ack ApplyPush(storage::Store& store, storage::WriteTxn& txn, SiteEntry& site,
-                        uint64_t first, const std::vector<protocol::Change>& changes,
-                        size_t* applied) {
-  if (first > site.acked + 1) return {site.acked, true};
+Status ApplyPush(storage::Store& store, storage::WriteTxn& txn, const config::Schema& schema,
+                 SiteEntry& site, uint64_t first, const std::vector<protocol::Change>& changes,
+                 size_t* applied, protocol::Ack* ack) {
+  if (first > site.acked + 1) {
+    *ack = {site.acked, true};
+    return {};
+  }
+  std::set<std::string, std::less<>> written;  // records earlier changes of this push write
+  config::RefLookup seen = [&](std::string_view collection, std::string_view id) {
+    if (written.count(storage::RecordKey(collection, id)) > 0) return config::RefState::kLive;
+    auto state = store.GetRecord(txn, collection, id);
+    if (!state) return config::RefState::kNone;
+    return state->live() ? config::RefState::kLive : config::RefState::kDeleted;
+  };
+  for (const protocol::Change& change : changes) {
+    if (change.seq <= site.acked) continue;
+    OSRC_RETURN_IF_ERROR(
+        schema.CheckMergeRefs(change, seen).WithContext("change " + std::to_string(change.seq)));
+    written.insert(storage::RecordKey(change.collection, change.id));
+  }
   for (const protocol::Change& change : changes) {
     if (change.seq <= site.acked) continue;
     store.Apply(txn, change);
     ++*applied;
   }
   if (!changes.empty()) site.acked = std::max(site.acked, first + changes.size() - 1);
-  return {site.acked, false};
+  *ack = {site.acked, false};
+  return {};
 }
 
 size_t TakeBack(storage::Store& store, storage::WriteTxn& txn, const config::Schema& schema,

@@ -21,6 +21,7 @@ struct RecordArgs {
   std::string json;      // put --json
   std::string site;      // export --site
   bool as_json = false;  // status --json
+  bool cascade = false;  // delete --cascade
 };
 
 // The Status of a fault caught by a command: its message, led by the kind of fault unless it

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -40,8 +41,21 @@ struct ImportStats {
 // Sets fields from a JSON object; `*changed` false when the record already held them.
 Status PutJson(Writer& writer, std::string_view collection, std::string_view id,
                std::string_view json, bool* changed);
-Status DeleteRecord(Writer& writer, std::string_view collection, std::string_view id,
-                    bool* changed);
+struct DeleteResult {
+  // Records deleted with it because they referenced it (`cascade`), per collection.
+  std::map<std::string, size_t> cascaded;
+};
+
+// Deletes a live record (kNotFound otherwise). Live records of its site that reference it
+// through the schema's site refs (a participant's services, referrals and attendance) refuse the
+// delete, naming how many of which collections, unless `cascade`: then they, and in turn the
+// records referencing them, are deleted in the same transaction. Cost: one scan of the site's
+// records of each referencing collection per record deleted.
+Status DeleteRecord(Writer& writer, std::string_view collection, std::string_view id, bool cascade,
+                    DeleteResult* result);
+// "deleted participants/MAS-P1" and, after a cascade, "and 3 records that referenced it: ...".
+std::string DeleteSummary(std::string_view collection, std::string_view id,
+                          const DeleteResult& result);
 // Imports JSON Lines; `only_collection` non-empty restricts every line to that collection.
 Status ImportJsonLines(Writer& writer, std::istream& in, std::string_view only_collection,
                        ImportStats* stats);

@@ -160,8 +160,9 @@ TEST_F(SyncConvergence, FourSitesAndHubCorrectionsConvergeAfterRandomInterleaved
     }
     for (int i = Between(rng, 0, 2); i > 0 && !records.empty(); --i) {
       size_t at = std::uniform_int_distribution<size_t>(0, records.size() - 1)(rng);
-      node.Delete(records[at].first, records[at].second);
-      records.erase(records.begin() + static_cast<std::ptrdiff_t>(at));
+      // A participant or training goes with the records that reference it.
+      node.Delete(records[at].first, records[at].second, /*cascade=*/true);
+      records = RecordKeys(node.ExportOwn());
     }
   };
   // The hub corrects or deletes records of random sites that it already holds.
@@ -181,7 +182,7 @@ TEST_F(SyncConvergence, FourSitesAndHubCorrectionsConvergeAfterRandomInterleaved
       const auto& [collection, id] = record;
       corrected[code].push_back(record);
       if (Chance(rng, 0.2)) {
-        hub.Cli({"delete", collection, id});
+        hub.Cli({"delete", collection, id, "--cascade"});
       } else {
         std::string fields = RandomFields(rng, collection, "hub" + next_tag());
         hub.Cli({"put", collection, id, "--json", fields});
