@@ -39,24 +39,43 @@ Status ToValue(const FieldSpec& spec, const json& in, protocol::Value* out) {
 }
 
 // Parses `text` as JSON. nlohmann keeps the last of two equal keys silently: the parser callback
-// sees every key, so an object naming one twice is refused (`duplicate key "sex"`), after the
-// whole text parsed, so the caller can name the record.
+// counts the keys of each object, and an object holding fewer than it was given named one twice.
+// Only then is the text parsed again to name the key (`duplicate key "sex"`). The error comes
+// after the whole text parsed, so the caller can name the record.
 Status ParseJson(std::string_view text, json* out, std::string* duplicate) {
-  std::vector<std::set<std::string, std::less<>>> open_objects;
+  std::vector<size_t> key_counts;  // of the objects open
+  bool repeated = false;
+  auto count = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      key_counts.push_back(0);
+    } else if (event == json::parse_event_t::key) {
+      ++key_counts.back();
+    } else if (event == json::parse_event_t::object_end) {
+      repeated = repeated || parsed.size() != key_counts.back();
+      key_counts.pop_back();
+    }
+    return true;
+  };
+  *out = json::parse(text, count, /*allow_exceptions=*/false);
+  if (out->is_discarded()) return {ErrorCode::kBadInput, "malformed JSON"};
   duplicate->clear();
-  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+  if (!repeated) return {};
+  std::vector<std::set<std::string, std::less<>>> open_objects;
+  auto name = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
     if (event == json::parse_event_t::object_start) {
       open_objects.emplace_back();
     } else if (event == json::parse_event_t::object_end) {
       open_objects.pop_back();
-    } else if (event == json::parse_event_t::key && !open_objects.empty()) {
+    } else if (event == json::parse_event_t::key) {
       const std::string& key = parsed.get_ref<const std::string&>();
       if (!open_objects.back().insert(key).second && duplicate->empty()) *duplicate = key;
     }
     return true;
   };
-  *out = json::parse(text, callback, /*allow_exceptions=*/false);
-  if (out->is_discarded()) return {ErrorCode::kBadInput, "malformed JSON"};
+  // Parsed once already, so valid: this pass only names the key.
+  if (json::parse(text, name, /*allow_exceptions=*/false).is_discarded()) {
+    return {ErrorCode::kBadInput, "malformed JSON"};
+  }
   return {};
 }
 

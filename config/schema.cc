@@ -49,6 +49,8 @@ bool NextCodePoint(std::string_view text, size_t* at, uint32_t* out) {
   return true;
 }
 
+bool IsPrintableAscii(char c) { return c >= 0x20 && c < 0x7f; }
+
 bool IsControl(uint32_t cp) { return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f); }
 bool IsBidiControl(uint32_t cp) {
   return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
@@ -62,7 +64,9 @@ std::string Quote(std::string_view text) {
   for (size_t at = 0; at < head.size();) {
     size_t start = at;
     uint32_t cp = 0;
-    if (!NextCodePoint(head, &at, &cp)) {
+    if (IsPrintableAscii(head[at])) {
+      out += head[at++];
+    } else if (!NextCodePoint(head, &at, &cp)) {
       out += '?';
       at = start + 1;
     } else if (IsControl(cp) || IsBidiControl(cp)) {
@@ -107,8 +111,8 @@ std::optional<ResolvedBound> Resolve(const DateBound& bound, FieldType type,
   return ResolvedBound{days, value};
 }
 
-Status CheckBounds(const FieldSpec& f, std::string_view text, const std::optional<int64_t>& now_ms,
-                   const std::string& where) {
+Status CheckBounds(const FieldSpec& f, std::string_view text,
+                   const std::optional<int64_t>& now_ms) {
   for (const DateBound* bound : {&f.min, &f.max}) {
     if (!bound->set()) continue;
     std::optional<ResolvedBound> resolved = Resolve(*bound, f.type, now_ms);
@@ -123,8 +127,7 @@ Status CheckBounds(const FieldSpec& f, std::string_view text, const std::optiona
                (resolved->days ? DateOfDay(resolved->value) : DateTimeOfMillis(resolved->value)) +
                ")";
     }
-    return {ErrorCode::kBadInput, Quote(text) + (is_min ? " is before " : " is after ") + limit,
-            where};
+    return {ErrorCode::kBadInput, Quote(text) + (is_min ? " is before " : " is after ") + limit};
   }
   return {};
 }
@@ -185,6 +188,10 @@ std::string_view SiteOfId(std::string_view id) { return id.substr(0, id.find('-'
 
 Status CheckText(std::string_view text) {
   for (size_t at = 0; at < text.size();) {
+    if (IsPrintableAscii(text[at])) {
+      ++at;
+      continue;
+    }
     size_t start = at;
     uint32_t cp = 0;
     std::string position = " at byte " + std::to_string(start + 1);
@@ -329,16 +336,18 @@ Status Schema::CheckId(const CollectionSpec& spec, std::string_view id, std::str
 Status Schema::CheckField(const CollectionSpec& spec, std::string_view id,
                           const protocol::Field& field, const WriteChecks& checks) {
   const FieldSpec* f = spec.Find(field.name);
-  std::string where = "field " + Quote(field.name);
-  if (f == nullptr) {
-    return {ErrorCode::kBadInput, "unknown field of " + spec.name, where};
-  }
-  const protocol::Value& value = field.value;
+  Status status = f == nullptr ? Status(ErrorCode::kBadInput, "unknown field of " + spec.name)
+                               : CheckValue(*f, id, field.value, checks);
+  return status.ok() ? status : status.WithContext("field " + Quote(field.name));
+}
+
+Status Schema::CheckValue(const FieldSpec& f, std::string_view id, const protocol::Value& value,
+                          const WriteChecks& checks) {
   if (protocol::IsNull(value)) return {};
   auto wrong = [&](std::string_view expected) {
-    return Status(ErrorCode::kBadInput, "expected " + std::string(expected), where);
+    return Status(ErrorCode::kBadInput, "expected " + std::string(expected));
   };
-  switch (f->type) {
+  switch (f.type) {
     case FieldType::kInt:
       return std::holds_alternative<int64_t>(value) ? Status() : wrong("an integer");
     case FieldType::kFloat:
@@ -350,51 +359,48 @@ Status Schema::CheckField(const CollectionSpec& spec, std::string_view id,
   }
   if (!std::holds_alternative<std::string>(value)) return wrong("text");
   const std::string& text = std::get<std::string>(value);
-  if (text.size() > kMaxTextBytes) return {ErrorCode::kBadInput, "text longer than 16 KiB", where};
+  if (text.size() > kMaxTextBytes) return {ErrorCode::kBadInput, "text longer than 16 KiB"};
   // Control characters include NUL, which the wire encoding (Cap'n Proto Text) would cut at.
-  OSRC_RETURN_IF_ERROR(CheckText(text).WithContext(where));
-  switch (f->type) {
+  OSRC_RETURN_IF_ERROR(CheckText(text));
+  switch (f.type) {
     case FieldType::kText:
-      if (f->required && IsBlank(text)) {
-        return {ErrorCode::kBadInput, "required text is blank", where};
+      if (f.required && IsBlank(text)) {
+        return {ErrorCode::kBadInput, "required text is blank"};
       }
-      if (f->equals_id_site && text != SiteOfId(id)) {
+      if (f.equals_id_site && text != SiteOfId(id)) {
         return {ErrorCode::kBadInput,
-                Quote(text) + " is not the site of the id, " + Quote(SiteOfId(id)), where};
+                Quote(text) + " is not the site of the id, " + Quote(SiteOfId(id))};
       }
       break;
     case FieldType::kDate:
-      if (!IsDate(text))
-        return {ErrorCode::kBadInput, Quote(text) + " is not a date YYYY-MM-DD", where};
-      OSRC_RETURN_IF_ERROR(CheckBounds(*f, text, checks.now_ms, where));
+      if (!IsDate(text)) return {ErrorCode::kBadInput, Quote(text) + " is not a date YYYY-MM-DD"};
+      OSRC_RETURN_IF_ERROR(CheckBounds(f, text, checks.now_ms));
       break;
     case FieldType::kDateTime:
       if (!IsDateTime(text)) {
-        return {ErrorCode::kBadInput, Quote(text) + " is not a UTC date-time YYYY-MM-DDThh:mm:ssZ",
-                where};
+        return {ErrorCode::kBadInput, Quote(text) + " is not a UTC date-time YYYY-MM-DDThh:mm:ssZ"};
       }
-      OSRC_RETURN_IF_ERROR(CheckBounds(*f, text, checks.now_ms, where));
+      OSRC_RETURN_IF_ERROR(CheckBounds(f, text, checks.now_ms));
       break;
     case FieldType::kEnum:
-      if (std::find(f->values.begin(), f->values.end(), text) == f->values.end()) {
-        return {ErrorCode::kBadInput, Quote(text) + " is not one of " + Join(f->values), where};
+      if (std::find(f.values.begin(), f.values.end(), text) == f.values.end()) {
+        return {ErrorCode::kBadInput, Quote(text) + " is not one of " + Join(f.values)};
       }
       break;
     case FieldType::kRef: {
       std::string_view site = SiteOfId(id);
-      if (f->site_ref && !text.starts_with(std::string(site) + "-")) {
+      if (f.site_ref &&
+          !(text.size() > site.size() && text.starts_with(site) && text[site.size()] == '-')) {
         return {ErrorCode::kBadInput,
-                Quote(text) + " is not a " + f->collection + " id of site " + std::string(site),
-                where};
+                Quote(text) + " is not a " + f.collection + " id of site " + std::string(site)};
       }
       RefState state =
-          checks.refs != nullptr ? (*checks.refs)(f->collection, text) : RefState::kLive;
+          checks.refs != nullptr ? (*checks.refs)(f.collection, text) : RefState::kLive;
       if (state == RefState::kNone) {
-        return {ErrorCode::kBadInput, "no " + f->collection + " record " + Quote(text), where};
+        return {ErrorCode::kBadInput, "no " + f.collection + " record " + Quote(text)};
       }
       if (state == RefState::kDeleted) {
-        return {ErrorCode::kBadInput, f->collection + " record " + Quote(text) + " is deleted",
-                where};
+        return {ErrorCode::kBadInput, f.collection + " record " + Quote(text) + " is deleted"};
       }
       break;
     }

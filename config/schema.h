@@ -99,6 +99,9 @@ class Schema {
   // references; null is always allowed here (required is checked on the whole record).
   static Status CheckField(const CollectionSpec& spec, std::string_view id,
                            const protocol::Field& field, const WriteChecks& checks);
+  // As CheckField, for a value of field `spec`; the error does not name the field.
+  static Status CheckValue(const FieldSpec& spec, std::string_view id, const protocol::Value& value,
+                           const WriteChecks& checks);
   // Every required field of `spec` is set (non-null) once `fields` apply over `current`.
   // `current` names the fields already set in the record.
   static Status CheckRequired(const CollectionSpec& spec,
