@@ -271,6 +271,15 @@ const FieldSpec* CollectionSpec::Find(std::string_view field) const {
   return it == fields.end() ? nullptr : &it->second;
 }
 
+Schema::Schema(std::map<std::string, CollectionSpec, std::less<>> collections, uint64_t hash)
+    : collections_(std::move(collections)), hash_(hash) {
+  for (const auto& [name, spec] : collections_) {
+    for (const auto& [field_name, field] : spec.fields) {
+      if (field.site_ref) referenced_.insert(field.collection);
+    }
+  }
+}
+
 const CollectionSpec* Schema::Find(std::string_view collection) const {
   auto it = collections_.find(collection);
   return it == collections_.end() ? nullptr : &it->second;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,8 +81,7 @@ inline constexpr size_t kMaxTextBytes = 16 * 1024;
 class Schema {
  public:
   Schema() = default;
-  Schema(std::map<std::string, CollectionSpec, std::less<>> collections, uint64_t hash)
-      : collections_(std::move(collections)), hash_(hash) {}
+  Schema(std::map<std::string, CollectionSpec, std::less<>> collections, uint64_t hash);
 
   const CollectionSpec* Find(std::string_view collection) const;
   const std::map<std::string, CollectionSpec, std::less<>>& collections() const {
@@ -115,10 +115,15 @@ class Schema {
   Status CheckMergeRefs(const protocol::Change& change, const RefLookup& refs) const;
   // The ref fields of site-owned collections that point at `collection`.
   std::vector<Referrer> ReferrersOf(std::string_view collection) const;
+  // Whether site refs point at `collection` (participants, trainings).
+  bool IsReferenced(std::string_view collection) const {
+    return referenced_.find(collection) != referenced_.end();
+  }
 
  private:
   std::map<std::string, CollectionSpec, std::less<>> collections_;
   uint64_t hash_ = 0;
+  std::set<std::string, std::less<>> referenced_;  // targets of site refs
 };
 
 // "YYYY-MM-DD", a real calendar day.

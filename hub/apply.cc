@@ -13,18 +13,26 @@ Status ApplyPush(storage::Store& store, storage::WriteTxn& txn, const config::Sc
     *ack = {site.acked, true};
     return {};
   }
-  std::set<std::string, std::less<>> written;  // records earlier changes of this push write
-  config::RefLookup seen = [&](std::string_view collection, std::string_view id) {
-    if (written.count(storage::RecordKey(collection, id)) > 0) return config::RefState::kLive;
+  // Records the store holds or earlier changes of this push write: a service's participant is
+  // looked up in the store once per push. A record seen before answers kLive, live or not: the
+  // merge check asks only whether the hub ever held it.
+  std::set<std::string, std::less<>> seen;
+  config::RefLookup lookup = [&](std::string_view collection, std::string_view id) {
+    std::string key = storage::RecordKey(collection, id);
+    if (seen.count(key) > 0) return config::RefState::kLive;
     auto state = store.GetRecord(txn, collection, id);
     if (!state) return config::RefState::kNone;
+    seen.insert(std::move(key));
     return state->live() ? config::RefState::kLive : config::RefState::kDeleted;
   };
   for (const protocol::Change& change : changes) {
     if (change.seq <= site.acked) continue;
-    OSRC_RETURN_IF_ERROR(
-        schema.CheckMergeRefs(change, seen).WithContext("change " + std::to_string(change.seq)));
-    written.insert(storage::RecordKey(change.collection, change.id));
+    if (Status status = schema.CheckMergeRefs(change, lookup); !status.ok()) {
+      return status.WithContext("change " + std::to_string(change.seq));
+    }
+    if (schema.IsReferenced(change.collection)) {
+      seen.insert(storage::RecordKey(change.collection, change.id));
+    }
   }
   for (const protocol::Change& change : changes) {
     if (change.seq <= site.acked) continue;
