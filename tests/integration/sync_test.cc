@@ -437,5 +437,36 @@ TEST_F(SyncRecovery, HubKilledMidSyncIsRejoinedByTheRunningSiteWithoutLoss) {
   ExpectResumedInFull(&status);
 }
 
+// ---------------------------------------------------------------------------------------------
+// A participant deleted centrally (with --cascade) while its site, not yet told, records a new
+// service for it: the hub merges the service (the site wrote in good faith, and refusing would
+// block its link for ever), the site receives the deletes, and both hold the same.
+
+TEST(SyncCascade, CentralCascadeDeleteCrossingASitesNewServiceConverges) {
+  TempDir tmp("osrc-sync-cascade");
+  ClusterHub hub(tmp);
+  ClusterNode mas(tmp, "MAS", hub);
+  mas.Import(
+      GenerateSample(tmp, "MAS", {"--participants", "3", "--services-per", "2"}, "mas.jsonl"));
+  hub.Start();
+  mas.MustSync();
+
+  RunResult refused = hub.Run({"delete", "participants", "MAS-P0000001"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.Describe();
+  EXPECT_EQ(refused.err,
+            "osrc-hub: participants/MAS-P0000001: referenced by 2 services; delete those first, or "
+            "delete with --cascade to delete them too\n");
+  EXPECT_EQ(hub.Cli({"delete", "participants", "MAS-P0000001", "--cascade"}),
+            "deleted participants/MAS-P0000001 and 2 records that referenced it: 2 services\n");
+
+  mas.Put("services", "MAS-S0000099",
+          R"({"participant_id":"MAS-P0000001","service_type":"referral","date":"2023-05-01"})");
+  mas.MustSync();
+  ExpectConverged(hub, mas);
+  EXPECT_NE(mas.Run({"get", "participants", "MAS-P0000001"}).exit_code, 0);
+  EXPECT_NE(mas.Run({"get", "services", "MAS-S0000002"}).exit_code, 0);
+  EXPECT_EQ(hub.Cli({"get", "services", "MAS-S0000099"}), mas.Get("services", "MAS-S0000099"));
+}
+
 }  // namespace
 }  // namespace osrc::testing
