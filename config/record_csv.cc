@@ -193,7 +193,7 @@ Status CsvCellValue(const FieldSpec& field, std::string_view text, protocol::Val
 }
 
 void ParseCsvRow(const CollectionSpec& spec, const CsvHeader& header, const CsvRow& row,
-                 std::string_view site, const RefLookup* refs, JsonRecord* out,
+                 std::string_view site, const WriteChecks& checks, JsonRecord* out,
                  std::vector<CsvError>* errors) {
   out->collection = spec.name;
   out->id.clear();
@@ -216,7 +216,7 @@ void ParseCsvRow(const CollectionSpec& spec, const CsvHeader& header, const CsvR
     protocol::Field field;
     field.name = header.names[i];
     Status status = CsvCellValue(*header.fields[i], row.cells[i], &field.value);
-    if (status.ok()) status = Schema::CheckField(spec, field, refs);
+    if (status.ok()) status = Schema::CheckField(spec, out->id, field, checks);
     if (!status.ok()) {
       errors->push_back({row.cell_lines[i], i + 1, status.WithContext(record)});
       continue;

@@ -60,10 +60,10 @@ struct CsvHeader {
 // The header row of `spec`'s file. Every unknown, repeated or empty column name is an error; so is
 // a header without `id`.
 std::vector<CsvError> ParseCsvHeader(const CollectionSpec& spec, const CsvRow& row, CsvHeader* out);
-// A record from one row: cells typed and checked (id for `site`, fields with `refs`) as JSON
+// A record from one row: cells typed and checked (id for `site`, fields as `checks` asks) as JSON
 // import checks them; an empty cell leaves its field out. Appends one error per bad cell.
 void ParseCsvRow(const CollectionSpec& spec, const CsvHeader& header, const CsvRow& row,
-                 std::string_view site, const RefLookup* refs, JsonRecord* out,
+                 std::string_view site, const WriteChecks& checks, JsonRecord* out,
                  std::vector<CsvError>* errors);
 // A cell's text as a value of `field`'s type (empty: null).
 Status CsvCellValue(const FieldSpec& field, std::string_view text, protocol::Value* out);

@@ -1,6 +1,7 @@
 #include "config/record_json.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace osrc::config {
 namespace {
@@ -37,8 +38,54 @@ Status ToValue(const FieldSpec& spec, const json& in, protocol::Value* out) {
   }
 }
 
-Status FieldsFromJson(const CollectionSpec& spec, const json& object, const RefLookup* refs,
-                      std::vector<protocol::Field>* out) {
+// Parses `text` as JSON. nlohmann keeps the last of two equal keys silently: the parser callback
+// counts the keys of each object, and an object holding fewer than it was given named one twice.
+// Only then is the text parsed again to name the key (`duplicate key "sex"`). The error comes
+// after the whole text parsed, so the caller can name the record.
+Status ParseJson(std::string_view text, json* out, std::string* duplicate) {
+  std::vector<size_t> key_counts;  // of the objects open
+  bool repeated = false;
+  auto count = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      key_counts.push_back(0);
+    } else if (event == json::parse_event_t::key) {
+      ++key_counts.back();
+    } else if (event == json::parse_event_t::object_end) {
+      repeated = repeated || parsed.size() != key_counts.back();
+      key_counts.pop_back();
+    }
+    return true;
+  };
+  *out = json::parse(text, count, /*allow_exceptions=*/false);
+  if (out->is_discarded()) return {ErrorCode::kBadInput, "malformed JSON"};
+  duplicate->clear();
+  if (!repeated) return {};
+  std::vector<std::set<std::string, std::less<>>> open_objects;
+  auto name = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      open_objects.pop_back();
+    } else if (event == json::parse_event_t::key) {
+      const std::string& key = parsed.get_ref<const std::string&>();
+      if (!open_objects.back().insert(key).second && duplicate->empty()) *duplicate = key;
+    }
+    return true;
+  };
+  // Parsed once already, so valid: this pass only names the key.
+  if (json::parse(text, name, /*allow_exceptions=*/false).is_discarded()) {
+    return {ErrorCode::kBadInput, "malformed JSON"};
+  }
+  return {};
+}
+
+Status DuplicateKey(const std::string& key) {
+  return {ErrorCode::kBadInput,
+          "duplicate key " + json(key).dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Status FieldsFromJson(const CollectionSpec& spec, std::string_view id, const json& object,
+                      const WriteChecks& checks, std::vector<protocol::Field>* out) {
   if (!object.is_object()) return {ErrorCode::kBadInput, "\"fields\" is not an object"};
   out->clear();
   out->reserve(object.size());
@@ -50,7 +97,7 @@ Status FieldsFromJson(const CollectionSpec& spec, const json& object, const RefL
     protocol::Field& field = out->emplace_back();
     field.name = name;
     OSRC_RETURN_IF_ERROR(ToValue(*field_spec, value, &field.value));
-    OSRC_RETURN_IF_ERROR(Schema::CheckField(spec, field, refs));
+    OSRC_RETURN_IF_ERROR(Schema::CheckField(spec, id, field, checks));
   }
   return {};
 }
@@ -61,25 +108,34 @@ void AppendEscaped(std::string* out, std::string_view text) {
 
 }  // namespace
 
-Status ParseFields(const CollectionSpec& spec, std::string_view text, const RefLookup* refs,
-                   std::vector<protocol::Field>* out) {
-  json object = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded()) return {ErrorCode::kBadInput, "malformed JSON"};
-  return FieldsFromJson(spec, object, refs, out);
+Status ParseFields(const CollectionSpec& spec, std::string_view id, std::string_view text,
+                   const WriteChecks& checks, std::vector<protocol::Field>* out) {
+  json object;
+  std::string duplicate;
+  OSRC_RETURN_IF_ERROR(ParseJson(text, &object, &duplicate));
+  if (!duplicate.empty()) return DuplicateKey(duplicate);
+  return FieldsFromJson(spec, id, object, checks, out);
 }
 
 Status ParseRecordLine(const Schema& schema, std::string_view line, std::string_view site,
-                       const RefLookup* refs, JsonRecord* out) {
-  json object = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded()) return {ErrorCode::kBadInput, "malformed JSON"};
+                       const WriteChecks& checks, JsonRecord* out) {
+  json object;
+  std::string duplicate;
+  OSRC_RETURN_IF_ERROR(ParseJson(line, &object, &duplicate));
   if (!object.is_object()) return {ErrorCode::kBadInput, "not a JSON object"};
+  auto collection = object.find("collection");
+  auto id = object.find("id");
+  if (!duplicate.empty()) {
+    bool named = collection != object.end() && collection->is_string() && id != object.end() &&
+                 id->is_string();
+    return DuplicateKey(duplicate).WithContext(
+        named ? protocol::RecordName(collection->get<std::string>(), id->get<std::string>()) : "");
+  }
   for (const auto& [key, value] : object.items()) {
     if (key != "collection" && key != "id" && key != "fields") {
       return {ErrorCode::kBadInput, "unknown key \"" + key + "\""};
     }
   }
-  auto collection = object.find("collection");
-  auto id = object.find("id");
   auto fields = object.find("fields");
   if (collection == object.end() || !collection->is_string()) {
     return {ErrorCode::kBadInput, "\"collection\" missing or not text"};
@@ -93,7 +149,7 @@ Status ParseRecordLine(const Schema& schema, std::string_view line, std::string_
   const CollectionSpec* spec = nullptr;
   OSRC_RETURN_IF_ERROR(schema.CheckCollection(out->collection, site, &spec));
   OSRC_RETURN_IF_ERROR(schema.CheckId(*spec, out->id, site));
-  return FieldsFromJson(*spec, *fields, refs, &out->fields)
+  return FieldsFromJson(*spec, out->id, *fields, checks, &out->fields)
       .WithContext(protocol::RecordName(out->collection, out->id));
 }
 

@@ -17,13 +17,15 @@ struct JsonRecord {
   std::vector<protocol::Field> fields;  // sorted by name; null values unset
 };
 
-// Parses a field object (`{"sex":"F",...}`), typing values by `spec`. Checks types, enums and
-// (with `refs`) references; not required fields.
-Status ParseFields(const CollectionSpec& spec, std::string_view json, const RefLookup* refs,
-                   std::vector<protocol::Field>* out);
-// Parses one import line and checks collection, id (for `site`; empty at the hub) and fields.
+// Parses a field object (`{"sex":"F",...}`) of record `id`, typing values by `spec`. Checks
+// duplicate keys, types, enums, text, bounds and references (as `checks` allow); not required
+// fields.
+Status ParseFields(const CollectionSpec& spec, std::string_view id, std::string_view json,
+                   const WriteChecks& checks, std::vector<protocol::Field>* out);
+// Parses one import line and checks duplicate keys, collection, id (for `site`; empty at the
+// hub) and fields.
 Status ParseRecordLine(const Schema& schema, std::string_view line, std::string_view site,
-                       const RefLookup* refs, JsonRecord* out);
+                       const WriteChecks& checks, JsonRecord* out);
 
 // One export line, fields sorted by name, null fields left out.
 struct FieldValue {

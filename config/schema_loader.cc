@@ -9,6 +9,46 @@
 namespace osrc::config {
 namespace {
 
+// "YYYY-MM-DD", "YYYY-MM-DDThh:mm:ssZ" (datetime fields), or "today" / "now" with an optional
+// "+Nd" / "-Nd".
+Status ParseBound(const std::string& text, FieldType type, DateBound* out) {
+  out->text = text;
+  auto bad = [&] {
+    return Status(ErrorCode::kBadInput,
+                  "bound \"" + text +
+                      "\" is not a date, a datetime, or today/now with an optional +Nd or -Nd");
+  };
+  if (IsDate(text)) {
+    out->value = DayOf(text);
+    return {};
+  }
+  if (IsDateTime(text) && type == FieldType::kDateTime) {
+    out->day = false;
+    out->value = MillisOf(text);
+    return {};
+  }
+  std::string_view rest = text;
+  if (rest.starts_with("today")) {
+    rest.remove_prefix(5);
+  } else if (rest.starts_with("now")) {
+    out->day = false;
+    rest.remove_prefix(3);
+  } else {
+    return bad();
+  }
+  out->clock = true;
+  if (rest.empty()) return {};
+  if (rest.size() < 3 || (rest[0] != '+' && rest[0] != '-') || rest.back() != 'd') return bad();
+  int64_t days = 0;
+  for (char c : rest.substr(1, rest.size() - 2)) {
+    if (c < '0' || c > '9' || days > 100'000) return bad();
+    days = days * 10 + (c - '0');
+  }
+  if (rest[0] == '-') days = -days;
+  out->value = out->day ? days : days * 86'400'000;
+  return {};
+}
+
 Status ParseField(std::string_view name, const toml::table& table, FieldSpec* out) {
   out->name = name;
   std::string type = table["type"].value_or(std::string());
@@ -29,6 +69,22 @@ Status ParseField(std::string_view name, const toml::table& table, FieldSpec* ou
   if (out->type == FieldType::kRef) {
     out->collection = table["collection"].value_or(std::string());
     if (out->collection.empty()) return {ErrorCode::kBadInput, "ref without collection"};
+  }
+  if (const toml::node* equals = table.get("equals")) {
+    if (equals->value_or(std::string()) != "id_site" || out->type != FieldType::kText) {
+      return {ErrorCode::kBadInput, "equals must be \"id_site\", on a text field"};
+    }
+    out->equals_id_site = true;
+  }
+  for (auto [key, bound] : {std::pair{"min", &out->min}, std::pair{"max", &out->max}}) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) continue;
+    if (out->type != FieldType::kDate && out->type != FieldType::kDateTime) {
+      return {ErrorCode::kBadInput,
+              std::string(key) + " on a field that is not a date or datetime"};
+    }
+    OSRC_RETURN_IF_ERROR(
+        ParseBound(node->value_or(std::string()), out->type, bound).WithContext(key));
   }
   return {};
 }
@@ -88,6 +144,13 @@ Status LoadSchema(std::string_view toml_text, std::string_view source, Schema* o
         return {ErrorCode::kBadInput, "ref to unknown collection " + field.collection,
                 std::string(source) + ": " + name + "." + field_name};
       }
+    }
+  }
+  // A ref from a site-owned collection to another names a record of the same site.
+  for (auto& [name, spec] : specs) {
+    for (auto& [field_name, field] : spec.fields) {
+      field.site_ref = field.type == FieldType::kRef && spec.owner == Owner::kSite &&
+                       specs.at(field.collection).owner == Owner::kSite;
     }
   }
   *out = Schema(std::move(specs), Fnv1a(toml_text));

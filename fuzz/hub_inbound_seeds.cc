@@ -182,6 +182,22 @@ int Main(int argc, char** argv) {
   Change unsorted = Participant("MAS-P0000001", 1);
   std::swap(unsorted.fields[0], unsorted.fields[1]);
   w.Write("bad_push_unsorted_fields", PushOf(1, {unsorted}));
+  Change other_site = Participant("MAS-P0000001", 1);
+  other_site.fields[6].value = std::string("ANT");  // site, not the id's
+  w.Write("bad_push_site_not_id_site", PushOf(1, {other_site}));
+  Change old_birth = Participant("MAS-P0000001", 1);
+  old_birth.fields[0].value = std::string("1899-12-31");  // birth_date before the schema's min
+  w.Write("bad_push_birth_before_1900", PushOf(1, {old_birth}));
+  Change bidi = Participant("MAS-P0000001", 1);
+  bidi.fields[2].value = std::string("Dela\u202eCruz");  // family_name, right-to-left override
+  w.Write("bad_push_bidi_in_text", PushOf(1, {bidi}));
+  Change blank = Participant("MAS-P0000001", 1);
+  blank.fields[3].value = std::string("  ");  // given_name, required
+  w.Write("bad_push_blank_required_text", PushOf(1, {blank}));
+  Change cross_site = Service(1);
+  cross_site.fields[2].value = std::string("ANT-P0000001");  // participant_id of another site
+  w.Write("bad_push_ref_other_site", PushOf(1, {cross_site}));
+  w.Write("bad_push_id_bad_character", PushOf(1, {Participant("MAS-P.001", 1)}));
   Change space_id = Participant("MAS-P 001", 1);
   w.Write("bad_push_id_with_space", PushOf(1, {space_id}));
   Change long_id = Participant("MAS-" + std::string(70, '9'), 1);

@@ -1,20 +1,47 @@
 #include "hub/apply.h"
 
+#include <set>
+
 #include "hub/delivery.h"
 
 namespace osrc::hub {
 
-protocol::Ack ApplyPush(storage::Store& store, storage::WriteTxn& txn, SiteEntry& site,
-                        uint64_t first, const std::vector<protocol::Change>& changes,
-                        size_t* applied) {
-  if (first > site.acked + 1) return {site.acked, true};
+Status ApplyPush(storage::Store& store, storage::WriteTxn& txn, const config::Schema& schema,
+                 SiteEntry& site, uint64_t first, const std::vector<protocol::Change>& changes,
+                 size_t* applied, protocol::Ack* ack) {
+  if (first > site.acked + 1) {
+    *ack = {site.acked, true};
+    return {};
+  }
+  // Records the store holds or earlier changes of this push write: a service's participant is
+  // looked up in the store once per push. A record seen before answers kLive, live or not: the
+  // merge check asks only whether the hub ever held it.
+  std::set<std::string, std::less<>> seen;
+  config::RefLookup lookup = [&](std::string_view collection, std::string_view id) {
+    std::string key = storage::RecordKey(collection, id);
+    if (seen.count(key) > 0) return config::RefState::kLive;
+    auto state = store.GetRecord(txn, collection, id);
+    if (!state) return config::RefState::kNone;
+    seen.insert(std::move(key));
+    return state->live() ? config::RefState::kLive : config::RefState::kDeleted;
+  };
+  for (const protocol::Change& change : changes) {
+    if (change.seq <= site.acked) continue;
+    if (Status status = schema.CheckMergeRefs(change, lookup); !status.ok()) {
+      return status.WithContext("change " + std::to_string(change.seq));
+    }
+    if (schema.IsReferenced(change.collection)) {
+      seen.insert(storage::RecordKey(change.collection, change.id));
+    }
+  }
   for (const protocol::Change& change : changes) {
     if (change.seq <= site.acked) continue;
     store.Apply(txn, change);
     ++*applied;
   }
   if (!changes.empty()) site.acked = std::max(site.acked, first + changes.size() - 1);
-  return {site.acked, false};
+  *ack = {site.acked, false};
+  return {};
 }
 
 size_t TakeBack(storage::Store& store, storage::WriteTxn& txn, const config::Schema& schema,

@@ -13,10 +13,16 @@
 
 namespace osrc::hub {
 
-// A push starting past acked + 1 applies nothing: the Ack reports the gap.
-protocol::Ack ApplyPush(storage::Store& store, storage::WriteTxn& txn, SiteEntry& site,
-                        uint64_t first, const std::vector<protocol::Change>& changes,
-                        size_t* applied);
+// A push starting past acked + 1 applies nothing: the Ack reports the gap. Before anything is
+// applied, every reference to a site record (a service's participant) must name a record this
+// store holds, live or deleted, or one an earlier change of the push writes; otherwise the whole
+// push is refused, as a push failing Schema::CheckChange is, naming change, record and field.
+// A deleted record is accepted: a participant deleted centrally while its site kept writing
+// services to it must neither block the site's link nor lose its changes. A site writes its
+// records in order, so only a forged or broken push names an id the hub never saw.
+Status ApplyPush(storage::Store& store, storage::WriteTxn& txn, const config::Schema& schema,
+                 SiteEntry& site, uint64_t first, const std::vector<protocol::Change>& changes,
+                 size_t* applied, protocol::Ack* ack);
 
 // Takes back hub changes a site handed back after a restore (seals checked): each one that
 // changes this store is merged and logged again under the next hub sequence, same stamp and

@@ -90,7 +90,11 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
           if (auto* w = std::get_if<protocol::Welcome>(&send->message)) welcome = *w;
         } else if (auto* push = std::get_if<SiteSession::ApplyPush>(&step)) {
           size_t applied = 0;
-          gap = ApplyPush(store, txn, entry, push->first, push->changes, &applied).gap;
+          protocol::Ack ack;
+          OSRC_RETURN_IF_ERROR(
+              ApplyPush(store, txn, hub.schema(), entry, push->first, push->changes, &applied, &ack)
+                  .WithContext(file));
+          gap = ack.gap;
           result->applied += applied;
         } else if (auto* back = std::get_if<SiteSession::TakeBack>(&step)) {
           result->taken_back = TakeBack(store, txn, hub.schema(), back->changes);
@@ -112,6 +116,12 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
       for (const Inbound& push : pushes) total += push.changes.size();
       progress->SetTotal(total);
     }
+    // Hub changes handed back first: after a restore, a site's push may reference a record the
+    // hub created centrally and lost, which the hand-back restores. Merge is order-independent.
+    if (reoffer) {
+      OSRC_RETURN_IF_ERROR(
+          run(session.OnReoffer(reoffer->token, std::move(handed_back), now)).WithContext(file));
+    }
     for (Inbound& push : pushes) {
       if (progress != nullptr) progress->Update(result->applied);
       const auto& message = std::get<protocol::Push>(push.message);
@@ -119,10 +129,6 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
       OSRC_RETURN_IF_ERROR(run(session.OnPush(message.first, std::move(push.changes), now)));
       if (progress != nullptr) progress->Update(result->applied);
       if (gap) break;
-    }
-    if (reoffer) {
-      OSRC_RETURN_IF_ERROR(
-          run(session.OnReoffer(reoffer->token, std::move(handed_back), now)).WithContext(file));
     }
     OSRC_RETURN_IF_ERROR(run(session.OnEnd(now, {entry.acked, store.LogHead(txn)})));
     entry.bundle_seq = content.seq;

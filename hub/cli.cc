@@ -106,7 +106,7 @@ int RunCli(int argc, char** argv) {
     if (*bundle_import) return CommandBundleImport(dir, file, reply);
     if (*ref_import) return CommandRefImport(dir, ref);
     if (*put_cmd) return CommandPut(dir, args.collection, args.id, args.json);
-    if (*delete_cmd) return CommandDelete(dir, args.collection, args.id);
+    if (*delete_cmd) return CommandDelete(dir, args.collection, args.id, args.cascade);
     if (*get_cmd) return CommandGet(dir, args.collection, args.id);
     if (*export_cmd) return CommandExport(dir, args.site, args.collection, args.format);
     if (*status_cmd) return CommandStatus(dir, args.as_json);

@@ -141,17 +141,20 @@ Status CommandPut(const std::string& dir, const std::string& collection, const s
   return {};
 }
 
-Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id) {
+Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id,
+                     bool cascade) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   OSRC_RETURN_IF_ERROR(CheckSiteEnrolled(*hub, collection, id));
   OSRC_RETURN_IF_ERROR(
       AppendAudit(dir, CommandLineActor(), "delete", protocol::RecordName(collection, id)));
   replica::Writer writer = hub->writer();
-  bool changed = false;
-  OSRC_RETURN_IF_ERROR(storage::WithGrowth(
-      hub->store().env(), [&] { return replica::DeleteRecord(writer, collection, id, &changed); }));
-  std::cout << "deleted " << protocol::RecordName(collection, id) << "\n";
+  replica::DeleteResult result;
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&] {
+    result = {};
+    return replica::DeleteRecord(writer, collection, id, cascade, &result);
+  }));
+  std::cout << replica::DeleteSummary(collection, id, result) << "\n";
   return {};
 }
 

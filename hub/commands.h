@@ -23,7 +23,8 @@ Status CommandRestore(const std::string& dir, const std::string& from);
 Status CommandRefImport(const std::string& dir, const replica::ImportArgs& args);
 Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
                   const std::string& json);
-Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id);
+Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id,
+                     bool cascade);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
 Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection,
                      const std::string& format);

@@ -238,7 +238,15 @@ std::string Writer::ApplyPush(storage::WriteTxn& txn, PushJob& job,
     return protocol::EncodeMessage(
         protocol::ErrorReply{ErrorCode::kNotEnrolled, "site key not enrolled at hub"});
   }
-  protocol::Ack ack = hub::ApplyPush(hub_.store(), txn, *site, job.first, job.changes, applied);
+  protocol::Ack ack;
+  Status status = hub::ApplyPush(hub_.store(), txn, hub_.schema(), *site, job.first, job.changes,
+                                 applied, &ack);
+  if (!status.ok()) {
+    // As a push failing the content checks (Server::Refuse): nothing of it applied, the site told.
+    log_.warn("site {}: refused: {}", job.site, status.ToString());
+    return protocol::EncodeMessage(
+        protocol::ErrorReply{status.code(), status.ToString(), hub_.clock().NowMillis()});
+  }
   if (ack.gap) {
     SPDLOG_LOGGER_DEBUG(&log_, "site {}: gap, push from {} but acked {}", job.site, job.first,
                         site->acked);

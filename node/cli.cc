@@ -66,7 +66,7 @@ int RunCli(int argc, char** argv) {
       return CommandInit(init);
     }
     if (*put_cmd) return CommandPut(dir, args.collection, args.id, args.json);
-    if (*delete_cmd) return CommandDelete(dir, args.collection, args.id);
+    if (*delete_cmd) return CommandDelete(dir, args.collection, args.id, args.cascade);
     if (*get_cmd) return CommandGet(dir, args.collection, args.id);
     if (*import_cmd) return CommandImport(dir, import);
     if (*export_cmd) return CommandExport(dir, args.collection, args.format);

@@ -32,15 +32,17 @@ Status CommandPut(const std::string& dir, const std::string& collection, const s
   return {};
 }
 
-Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id) {
+Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id,
+                     bool cascade) {
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
   replica::Writer writer = node->writer();
-  bool changed = false;
+  replica::DeleteResult result;
   OSRC_RETURN_IF_ERROR(storage::WithGrowth(node->store().env(), [&] {
-    return replica::DeleteRecord(writer, collection, id, &changed);
+    result = {};
+    return replica::DeleteRecord(writer, collection, id, cascade, &result);
   }));
-  std::cout << "deleted " << protocol::RecordName(collection, id) << "\n";
+  std::cout << replica::DeleteSummary(collection, id, result) << "\n";
   return {};
 }
 

@@ -20,7 +20,8 @@ struct BundleOptions {
 Status CommandInit(const InitOptions& options);
 Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
                   const std::string& json);
-Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id);
+Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id,
+                     bool cascade);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
 Status CommandImport(const std::string& dir, const replica::ImportArgs& args);
 Status CommandExport(const std::string& dir, const std::string& collection,

@@ -106,6 +106,9 @@ CLI::App* RecordCli::AddPut(const std::string& description) {
 CLI::App* RecordCli::AddDelete() {
   CLI::App* command = AddCommand(app_, "delete", "Delete a record");
   AddRecordKey(command, args_);
+  command->add_flag("--cascade", args_.cascade,
+                    "Also delete the records that reference it (a participant's services, "
+                    "referrals and attendance)");
   return command;
 }
 

@@ -25,6 +25,7 @@ struct RecordArgs {
   std::string site;      // export --site
   std::string format;    // export --format
   bool as_json = false;  // status --json
+  bool cascade = false;  // delete --cascade
 };
 
 // Import options of a command line: --format, --collection, --allow-empty.

@@ -40,7 +40,7 @@ class JsonLinesSource final : public RecordSource {
     }
   }
 
-  bool Next(const config::RefLookup* refs, SourceItem* out) override {
+  bool Next(const config::WriteChecks& checks, SourceItem* out) override {
     while (pos_ < text_.size()) {
       size_t end = std::min(text_.find('\n', pos_), text_.size());
       std::string_view line = text_.substr(pos_, end - pos_);
@@ -49,7 +49,7 @@ class JsonLinesSource final : public RecordSource {
       if (line.empty() || line == "\r" || bad_lines_.count(line_) > 0) continue;
       out->line = line_;
       out->errors.clear();
-      Status status = config::ParseRecordLine(schema_, line, options_.site, refs, &out->record);
+      Status status = config::ParseRecordLine(schema_, line, options_.site, checks, &out->record);
       if (status.ok() && !options_.collection.empty() &&
           out->record.collection != options_.collection) {
         status = {ErrorCode::kBadInput, "collection \"" + out->record.collection + "\" is not \"" +
@@ -100,7 +100,7 @@ class CsvSource final : public RecordSource {
     return has_id;
   }
 
-  bool Next(const config::RefLookup* refs, SourceItem* out) override {
+  bool Next(const config::WriteChecks& checks, SourceItem* out) override {
     config::CsvRow row;
     config::CsvError error;
     while (parser_.Next(&row, &error)) {
@@ -116,7 +116,7 @@ class CsvSource final : public RecordSource {
         return true;
       }
       std::vector<config::CsvError> errors;
-      config::ParseCsvRow(spec_, header_, row, options_.site, refs, &out->record, &errors);
+      config::ParseCsvRow(spec_, header_, row, options_.site, checks, &out->record, &errors);
       for (const config::CsvError& e : errors) out->errors.push_back(ToImportError(e));
       return true;
     }

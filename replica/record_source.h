@@ -44,8 +44,8 @@ class RecordSource {
  public:
   virtual ~RecordSource() = default;
   // The next record (checked as far as parsing goes: collection, id, field types, and references
-  // with `refs`); false at the end.
-  virtual bool Next(const config::RefLookup* refs, SourceItem* out) = 0;
+  // and bounds as `checks` asks); false at the end.
+  virtual bool Next(const config::WriteChecks& checks, SourceItem* out) = 0;
   // Sets `error`'s column and column name from the field it names (CSV), so a check made after
   // parsing (a required field) points at its column too.
   virtual void PlaceError(ImportError* error) const = 0;

@@ -20,18 +20,62 @@
 namespace osrc::replica {
 namespace {
 
-// Reference records found live, remembered for the transaction: an import checks the same few
-// countries and service types on every line. REQUIRES: `known` outlives the lookup.
+// Referenced records found live, remembered for the transaction: an import checks the same few
+// countries, service types and participants on many lines. Only live answers are remembered:
+// nothing in a put or import transaction deletes a record, so one live stays live until the
+// commit, and a record an earlier line wrote is found in the transaction. Delete uses no lookup.
+// REQUIRES: `known` outlives the lookup.
 config::RefLookup MakeRefLookup(storage::Store& store, const storage::Txn& txn,
                                 std::set<std::string, std::less<>>& known) {
   return [&store, &txn, &known](std::string_view collection, std::string_view id) {
     std::string key = storage::RecordKey(collection, id);
-    if (known.count(key) > 0) return true;
+    if (known.count(key) > 0) return config::RefState::kLive;
     auto state = store.GetRecord(txn, collection, id);
-    bool live = state.has_value() && state->live();
-    if (live) known.insert(std::move(key));
-    return live;
+    if (!state) return config::RefState::kNone;
+    if (!state->live()) return config::RefState::kDeleted;
+    known.insert(std::move(key));
+    return config::RefState::kLive;
   };
+}
+
+// The checks of a local write: references in this transaction, bounds on the writer's clock as
+// its stamps see it (corrected by the offset to the hub clock).
+config::WriteChecks LocalChecks(const config::RefLookup& refs, storage::LocalWriter& local) {
+  return {.refs = &refs, .now_ms = static_cast<int64_t>(local.hlc().PhysicalMillis())};
+}
+
+// A record a delete takes with it.
+struct RecordRef {
+  std::string collection;
+  std::string id;
+};
+
+// The live records of the same site that reference `collection`/`id` through the schema's
+// site refs. Scans the site's records of each referencing collection (an id-prefix range).
+std::vector<RecordRef> Referrers(const Writer& writer, const storage::Txn& txn,
+                                 std::string_view collection, std::string_view id) {
+  std::vector<RecordRef> out;
+  std::string prefix = std::string(config::SiteOfId(id)) + "-";
+  for (const config::Referrer& referrer : writer.schema.ReferrersOf(collection)) {
+    writer.store.ForEachRecord(
+        txn, referrer.collection, prefix,
+        [&](std::string_view c, std::string_view referring_id, const storage::RecordState& s) {
+          auto field = s.fields.find(referrer.field);
+          if (field == s.fields.end()) return;
+          const auto* value = std::get_if<std::string>(&field->second.value);
+          if (value != nullptr && *value == id)
+            out.push_back({std::string(c), std::string(referring_id)});
+        });
+  }
+  return out;
+}
+
+std::string Counts(const std::map<std::string, size_t>& counts) {
+  std::string out;
+  for (const auto& [collection, count] : counts) {
+    out += (out.empty() ? "" : ", ") + std::to_string(count) + " " + collection;
+  }
+  return out;
 }
 
 // Checks required fields of the record as it will be, then writes it.
@@ -79,29 +123,66 @@ Status PutJsonUnchecked(Writer& writer, std::string_view collection, std::string
   storage::WriteTxn txn(writer.store.env());
   std::set<std::string, std::less<>> known_refs;
   config::RefLookup refs = MakeRefLookup(writer.store, txn, known_refs);
-  std::vector<protocol::Field> fields;
-  OSRC_RETURN_IF_ERROR(config::ParseFields(*spec, json, &refs, &fields));
   storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);
+  std::vector<protocol::Field> fields;
+  OSRC_RETURN_IF_ERROR(config::ParseFields(*spec, id, json, LocalChecks(refs, local), &fields));
   OSRC_RETURN_IF_ERROR(WriteChecked(writer, txn, local, *spec, id, std::move(fields), changed));
   local.Finish();
   txn.Commit();
   return {};
 }
 
-Status DeleteRecord(Writer& writer, std::string_view collection, std::string_view id,
-                    bool* changed) {
+Status DeleteRecord(Writer& writer, std::string_view collection, std::string_view id, bool cascade,
+                    DeleteResult* result) {
+  std::string where = protocol::RecordName(collection, id);
   const config::CollectionSpec* spec = nullptr;
   OSRC_RETURN_IF_ERROR(writer.schema.CheckCollection(collection, writer.site(), &spec));
   OSRC_RETURN_IF_ERROR(config::Schema::CheckId(*spec, id, writer.site()));
   storage::WriteTxn txn(writer.store.env());
+  auto state = writer.store.GetRecord(txn, collection, id);
+  if (!state || !state->live()) return {ErrorCode::kNotFound, "not found", where};
+  // The records that reference it, and with --cascade theirs in turn, each once.
+  std::vector<RecordRef> doomed;
+  std::set<std::string> seen = {storage::RecordKey(collection, id)};
+  std::vector<RecordRef> pending = {{std::string(collection), std::string(id)}};
+  while (!pending.empty()) {
+    RecordRef record = std::move(pending.back());
+    pending.pop_back();
+    for (RecordRef& referrer : Referrers(writer, txn, record.collection, record.id)) {
+      if (!seen.insert(storage::RecordKey(referrer.collection, referrer.id)).second) continue;
+      ++result->cascaded[referrer.collection];
+      if (cascade) pending.push_back(referrer);
+      doomed.push_back(std::move(referrer));
+    }
+  }
+  if (!doomed.empty() && !cascade) {
+    std::map<std::string, size_t> counts = std::move(result->cascaded);
+    result->cascaded.clear();
+    return {ErrorCode::kBadInput,
+            "referenced by " + Counts(counts) +
+                "; delete those first, or delete with --cascade to delete them too",
+            where};
+  }
   storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);
-  auto change = local.Delete(collection, id);
-  *changed = change.has_value();
-  if (!change) return {ErrorCode::kNotFound, "not found", protocol::RecordName(collection, id)};
-  if (writer.on_change) writer.on_change(txn, *change);
+  // Referring records first: no point of the log holds a live record naming a deleted one.
+  doomed.insert(doomed.begin(), {std::string(collection), std::string(id)});
+  for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) {
+    auto change = local.Delete(it->collection, it->id);
+    if (change && writer.on_change) writer.on_change(txn, *change);
+  }
   local.Finish();
   txn.Commit();
   return {};
+}
+
+std::string DeleteSummary(std::string_view collection, std::string_view id,
+                          const DeleteResult& result) {
+  std::string out = "deleted " + protocol::RecordName(collection, id);
+  size_t total = 0;
+  for (const auto& [name, count] : result.cascaded) total += count;
+  if (total == 0) return out;
+  return out + " and " + std::to_string(total) + " record" + (total == 1 ? "" : "s") +
+         " that referenced it: " + Counts(result.cascaded);
 }
 
 Status ImportErrors::Summary(std::string_view file) const {
@@ -153,7 +234,7 @@ Status ImportRecords(Writer& writer, std::string_view text, const ImportOptions&
   storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);
   SourceItem item;
   size_t read = 0;
-  while (source->Next(&refs, &item)) {
+  while (source->Next(LocalChecks(refs, local), &item)) {
     if (options.progress != nullptr) options.progress->Update(++read);
     if (item.errors.empty()) {
       const config::CollectionSpec* spec = writer.schema.Find(item.record.collection);
@@ -285,7 +366,7 @@ Status LoadDefaultReferenceData(storage::Store& store, const config::Schema& sch
       ++line_number;
       if (line.empty()) continue;
       OSRC_RETURN_IF_ERROR(
-          config::ParseRecordLine(schema, line, "", nullptr, &record)
+          config::ParseRecordLine(schema, line, "", config::WriteChecks{}, &record)
               .WithContext(std::string(file) + ": line " + std::to_string(line_number)));
       protocol::Change change;
       change.collection = std::move(record.collection);

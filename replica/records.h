@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,8 +65,21 @@ struct ImportOptions {
 // Sets fields from a JSON object; `*changed` false when the record already held them.
 Status PutJson(Writer& writer, std::string_view collection, std::string_view id,
                std::string_view json, bool* changed);
-Status DeleteRecord(Writer& writer, std::string_view collection, std::string_view id,
-                    bool* changed);
+struct DeleteResult {
+  // Records deleted with it because they referenced it (`cascade`), per collection.
+  std::map<std::string, size_t> cascaded;
+};
+
+// Deletes a live record (kNotFound otherwise). Live records of its site that reference it
+// through the schema's site refs (a participant's services, referrals and attendance) refuse the
+// delete, naming how many of which collections, unless `cascade`: then they, and in turn the
+// records referencing them, are deleted in the same transaction. Cost: one scan of the site's
+// records of each referencing collection per record deleted.
+Status DeleteRecord(Writer& writer, std::string_view collection, std::string_view id, bool cascade,
+                    DeleteResult* result);
+// "deleted participants/MAS-P1" and, after a cascade, "and 3 records that referenced it: ...".
+std::string DeleteSummary(std::string_view collection, std::string_view id,
+                          const DeleteResult& result);
 // Imports the records of `text` (a whole file) in one transaction: all of them, or none when any
 // is bad. Reads on past a bad line so that `errors` gets every one; then the transaction is
 // aborted and the Status says how many lines were bad.

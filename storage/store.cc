@@ -165,8 +165,14 @@ MergeResult Store::ApplyTo(WriteTxn& txn, const protocol::Change& change, Record
 void Store::ForEachRecord(const Txn& txn, std::string_view collection,
                           const std::function<void(std::string_view, std::string_view,
                                                    const RecordState&)>& visit) const {
+  ForEachRecord(txn, collection, "", visit);
+}
+
+void Store::ForEachRecord(const Txn& txn, std::string_view collection, std::string_view id_prefix,
+                          const std::function<void(std::string_view, std::string_view,
+                                                   const RecordState&)>& visit) const {
   Cursor cursor(txn, records_);
-  std::string prefix = collection.empty() ? std::string() : RecordKey(collection, "");
+  std::string prefix = collection.empty() ? std::string() : RecordKey(collection, id_prefix);
   for (bool more = prefix.empty() ? cursor.First() : cursor.Seek(prefix); more;
        more = cursor.Next()) {
     std::string_view key = cursor.key();

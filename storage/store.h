@@ -64,6 +64,11 @@ class Store {
   void ForEachRecord(const Txn& txn, std::string_view collection,
                      const std::function<void(std::string_view collection, std::string_view id,
                                               const RecordState&)>& visit) const;
+  // As above, for the records of `collection` whose id starts with `id_prefix` (one key range).
+  // REQUIRES: `collection` is not empty.
+  void ForEachRecord(const Txn& txn, std::string_view collection, std::string_view id_prefix,
+                     const std::function<void(std::string_view collection, std::string_view id,
+                                              const RecordState&)>& visit) const;
 
   // This replica's change log.
   void AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes);

@@ -5,6 +5,8 @@
 //   {"collection":"participants","id":"MAS-P0000001","fields":{"birth_date":"1990-04-12",...}}
 // Each record depends only on (seed, site, collection, record number), so the same arguments give
 // byte-identical output and batches made with --start fit together. All people are fictional.
+// The output passes every schema rule: records referencing a participant or training come after
+// it, of the same site, and no date lies in the future.
 
 #include <algorithm>
 #include <charconv>
@@ -41,7 +43,8 @@ constexpr std::string_view kUsage =
     "  --help               print this help and exit\n"
     "  --version            print the version and exit\n"
     "\n"
-    "Output order: participants, services, referrals, trainings, attendance.\n"
+    "Output order: participants, services, referrals, trainings, attendance (each after\n"
+    "the records it references). Dates fall between 2021-01-01 and 2023-10-31.\n"
     "Options also accept the form --name=value.\n";
 
 struct Weighted {
@@ -176,8 +179,12 @@ std::string FormatDateTime(int64_t seconds) {
   return FormatDate(seconds / kSecondsPerDay) + text;
 }
 
-constexpr int64_t kFirstDay = DaysFromCivil(2024, 1, 1);
-constexpr int64_t kLastDay = DaysFromCivil(2026, 12, 31);
+// Registrations, services and trainings fall in a fixed past range, so output stays the same
+// for the same arguments and no date is ahead of any clock it is imported under (the schema
+// refuses a registration more than a day ahead; the tests' fake clock stands at 2023-11-14 and a
+// test site's clock runs three years behind).
+constexpr int64_t kFirstDay = DaysFromCivil(2021, 1, 1);
+constexpr int64_t kLastDay = DaysFromCivil(2023, 10, 31);
 // Age at registration is 18 to 60 years, whatever the leap days in between.
 constexpr int64_t kMinAgeDays = 18 * 365 + 6;
 constexpr int64_t kMaxAgeDays = 61 * 365 + 14;
@@ -403,7 +410,7 @@ class Generator {
   int64_t RegisteredAt(uint64_t p) const {
     return Stream('r', p).Between(kFirstDay * kSecondsPerDay, (kLastDay + 1) * kSecondsPerDay - 1);
   }
-  // A day in the year after participant p registered, and no later than 2026-12-31.
+  // A day in the year after participant p registered, and no later than kLastDay.
   int64_t DayAfterRegistration(Rng& rng, uint64_t p) const {
     const int64_t registered = RegisteredAt(p) / kSecondsPerDay;
     return rng.Between(registered, std::min(registered + 365, kLastDay));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -176,19 +177,59 @@ TEST(SchemaTest, CheckIdRejectsAnotherSitesPrefix) {
   }
 }
 
-TEST(SchemaTest, CheckIdRejectsControlCharactersAndSpaces) {
-  for (std::string id :
-       {std::string("MAS-P 1"), std::string("MAS-P\t1"), std::string("MAS-P\n1"),
-        std::string("MAS-P\x7f"), std::string("MAS-P\0", 6), std::string(" MAS-P1")}) {
-    Status status = Schema::CheckId(Spec("participants"), id, "MAS");
+TEST(SchemaTest, CheckIdRejectsControlCharactersAndSpacesInReferenceIds) {
+  for (std::string id : {std::string("P H"), std::string("P\tH"), std::string("P\nH"),
+                         std::string("PH\x7f"), std::string("PH\0", 3), std::string(" PH")}) {
+    Status status = Schema::CheckId(Spec("countries"), id, "");
     EXPECT_EQ(status.code(), ErrorCode::kBadInput) << id;
     EXPECT_NE(status.what().find("space or control character"), std::string::npos);
     // The message never echoes control characters.
     for (char c : status.what()) EXPECT_GE(static_cast<unsigned char>(c), 0x20);
   }
   EXPECT_EQ(Schema::CheckId(Spec("participants"), "", "MAS").code(), ErrorCode::kBadInput);
-  // UTF-8 is fine.
-  EXPECT_TRUE(Schema::CheckId(Spec("participants"), "MAS-Piñas", "MAS").ok());
+  // UTF-8 is fine in reference ids.
+  EXPECT_TRUE(Schema::CheckId(Spec("localities"), "Las-Piñas", "").ok());
+}
+
+TEST(SchemaTest, SiteIdsAreTheSiteCodeADashThenLettersDigitsAndDashes) {
+  for (const char* id : {"MAS-P0000001", "MAS-p-1", "MAS-2024-07-A"}) {
+    EXPECT_TRUE(Schema::CheckId(Spec("services"), id, "MAS").ok()) << id;
+    EXPECT_TRUE(Schema::CheckId(Spec("services"), id, "").ok()) << id;
+  }
+  struct Case {
+    std::string id;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"MAS-P 1",
+       "id \"MAS-P 1\" has U+0020 at byte 6: after the site code only letters, digits "
+       "and \"-\""},
+      {"MAS-P\t1",
+       "id \"MAS-P?1\" has U+0009 at byte 6: after the site code only letters, "
+       "digits and \"-\""},
+      {"MAS-P.1",
+       "id \"MAS-P.1\" has U+002E at byte 6: after the site code only letters, digits "
+       "and \"-\""},
+      {"MAS-Piñas",
+       "id \"MAS-Piñas\" has U+00F1 at byte 7: after the site code only letters, "
+       "digits and \"-\""},
+      {"MAS-P\u202e1",
+       "id \"MAS-P?1\" has U+202E at byte 6: after the site code only "
+       "letters, digits and \"-\""},
+      {"MAS-", "id \"MAS-\" has nothing after the site code"},
+  };
+  for (const Case& c : cases) {
+    Status status = Schema::CheckId(Spec("participants"), c.id, "MAS");
+    EXPECT_EQ(status.code(), ErrorCode::kBadInput) << c.id;
+    EXPECT_EQ(status.what(), c.message);
+  }
+  // At the hub (no site), any site's code, which is 2 to 8 capitals or digits.
+  for (const char* id : {"mas-P1", "M-P1", "MASBATE01-P1", "P1", "-P1"}) {
+    Status status = Schema::CheckId(Spec("participants"), id, "");
+    EXPECT_EQ(status.what(), "id \"" + std::string(id) +
+                                 "\" does not start with a site code and "
+                                 "\"-\"");
+  }
 }
 
 TEST(SchemaTest, CheckIdLimitsLength) {
@@ -223,8 +264,10 @@ CollectionSpec TestSpec() {
 }
 
 Status Check(const CollectionSpec& spec, std::string name, Value value,
-             const RefLookup* refs = nullptr) {
-  return Schema::CheckField(spec, Field{std::move(name), std::move(value), 0}, refs);
+             const RefLookup* refs = nullptr, std::optional<int64_t> now_ms = std::nullopt,
+             std::string_view id = "MAS-X1") {
+  return Schema::CheckField(spec, id, Field{std::move(name), std::move(value), 0},
+                            WriteChecks{refs, now_ms});
 }
 
 TEST(SchemaTest, CheckFieldAcceptsValuesOfTheRightType) {
@@ -303,9 +346,146 @@ TEST(SchemaTest, CheckFieldRejectsNulInText) {
   for (const char* field : {"text", "sex", "country", "day"}) {
     Status status = Check(spec, field, std::string("F\0M", 3));
     EXPECT_EQ(status.code(), ErrorCode::kBadInput) << field;
-    EXPECT_EQ(status.what(), "text contains a NUL character") << field;
+    EXPECT_EQ(status.what(), "text holds control character U+0000 at byte 2") << field;
   }
-  EXPECT_TRUE(Check(spec, "text", std::string("tab\tand\nnewline")).ok());
+}
+
+TEST(SchemaTest, TextHoldsNoControlOrBidirectionalCharacters) {
+  CollectionSpec spec = TestSpec();
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      // Tab and newline too: a field is one line of text in exports, reports and the console.
+      {"tab\there", "text holds control character U+0009 at byte 4"},
+      {"two\nlines", "text holds control character U+000A at byte 4"},
+      {"\x1b[31mred", "text holds control character U+001B at byte 1"},
+      {"del\x7f", "text holds control character U+007F at byte 4"},
+      {"c1 \u0085", "text holds control character U+0085 at byte 4"},
+      {"abc\u202edef", "text holds bidirectional control U+202E at byte 4"},
+      {"Ana \u2066x\u2069", "text holds bidirectional control U+2066 at byte 5"},
+      {"bad \xff", "text is not valid UTF-8 at byte 5"},
+      {"overlong \xc0\xaf", "text is not valid UTF-8 at byte 10"},
+      {"cut \xe2\x80", "text is not valid UTF-8 at byte 5"},
+  };
+  for (const Case& c : cases) {
+    Status status = Check(spec, "text", c.text);
+    EXPECT_EQ(status.ToString(), "field \"text\": " + c.message) << c.text;
+  }
+  for (const char* text : {"Española", "Ma. Elena", "日本", "emoji \U0001F600", "a\u200fb"}) {
+    EXPECT_TRUE(Check(spec, "text", std::string(text)).ok()) << text;
+  }
+}
+
+TEST(SchemaTest, RequiredTextIsNotBlank) {
+  CollectionSpec spec = TestSpec();
+  for (const char* blank : {"", " ", "   ", "\u00a0", "\u3000 \u200b"}) {
+    Status status = Check(spec, "must", std::string(blank));
+    EXPECT_EQ(status.ToString(), "field \"must\": required text is blank") << blank;
+  }
+  EXPECT_TRUE(Check(spec, "must", std::string(" x ")).ok());
+  // Optional text may be blank.
+  EXPECT_TRUE(Check(spec, "text", std::string(" ")).ok());
+  Status status = Check(Spec("participants"), "family_name", std::string("  "));
+  EXPECT_EQ(status.ToString(), "field \"family_name\": required text is blank");
+}
+
+TEST(SchemaTest, SiteFieldEqualsTheSiteOfTheId) {
+  EXPECT_TRUE(FieldOf("participants", "site").equals_id_site);
+  EXPECT_TRUE(Check(Spec("participants"), "site", std::string("MAS"), nullptr, {}, "MAS-P1").ok());
+  Status status = Check(Spec("participants"), "site", std::string("ANT"), nullptr, {}, "MAS-P1");
+  EXPECT_EQ(status.ToString(), "field \"site\": \"ANT\" is not the site of the id, \"MAS\"");
+  status = Check(Spec("participants"), "site", std::string("MAS "), nullptr, {}, "MAS-P1");
+  EXPECT_EQ(status.ToString(), "field \"site\": \"MAS \" is not the site of the id, \"MAS\"");
+}
+
+constexpr int64_t kDayMs = 86'400'000;
+// 2023-11-14T22:13:20Z.
+constexpr int64_t kNow = 1'700'000'000'000;
+
+TEST(SchemaTest, BirthDatesLieBetween1900AndToday) {
+  const CollectionSpec& people = Spec("participants");
+  EXPECT_EQ(FieldOf("participants", "birth_date").min.text, "1900-01-01");
+  EXPECT_EQ(FieldOf("participants", "birth_date").max.text, "today");
+  for (const char* day : {"1900-01-01", "1990-04-12", "2023-11-14"}) {
+    EXPECT_TRUE(Check(people, "birth_date", std::string(day), nullptr, kNow).ok()) << day;
+  }
+  Status status = Check(people, "birth_date", std::string("1899-12-31"), nullptr, kNow);
+  EXPECT_EQ(status.ToString(), "field \"birth_date\": \"1899-12-31\" is before 1900-01-01");
+  status = Check(people, "birth_date", std::string("2023-11-15"), nullptr, kNow);
+  EXPECT_EQ(status.ToString(), "field \"birth_date\": \"2023-11-15\" is after today (2023-11-14)");
+  // Without a clock (the hub's merge) only the fixed bound is checked.
+  EXPECT_TRUE(Check(people, "birth_date", std::string("2099-01-01")).ok());
+  EXPECT_FALSE(Check(people, "birth_date", std::string("1899-12-31")).ok());
+}
+
+TEST(SchemaTest, RegistrationIsNotMoreThanADayAheadOfTheClock) {
+  const CollectionSpec& people = Spec("participants");
+  std::string day_ahead = DateTimeOfMillis(kNow + kDayMs);
+  EXPECT_EQ(day_ahead, "2023-11-15T22:13:20Z");
+  EXPECT_TRUE(Check(people, "registered_at", day_ahead, nullptr, kNow).ok());
+  EXPECT_TRUE(
+      Check(people, "registered_at", std::string("2023-11-15T22:13:20.000Z"), nullptr, kNow).ok());
+  Status status =
+      Check(people, "registered_at", std::string("2023-11-15T22:13:20.001Z"), nullptr, kNow);
+  EXPECT_EQ(status.ToString(),
+            "field \"registered_at\": \"2023-11-15T22:13:20.001Z\" is after now+1d "
+            "(2023-11-15T22:13:20Z)");
+  EXPECT_TRUE(Check(people, "registered_at", std::string("2030-01-01T00:00:00Z")).ok());
+}
+
+TEST(SchemaTest, DatesConvertToDaysAndMilliseconds) {
+  EXPECT_EQ(DayOf("1970-01-01"), 0);
+  EXPECT_EQ(DayOf("1900-01-01"), -25567);
+  EXPECT_EQ(DateOfDay(-25567), "1900-01-01");
+  EXPECT_EQ(DateOfDay(DayOf("2024-02-29")), "2024-02-29");
+  EXPECT_EQ(MillisOf("2023-11-14T22:13:20Z"), kNow);
+  EXPECT_EQ(MillisOf("2023-11-14T22:13:20.5Z"), kNow + 500);
+  EXPECT_EQ(MillisOf("2023-11-14T22:13:20.123456Z"), kNow + 123);
+  EXPECT_EQ(DateTimeOfMillis(kNow), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(DateTimeOfMillis(-1000), "1969-12-31T23:59:59Z");
+}
+
+TEST(SchemaTest, SiteReferencesNameALiveRecordOfTheSameSite) {
+  const CollectionSpec& services = Spec("services");
+  EXPECT_TRUE(FieldOf("services", "participant_id").site_ref);
+  EXPECT_FALSE(FieldOf("services", "service_type").site_ref);
+  RefLookup refs = [](std::string_view collection, std::string_view id) {
+    if (collection != "participants") return RefState::kNone;
+    if (id == "MAS-P1") return RefState::kLive;
+    return id == "MAS-P2" ? RefState::kDeleted : RefState::kNone;
+  };
+  auto check = [&](const char* participant) {
+    return Check(services, "participant_id", std::string(participant), &refs, kNow, "MAS-S1")
+        .ToString();
+  };
+  EXPECT_EQ(check("MAS-P1"), "");
+  EXPECT_EQ(check("MAS-P9"), "field \"participant_id\": no participants record \"MAS-P9\"");
+  EXPECT_EQ(check("MAS-P2"), "field \"participant_id\": participants record \"MAS-P2\" is deleted");
+  EXPECT_EQ(check("ANT-P1"),
+            "field \"participant_id\": \"ANT-P1\" is not a participants id of site MAS");
+  EXPECT_EQ(check("MAS"), "field \"participant_id\": \"MAS\" is not a participants id of site MAS");
+  // The site is checked without a lookup too (the hub's merge).
+  EXPECT_FALSE(
+      Check(services, "participant_id", std::string("ANT-P1"), nullptr, {}, "MAS-S1").ok());
+  EXPECT_TRUE(Check(services, "participant_id", std::string("MAS-P9"), nullptr, {}, "MAS-S1").ok());
+}
+
+TEST(SchemaTest, ReferrersOfASiteCollectionAreItsSiteRefs) {
+  auto names = [](const std::vector<Referrer>& referrers) {
+    std::vector<std::string> out;
+    for (const Referrer& r : referrers) out.push_back(r.collection + "." + r.field);
+    return out;
+  };
+  EXPECT_EQ(names(DefaultSchema().ReferrersOf("participants")),
+            (std::vector<std::string>{"attendance.participant_id", "referrals.participant_id",
+                                      "services.participant_id"}));
+  EXPECT_EQ(names(DefaultSchema().ReferrersOf("trainings")),
+            (std::vector<std::string>{"attendance.training_id"}));
+  // Refs to reference data are no site refs: deleting a country is not held up by them.
+  EXPECT_TRUE(DefaultSchema().ReferrersOf("countries").empty());
+  EXPECT_TRUE(DefaultSchema().ReferrersOf("services").empty());
 }
 
 TEST(SchemaTest, CheckFieldLooksUpReferences) {
@@ -313,12 +493,12 @@ TEST(SchemaTest, CheckFieldLooksUpReferences) {
   std::vector<std::pair<std::string, std::string>> asked;
   RefLookup refs = [&](std::string_view collection, std::string_view id) {
     asked.emplace_back(collection, id);
-    return id == "PH";
+    return id == "PH" ? RefState::kLive : RefState::kNone;
   };
   EXPECT_TRUE(Check(spec, "country", std::string("PH"), &refs).ok());
   Status status = Check(spec, "country", std::string("XX"), &refs);
   EXPECT_EQ(status.code(), ErrorCode::kBadInput);
-  EXPECT_NE(status.what().find("\"XX\" is not a known countries id"), std::string::npos);
+  EXPECT_EQ(status.what(), "no countries record \"XX\"");
   EXPECT_EQ(asked, (std::vector<std::pair<std::string, std::string>>{{"countries", "PH"},
                                                                      {"countries", "XX"}}));
   // Null references are not looked up.
@@ -381,6 +561,48 @@ TEST(SchemaTest, CheckChangeErrorsNameTheRecordAndField) {
   auto reference = ChangeOf("countries", "PH", {{"name", std::string("Philippines"), 0}});
   EXPECT_EQ(DefaultSchema().CheckChange(reference, "MAS").code(), ErrorCode::kForbidden);
   EXPECT_TRUE(DefaultSchema().CheckChange(reference, "").ok());
+}
+
+TEST(SchemaTest, CheckChangeChecksStaticRulesButNotTheClock) {
+  auto check = [](const char* collection, const char* id, Field field) {
+    return DefaultSchema()
+        .CheckChange(ChangeOf(collection, id, {std::move(field)}), "MAS")
+        .ToString();
+  };
+  EXPECT_EQ(check("participants", "MAS-P1", {"site", std::string("ANT"), 0}),
+            "participants/MAS-P1: field \"site\": \"ANT\" is not the site of the id, \"MAS\"");
+  EXPECT_EQ(check("participants", "MAS-P1", {"birth_date", std::string("1899-01-01"), 0}),
+            "participants/MAS-P1: field \"birth_date\": \"1899-01-01\" is before 1900-01-01");
+  EXPECT_EQ(check("services", "MAS-S1", {"participant_id", std::string("ANT-P1"), 0}),
+            "services/MAS-S1: field \"participant_id\": \"ANT-P1\" is not a participants id of "
+            "site MAS");
+  EXPECT_EQ(check("participants", "MAS-P1", {"given_name", std::string("A\u202eB"), 0}),
+            "participants/MAS-P1: field \"given_name\": text holds bidirectional control U+202E "
+            "at byte 2");
+  // A registration a site wrote when its clock said so is merged whatever the hub's clock says.
+  EXPECT_EQ(
+      check("participants", "MAS-P1", {"registered_at", std::string("2999-01-01T00:00:00Z"), 0}),
+      "");
+}
+
+TEST(SchemaTest, CheckMergeRefsRefusesOnlyIdsNeverSeen) {
+  RefLookup refs = [](std::string_view, std::string_view id) {
+    return id == "MAS-P1" ? RefState::kLive : id == "MAS-P2" ? RefState::kDeleted : RefState::kNone;
+  };
+  auto service = [](const char* participant) {
+    return ChangeOf("services", "MAS-S1",
+                    {{"participant_id", std::string(participant), 0},
+                     {"service_type", std::string("nowhere"), 0}});
+  };
+  EXPECT_TRUE(DefaultSchema().CheckMergeRefs(service("MAS-P1"), refs).ok());
+  // Deleted centrally while the site wrote: its change is merged.
+  EXPECT_TRUE(DefaultSchema().CheckMergeRefs(service("MAS-P2"), refs).ok());
+  EXPECT_EQ(DefaultSchema().CheckMergeRefs(service("MAS-P9"), refs).ToString(),
+            "services/MAS-S1: field \"participant_id\": no participants record \"MAS-P9\"");
+  // Deletes and refs to reference data are not looked up here.
+  protocol::Change gone = service("MAS-P9");
+  gone.deleted = true;
+  EXPECT_TRUE(DefaultSchema().CheckMergeRefs(gone, refs).ok());
 }
 
 TEST(SchemaTest, CheckChangeRefusesADeleteWithFields) {

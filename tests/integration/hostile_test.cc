@@ -547,5 +547,69 @@ TEST(HubHostileInput, UnenrolledKeyGetsNoAnswer) {
   EXPECT_TRUE(hub.SiteStatus("MAS").is_null());
 }
 
+// The first reply on `socket`, decoded; fails the test if none comes before `deadline`.
+protocol::Message ReplyOn(zmq::socket_t& socket, Deadline deadline) {
+  while (Clock::now() < deadline) {
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, milliseconds(100));
+    if (std::optional<zmq::message_t> frame = protocol::ReceiveFrame(socket)) {
+      protocol::Message message;
+      Status status = protocol::DecodeMessage(
+          {static_cast<const uint8_t*>(frame->data()), frame->size()}, {}, &message);
+      EXPECT_TRUE(status.ok()) << status.ToString();
+      return message;
+    }
+  }
+  ADD_FAILURE() << "no reply from the hub";
+  return protocol::ErrorReply{};
+}
+
+// A push naming a participant the hub never held passes the content checks (hub::DecodeInbound)
+// but not the merge: it is refused whole with an Error naming change, record and field, and the
+// site's honest push (the participant first) is merged after it.
+TEST(HubHostileInput, PushReferencingAParticipantTheHubNeverHeldIsRefusedWhole) {
+  TempDir tmp("osrc-hostile-dangling");
+  ClusterHub hub(tmp);
+  protocol::KeyPair keys = protocol::GenerateKeyPair();
+  hub.Enrol(kAttacker, keys.public_key);
+  hub.Start();
+  zmq::context_t context(1);
+  zmq::socket_t socket = Connect(context, hub, keys);
+  Attacker site(Seed(), keys);
+  Change participant = site.Valid(1);
+  Change service{"services", "ANT-S1", kAttacker, 2, storage::StampOf(NowMillis() - 1000, 2),
+                 0,          false,    {}};
+  service.fields = {{"date", std::string("2024-03-01"), 0},
+                    {"participant_id", std::string("ANT-P9"), 0},
+                    {"service_type", std::string("referral"), 0}};
+  std::string forged = Attacker::PushOf(1, {participant, service});
+  hub::InboundLimits limits;
+  limits.now_ms = NowMillis();
+  limits.max_skew_ms = 5 * 60 * 1000;
+  hub::Inbound inbound;
+  ASSERT_TRUE(hub::DecodeInbound({reinterpret_cast<const uint8_t*>(forged.data()), forged.size()},
+                                 kAttacker, config::DefaultSchema(), limits, &inbound)
+                  .ok())
+      << "the content checks alone must let it through";
+  MustSend(socket, forged);
+  protocol::Message reply = ReplyOn(socket, DeadlineIn(seconds(10)));
+  auto* error = std::get_if<protocol::ErrorReply>(&reply);
+  ASSERT_NE(error, nullptr) << protocol::MessageName(reply);
+  EXPECT_EQ(error->code, ErrorCode::kBadInput);
+  EXPECT_EQ(error->message,
+            "change 2: services/ANT-S1: field \"participant_id\": no participants record "
+            "\"ANT-P9\"");
+  EXPECT_EQ(hub.ExportSite(kAttacker), "");
+
+  service.fields[1].value = participant.id;
+  MustSend(socket, Attacker::PushOf(1, {participant, service}));
+  reply = ReplyOn(socket, DeadlineIn(seconds(10)));
+  auto* ack = std::get_if<protocol::Ack>(&reply);
+  ASSERT_NE(ack, nullptr) << protocol::MessageName(reply);
+  EXPECT_EQ(ack->acked, 2u);
+  EXPECT_EQ(SplitLines(hub.ExportSite(kAttacker)).size(), 2u);
+  EXPECT_TRUE(Alive(hub));
+}
+
 }  // namespace
 }  // namespace osrc::testing

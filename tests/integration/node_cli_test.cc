@@ -270,6 +270,27 @@ TEST_F(NodeCliTest, DeleteOfUnknownRecordFailsAndWritesNothing) {
   EXPECT_EQ(node_.LogHead(), head);
 }
 
+TEST_F(NodeCliTest, DeleteOfAReferencedParticipantNeedsCascade) {
+  Ok(node_.ImportText(RecordLine("participants", "MAS-P0000001", kAna) + "\n" +
+                      RecordLine("participants", "MAS-P0000002", kBen) + "\n" +
+                      RecordLine("services", "MAS-S0000001", kService) + "\n" +
+                      RecordLine("services", "MAS-S0000002", kService) + "\n"));
+  uint64_t head = node_.LogHead();
+  RunResult r = node_.Delete("participants", "MAS-P0000001");
+  EXPECT_TRUE(FailedWithOneLine(r));
+  EXPECT_EQ(
+      r.err,
+      "osrc-node: participants/MAS-P0000001: referenced by 2 services; delete those first, or "
+      "delete with --cascade to delete them too\n");
+  EXPECT_EQ(node_.LogHead(), head);
+  r = node_.Run("delete", {"participants", "MAS-P0000001", "--cascade"});
+  EXPECT_EQ(Ok(r),
+            "deleted participants/MAS-P0000001 and 2 records that referenced it: 2 services\n");
+  EXPECT_EQ(node_.LogHead(), head + 3);
+  EXPECT_EQ(node_.Count("services"), 0u);
+  EXPECT_EQ(node_.Count("participants"), 1u);
+}
+
 TEST_F(NodeCliTest, PutAfterDeleteDoesNotBringBackOldFields) {
   Ok(node_.Put("participants", "MAS-P0000001", kAna));
   Ok(node_.Delete("participants", "MAS-P0000001"));
@@ -326,12 +347,12 @@ TEST_F(NodeCliTest, StatusTextNamesSiteAndChangeLogHead) {
 // --- export -------------------------------------------------------------------
 
 TEST_F(NodeCliTest, ExportIsSortedByCollectionAndIdAndLeavesOutDeleted) {
-  // Written out of order, in several collections.
-  Ok(node_.Put("services", "MAS-S0000002", kService));
+  // Written out of order, in several collections (a service after its participant).
   Ok(node_.Put("participants", "MAS-P0000010", kBen));
   Ok(node_.Put("participants", "MAS-P0000002", kAna));
-  Ok(node_.Put("services", "MAS-S0000001", kService));
   Ok(node_.Put("participants", "MAS-P0000001", kAna));
+  Ok(node_.Put("services", "MAS-S0000002", kService));
+  Ok(node_.Put("services", "MAS-S0000001", kService));
   Ok(node_.Delete("participants", "MAS-P0000002"));
 
   std::string all = Ok(node_.Export());
@@ -374,13 +395,19 @@ TEST_F(NodeCliTest, ExportsOfTwoNodesGivenTheSameImportsAreByteIdentical) {
   std::vector<std::string> lines = SplitLines(gen.out);
   ASSERT_GT(lines.size(), 1200u);
 
-  // Node A imports the file as generated; node B the same records in reverse
-  // order, in two imports.
+  // Node A imports the file as generated; node B the same records in reverse order within each
+  // collection, in two imports (participants and trainings before the records naming them).
   WriteFile(temp_.Path("records.jsonl"), gen.out);
   Ok(node_.Import(temp_.Path("records.jsonl")));
   NodeCli other(temp_.Path("other"));
   Ok(other.Init("MAS"));
+  auto rank = [](const std::string& line) {
+    std::string collection = json::parse(line).at("collection");
+    return collection == "participants" ? 0 : collection == "trainings" ? 1 : 2;
+  };
   std::reverse(lines.begin(), lines.end());
+  std::stable_sort(lines.begin(), lines.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   std::string first_half, second_half;
   for (size_t i = 0; i < lines.size(); ++i) {
     (i < lines.size() / 2 ? first_half : second_half) += lines[i] + "\n";
@@ -606,6 +633,44 @@ const BadInput kBadInputs[] = {
      R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true})", "\"MAS-P 50\"",
      ""},
     {"HubOwnedCollection", "countries", "XK", R"({"name":"Kosovo"})", "\"countries\"", "hub"},
+    // The schema's rules on data (README "Schema rules"), each with its exact message.
+    {"DanglingParticipant", "services", "MAS-S0000050",
+     R"({"participant_id":"MAS-P0000009","service_type":"referral","date":"2025-01-31"})",
+     "field \"participant_id\": no participants record \"MAS-P0000009\"", ""},
+    {"ParticipantOfAnotherSite", "services", "MAS-S0000050",
+     R"({"participant_id":"ANT-P0000001","service_type":"referral","date":"2025-01-31"})",
+     "field \"participant_id\": \"ANT-P0000001\" is not a participants id of site MAS", ""},
+    {"DanglingTraining", "attendance", "MAS-A0000050",
+     R"({"participant_id":"MAS-P0000001","training_id":"MAS-T00009","attended":true})",
+     "field \"training_id\": no trainings record \"MAS-T00009\"", ""},
+    {"SiteIsNotTheIdsSite", "participants", "MAS-P0000050",
+     R"({"site":"ANT","family_name":"Cruz","given_name":"Ana","consent":true})",
+     "field \"site\": \"ANT\" is not the site of the id, \"MAS\"", ""},
+    {"BirthDateBefore1900", "participants", "MAS-P0000050",
+     R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true,"birth_date":"1899-12-31"})",
+     "field \"birth_date\": \"1899-12-31\" is before 1900-01-01", ""},
+    {"BirthDateInTheFuture", "participants", "MAS-P0000050",
+     R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true,"birth_date":"2999-01-01"})",
+     "field \"birth_date\": \"2999-01-01\" is after today (", ""},
+    {"RegisteredMoreThanADayAhead", "participants", "MAS-P0000050",
+     R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true,"registered_at":"2999-01-01T00:00:00Z"})",
+     "field \"registered_at\": \"2999-01-01T00:00:00Z\" is after now+1d (", ""},
+    {"DuplicateKey", "participants", "MAS-P0000050",
+     R"({"site":"MAS","sex":"F","family_name":"Cruz","given_name":"Ana","consent":true,"sex":"M"})",
+     "participants/MAS-P0000050: duplicate key \"sex\"", ""},
+    {"IdWithADot", "participants", "MAS-P.50",
+     R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true})",
+     "id \"MAS-P.50\" has U+002E at byte 6: after the site code only letters, digits and \"-\"",
+     ""},
+    {"TabInText", "participants", "MAS-P0000050",
+     R"({"site":"MAS","family_name":"Cruz\tDela","given_name":"Ana","consent":true})",
+     "field \"family_name\": text holds control character U+0009 at byte 5", ""},
+    {"BidiOverrideInText", "participants", "MAS-P0000050",
+     R"({"site":"MAS","family_name":"Cruz","given_name":"Ana\u202e","consent":true})",
+     "field \"given_name\": text holds bidirectional control U+202E at byte 4", ""},
+    {"BlankRequiredText", "participants", "MAS-P0000050",
+     R"({"site":"MAS","family_name":"  ","given_name":"Ana","consent":true})",
+     "field \"family_name\": required text is blank", ""},
 };
 
 class NodeBadInputTest : public NodeCliTest, public ::testing::WithParamInterface<BadInput> {

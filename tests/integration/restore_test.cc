@@ -59,7 +59,7 @@ TEST(HubRestore, BackupWhileRunningThenRestoreUnderNewEpochAndSitesReoffer) {
                             "mas-2.jsonl"));
   mas.Put("participants", "MAS-P0000001", R"({"occupation":"edited after the backup"})");
   mas.Put("services", "MAS-S0000002", R"({"notes":"edited after the backup"})");
-  mas.Delete("participants", "MAS-P0000003");
+  mas.Delete("participants", "MAS-P0000003", /*cascade=*/true);  // and its service
   mas.MustSync();
   ExpectConverged(hub, mas);
   const uint64_t head = mas.Status()["log_head"];

@@ -160,8 +160,9 @@ TEST_F(SyncConvergence, FourSitesAndHubCorrectionsConvergeAfterRandomInterleaved
     }
     for (int i = Between(rng, 0, 2); i > 0 && !records.empty(); --i) {
       size_t at = std::uniform_int_distribution<size_t>(0, records.size() - 1)(rng);
-      node.Delete(records[at].first, records[at].second);
-      records.erase(records.begin() + static_cast<std::ptrdiff_t>(at));
+      // A participant or training goes with the records that reference it.
+      node.Delete(records[at].first, records[at].second, /*cascade=*/true);
+      records = RecordKeys(node.ExportOwn());
     }
   };
   // The hub corrects or deletes records of random sites that it already holds.
@@ -181,7 +182,7 @@ TEST_F(SyncConvergence, FourSitesAndHubCorrectionsConvergeAfterRandomInterleaved
       const auto& [collection, id] = record;
       corrected[code].push_back(record);
       if (Chance(rng, 0.2)) {
-        hub.Cli({"delete", collection, id});
+        hub.Cli({"delete", collection, id, "--cascade"});
       } else {
         std::string fields = RandomFields(rng, collection, "hub" + next_tag());
         hub.Cli({"put", collection, id, "--json", fields});
@@ -434,6 +435,37 @@ TEST_F(SyncRecovery, HubKilledMidSyncIsRejoinedByTheRunningSiteWithoutLoss) {
   hub_->Start();  // same data folder, same port; the site's daemon must find it by itself
   json status;
   ExpectResumedInFull(&status);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A participant deleted centrally (with --cascade) while its site, not yet told, records a new
+// service for it: the hub merges the service (the site wrote in good faith, and refusing would
+// block its link for ever), the site receives the deletes, and both hold the same.
+
+TEST(SyncCascade, CentralCascadeDeleteCrossingASitesNewServiceConverges) {
+  TempDir tmp("osrc-sync-cascade");
+  ClusterHub hub(tmp);
+  ClusterNode mas(tmp, "MAS", hub);
+  mas.Import(
+      GenerateSample(tmp, "MAS", {"--participants", "3", "--services-per", "2"}, "mas.jsonl"));
+  hub.Start();
+  mas.MustSync();
+
+  RunResult refused = hub.Run({"delete", "participants", "MAS-P0000001"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.Describe();
+  EXPECT_EQ(refused.err,
+            "osrc-hub: participants/MAS-P0000001: referenced by 2 services; delete those first, or "
+            "delete with --cascade to delete them too\n");
+  EXPECT_EQ(hub.Cli({"delete", "participants", "MAS-P0000001", "--cascade"}),
+            "deleted participants/MAS-P0000001 and 2 records that referenced it: 2 services\n");
+
+  mas.Put("services", "MAS-S0000099",
+          R"({"participant_id":"MAS-P0000001","service_type":"referral","date":"2023-05-01"})");
+  mas.MustSync();
+  ExpectConverged(hub, mas);
+  EXPECT_NE(mas.Run({"get", "participants", "MAS-P0000001"}).exit_code, 0);
+  EXPECT_NE(mas.Run({"get", "services", "MAS-S0000002"}).exit_code, 0);
+  EXPECT_EQ(hub.Cli({"get", "services", "MAS-S0000099"}), mas.Get("services", "MAS-S0000099"));
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -177,16 +179,17 @@ TEST_F(RecordsTest, PutJsonChecksReferencesAgainstTheStore) {
   ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
   EXPECT_TRUE(Put("participants", "MAS-P1", json).ok());
   status = Put("participants", "MAS-P1", R"({"destination_country":"XX"})");
-  EXPECT_NE(status.what().find("not a known countries id"), std::string::npos);
+  EXPECT_EQ(status.ToString(),
+            "participants/MAS-P1: field \"destination_country\": no countries record \"XX\"");
 }
 
 // What a replica stores is exactly what it logs for the others.
 TEST_F(RecordsTest, StoredRecordMatchesItsLoggedChange) {
   ASSERT_TRUE(Put("participants", "MAS-P1",
-                  R"({"site":"MAS","family_name":"Cruz\u00e9","given_name":"A\tB","consent":true})")
+                  R"({"site":"MAS","family_name":"Cruz\u00e9","given_name":"A B","consent":true})")
                   .ok());
   EXPECT_EQ(Put("participants", "MAS-P1", R"({"phone":"0\u00001"})").what(),
-            "text contains a NUL character");
+            "text holds control character U+0000 at byte 2");
   storage::ReadTxn txn(store_->env());
   auto state = store_->GetRecord(txn, "participants", "MAS-P1");
   ASSERT_TRUE(state);
@@ -212,20 +215,20 @@ TEST_F(RecordsTest, RequiredFieldsCannotBeUnset) {
 
 TEST_F(RecordsTest, DeletedRecordsAreNotFound) {
   ASSERT_TRUE(Import(std::string(kAna) + "\n").ok());
-  bool changed = false;
-  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P1", &changed).ok());
-  EXPECT_TRUE(changed);
+  DeleteResult result;
+  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P1", false, &result).ok());
+  EXPECT_TRUE(result.cascaded.empty());
   EXPECT_EQ(Head(), 2u);
   std::string line;
   Status status = GetJson(*store_, "participants", "MAS-P1", &line);
   EXPECT_EQ(status.code(), ErrorCode::kNotFound);
   EXPECT_EQ(status.where(), "participants/MAS-P1");
-  status = DeleteRecord(writer_, "participants", "MAS-P1", &changed);
+  status = DeleteRecord(writer_, "participants", "MAS-P1", false, &result);
   EXPECT_EQ(status.code(), ErrorCode::kNotFound);
-  EXPECT_FALSE(changed);
   EXPECT_EQ(Head(), 2u);
-  EXPECT_EQ(DeleteRecord(writer_, "participants", "MAS-P9", &changed).code(), ErrorCode::kNotFound);
-  EXPECT_EQ(DeleteRecord(writer_, "participants", "MNL-P1", &changed).code(),
+  EXPECT_EQ(DeleteRecord(writer_, "participants", "MAS-P9", false, &result).code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(DeleteRecord(writer_, "participants", "MNL-P1", false, &result).code(),
             ErrorCode::kForbidden);
 }
 
@@ -237,8 +240,8 @@ TEST_F(RecordsTest, OnChangeSeesEachRecordedChange) {
   };
   ASSERT_TRUE(Import(std::string(kAna) + "\n" + kBen + "\n").ok());
   ASSERT_TRUE(Import(std::string(kAna) + "\n").ok());  // no change, no call
-  bool changed;
-  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P2", &changed).ok());
+  DeleteResult deleted;
+  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P2", false, &deleted).ok());
   EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3}));
 }
 
@@ -328,14 +331,166 @@ TEST_F(RecordsTest, ImportCanBeRestrictedToOneCollection) {
   EXPECT_TRUE(Import(std::string(kAna) + "\n", nullptr, "participants").ok());
 }
 
+// --- References, bounds and delete.
+
+const char kService2[] =
+    R"({"collection":"services","id":"MAS-S2","fields":{"date":"2024-03-02","participant_id":"MAS-P1","service_type":"referral"}})";
+const char kBenService[] =
+    R"({"collection":"services","id":"MAS-S3","fields":{"date":"2024-03-02","participant_id":"MAS-P2","service_type":"referral"}})";
+const char kTraining[] =
+    R"({"collection":"trainings","id":"MAS-T1","fields":{"course":"fin_lit_basic","start_date":"2024-04-01"}})";
+const char kAttendance[] =
+    R"({"collection":"attendance","id":"MAS-A1","fields":{"attended":true,"participant_id":"MAS-P1","training_id":"MAS-T1"}})";
+
+TEST_F(RecordsTest, ImportNeedsAReferencedRecordStoredOrOnAnEarlierLine) {
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  Status status = Import(std::string(kService) + "\n" + kAna + "\n");
+  EXPECT_EQ(status.ToString(),
+            "line 1: services/MAS-S1: field \"participant_id\": no participants record \"MAS-P1\"");
+  EXPECT_EQ(Head(), 0u);
+  // Earlier in the same import (one transaction): found.
+  ImportStats stats;
+  ASSERT_TRUE(Import(std::string(kAna) + "\n" + kService + "\n" + kTraining + "\n" + kAttendance +
+                         "\n" + kService2 + "\n",
+                     &stats)
+                  .ok());
+  EXPECT_EQ(stats.changed, 5u);
+  // Already stored: found.
+  ASSERT_TRUE(Import(std::string(kService2) + "\n").ok());
+  status = Import(
+      std::string(kAttendance) + "\n" +
+      R"({"collection":"attendance","id":"MAS-A2","fields":{"attended":true,"participant_id":"MAS-P1","training_id":"MAS-T9"}})" +
+      "\n");
+  EXPECT_EQ(status.ToString(),
+            "line 2: attendance/MAS-A2: field \"training_id\": no trainings record \"MAS-T9\"");
+}
+
+TEST_F(RecordsTest, PutNeedsALiveReferencedRecordOfTheSameSite) {
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  ASSERT_TRUE(Import(std::string(kAna) + "\n").ok());
+  const char kJson[] = R"({"date":"2024-03-01","service_type":"referral","participant_id":"%s"})";
+  auto put = [&](const char* participant) {
+    char json[200];
+    std::snprintf(json, sizeof json, kJson, participant);
+    return Put("services", "MAS-S1", json).ToString();
+  };
+  EXPECT_EQ(put("MAS-P9"),
+            "services/MAS-S1: field \"participant_id\": no participants record \"MAS-P9\"");
+  EXPECT_EQ(put("ANT-P1"),
+            "services/MAS-S1: field \"participant_id\": \"ANT-P1\" is not a participants id of "
+            "site MAS");
+  EXPECT_EQ(put("MAS-P1"), "");
+  DeleteResult result;
+  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P1", true, &result).ok());
+  EXPECT_EQ(put("MAS-P1"),
+            "services/MAS-S1: field \"participant_id\": participants record \"MAS-P1\" is "
+            "deleted");
+}
+
+TEST_F(RecordsTest, HubCorrectionsCheckReferencesToo) {
+  Writer hub{*store_, config::DefaultSchema(), clock_, "MNL", true, {}};
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  bool changed = false;
+  Status status = PutJson(
+      hub, "services", "ANT-S1",
+      R"({"date":"2024-03-01","service_type":"referral","participant_id":"ANT-P1"})", &changed);
+  EXPECT_EQ(status.ToString(),
+            "services/ANT-S1: field \"participant_id\": no participants record \"ANT-P1\"");
+  status = PutJson(hub, "services", "ANT-S1",
+                   R"({"date":"2024-03-01","service_type":"referral","participant_id":"MAS-P1"})",
+                   &changed);
+  EXPECT_EQ(status.ToString(),
+            "services/ANT-S1: field \"participant_id\": \"MAS-P1\" is not a participants id of "
+            "site ANT");
+}
+
+TEST_F(RecordsTest, ClockBoundsUseTheWritersClock) {
+  // clock_ stands at 2023-11-14T22:13:20Z (one millisecond more at each reading).
+  const char kPerson[] = R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true,)";
+  EXPECT_EQ(Put("participants", "MAS-P1", std::string(kPerson) + R"("birth_date":"2023-11-15"})")
+                .ToString(),
+            Status(ErrorCode::kBadInput, "\"2023-11-15\" is after today (2023-11-14)",
+                   "participants/MAS-P1: field \"birth_date\"")
+                .ToString());
+  Status status = Put("participants", "MAS-P1",
+                      std::string(kPerson) + R"("registered_at":"2023-11-16T00:00:00Z"})");
+  EXPECT_EQ(status.ToString(),
+            "participants/MAS-P1: field \"registered_at\": \"2023-11-16T00:00:00Z\" is after "
+            "now+1d (2023-11-15T22:13:20Z)");
+  EXPECT_TRUE(Put("participants", "MAS-P1",
+                  std::string(kPerson) +
+                      R"("birth_date":"2023-11-14","registered_at":"2023-11-15T22:00:00Z"})")
+                  .ok());
+  // The same line a day later on the clock.
+  clock_.now += 86'400'000;
+  status = Import(std::string(R"({"collection":"participants","id":"MAS-P2","fields":)") + kPerson +
+                  R"("birth_date":"2023-11-16"}})" + "\n");
+  EXPECT_EQ(status.ToString(),
+            "line 1: participants/MAS-P2: field \"birth_date\": \"2023-11-16\" is after today "
+            "(2023-11-15)");
+}
+
+TEST_F(RecordsTest, DeleteIsRefusedWhileLiveRecordsReferenceIt) {
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  ASSERT_TRUE(Import(std::string(kAna) + "\n" + kBen + "\n" + kService + "\n" + kService2 + "\n" +
+                     kBenService + "\n" + kTraining + "\n" + kAttendance + "\n")
+                  .ok());
+  uint64_t head = Head();
+  DeleteResult result;
+  Status status = DeleteRecord(writer_, "participants", "MAS-P1", false, &result);
+  EXPECT_EQ(status.ToString(),
+            "participants/MAS-P1: referenced by 1 attendance, 2 services; delete those first, or "
+            "delete with --cascade to delete them too");
+  EXPECT_TRUE(result.cascaded.empty());
+  status = DeleteRecord(writer_, "trainings", "MAS-T1", false, &result);
+  EXPECT_EQ(status.ToString(),
+            "trainings/MAS-T1: referenced by 1 attendance; delete those first, or delete with "
+            "--cascade to delete them too");
+  EXPECT_EQ(Head(), head);
+  EXPECT_TRUE(Exists("participants", "MAS-P1"));
+  // Deleted referrers no longer hold it.
+  ASSERT_TRUE(DeleteRecord(writer_, "services", "MAS-S3", false, &result).ok());
+  EXPECT_TRUE(DeleteRecord(writer_, "participants", "MAS-P2", false, &result).ok());
+}
+
+TEST_F(RecordsTest, CascadeDeletesTheReferencingRecordsInOneTransaction) {
+  ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
+  ASSERT_TRUE(Import(std::string(kAna) + "\n" + kBen + "\n" + kService + "\n" + kService2 + "\n" +
+                     kBenService + "\n" + kTraining + "\n" + kAttendance + "\n")
+                  .ok());
+  std::vector<std::string> deleted;
+  writer_.on_change = [&](storage::WriteTxn&, const protocol::Change& change) {
+    EXPECT_TRUE(change.deleted);
+    deleted.push_back(protocol::RecordName(change.collection, change.id));
+  };
+  DeleteResult result;
+  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P1", true, &result).ok());
+  EXPECT_EQ(result.cascaded, (std::map<std::string, size_t>{{"attendance", 1}, {"services", 2}}));
+  EXPECT_EQ(
+      DeleteSummary("participants", "MAS-P1", result),
+      "deleted participants/MAS-P1 and 3 records that referenced it: 1 attendance, 2 services");
+  // The referring records are logged first, the participant last.
+  ASSERT_EQ(deleted.size(), 4u);
+  EXPECT_EQ(deleted.back(), "participants/MAS-P1");
+  EXPECT_EQ(std::set<std::string>(deleted.begin(), deleted.end() - 1),
+            (std::set<std::string>{"services/MAS-S1", "services/MAS-S2", "attendance/MAS-A1"}));
+  for (const char* id : {"MAS-S1", "MAS-S2"}) EXPECT_FALSE(Exists("services", id));
+  EXPECT_FALSE(Exists("attendance", "MAS-A1"));
+  // Records referencing others stay.
+  EXPECT_TRUE(Exists("services", "MAS-S3"));
+  EXPECT_TRUE(Exists("trainings", "MAS-T1"));
+  EXPECT_TRUE(Exists("participants", "MAS-P2"));
+  EXPECT_EQ(DeleteSummary("participants", "MAS-P2", {}), "deleted participants/MAS-P2");
+}
+
 // --- Export.
 
 TEST_F(RecordsTest, ExportIsSortedAndLeavesOutDeletedRecords) {
   ASSERT_TRUE(LoadDefaultReferenceData(*store_, config::DefaultSchema()).ok());
-  std::string text = std::string(kService) + "\n" + kCora + "\n" + kAna + "\n" + kBen + "\n";
+  std::string text = std::string(kCora) + "\n" + kAna + "\n" + kBen + "\n" + kService + "\n";
   ASSERT_TRUE(Import(text).ok());
-  bool changed;
-  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P2", &changed).ok());
+  DeleteResult deleted;
+  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P2", false, &deleted).ok());
   std::string site_data = Export("participants") + Export("services");
   EXPECT_EQ(Lines(site_data), (std::vector<std::string>{kAna, kCora, kService}));
   std::vector<std::string> all = Lines(Export());
@@ -360,7 +515,7 @@ TEST_F(RecordsTest, ExportedLinesImportIntoAnotherReplicaUnchanged) {
   ASSERT_TRUE(Import(std::string(kAna) + "\n" + kBen + "\n" + kService + "\n").ok());
   ASSERT_TRUE(Put("participants", "MAS-P1",
                   R"({"phone":"+63 917 \"555\"","birth_date":"1990-01-31","sex":"F",)"
-                  R"("registered_at":"2024-03-01T08:00:00Z","destination_country":"JP"})")
+                  R"("registered_at":"2023-03-01T08:00:00Z","destination_country":"JP"})")
                   .ok());
   std::string exported = Export("participants") + Export("services");
 
@@ -396,8 +551,8 @@ TEST_F(RecordsTest, HubWritesReferenceDataAndAnySitesRecords) {
 
 TEST_F(RecordsTest, CountRecordsCountsLiveRecordsPerCollection) {
   ASSERT_TRUE(Import(std::string(kAna) + "\n" + kBen + "\n" + kCora + "\n").ok());
-  bool changed;
-  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P2", &changed).ok());
+  DeleteResult deleted;
+  ASSERT_TRUE(DeleteRecord(writer_, "participants", "MAS-P2", false, &deleted).ok());
   storage::ReadTxn txn(store_->env());
   EXPECT_EQ(CountRecords(*store_, txn),
             (std::vector<std::pair<std::string, size_t>>{{"participants", 2}}));

@@ -386,8 +386,13 @@ class ClusterNode {
   void Put(const std::string& collection, const std::string& id, const std::string& fields) const {
     Cli({"put", collection, id, "--json", fields});
   }
-  void Delete(const std::string& collection, const std::string& id) const {
-    Cli({"delete", collection, id});
+  // With `cascade`, the records referencing it go too (`delete --cascade`).
+  void Delete(const std::string& collection, const std::string& id, bool cascade = false) const {
+    if (cascade) {
+      Cli({"delete", collection, id, "--cascade"});
+    } else {
+      Cli({"delete", collection, id});
+    }
   }
   std::string Get(const std::string& collection, const std::string& id) const {
     return Cli({"get", collection, id});
