@@ -156,8 +156,7 @@ TEST(CsvRowTest, WritesSchemaOrderQuotingOnlyWhereNeededAndReadsBackTheSameField
                                     {"occupation", &occupation},
                                     {"site", &site}};
   std::string line = CsvRecordLine(spec, "MAS-P1", fields);
-  EXPECT_EQ(line,
-            "MAS-P1,MAS,\"Dela Cruz, \"\"Jr.\"\"\",Ma. Lourdes,,,,,,, farmer ,,,true,\r\n");
+  EXPECT_EQ(line, "MAS-P1,MAS,\"Dela Cruz, \"\"Jr.\"\"\",Ma. Lourdes,,,,,,, farmer ,,,true,\r\n");
 
   std::string text = CsvHeaderLine(spec) + line;
   CsvParser parser(text);
