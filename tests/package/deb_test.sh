@@ -47,6 +47,11 @@ want="./usr/bin/osrc-gen
 ./usr/lib/systemd/system/osrc-node.service
 ./usr/lib/sysusers.d/osrc-sync.conf
 ./usr/share/doc/osrc-sync/README.md
+./usr/share/doc/osrc-sync/examples/attendance.csv
+./usr/share/doc/osrc-sync/examples/participants.csv
+./usr/share/doc/osrc-sync/examples/referrals.csv
+./usr/share/doc/osrc-sync/examples/services.csv
+./usr/share/doc/osrc-sync/examples/trainings.csv
 ./usr/share/man/man1/osrc-gen.1.gz
 ./usr/share/man/man1/osrc-hub.1.gz
 ./usr/share/man/man1/osrc-node.1.gz"
@@ -73,6 +78,12 @@ site_key=$("${as_nobody[@]}" "$BIN/osrc-node" init --data "$WORK/node" --site MA
 node_status=$("${as_nobody[@]}" "$BIN/osrc-node" status --data "$WORK/node")
 grep -q "^site  *MAS$" <<<"$node_status" || fail "node status: $node_status"
 grep -q "^hub  *tcp://127.0.0.1:7400$" <<<"$node_status" || fail "node status: $node_status"
+# The sample spreadsheets the package ships load, in order, with the packaged program.
+for collection in participants trainings services referrals attendance; do
+  "${as_nobody[@]}" "$BIN/osrc-node" import --data "$WORK/node" --collection "$collection" \
+    "$ROOT/usr/share/doc/osrc-sync/examples/$collection.csv" >/dev/null ||
+    fail "the packaged $collection.csv does not import"
+done
 hub_status=$("$BIN/osrc-hub" status --data "$WORK/hub" --json)
 grep -q '"MAS"' <<<"$hub_status" || fail "hub status does not list MAS: $hub_status"
 
