@@ -108,7 +108,8 @@ int RunCli(int argc, char** argv) {
     if (*put_cmd) return CommandPut(dir, args.collection, args.id, args.json);
     if (*delete_cmd) return CommandDelete(dir, args.collection, args.id, args.cascade);
     if (*get_cmd) return CommandGet(dir, args.collection, args.id);
-    if (*export_cmd) return CommandExport(dir, args.site, args.collection, args.format);
+    if (*export_cmd)
+      return CommandExport(dir, args.site, args.collection, args.include_personal, args.format);
     if (*status_cmd) return CommandStatus(dir, args.as_json);
     if (*conflicts_cmd) return CommandConflicts(dir, conflicts_as_json);
     if (*report_cmd) return CommandReport(dir, report);

@@ -172,7 +172,7 @@ Status CommandGet(const std::string& dir, const std::string& collection, const s
 }
 
 Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection,
-                     const std::string& format) {
+                     bool include_personal, const std::string& format) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   if (!collection.empty() && hub->schema().Find(collection) == nullptr) {
@@ -181,9 +181,10 @@ Status CommandExport(const std::string& dir, const std::string& site, const std:
   OSRC_RETURN_IF_ERROR(
       AppendAudit(dir, CommandLineActor(), "export",
                   (site.empty() ? std::string("all sites") : "site " + site) +
-                      (collection.empty() ? std::string(", all collections") : ", " + collection)));
+                      (collection.empty() ? std::string(", all collections") : ", " + collection) +
+                      (include_personal ? ", with personal fields" : "")));
   return replica::ExportRecords(hub->store(), hub->schema(), collection,
-                                site.empty() ? "" : site + "-", format);
+                                site.empty() ? "" : site + "-", format, include_personal);
 }
 
 Status CommandStatus(const std::string& dir, bool as_json) {

@@ -27,7 +27,7 @@ Status CommandDelete(const std::string& dir, const std::string& collection, cons
                      bool cascade);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
 Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection,
-                     const std::string& format);
+                     bool include_personal, const std::string& format);
 Status CommandStatus(const std::string& dir, bool as_json);
 Status CommandConflicts(const std::string& dir, bool as_json);
 

@@ -69,7 +69,7 @@ int RunCli(int argc, char** argv) {
     if (*delete_cmd) return CommandDelete(dir, args.collection, args.id, args.cascade);
     if (*get_cmd) return CommandGet(dir, args.collection, args.id);
     if (*import_cmd) return CommandImport(dir, import);
-    if (*export_cmd) return CommandExport(dir, args.collection, args.format);
+    if (*export_cmd) return CommandExport(dir, args.collection, args.include_personal, args.format);
     if (*status_cmd) return CommandStatus(dir, args.as_json);
     if (*sync_cmd) return CommandSync(dir, sync);
     if (*run_cmd) return CommandRun(dir);

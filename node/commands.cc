@@ -70,11 +70,12 @@ Status CommandImport(const std::string& dir, const replica::ImportArgs& args) {
   return {};
 }
 
-Status CommandExport(const std::string& dir, const std::string& collection,
+Status CommandExport(const std::string& dir, const std::string& collection, bool include_personal,
                      const std::string& format) {
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
-  return replica::ExportRecords(node->store(), node->schema(), collection, "", format);
+  return replica::ExportRecords(node->store(), node->schema(), collection, "", format,
+                                include_personal);
 }
 
 Status CommandStatus(const std::string& dir, bool as_json) {

@@ -24,7 +24,7 @@ Status CommandDelete(const std::string& dir, const std::string& collection, cons
                      bool cascade);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
 Status CommandImport(const std::string& dir, const replica::ImportArgs& args);
-Status CommandExport(const std::string& dir, const std::string& collection,
+Status CommandExport(const std::string& dir, const std::string& collection, bool include_personal,
                      const std::string& format);
 Status CommandStatus(const std::string& dir, bool as_json);
 Status CommandSync(const std::string& dir, const SyncOptions& options);
