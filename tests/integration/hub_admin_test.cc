@@ -122,5 +122,20 @@ TEST(HubAdmin, CentralWritesRefuseSitesThatAreNotEnrolled) {
   EXPECT_TRUE(hub.Run({"put", "countries", "QA", "--json", R"({"name":"Qatar"})"}).ok());
 }
 
+TEST(HubAdmin, TheHubRaisesItsOpenFilesLimitAndSaysHowManySitesFit) {
+  TempDir tmp("osrc-hub-nofile");
+  std::string dir = tmp.Path("hub");
+  MustRun(BinArgs("osrc-hub", {"init", "--data", dir, "--bind", "tcp://127.0.0.1:*"}));
+  Process hub({"prlimit", "--nofile=256:512", BinPath("osrc-hub"), "run", "--data", dir});
+  std::optional<std::string> line = hub.WaitForOutputLine(
+      "open files limit", DeadlineIn(std::chrono::seconds(30)), Stream::kStderr);
+  ASSERT_TRUE(line.has_value()) << hub.stderr_text();
+  EXPECT_TRUE(Contains(*line,
+                       "open files limit 512 (raised from 256): room for about 448 "
+                       "connected sites"))
+      << *line;
+  StopProcess(hub, "osrc-hub run");
+}
+
 }  // namespace
 }  // namespace osrc::testing
