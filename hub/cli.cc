@@ -23,13 +23,15 @@ int RunCli(int argc, char** argv) {
   init_cmd->add_option("--bind", init.bind, "Endpoint to listen on (default tcp://127.0.0.1:7400)");
   init_cmd->add_option("--hub-id", init.hub_id, "Hub id (default MNL)");
 
-  std::string site, key, name;
-  auto* enrol_cmd = cli.AddCommand(app, "enrol", "Admit a site's public key");
-  enrol_cmd->add_option("--site", site, "Site code")->required();
-  enrol_cmd->add_option("--key", key, "The site's public key (Z85)")->required();
-  enrol_cmd->add_option("--name", name, "Name of the site");
-  bool replace = false;
-  enrol_cmd->add_flag("--replace", replace,
+  std::string site;
+  EnrolOptions enrol;
+  auto* enrol_cmd = cli.AddCommand(app, "enrol", "Admit a site's public key, or a file of them");
+  enrol_cmd->add_option("--site", enrol.site, "Site code");
+  enrol_cmd->add_option("--key", enrol.key, "The site's public key (Z85)");
+  enrol_cmd->add_option("--name", enrol.name, "Name of the site");
+  enrol_cmd->add_option("--file", enrol.file,
+                        "site,public_key lines: every site in one transaction");
+  enrol_cmd->add_flag("--replace", enrol.replace,
                       "Replace the key of a site enrolled with another (ends its sessions)");
 
   auto* revoke_cmd = cli.AddCommand(app, "revoke", "Refuse a site from now on");
@@ -98,7 +100,7 @@ int RunCli(int argc, char** argv) {
       init.dir = dir;
       return CommandInit(init);
     }
-    if (*enrol_cmd) return CommandEnrol(dir, site, key, name, replace);
+    if (*enrol_cmd) return CommandEnrol(dir, enrol);
     if (*revoke_cmd) return CommandRevoke(dir, site);
     if (*run_cmd) return CommandRun(dir);
     if (*backup_cmd) return CommandBackup(dir, folder);

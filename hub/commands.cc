@@ -5,6 +5,7 @@
 #include "base/text.h"
 #include "config/data_config.h"
 #include "hub/audit.h"
+#include "hub/enrolment.h"
 #include "hub/sites.h"
 #include "hub/status.h"
 #include "replica/data_folder.h"
@@ -26,50 +27,36 @@ Status CommandInit(const InitOptions& options) {
   return {};
 }
 
-Status CommandEnrol(const std::string& dir, const std::string& site, const std::string& key,
-                    const std::string& name, bool replace) {
-  if (!config::IsSiteCode(site)) {
-    return {ErrorCode::kBadInput, "site code must be 2 to 8 capitals or digits", "--site " + site};
-  }
-  if (!protocol::IsZ85Key(key)) {
-    return {ErrorCode::kBadInput, "not a 40-character Z85 CURVE public key", "--key"};
+Status CommandEnrol(const std::string& dir, const EnrolOptions& options) {
+  std::vector<Enrolment> sites;
+  if (!options.file.empty()) {
+    if (!options.site.empty() || !options.key.empty()) {
+      return {ErrorCode::kBadInput, "give --file, or --site and --key, not both", "--file"};
+    }
+    OSRC_RETURN_IF_ERROR(ReadEnrolmentFile(options.file, &sites));
+  } else {
+    if (options.site.empty() || options.key.empty()) {
+      return {ErrorCode::kBadInput, "give --site and --key (or --file)", "enrol"};
+    }
+    sites.push_back({options.site, options.key, options.name, "--site " + options.site, "--key"});
   }
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
-  if (site == hub->config().hub_id) {
-    return {ErrorCode::kBadInput, "that is the hub's own id", "--site " + site};
-  }
-  if (key == hub->keys().public_key) {
-    return {ErrorCode::kBadInput,
-            "that is the hub's own public key; give the site's (osrc-node key prints it)", "--key"};
-  }
-  bool replaced = false;
-  OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&]() -> Status {
-    storage::WriteTxn txn(hub->store().env());
-    for (const SiteEntry& other : ListSites(hub->store(), txn)) {
-      if (other.public_key == key && other.code != site && !other.revoked) {
-        return {ErrorCode::kBadInput, "key already enrolled for site " + other.code, "--key"};
-      }
-    }
-    SiteEntry entry = GetSite(hub->store(), txn, site).value_or(SiteEntry{});
-    replaced = !entry.public_key.empty() && entry.public_key != key && !entry.revoked;
-    if (replaced && !replace) {
-      return {ErrorCode::kBadInput,
-              "site " + site + " is enrolled with another key; to enrol this one instead, " +
-                  "which ends the old key's sessions, add --replace",
-              "--key"};
-    }
-    entry.code = site;
-    entry.public_key = key;
-    entry.name = name.empty() ? entry.name : name;
-    entry.revoked = false;
-    PutSite(hub->store(), txn, entry);
-    txn.Commit();
-    return {};
-  }));
+  std::vector<std::string> replaced;
+  OSRC_RETURN_IF_ERROR(EnrolSites(*hub, sites, options.replace, &replaced));
+  std::string target = options.file.empty()
+                           ? "site " + options.site
+                           : std::to_string(sites.size()) + " sites from " + options.file;
   OSRC_RETURN_IF_ERROR(AppendAudit(dir, CommandLineActor(),
-                                   replaced ? "enrol (replace key)" : "enrol", "site " + site));
-  std::cout << (replaced ? "replaced the key of site " : "enrolled site ") << site << "\n";
+                                   replaced.empty() ? "enrol" : "enrol (replace key)", target));
+  if (!options.file.empty()) {
+    std::cout << "enrolled " << sites.size() << " sites from " << options.file;
+    if (!replaced.empty()) std::cout << "; replaced the keys of " << replaced.size();
+    std::cout << "\n";
+  } else {
+    std::cout << (replaced.empty() ? "enrolled site " : "replaced the key of site ") << options.site
+              << "\n";
+  }
   return {};
 }
 
