@@ -102,7 +102,7 @@ namespace {
 Status CheckSiteEnrolled(Hub& hub, const std::string& collection, const std::string& id) {
   const config::CollectionSpec* spec = hub.schema().Find(collection);
   if (spec == nullptr || spec->owner != config::Owner::kSite) return {};
-  std::string site = id.substr(0, id.find('-'));
+  std::string site(config::SiteOfId(id));
   storage::ReadTxn txn(hub.store().env());
   if (GetSite(hub.store(), txn, site)) return {};
   return {ErrorCode::kBadInput,

@@ -12,8 +12,6 @@
 namespace osrc::hub {
 namespace {
 
-std::string SiteOfId(std::string_view id) { return std::string(id.substr(0, id.find('-'))); }
-
 // "2d 3h", "4h 12m", "7m 3s", "12s": the two largest units.
 std::string DurationOf(uint64_t ms) {
   uint64_t seconds = ms / 1000;
@@ -52,13 +50,14 @@ HubStatus ReadStatus(Hub& hub) {
                       [&](std::string_view c, std::string_view id, const storage::RecordState&) {
                         const config::CollectionSpec* spec = hub.schema().Find(c);
                         if (spec != nullptr && spec->owner == config::Owner::kSite) {
-                          ++records[SiteOfId(id)];
+                          ++records[std::string(config::SiteOfId(id))];
                         } else {
                           ++status.reference[std::string(c)];
                         }
                       });
-  store.ForEachConflict(txn,
-                        [&](const storage::StoredConflict& c) { ++conflicts[SiteOfId(c.id)]; });
+  store.ForEachConflict(txn, [&](const storage::StoredConflict& c) {
+    ++conflicts[std::string(config::SiteOfId(c.id))];
+  });
   for (SiteEntry& entry : ListSites(store, txn)) {
     SiteStatus site;
     site.records = records[entry.code];

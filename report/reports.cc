@@ -172,7 +172,7 @@ Status BuildReport(const storage::Store& store, const storage::Txn& txn,
   std::map<std::vector<uint32_t>, uint64_t> combinations;
   std::vector<uint32_t> key(dim_count);
   ScanLive(store, txn, spec->collection, [&](std::string_view id, const Fields& fields) {
-    std::string_view site = id.substr(0, id.find('-'));
+    std::string_view site = config::SiteOfId(id);
     if (!request.site.empty() && site != request.site) return;
     std::string date;
     std::string_view course = kUnknown;
