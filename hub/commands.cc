@@ -194,13 +194,6 @@ Status CommandStatus(const std::string& dir, bool as_json) {
   return {};
 }
 
-Status CommandConflicts(const std::string& dir, bool as_json) {
-  std::unique_ptr<Hub> hub;
-  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
-  std::cout << ConflictsReport(*hub, as_json);
-  return {};
-}
-
 }  // namespace osrc::hub
 
 #include "hub/backup.h"

@@ -29,6 +29,5 @@ Status CommandGet(const std::string& dir, const std::string& collection, const s
 Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection,
                      const std::string& format);
 Status CommandStatus(const std::string& dir, bool as_json);
-Status CommandConflicts(const std::string& dir, bool as_json);
 
 }  // namespace osrc::hub
