@@ -6,6 +6,7 @@
 #include "hub/audit_command.h"
 #include "hub/commands.h"
 #include "hub/conflicts_command.h"
+#include "hub/operator_command.h"
 #include "hub/report_command.h"
 #include "replica/record_cli.h"
 
@@ -92,6 +93,17 @@ int RunCli(int argc, char** argv) {
   conflicts_resolve_cmd->add_option("--keep", resolve.keep, "winner (dismiss) or loser");
   conflicts_resolve_cmd->add_option("--value", resolve.value, "A JSON value for the field");
 
+  std::string operator_name, operator_role;
+  auto* operator_cmd = app.add_subcommand("operator", "Who may log in to the console");
+  operator_cmd->require_subcommand(1);
+  auto* operator_add = cli.AddCommand(
+      *operator_cmd, "add", "Add an operator (password from the terminal or standard input)");
+  operator_add->add_option("name", operator_name, "Operator name")->required();
+  operator_add->add_option("--role", operator_role, "viewer or admin")->required();
+  auto* operator_remove = cli.AddCommand(*operator_cmd, "remove", "Remove an operator");
+  operator_remove->add_option("name", operator_name, "Operator name")->required();
+  auto* operator_list = cli.AddCommand(*operator_cmd, "list", "List operators and roles");
+
   ReportOptions report;
   auto* report_cmd = cli.AddCommand(
       app, "report", "Counts for publication (participants, services, referrals, trainings)");
@@ -138,6 +150,9 @@ int RunCli(int argc, char** argv) {
       return CommandConflictsList(dir, conflicts_list);
     }
     if (*report_cmd) return CommandReport(dir, report);
+    if (*operator_add) return CommandOperatorAdd(dir, operator_name, operator_role);
+    if (*operator_remove) return CommandOperatorRemove(dir, operator_name);
+    if (*operator_list) return CommandOperatorList(dir);
     if (*audit_verify) return CommandAuditVerify(dir);
     if (*audit_cmd) return CommandAudit(dir, audit_since, audit_as_json);
     return {};
