@@ -104,6 +104,9 @@ int RunCli(int argc, char** argv) {
   operator_remove->add_option("name", operator_name, "Operator name")->required();
   auto* operator_list = cli.AddCommand(*operator_cmd, "list", "List operators and roles");
 
+  auto* metrics_cmd =
+      cli.AddCommand(app, "metrics", "Print the store's metrics in the Prometheus text format");
+
   ReportOptions report;
   auto* report_cmd = cli.AddCommand(
       app, "report", "Counts for publication (participants, services, referrals, trainings)");
@@ -150,6 +153,7 @@ int RunCli(int argc, char** argv) {
       return CommandConflictsList(dir, conflicts_list);
     }
     if (*report_cmd) return CommandReport(dir, report);
+    if (*metrics_cmd) return CommandMetrics(dir);
     if (*operator_add) return CommandOperatorAdd(dir, operator_name, operator_role);
     if (*operator_remove) return CommandOperatorRemove(dir, operator_name);
     if (*operator_list) return CommandOperatorList(dir);

@@ -5,6 +5,7 @@
 #include "base/text.h"
 #include "config/data_config.h"
 #include "hub/audit.h"
+#include "hub/metrics.h"
 #include "hub/sites.h"
 #include "hub/status.h"
 #include "replica/data_folder.h"
@@ -191,6 +192,13 @@ Status CommandStatus(const std::string& dir, bool as_json) {
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   HubStatus status = ReadStatus(*hub);
   std::cout << (as_json ? StatusJson(status) : StatusText(status));
+  return {};
+}
+
+Status CommandMetrics(const std::string& dir) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  std::cout << RenderMetrics(ReadStatus(*hub), nullptr);
   return {};
 }
 

@@ -49,6 +49,7 @@ TEST(ConflictsCli, ListedMaskedResolvedAndDeliveredToTheSite) {
   std::vector<json> conflicts = ConflictsOf(hub);
   ASSERT_EQ(conflicts.size(), 3u) << hub.Cli({"conflicts", "list"});
   EXPECT_EQ(hub.Status()["conflicts"], 3);
+  EXPECT_TRUE(Contains(hub.Cli({"metrics"}), "\nosrc_conflicts_open 3\n"));
   std::map<std::string, json> by_field;
   for (const json& c : conflicts) {
     EXPECT_EQ(c["id"], id);
@@ -92,6 +93,7 @@ TEST(ConflictsCli, ListedMaskedResolvedAndDeliveredToTheSite) {
   hub.Cli({"conflicts", "resolve", by_field["municipality"]["conflict"], "--keep", "winner"});
   EXPECT_EQ(hub.Cli({"conflicts", "list"}), "");
   EXPECT_EQ(hub.Status()["conflicts"], 0);
+  EXPECT_TRUE(Contains(hub.Cli({"metrics"}), "\nosrc_conflicts_open 0\n"));
 
   mas.MustSync();
   ExpectConverged(hub, mas);
