@@ -107,7 +107,10 @@ Status CommandConflictsResolve(const std::string& dir, const ResolveOptions& opt
   line["id"] = c.id;
   line["field"] = c.conflict.field;
   line["decision"] = decision;
-  if (decision != "keep winner") line["value"] = value;
+  // A personal value stays in the store only, where an erasure reaches it.
+  if (decision != "keep winner") {
+    line["value"] = replica::IsPersonal(hub->schema(), c) ? nlohmann::json("(personal)") : value;
+  }
   line["actor"] = CommandLineActor();
   line["time"] = UtcTimeOf(hub->clock().NowMillis());
   OSRC_RETURN_IF_ERROR(AppendResolved(dir, line.dump() + "\n"));

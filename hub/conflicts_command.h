@@ -1,8 +1,8 @@
 // `osrc-hub conflicts list` and `conflicts resolve`: conflicts worked to the end. A resolution
 // keeps the winner (dismiss) or writes the loser's value or a new one as a central correction
 // (delivered to the owning site like `osrc-hub put`); either way it is audited, recorded in
-// `<dir>/conflicts-resolved.jsonl` (one JSON line: conflict, record, field, decision, value,
-// actor, time) and the conflict leaves the open list.
+// `<dir>/conflicts-resolved.jsonl` (one JSON line: conflict, record, field, decision, value
+// ("(personal)" for a personal field), actor, time) and the conflict leaves the open list.
 #pragma once
 
 #include <string>

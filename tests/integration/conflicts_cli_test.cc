@@ -112,6 +112,8 @@ TEST(ConflictsCli, ListedMaskedResolvedAndDeliveredToTheSite) {
   EXPECT_EQ(first["conflict"], occupation["conflict"]);
   EXPECT_EQ(first["decision"], "keep loser");
   EXPECT_TRUE(Contains(first["actor"].get<std::string>(), "cli:")) << first.dump();
+  // The phone's new value is personal: it stays in the store, where an erasure reaches it.
+  EXPECT_EQ(json::parse(resolved[1])["value"], "(personal)") << resolved[1];
 
   // An unknown or already resolved id, and a bad value, are clear errors that change nothing.
   RunResult again = hub.Run({"conflicts", "resolve", occupation["conflict"], "--keep", "loser"});
