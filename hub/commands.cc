@@ -6,6 +6,7 @@
 #include "config/data_config.h"
 #include "hub/audit.h"
 #include "hub/enrolment.h"
+#include "hub/metrics.h"
 #include "hub/sites.h"
 #include "hub/status.h"
 #include "replica/data_folder.h"
@@ -182,10 +183,10 @@ Status CommandStatus(const std::string& dir, bool as_json) {
   return {};
 }
 
-Status CommandConflicts(const std::string& dir, bool as_json) {
+Status CommandMetrics(const std::string& dir) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
-  std::cout << ConflictsReport(*hub, as_json);
+  std::cout << RenderMetrics(ReadStatus(*hub), nullptr);
   return {};
 }
 

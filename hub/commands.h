@@ -34,6 +34,7 @@ Status CommandGet(const std::string& dir, const std::string& collection, const s
 Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection,
                      bool include_personal, const std::string& format);
 Status CommandStatus(const std::string& dir, bool as_json);
-Status CommandConflicts(const std::string& dir, bool as_json);
+// Prints the metrics the store knows in the Prometheus text format.
+Status CommandMetrics(const std::string& dir);
 
 }  // namespace osrc::hub

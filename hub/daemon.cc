@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "base/logging.h"
+#include "hub/metrics.h"
 #include "hub/server.h"
 
 namespace osrc::hub {
@@ -53,7 +54,8 @@ Status RunDaemon(Hub& hub) {
   RaiseFileLimit(log);
   Status status;
   try {
-    Server server(hub, log);
+    LiveMetrics metrics;  // for the console's /metrics, when it serves them
+    Server server(hub, log, &metrics);
     status = server.Run(stop_requested);
   } catch (const std::exception& e) {
     // The loop and its handlers catch their own faults; this is what they could not confine.

@@ -129,32 +129,4 @@ std::string StatusJson(const HubStatus& s) {
   return out.dump(2) + "\n";
 }
 
-std::string ConflictsReport(Hub& hub, bool as_json) {
-  storage::ReadTxn txn(hub.store().env());
-  std::ostringstream out;
-  hub.store().ForEachConflict(txn, [&](const storage::StoredConflict& c) {
-    const storage::Conflict& k = c.conflict;
-    if (as_json) {
-      nlohmann::ordered_json line;
-      line["collection"] = c.collection;
-      line["id"] = c.id;
-      line["field"] = k.field;
-      line["winner"] = {{"origin", k.winner.origin},
-                        {"stamp", k.winner.stamp},
-                        {"deleted", k.winner_deleted},
-                        {"value", nlohmann::json::parse(config::ValueJson(k.winner_value))}};
-      line["loser"] = {{"origin", k.loser.origin},
-                       {"stamp", k.loser.stamp},
-                       {"value", nlohmann::json::parse(config::ValueJson(k.loser_value))}};
-      out << line.dump() << "\n";
-    } else {
-      out << c.collection << "/" << c.id << " field " << k.field << ": kept "
-          << (k.winner_deleted ? "delete" : config::ValueJson(k.winner_value)) << " from "
-          << k.winner.origin << ", lost " << config::ValueJson(k.loser_value) << " from "
-          << k.loser.origin << "\n";
-    }
-  });
-  return out.str();
-}
-
 }  // namespace osrc::hub
