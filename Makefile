@@ -102,3 +102,12 @@ SOAK_SECONDS ?= 300
 .PHONY: soak
 soak: build
 	scripts/soak.sh $(BUILD)/bin $(SOAK_SECONDS)
+
+# Many sites on one hub: SITES simulated sites (osrc-loadgen) pushing CHANGES changes each at
+# RATE per second, and a reference update of 1,000 records to all of them.
+SITES ?= 2000
+CHANGES ?= 60
+RATE ?= 1
+.PHONY: sites-bench
+sites-bench: build
+	scripts/sites_bench.sh $(BUILD)/bin $(SITES) $(CHANGES) $(RATE)

@@ -73,14 +73,11 @@ void Server::OnZap(zmq::socket_t& zap) {
       char z85[41];
       zmq_z85_encode(z85, static_cast<const uint8_t*>(request[6].data()), 32);
       storage::ReadTxn txn(hub_.store().env());
-      for (const SiteEntry& site : ReadableSites(txn)) {
-        if (site.revoked || site.public_key != z85) continue;
+      if (std::string site = SiteOfKey(txn, z85); !site.empty()) {
         status = "200";
         text = "OK";
-        user = site.code + " " + z85;
-        break;
-      }
-      if (user.empty()) {
+        user = site + " " + z85;
+      } else {
         log_.warn("refused connection from {}: key {} not enrolled", StringOf(request[3]), z85);
         if (metrics_ != nullptr) metrics_->CountRefused("not_enrolled_key");
       }
@@ -95,6 +92,25 @@ void Server::OnZap(zmq::socket_t& zap) {
   // Every reply frame stays alive until sent: send from owned strings.
   const std::string frames[] = {"1.0", request_id, status, text, user, ""};
   for (size_t i = 0; i < 6; ++i) protocol::SendFrame(zap, frames[i], i < 5);
+}
+
+std::string Server::SiteOfKey(const storage::Txn& txn, const std::string& key) {
+  auto admitted = [&](const SiteEntry& entry) { return !entry.revoked && entry.public_key == key; };
+  if (auto hit = site_of_key_.find(key); hit != site_of_key_.end()) {
+    auto entry = GetSite(hub_.store(), txn, hit->second);
+    if (entry && admitted(*entry)) return entry->code;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (now - site_of_key_built_ < std::chrono::seconds(1)) return {};
+  site_of_key_built_ = now;
+  site_of_key_.clear();
+  std::string found;
+  for (const SiteEntry& entry : ReadableSites(txn)) {
+    if (entry.revoked) continue;
+    site_of_key_[entry.public_key] = entry.code;
+    if (admitted(entry)) found = entry.code;
+  }
+  return found;
 }
 
 bool Server::Enrolled(const std::string& site, const std::string& key) {

@@ -13,7 +13,7 @@ using State = LinkSession::State;
 using Event = LinkSession::Event;
 
 constexpr size_t kMaxChangesPerPush = 20000;
-constexpr uint64_t kHeadCheckMs = 250;
+constexpr uint64_t kHeadCheckMs = 50;
 constexpr int kStates = 8;
 constexpr int kEvents = 10;
 

@@ -1,0 +1,314 @@
+#include "tools/loadgen/load_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "config/defaults.h"
+#include "config/schema_loader.h"
+#include "protocol/link_monitor.h"
+#include "protocol/socket.h"
+
+namespace osrc::loadgen {
+namespace {
+
+constexpr uint64_t kTickMs = 50;  // as the node's driver: deadlines and keep-alives
+constexpr int kPollMs = 10;
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+struct Connection {
+  Connection(zmq::context_t& context, const SiteKeys& keys, const RunOptions& options,
+             const protocol::LinkOptions& link, size_t index)
+      : socket(protocol::MakeDealer(context, keys.keys, options.hub_key, link)),
+        monitor(socket, "inproc://osrc.loadgen.monitor." + std::to_string(index)) {}
+  zmq::socket_t socket;
+  protocol::LinkMonitor monitor;
+  bool connected = false;
+  bool secured = false;
+};
+
+struct Sim {
+  Sim(const SiteKeys& keys, const RunOptions& options, const protocol::LinkOptions& link,
+      uint64_t schema_hash, uint64_t offset_ms, uint64_t seed)
+      : store(keys, options.changes_per_site, options.rate, offset_ms),
+        session(link, {keys.site, schema_hash, options.hub_endpoint}, store, true, seed) {}
+  SimSite store;
+  node::LinkSession session;
+  std::unique_ptr<Connection> connection;
+  uint64_t next_tick_ms = 0;
+};
+
+class Driver {
+ public:
+  Driver(const std::vector<SiteKeys>& sites, const RunOptions& options, uint64_t schema_hash)
+      : options_(options) {
+    context_.set(zmq::ctxopt::io_threads, options.io_threads);
+    // Each site holds a DEALER and its monitor's two inproc sockets.
+    context_.set(zmq::ctxopt::max_sockets, static_cast<int>(sites.size() * 3 + 64));
+    limits_.max_frame_bytes = link_.max_message_bytes;
+    start_ms_ = NowMs();
+    // Spread the sites' writes over one interval so they do not all come at once.
+    double interval_ms = 1000.0 / options.rate;
+    for (size_t i = 0; i < sites.size(); ++i) {
+      auto offset = static_cast<uint64_t>(interval_ms * static_cast<double>(i) /
+                                          static_cast<double>(sites.size()));
+      sims_.push_back(std::make_unique<Sim>(sites[i], options, link_, schema_hash, offset, i + 1));
+      if (options.until_cursor > 0) sims_.back()->store.WatchCursor(options.until_cursor);
+    }
+  }
+
+  RunResult Run() {
+    for (size_t i = 0; i < sims_.size(); ++i) {
+      Sim& sim = *sims_[i];
+      Step(i, [&](uint64_t now) { return sim.session.Start(now); });
+    }
+    RunResult result;
+    uint64_t deadline = start_ms_ + static_cast<uint64_t>(options_.timeout_seconds * 1000);
+    while (!Done()) {
+      if (NowMs() >= deadline) {
+        result.timed_out = true;
+        break;
+      }
+      PollOnce();
+    }
+    for (size_t i = 0; i < sims_.size(); ++i) {
+      Step(i, [&](uint64_t now) { return sims_[i]->session.Stop(now); });
+    }
+    Summarise(&result);
+    return result;
+  }
+
+ private:
+  bool Done() const {
+    for (const auto& sim : sims_) {
+      if (sim->store.acked() < options_.changes_per_site) return false;
+      if (options_.until_cursor > 0 && !sim->store.cursor_reached_ms()) return false;
+    }
+    return true;
+  }
+
+  // Runs one call of site `i`'s session at the current time and carries out its effects.
+  template <typename Call>
+  void Step(size_t i, Call call) {
+    Sim& sim = *sims_[i];
+    uint64_t now = NowMs();
+    sim.store.SetNow(now);
+    node::LinkEffects effects;
+    try {
+      effects = call(now);
+    } catch (const std::exception& e) {
+      effects = sim.session.OnFailure({ErrorCode::kInternal, e.what()}, now);
+    }
+    Apply(i, std::move(effects));
+  }
+
+  void Apply(size_t i, node::LinkEffects effects) {
+    Sim& sim = *sims_[i];
+    if (effects.close && sim.connection && !effects.farewell.empty()) {
+      sim.connection->socket.set(zmq::sockopt::linger, 1000);
+      protocol::SendFrame(sim.connection->socket, effects.farewell);
+    }
+    if (effects.close) sim.connection.reset();
+    if (effects.open) {
+      try {
+        sim.connection =
+            std::make_unique<Connection>(context_, sim.store.keys(), options_, link_, i);
+        sim.connection->socket.connect(options_.hub_endpoint);
+      } catch (const zmq::error_t& e) {
+        sim.connection.reset();
+        uint64_t now = NowMs();
+        return Apply(i, sim.session.OnFailure(
+                            {ErrorCode::kBadInput, std::string("cannot connect: ") + e.what(),
+                             options_.hub_endpoint},
+                            now));
+      }
+    }
+    for (const std::string& frame : effects.frames) {
+      if (sim.connection) protocol::SendFrame(sim.connection->socket, frame);
+    }
+  }
+
+  void Receive(size_t i) {
+    Sim& sim = *sims_[i];
+    while (sim.connection) {
+      std::optional<zmq::message_t> frame = protocol::ReceiveFrame(sim.connection->socket);
+      if (!frame) break;
+      protocol::Message message;
+      Status status = protocol::DecodeMessage(
+          {static_cast<const uint8_t*>(frame->data()), frame->size()}, limits_, &message);
+      size_t size = frame->size();
+      Step(i, [&](uint64_t now) {
+        return status.ok() ? sim.session.OnMessage(message, size, now)
+                           : sim.session.OnFailure(status, now);
+      });
+    }
+  }
+
+  void WatchMonitor(size_t i) {
+    Sim& sim = *sims_[i];
+    if (!sim.connection) return;
+    Connection& connection = *sim.connection;
+    connection.monitor.Poll();
+    Status failure = connection.monitor.failure();
+    if (!failure.ok()) {
+      return Step(i, [&](uint64_t now) { return sim.session.OnFailure(failure, now); });
+    }
+    if (connection.monitor.connected() && !connection.connected) {
+      connection.connected = true;
+      Step(i, [&](uint64_t now) { return sim.session.OnConnected(now); });
+    }
+    if (sim.connection && connection.monitor.handshake_done() && !connection.secured) {
+      connection.secured = true;
+      Step(i, [&](uint64_t now) { return sim.session.OnSecured(now); });
+    }
+  }
+
+  void PollOnce() {
+    items_.clear();
+    owners_.clear();
+    uint64_t now = NowMs();
+    uint64_t wake = now + kPollMs;
+    for (size_t i = 0; i < sims_.size(); ++i) {
+      Sim& sim = *sims_[i];
+      wake = std::min(wake, std::max(sim.next_tick_ms, now));
+      if (!sim.connection) continue;
+      items_.push_back({sim.connection->socket.handle(), 0, ZMQ_POLLIN, 0});
+      owners_.push_back(i);
+    }
+    try {
+      zmq::poll(items_.data(), items_.size(), std::chrono::milliseconds(wake - now));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    for (size_t k = 0; k < items_.size(); ++k) {
+      if (items_[k].revents & ZMQ_POLLIN) Receive(owners_[k]);
+    }
+    now = NowMs();
+    for (size_t i = 0; i < sims_.size(); ++i) {
+      Sim& sim = *sims_[i];
+      bool setting_up = sim.connection && !sim.connection->secured;
+      if (setting_up || now >= sim.next_tick_ms) WatchMonitor(i);
+      if (now < sim.next_tick_ms) continue;
+      if (!sim.store.writing() && sim.session.reached_in_step()) {
+        sim.store.StartWriting(now);
+        connected_last_ms_ = now;
+      }
+      uint64_t next_due = sim.store.WriteDue(now);
+      Step(i, [&](uint64_t at) { return sim.session.OnTick(at); });
+      sim.next_tick_ms = std::min(now + kTickMs, next_due);
+    }
+  }
+
+  void Summarise(RunResult* result) const {
+    std::vector<uint32_t> latencies;
+    result->sites = sims_.size();
+    for (const auto& sim : sims_) {
+      const SimSite& store = sim->store;
+      if (sim->session.reached_in_step()) ++result->sites_connected;
+      result->changes_acked += store.acked();
+      result->changes_expected += store.changes();
+      result->delivered += store.delivered();
+      latencies.insert(latencies.end(), store.ack_latencies().begin(), store.ack_latencies().end());
+      if (store.cursor_reached_ms()) {
+        ++result->sites_at_cursor;
+        result->cursor_last_unix_ms =
+            std::max(result->cursor_last_unix_ms, *store.cursor_reached_ms());
+      }
+      if (!store.last_failure().empty()) {
+        result->failures.push_back(store.keys().site + ": " + store.last_failure());
+      }
+    }
+    std::sort(latencies.begin(), latencies.end());
+    auto quantile = [&](double q) {
+      if (latencies.empty()) return 0.0;
+      return static_cast<double>(latencies[static_cast<size_t>(q * (latencies.size() - 1))]);
+    };
+    result->ack_p50_ms = quantile(0.5);
+    result->ack_p99_ms = quantile(0.99);
+    result->ack_max_ms = quantile(1.0);
+    result->seconds = static_cast<double>(NowMs() - start_ms_) / 1000.0;
+    if (connected_last_ms_ > 0) {
+      result->connect_seconds = static_cast<double>(connected_last_ms_ - start_ms_) / 1000.0;
+    }
+  }
+
+  RunOptions options_;
+  protocol::LinkOptions link_;
+  protocol::MessageLimits limits_;
+  zmq::context_t context_;
+  uint64_t start_ms_ = 0;
+  uint64_t connected_last_ms_ = 0;  // when the last site to connect reached in step
+  std::vector<std::unique_ptr<Sim>> sims_;
+  std::vector<zmq::pollitem_t> items_;
+  std::vector<size_t> owners_;
+};
+
+}  // namespace
+
+Status ReadKeys(const std::string& path, std::vector<SiteKeys>* out) {
+  std::ifstream in(path);
+  if (!in) return {ErrorCode::kIo, "cannot read the keys file", path};
+  std::string line;
+  for (size_t number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    size_t first = line.find(','), second = line.find(',', first + 1);
+    SiteKeys keys;
+    if (first != std::string::npos && second != std::string::npos) {
+      keys.site = line.substr(0, first);
+      keys.keys.public_key = line.substr(first + 1, second - first - 1);
+      keys.keys.secret_key = line.substr(second + 1);
+    }
+    if (!protocol::IsZ85Key(keys.keys.public_key) || !protocol::IsZ85Key(keys.keys.secret_key)) {
+      return {ErrorCode::kBadInput, "expected site,public_key,secret_key with Z85 keys",
+              path + ":" + std::to_string(number)};
+    }
+    out->push_back(std::move(keys));
+  }
+  if (out->empty()) return {ErrorCode::kBadInput, "no sites in the keys file", path};
+  return {};
+}
+
+Status Run(const std::vector<SiteKeys>& sites, const RunOptions& options, RunResult* result) {
+  if (!protocol::IsZ85Key(options.hub_key)) {
+    return {ErrorCode::kBadInput, "hub key is not a 40-character Z85 CURVE key", "--hub-key"};
+  }
+  if (options.rate <= 0) return {ErrorCode::kBadInput, "rate must be above 0", "--rate"};
+  config::Schema schema;
+  OSRC_RETURN_IF_ERROR(
+      config::LoadSchema(config::DefaultFile("schema.toml"), "shipped schema.toml", &schema));
+  try {
+    *result = Driver(sites, options, schema.hash()).Run();
+  } catch (const zmq::error_t& e) {
+    return {ErrorCode::kIo, std::string("ZeroMQ: ") + e.what(), options.hub_endpoint};
+  }
+  return {};
+}
+
+std::string ResultJson(const RunResult& result) {
+  nlohmann::ordered_json json = {
+      {"sites", result.sites},
+      {"sites_connected", result.sites_connected},
+      {"connect_seconds", result.connect_seconds},
+      {"changes_acked", result.changes_acked},
+      {"changes_expected", result.changes_expected},
+      {"ack_p50_ms", result.ack_p50_ms},
+      {"ack_p99_ms", result.ack_p99_ms},
+      {"ack_max_ms", result.ack_max_ms},
+      {"delivered", result.delivered},
+      {"sites_at_cursor", result.sites_at_cursor},
+      {"cursor_last_unix_ms", result.cursor_last_unix_ms},
+      {"timed_out", result.timed_out},
+      {"seconds", result.seconds},
+  };
+  return json.dump();
+}
+
+}  // namespace osrc::loadgen
