@@ -16,6 +16,10 @@ namespace {
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kResultsEndpoint = "inproc://osrc.hub.writer";
 constexpr int kTimerMs = 500;
+// ZeroMQ's I/O threads: encryption and framing of the sites' connections. Each keeps its own
+// timers, and libzmq cancels a heartbeat timer by a linear search of them: with thousands of
+// sites one thread spends much of its time there.
+constexpr int kIoThreads = 2;
 
 std::string StringOf(const zmq::message_t& m) { return std::string(m.to_string_view()); }
 
@@ -33,7 +37,7 @@ std::string SizeOf(uint64_t bytes) {
 }  // namespace
 
 Server::Server(Hub& hub, spdlog::logger& log, LiveMetrics* metrics)
-    : hub_(hub), log_(log), metrics_(metrics), context_(1), online_(hub.dir()) {
+    : hub_(hub), log_(log), metrics_(metrics), context_(kIoThreads), online_(hub.dir()) {
   limits_.max_frame_bytes = hub.config().link.max_message_bytes;
 }
 

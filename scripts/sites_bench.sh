@@ -57,7 +57,9 @@ until [ "$(online)" -ge "$SITES" ]; do
   sleep 0.5
 done
 IMPORT_MS=$(now_ms)
-"$BIN/osrc-hub" ref import --data "$WORK/hub" localities "$WORK/reference.jsonl" >/dev/null
+if [ "$REFERENCE" -gt 0 ]; then
+  "$BIN/osrc-hub" ref import --data "$WORK/hub" localities "$WORK/reference.jsonl" >/dev/null
+fi
 while kill -0 "$LOADGEN_PID" 2>/dev/null; do
   sample_memory
   sleep 0.5
@@ -77,4 +79,4 @@ if last:
     print(f"{reference} reference records reached {result['sites_at_cursor']}/{result['sites']} sites, "
           f"the last {(last - import_ms) / 1000:.1f} s after the import began")
 PY
-echo "reproduce: scripts/sites_bench.sh $BIN $SITES $CHANGES $RATE"
+echo "reproduce: scripts/sites_bench.sh $BIN $SITES $CHANGES $RATE $REFERENCE"
