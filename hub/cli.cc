@@ -5,6 +5,7 @@
 #include "base/version.h"
 #include "hub/audit_command.h"
 #include "hub/commands.h"
+#include "hub/mirror.h"
 #include "hub/report_command.h"
 #include "replica/record_cli.h"
 
@@ -92,6 +93,12 @@ int RunCli(int argc, char** argv) {
   audit_cmd->require_subcommand(0, 1);
   auto* audit_verify = cli.AddCommand(*audit_cmd, "verify", "Check the audit trail's hash chain");
 
+  MirrorOptions mirror;
+  auto* mirror_cmd = cli.AddCommand(app, "mirror", "Keep a PostgreSQL database in step with the hub");
+  mirror_cmd->add_option("--postgres", mirror.conninfo, "libpq connection string")->required();
+  mirror_cmd->add_flag("--once", mirror.once, "Copy up to the latest change, then exit");
+  mirror_cmd->add_option("--batch", mirror.batch, "Records per transaction (default 5000)");
+
   return cli.Run(argc, argv, [&](const std::string& dir) -> Status {
     const replica::RecordArgs& args = cli.args();
     if (*init_cmd) {
@@ -112,6 +119,7 @@ int RunCli(int argc, char** argv) {
     if (*status_cmd) return CommandStatus(dir, args.as_json);
     if (*conflicts_cmd) return CommandConflicts(dir, conflicts_as_json);
     if (*report_cmd) return CommandReport(dir, report);
+    if (*mirror_cmd) return CommandMirror(dir, mirror);
     if (*audit_verify) return CommandAuditVerify(dir);
     if (*audit_cmd) return CommandAudit(dir, audit_since, audit_as_json);
     return {};

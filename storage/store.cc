@@ -94,7 +94,9 @@ Store::Store(const std::string& dir, const EnvOptions& options)
       conflicts_(env_.OpenDbi("conflicts")),
       deliver_(env_.OpenDbi("deliver")),
       sites_(env_.OpenDbi("sites")),
-      returns_(env_.OpenDbi("returns")) {
+      returns_(env_.OpenDbi("returns")),
+      feed_(env_.OpenDbi("feed")),
+      feedpos_(env_.OpenDbi("feedpos")) {
   OpenFormat();
 }
 
@@ -129,12 +131,23 @@ void Store::OpenFormat() {
 }
 
 void Store::Migrate(WriteTxn& txn, uint32_t from) {
-  // Format 1 -> 2: bases gain an origin, unknown (empty) for what was written before.
-  RecodeAll(txn, records_, [&](std::string_view bytes) {
-    return EncodeRecordState(DecodeRecordState(bytes, from));
-  });
-  RecodeAll(txn, conflicts_,
-            [&](std::string_view bytes) { return EncodeConflict(DecodeConflict(bytes, from)); });
+  if (from < 2) {
+    // Format 1 -> 2: bases gain an origin, unknown (empty) for what was written before.
+    RecodeAll(txn, records_, [&](std::string_view bytes) {
+      return EncodeRecordState(DecodeRecordState(bytes, from));
+    });
+    RecodeAll(txn, conflicts_,
+              [&](std::string_view bytes) { return EncodeConflict(DecodeConflict(bytes, from)); });
+  }
+  if (from < 3) {
+    // Format 2 -> 3: the feed starts with every record held (tombstones too), in key order.
+    std::vector<std::string> keys;
+    {
+      Cursor cursor(txn, records_);
+      for (bool more = cursor.First(); more; more = cursor.Next()) keys.emplace_back(cursor.key());
+    }
+    for (const std::string& key : keys) AppendFeed(txn, key);
+  }
   PutMetaU64(txn, kMetaFormat, kStoreFormat);
 }
 
@@ -156,7 +169,9 @@ MergeResult Store::Apply(WriteTxn& txn, const protocol::Change& change) {
 MergeResult Store::ApplyTo(WriteTxn& txn, const protocol::Change& change, RecordState* state) {
   MergeResult result = Merge(change, state);
   if (result.changed) {
-    txn.Put(records_, RecordKey(change.collection, change.id), EncodeRecordState(*state));
+    std::string key = RecordKey(change.collection, change.id);
+    txn.Put(records_, key, EncodeRecordState(*state));
+    AppendFeed(txn, key);
   }
   for (const Conflict& conflict : result.conflicts) PutConflict(txn, change, conflict);
   return result;
@@ -183,6 +198,34 @@ void Store::ForEachRecord(const Txn& txn, std::string_view collection, std::stri
     }
     RecordState state = DecodeRecordState(cursor.value());
     if (state.live()) visit(record_collection, id, state);
+  }
+}
+
+void Store::AppendFeed(WriteTxn& txn, std::string_view key) {
+  if (auto old = txn.Get(feedpos_, key)) txn.Del(feed_, std::string(*old));
+  std::string seq = SeqKey(FeedHead(txn) + 1);
+  txn.Put(feed_, seq, key, MDB_APPEND);
+  txn.Put(feedpos_, key, seq);
+}
+
+uint64_t Store::FeedHead(const Txn& txn) const {
+  Cursor cursor(txn, feed_);
+  if (!cursor.Last()) return 0;
+  return ReadBigEndian64(cursor.key());
+}
+
+void Store::ForEachFeed(const Txn& txn, uint64_t after, size_t limit,
+                        const std::function<void(uint64_t, std::string_view, std::string_view)>&
+                            visit) const {
+  Cursor cursor(txn, feed_);
+  size_t visited = 0;
+  for (bool more = cursor.Seek(SeqKey(after + 1)); more && visited < limit;
+       more = cursor.Next(), ++visited) {
+    std::string_view collection, id;
+    if (cursor.key().size() != 8 || !SplitRecordKey(cursor.value(), &collection, &id)) {
+      throw Error(ErrorCode::kCorruption, "malformed feed entry in store");
+    }
+    visit(ReadBigEndian64(cursor.key()), collection, id);
   }
 }
 

@@ -12,6 +12,11 @@
 //   sites     site code                          -> hub's enrolment of that site
 //   returns   0x01 be64(hub seq) | 0x02 be64(n)  -> seal(16) Change wire bytes (node: hub changes
 //                                                   kept from this epoch | owed to a restored hub)
+//   feed      be64(feed seq)                     -> records key
+//   feedpos   records key                        -> be64(feed seq)
+// The feed lists every record a merge changed (Apply, ApplyTo), in the order of those merges,
+// each record once at the position of its latest change (the older entry is removed): readers
+// such as the PostgreSQL mirror follow it by feed seq. It is written in the merge's transaction.
 //
 // The format of record states and conflicts (kStoreFormat, record_state.h) is kept in meta
 // (kMetaFormat; absent: 1). Opening a store of an older format migrates it in one write
@@ -70,6 +75,12 @@ class Store {
                      const std::function<void(std::string_view collection, std::string_view id,
                                               const RecordState&)>& visit) const;
 
+  // The feed: calls `visit` for up to `limit` entries after feed seq `after`, in order.
+  void ForEachFeed(const Txn& txn, uint64_t after, size_t limit,
+                   const std::function<void(uint64_t seq, std::string_view collection,
+                                            std::string_view id)>& visit) const;
+  uint64_t FeedHead(const Txn& txn) const;
+
   // This replica's change log.
   void AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes);
   uint64_t LogHead(const Txn& txn) const;
@@ -97,13 +108,15 @@ class Store {
 
  private:
   void PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict);
+  // Moves record `key` to the end of the feed.
+  void AppendFeed(WriteTxn& txn, std::string_view key);
   uint32_t Format(const Txn& txn) const;
   void OpenFormat();
   // Re-encodes every record state and conflict of store format `from` in the current one.
   void Migrate(WriteTxn& txn, uint32_t from);
 
   Env env_;
-  Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_;
+  Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_, feed_, feedpos_;
 };
 
 }  // namespace osrc::storage

@@ -1,0 +1,366 @@
+#include "hub/mirror.h"
+
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <sodium.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "hub/audit.h"
+#include "hub/hub.h"
+
+namespace osrc::hub {
+namespace {
+
+constexpr std::string_view kKeyFile = "mirror.key";
+constexpr char kCursorTable[] = "osrc_mirror_cursor";
+
+std::atomic<bool> stop_requested{false};
+void OnSignal(int) { stop_requested.store(true); }
+
+enum class PiiMode { kOmit, kPseudonymise, kInclude };
+
+std::string Ident(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string_view SqlType(config::FieldType type) {
+  switch (type) {
+    case config::FieldType::kInt:
+      return "bigint";
+    case config::FieldType::kFloat:
+      return "double precision";
+    case config::FieldType::kBool:
+      return "boolean";
+    case config::FieldType::kDate:
+      return "date";
+    case config::FieldType::kDateTime:
+      return "timestamptz";
+    default:
+      return "text";  // text, enum, ref
+  }
+}
+
+std::string ValueText(const protocol::Value& value) {
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&value)) {
+    char buffer[32];
+    auto result = std::to_chars(buffer, buffer + sizeof buffer, *d);
+    return std::string(buffer, result.ptr);
+  }
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  return {};
+}
+
+// The key of pseudonymised values: 32 random bytes in <dir>/mirror.key, created 0600.
+Status LoadOrCreateKey(const std::string& dir, std::string* key) {
+  std::string path = dir + "/" + std::string(kKeyFile);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    std::string fresh(crypto_generichash_KEYBYTES, '\0');
+    randombytes_buf(fresh.data(), fresh.size());
+    int out = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out >= 0) {
+      bool ok = write(out, fresh.data(), fresh.size()) == static_cast<ssize_t>(fresh.size()) &&
+                fsync(out) == 0;
+      close(out);
+      if (!ok) {
+        unlink(path.c_str());
+        return {ErrorCode::kIo, "cannot write the pseudonymisation key", path};
+      }
+    } else if (errno != EEXIST) {
+      return {ErrorCode::kIo, std::string("cannot create: ") + strerror(errno), path};
+    }
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  if (fd < 0) return {ErrorCode::kIo, std::string("cannot read: ") + strerror(errno), path};
+  key->assign(crypto_generichash_KEYBYTES, '\0');
+  ssize_t got = read(fd, key->data(), key->size());
+  char extra;
+  bool exact = got == static_cast<ssize_t>(key->size()) && read(fd, &extra, 1) == 0;
+  close(fd);
+  if (!exact) {
+    return {ErrorCode::kBadInput,
+            "must hold exactly " + std::to_string(crypto_generichash_KEYBYTES) + " bytes", path};
+  }
+  return {};
+}
+
+std::string Pseudonym(const std::string& key, const std::string& text) {
+  unsigned char hash[32];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(text.data()),
+                     text.size(), reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  char hex[sizeof hash * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  return hex;
+}
+
+struct PgResult {
+  PGresult* result;
+  explicit PgResult(PGresult* r) : result(r) {}
+  ~PgResult() { PQclear(result); }
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+};
+
+// A mirrored collection: its columns and the statements that write a row.
+struct Table {
+  const config::CollectionSpec* spec;
+  std::vector<const config::FieldSpec*> columns;
+  std::string upsert_name, delete_name;
+};
+
+class Mirror {
+ public:
+  Mirror(Hub& hub, const MirrorOptions& options, PiiMode pii, std::string key)
+      : hub_(hub), options_(options), pii_(pii), key_(std::move(key)) {}
+  ~Mirror() {
+    if (conn_ != nullptr) PQfinish(conn_);
+  }
+
+  // Connects and creates or extends the tables.
+  void Connect() {
+    if (conn_ != nullptr) PQfinish(conn_);
+    conn_ = PQconnectdb(options_.conninfo.c_str());
+    if (PQstatus(conn_) != CONNECTION_OK) Fail("cannot connect to PostgreSQL");
+    Exec("SET client_min_messages = warning");
+    Exec(std::string("CREATE TABLE IF NOT EXISTS ") + kCursorTable +
+         " (name text PRIMARY KEY, feed_seq bigint NOT NULL)");
+    Exec(std::string("INSERT INTO ") + kCursorTable +
+         " VALUES ('feed', 0) ON CONFLICT (name) DO NOTHING");
+    tables_.clear();
+    for (const auto& [name, spec] : hub_.schema().collections()) {
+      Table table{&spec, {}, "upsert_" + name, "delete_" + name};
+      Exec("CREATE TABLE IF NOT EXISTS " + Ident(name) + " (id text PRIMARY KEY)");
+      for (const std::string& field : spec.field_order) {
+        const config::FieldSpec* f = spec.Find(field);
+        if (f == nullptr || (f->pii && pii_ == PiiMode::kOmit)) continue;
+        std::string_view type = f->pii && pii_ == PiiMode::kPseudonymise ? "text" : SqlType(f->type);
+        Exec("ALTER TABLE " + Ident(name) + " ADD COLUMN IF NOT EXISTS " + Ident(field) + " " +
+             std::string(type));
+        table.columns.push_back(f);
+      }
+      std::string columns = "id", values = "$1", updates;
+      for (size_t i = 0; i < table.columns.size(); ++i) {
+        std::string column = Ident(table.columns[i]->name);
+        columns += ", " + column;
+        values += ", $" + std::to_string(i + 2);
+        updates += (i == 0 ? "" : ", ") + column + " = EXCLUDED." + column;
+      }
+      std::string upsert = "INSERT INTO " + Ident(name) + " (" + columns + ") VALUES (" + values +
+                           ") ON CONFLICT (id) DO " +
+                           (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
+      Prepare(table.upsert_name, upsert, static_cast<int>(table.columns.size() + 1));
+      Prepare(table.delete_name, "DELETE FROM " + Ident(name) + " WHERE id = $1", 1);
+      tables_.emplace(name, std::move(table));
+    }
+  }
+
+  // Applies one batch after the cursor; returns the entries applied (0: at the head).
+  size_t Step() {
+    uint64_t cursor = Cursor();
+    struct Entry {
+      uint64_t seq;
+      std::string collection, id;
+      std::optional<storage::RecordState> state;
+    };
+    std::vector<Entry> entries;
+    {
+      storage::ReadTxn txn(hub_.store().env());
+      hub_.store().ForEachFeed(
+          txn, cursor, options_.batch,
+          [&](uint64_t seq, std::string_view collection, std::string_view id) {
+            entries.push_back({seq, std::string(collection), std::string(id),
+                               hub_.store().GetRecord(txn, collection, id)});
+          });
+    }
+    if (entries.empty()) return 0;
+    Exec("BEGIN");
+    for (const Entry& entry : entries) {
+      auto table = tables_.find(entry.collection);
+      if (table == tables_.end()) continue;  // not in the schema: nothing to mirror
+      if (entry.state && entry.state->live()) {
+        Upsert(table->second, entry.id, *entry.state);
+      } else {
+        const char* params[] = {entry.id.c_str()};
+        ExecPrepared(table->second.delete_name, 1, params);
+      }
+    }
+    std::string head = std::to_string(entries.back().seq);
+    const char* params[] = {head.c_str()};
+    PgResult result(PQexecParams(
+        conn_, (std::string("UPDATE ") + kCursorTable + " SET feed_seq = $1 WHERE name = 'feed'").c_str(),
+        1, nullptr, params, nullptr, nullptr, 0));
+    Check(result.result, PGRES_COMMAND_OK, "cannot move the mirror's cursor");
+    Exec("COMMIT");
+    return entries.size();
+  }
+
+  uint64_t Cursor() {
+    PgResult result(PQexec(
+        conn_, (std::string("SELECT feed_seq FROM ") + kCursorTable + " WHERE name = 'feed'").c_str()));
+    Check(result.result, PGRES_TUPLES_OK, "cannot read the mirror's cursor");
+    if (PQntuples(result.result) != 1) Fail("the mirror's cursor row is missing");
+    return std::stoull(PQgetvalue(result.result, 0, 0));
+  }
+
+ private:
+  void Upsert(const Table& table, const std::string& id, const storage::RecordState& state) {
+    std::vector<std::string> texts;
+    std::vector<const char*> params;
+    texts.reserve(table.columns.size());
+    params.push_back(id.c_str());
+    for (const config::FieldSpec* f : table.columns) {
+      auto field = state.fields.find(f->name);
+      if (field == state.fields.end() || protocol::IsNull(field->second.value)) {
+        texts.emplace_back();
+        continue;
+      }
+      std::string text = ValueText(field->second.value);
+      texts.push_back(f->pii && pii_ == PiiMode::kPseudonymise ? Pseudonym(key_, text) : text);
+    }
+    for (size_t i = 0; i < table.columns.size(); ++i) {
+      auto field = state.fields.find(table.columns[i]->name);
+      bool null = field == state.fields.end() || protocol::IsNull(field->second.value);
+      params.push_back(null ? nullptr : texts[i].c_str());
+    }
+    ExecPrepared(table.upsert_name, static_cast<int>(params.size()), params.data());
+  }
+
+  void Prepare(const std::string& name, const std::string& sql, int params) {
+    PgResult result(PQprepare(conn_, name.c_str(), sql.c_str(), params, nullptr));
+    Check(result.result, PGRES_COMMAND_OK, "cannot prepare " + name);
+  }
+  void ExecPrepared(const std::string& name, int n, const char* const* params) {
+    PgResult result(PQexecPrepared(conn_, name.c_str(), n, params, nullptr, nullptr, 0));
+    Check(result.result, PGRES_COMMAND_OK, name);
+  }
+  void Exec(const std::string& sql) {
+    PgResult result(PQexec(conn_, sql.c_str()));
+    Check(result.result, PGRES_COMMAND_OK, sql);
+  }
+  void Check(PGresult* result, ExecStatusType want, const std::string& what) {
+    if (PQresultStatus(result) != want) Fail(what);
+  }
+  [[noreturn]] void Fail(const std::string& what) {
+    std::string message = PQerrorMessage(conn_);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+      message.pop_back();
+    }
+    throw Error(ErrorCode::kIo, what + ": " + message);
+  }
+
+  Hub& hub_;
+  const MirrorOptions& options_;
+  PiiMode pii_;
+  std::string key_;
+  PGconn* conn_ = nullptr;
+  std::map<std::string, Table, std::less<>> tables_;
+};
+
+// Sleeps up to `ms`, waking early on a stop request.
+void Pause(int ms) {
+  for (int waited = 0; waited < ms && !stop_requested.load(); waited += 50) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+std::string ConninfoForDisplay(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return "(unparsable conninfo)";
+  }
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string_view(o->keyword) == "password") continue;
+    if (!out.empty()) out += ' ';
+    out += std::string(o->keyword) + "=" + o->val;
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
+Status CommandMirror(const std::string& dir, const MirrorOptions& options) {
+  if (options.batch == 0) return {ErrorCode::kBadInput, "must be at least 1", "--batch"};
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  const std::string& mode = hub->config().mirror_pii;
+  PiiMode pii = mode == "include"        ? PiiMode::kInclude
+                : mode == "pseudonymise" ? PiiMode::kPseudonymise
+                                         : PiiMode::kOmit;
+  std::string key;
+  if (pii == PiiMode::kPseudonymise) OSRC_RETURN_IF_ERROR(LoadOrCreateKey(dir, &key));
+  std::string target = ConninfoForDisplay(options.conninfo);
+  OSRC_RETURN_IF_ERROR(
+      AppendAudit(dir, CommandLineActor(), "mirror", target, "personal fields: " + mode));
+  auto log = spdlog::stderr_logger_mt("mirror");
+  log->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  Mirror mirror(*hub, options, pii, key);
+  size_t applied = 0;
+  if (options.once) {
+    try {
+      mirror.Connect();
+      while (size_t n = mirror.Step()) applied += n;
+      std::cout << "mirrored " << applied << " records to " << target << ", feed seq "
+                << mirror.Cursor() << "\n";
+    } catch (const std::exception& e) {
+      return {ErrorCode::kIo, e.what(), "mirror to " + target};
+    }
+    return {};
+  }
+  bool connected = false;
+  int backoff_ms = 500;
+  while (!stop_requested.load()) {
+    try {
+      if (!connected) {
+        mirror.Connect();
+        connected = true;
+        backoff_ms = 500;
+        log->info("mirroring to {} from feed seq {}", target, mirror.Cursor());
+      }
+      size_t n = mirror.Step();
+      if (n > 0) {
+        log->info("mirrored {} records, feed seq {}", n, mirror.Cursor());
+      } else {
+        Pause(1000);
+      }
+    } catch (const std::exception& e) {
+      log->warn("{}; retrying in {} ms", e.what(), backoff_ms);
+      connected = false;
+      Pause(backoff_ms);
+      backoff_ms = std::min(backoff_ms * 2, 30000);
+    }
+  }
+  log->info("stopped");
+  return {};
+}
+
+}  // namespace osrc::hub
