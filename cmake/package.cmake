@@ -12,7 +12,7 @@ install(FILES packaging/osrc-node.service packaging/osrc-hub.service
 install(FILES packaging/sysusers.conf DESTINATION lib/sysusers.d RENAME osrc-sync.conf)
 install(FILES README.md DESTINATION share/doc/osrc-sync)
 install(DIRECTORY config/examples/ DESTINATION share/doc/osrc-sync/examples
-  FILES_MATCHING PATTERN "*.csv")
+  FILES_MATCHING PATTERN "*.csv" PATTERN "*.yml")
 
 find_program(HELP2MAN help2man)
 if(HELP2MAN)

@@ -18,19 +18,6 @@ bool NeedsQuotes(std::string_view text) {
   return text.find_first_of(",\"\r\n") != std::string_view::npos;
 }
 
-void AppendCell(std::string* out, std::string_view text) {
-  if (!NeedsQuotes(text)) {
-    out->append(text);
-    return;
-  }
-  *out += '"';
-  for (char c : text) {
-    if (c == '"') *out += '"';
-    *out += c;
-  }
-  *out += '"';
-}
-
 }  // namespace
 
 bool CsvParser::Next(CsvRow* row, CsvError* error) {
@@ -227,11 +214,24 @@ void ParseCsvRow(const CollectionSpec& spec, const CsvHeader& header, const CsvR
             [](const protocol::Field& a, const protocol::Field& b) { return a.name < b.name; });
 }
 
+void AppendCsvCell(std::string* out, std::string_view text) {
+  if (!NeedsQuotes(text)) {
+    out->append(text);
+    return;
+  }
+  *out += '"';
+  for (char c : text) {
+    if (c == '"') *out += '"';
+    *out += c;
+  }
+  *out += '"';
+}
+
 std::string CsvHeaderLine(const CollectionSpec& spec) {
   std::string out = "id";
   for (const std::string& name : spec.field_order) {
     out += ',';
-    AppendCell(&out, name);
+    AppendCsvCell(&out, name);
   }
   return out + "\r\n";
 }
@@ -239,7 +239,7 @@ std::string CsvHeaderLine(const CollectionSpec& spec) {
 std::string CsvRecordLine(const CollectionSpec& spec, std::string_view id,
                           const std::vector<FieldValue>& fields) {
   std::string out;
-  AppendCell(&out, id);
+  AppendCsvCell(&out, id);
   for (const std::string& name : spec.field_order) {
     out += ',';
     auto it =
@@ -249,7 +249,7 @@ std::string CsvRecordLine(const CollectionSpec& spec, std::string_view id,
     const protocol::Value& value = *it->value;
     if (protocol::IsNull(value)) continue;
     if (const auto* text = std::get_if<std::string>(&value)) {
-      AppendCell(&out, *text);
+      AppendCsvCell(&out, *text);
     } else {
       out += ValueJson(value);
     }

@@ -68,6 +68,9 @@ void ParseCsvRow(const CollectionSpec& spec, const CsvHeader& header, const CsvR
 // A cell's text as a value of `field`'s type (empty: null).
 Status CsvCellValue(const FieldSpec& field, std::string_view text, protocol::Value* out);
 
+// Appends `text` as one CSV cell, in quotes only when it holds a comma, a quote or a line break.
+void AppendCsvCell(std::string* out, std::string_view text);
+
 // The header line of `spec`: `id`, then its fields in schema order; CRLF-terminated.
 std::string CsvHeaderLine(const CollectionSpec& spec);
 // One row in header order: `fields` sorted by name, null ones left empty. CRLF-terminated;

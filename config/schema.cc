@@ -483,4 +483,12 @@ std::vector<Referrer> Schema::ReferrersOf(std::string_view collection) const {
   return out;
 }
 
+CollectionSpec WithoutPersonal(const CollectionSpec& spec) {
+  CollectionSpec out = spec;
+  std::erase_if(out.fields, [](const auto& entry) { return entry.second.pii; });
+  std::erase_if(out.field_order,
+                [&](const std::string& name) { return !out.fields.contains(name); });
+  return out;
+}
+
 }  // namespace osrc::config

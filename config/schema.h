@@ -127,6 +127,9 @@ class Schema {
   std::set<std::string, std::less<>> referenced_;  // targets of site refs
 };
 
+// `spec` without its personal fields (pii): what an export shows by default.
+CollectionSpec WithoutPersonal(const CollectionSpec& spec);
+
 // "YYYY-MM-DD", a real calendar day.
 bool IsDate(std::string_view text);
 // "YYYY-MM-DDThh:mm:ss[.fff]Z".

@@ -19,15 +19,6 @@ namespace {
 
 std::string PathOf(const std::string& dir) { return dir + "/" + std::string(kAuditFile); }
 
-std::string UtcNow() {
-  time_t now = ::time(nullptr);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  char text[32];
-  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
 nlohmann::ordered_json Unhashed(const AuditEntry& e) {
   return {{"seq", e.seq},       {"time", e.time},     {"actor", e.actor}, {"action", e.action},
           {"target", e.target}, {"reason", e.reason}, {"prev", e.prev}};
@@ -109,7 +100,10 @@ Status AppendAudit(const std::string& dir, const std::string& actor, const std::
     AuditEntry last;
     status = LastEntry(dir, &last);
     if (status.ok()) {
-      AuditEntry entry{last.seq + 1, UtcNow(), actor, action, target, reason, last.hash, ""};
+      AuditEntry entry{last.seq + 1, UtcTimeOf(static_cast<uint64_t>(::time(nullptr)) * 1000),
+                       actor,        action,
+                       target,       reason,
+                       last.hash,    ""};
       entry.hash = AuditHash(entry);
       std::string line = AuditLine(entry) + "\n";
       bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());

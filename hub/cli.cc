@@ -6,6 +6,8 @@
 #include "hub/audit_command.h"
 #include "hub/commands.h"
 #include "hub/mirror.h"
+#include "hub/conflicts_command.h"
+#include "hub/operator_command.h"
 #include "hub/report_command.h"
 #include "replica/record_cli.h"
 
@@ -24,13 +26,15 @@ int RunCli(int argc, char** argv) {
   init_cmd->add_option("--bind", init.bind, "Endpoint to listen on (default tcp://127.0.0.1:7400)");
   init_cmd->add_option("--hub-id", init.hub_id, "Hub id (default MNL)");
 
-  std::string site, key, name;
-  auto* enrol_cmd = cli.AddCommand(app, "enrol", "Admit a site's public key");
-  enrol_cmd->add_option("--site", site, "Site code")->required();
-  enrol_cmd->add_option("--key", key, "The site's public key (Z85)")->required();
-  enrol_cmd->add_option("--name", name, "Name of the site");
-  bool replace = false;
-  enrol_cmd->add_flag("--replace", replace,
+  std::string site;
+  EnrolOptions enrol;
+  auto* enrol_cmd = cli.AddCommand(app, "enrol", "Admit a site's public key, or a file of them");
+  enrol_cmd->add_option("--site", enrol.site, "Site code");
+  enrol_cmd->add_option("--key", enrol.key, "The site's public key (Z85)");
+  enrol_cmd->add_option("--name", enrol.name, "Name of the site");
+  enrol_cmd->add_option("--file", enrol.file,
+                        "site,public_key lines: every site in one transaction");
+  enrol_cmd->add_flag("--replace", enrol.replace,
                       "Replace the key of a site enrolled with another (ends its sessions)");
 
   auto* revoke_cmd = cli.AddCommand(app, "revoke", "Refuse a site from now on");
@@ -70,6 +74,41 @@ int RunCli(int argc, char** argv) {
   bool conflicts_as_json = false;
   auto* conflicts_cmd = cli.AddCommand(app, "conflicts", "List conflicts kept for review");
   conflicts_cmd->add_flag("--json", conflicts_as_json, "As JSON Lines");
+  ConflictsListOptions conflicts_list;
+  auto add_list_options = [&](CLI::App* cmd) {
+    cmd->add_option("--site", conflicts_list.filter.site, "Only records of this site");
+    cmd->add_option("--collection", conflicts_list.filter.collection, "Only this collection");
+    cmd->add_option("--field", conflicts_list.filter.field, "Only this field");
+    cmd->add_flag("--show-personal", conflicts_list.show_personal,
+                  "Show personal values (audited)");
+  };
+  add_list_options(conflicts_cmd);
+  conflicts_cmd->require_subcommand(0, 1);
+  auto* conflicts_list_cmd =
+      cli.AddCommand(*conflicts_cmd, "list", "List open conflicts, each with its id");
+  conflicts_list_cmd->add_flag("--json", conflicts_as_json, "As JSON Lines");
+  add_list_options(conflicts_list_cmd);
+  ResolveOptions resolve;
+  auto* conflicts_resolve_cmd = cli.AddCommand(
+      *conflicts_cmd, "resolve", "Dismiss a conflict, or correct the field (sent to the site)");
+  conflicts_resolve_cmd->add_option("id", resolve.id, "Conflict id (from conflicts list)")
+      ->required();
+  conflicts_resolve_cmd->add_option("--keep", resolve.keep, "winner (dismiss) or loser");
+  conflicts_resolve_cmd->add_option("--value", resolve.value, "A JSON value for the field");
+
+  std::string operator_name, operator_role;
+  auto* operator_cmd = app.add_subcommand("operator", "Who may log in to the console");
+  operator_cmd->require_subcommand(1);
+  auto* operator_add = cli.AddCommand(
+      *operator_cmd, "add", "Add an operator (password from the terminal or standard input)");
+  operator_add->add_option("name", operator_name, "Operator name")->required();
+  operator_add->add_option("--role", operator_role, "viewer or admin")->required();
+  auto* operator_remove = cli.AddCommand(*operator_cmd, "remove", "Remove an operator");
+  operator_remove->add_option("name", operator_name, "Operator name")->required();
+  auto* operator_list = cli.AddCommand(*operator_cmd, "list", "List operators and roles");
+
+  auto* metrics_cmd =
+      cli.AddCommand(app, "metrics", "Print the store's metrics in the Prometheus text format");
 
   ReportOptions report;
   auto* report_cmd = cli.AddCommand(
@@ -105,7 +144,7 @@ int RunCli(int argc, char** argv) {
       init.dir = dir;
       return CommandInit(init);
     }
-    if (*enrol_cmd) return CommandEnrol(dir, site, key, name, replace);
+    if (*enrol_cmd) return CommandEnrol(dir, enrol);
     if (*revoke_cmd) return CommandRevoke(dir, site);
     if (*run_cmd) return CommandRun(dir);
     if (*backup_cmd) return CommandBackup(dir, folder);
@@ -115,11 +154,20 @@ int RunCli(int argc, char** argv) {
     if (*put_cmd) return CommandPut(dir, args.collection, args.id, args.json);
     if (*delete_cmd) return CommandDelete(dir, args.collection, args.id, args.cascade);
     if (*get_cmd) return CommandGet(dir, args.collection, args.id);
-    if (*export_cmd) return CommandExport(dir, args.site, args.collection, args.format);
+    if (*export_cmd)
+      return CommandExport(dir, args.site, args.collection, args.include_personal, args.format);
     if (*status_cmd) return CommandStatus(dir, args.as_json);
-    if (*conflicts_cmd) return CommandConflicts(dir, conflicts_as_json);
+    if (*conflicts_resolve_cmd) return CommandConflictsResolve(dir, resolve);
+    if (*conflicts_cmd) {
+      conflicts_list.as_json = conflicts_as_json;
+      return CommandConflictsList(dir, conflicts_list);
+    }
     if (*report_cmd) return CommandReport(dir, report);
     if (*mirror_cmd) return CommandMirror(dir, mirror);
+    if (*metrics_cmd) return CommandMetrics(dir);
+    if (*operator_add) return CommandOperatorAdd(dir, operator_name, operator_role);
+    if (*operator_remove) return CommandOperatorRemove(dir, operator_name);
+    if (*operator_list) return CommandOperatorList(dir);
     if (*audit_verify) return CommandAuditVerify(dir);
     if (*audit_cmd) return CommandAudit(dir, audit_since, audit_as_json);
     return {};

@@ -5,6 +5,8 @@
 #include "base/text.h"
 #include "config/data_config.h"
 #include "hub/audit.h"
+#include "hub/enrolment.h"
+#include "hub/metrics.h"
 #include "hub/sites.h"
 #include "hub/status.h"
 #include "replica/data_folder.h"
@@ -26,50 +28,36 @@ Status CommandInit(const InitOptions& options) {
   return {};
 }
 
-Status CommandEnrol(const std::string& dir, const std::string& site, const std::string& key,
-                    const std::string& name, bool replace) {
-  if (!config::IsSiteCode(site)) {
-    return {ErrorCode::kBadInput, "site code must be 2 to 8 capitals or digits", "--site " + site};
-  }
-  if (!protocol::IsZ85Key(key)) {
-    return {ErrorCode::kBadInput, "not a 40-character Z85 CURVE public key", "--key"};
+Status CommandEnrol(const std::string& dir, const EnrolOptions& options) {
+  std::vector<Enrolment> sites;
+  if (!options.file.empty()) {
+    if (!options.site.empty() || !options.key.empty()) {
+      return {ErrorCode::kBadInput, "give --file, or --site and --key, not both", "--file"};
+    }
+    OSRC_RETURN_IF_ERROR(ReadEnrolmentFile(options.file, &sites));
+  } else {
+    if (options.site.empty() || options.key.empty()) {
+      return {ErrorCode::kBadInput, "give --site and --key (or --file)", "enrol"};
+    }
+    sites.push_back({options.site, options.key, options.name, "--site " + options.site, "--key"});
   }
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
-  if (site == hub->config().hub_id) {
-    return {ErrorCode::kBadInput, "that is the hub's own id", "--site " + site};
-  }
-  if (key == hub->keys().public_key) {
-    return {ErrorCode::kBadInput,
-            "that is the hub's own public key; give the site's (osrc-node key prints it)", "--key"};
-  }
-  bool replaced = false;
-  OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&]() -> Status {
-    storage::WriteTxn txn(hub->store().env());
-    for (const SiteEntry& other : ListSites(hub->store(), txn)) {
-      if (other.public_key == key && other.code != site && !other.revoked) {
-        return {ErrorCode::kBadInput, "key already enrolled for site " + other.code, "--key"};
-      }
-    }
-    SiteEntry entry = GetSite(hub->store(), txn, site).value_or(SiteEntry{});
-    replaced = !entry.public_key.empty() && entry.public_key != key && !entry.revoked;
-    if (replaced && !replace) {
-      return {ErrorCode::kBadInput,
-              "site " + site + " is enrolled with another key; to enrol this one instead, " +
-                  "which ends the old key's sessions, add --replace",
-              "--key"};
-    }
-    entry.code = site;
-    entry.public_key = key;
-    entry.name = name.empty() ? entry.name : name;
-    entry.revoked = false;
-    PutSite(hub->store(), txn, entry);
-    txn.Commit();
-    return {};
-  }));
+  std::vector<std::string> replaced;
+  OSRC_RETURN_IF_ERROR(EnrolSites(*hub, sites, options.replace, &replaced));
+  std::string target = options.file.empty()
+                           ? "site " + options.site
+                           : std::to_string(sites.size()) + " sites from " + options.file;
   OSRC_RETURN_IF_ERROR(AppendAudit(dir, CommandLineActor(),
-                                   replaced ? "enrol (replace key)" : "enrol", "site " + site));
-  std::cout << (replaced ? "replaced the key of site " : "enrolled site ") << site << "\n";
+                                   replaced.empty() ? "enrol" : "enrol (replace key)", target));
+  if (!options.file.empty()) {
+    std::cout << "enrolled " << sites.size() << " sites from " << options.file;
+    if (!replaced.empty()) std::cout << "; replaced the keys of " << replaced.size();
+    std::cout << "\n";
+  } else {
+    std::cout << (replaced.empty() ? "enrolled site " : "replaced the key of site ") << options.site
+              << "\n";
+  }
   return {};
 }
 
@@ -115,7 +103,7 @@ namespace {
 Status CheckSiteEnrolled(Hub& hub, const std::string& collection, const std::string& id) {
   const config::CollectionSpec* spec = hub.schema().Find(collection);
   if (spec == nullptr || spec->owner != config::Owner::kSite) return {};
-  std::string site = id.substr(0, id.find('-'));
+  std::string site(config::SiteOfId(id));
   storage::ReadTxn txn(hub.store().env());
   if (GetSite(hub.store(), txn, site)) return {};
   return {ErrorCode::kBadInput,
@@ -172,7 +160,7 @@ Status CommandGet(const std::string& dir, const std::string& collection, const s
 }
 
 Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection,
-                     const std::string& format) {
+                     bool include_personal, const std::string& format) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   if (!collection.empty() && hub->schema().Find(collection) == nullptr) {
@@ -181,9 +169,10 @@ Status CommandExport(const std::string& dir, const std::string& site, const std:
   OSRC_RETURN_IF_ERROR(
       AppendAudit(dir, CommandLineActor(), "export",
                   (site.empty() ? std::string("all sites") : "site " + site) +
-                      (collection.empty() ? std::string(", all collections") : ", " + collection)));
+                      (collection.empty() ? std::string(", all collections") : ", " + collection) +
+                      (include_personal ? ", with personal fields" : "")));
   return replica::ExportRecords(hub->store(), hub->schema(), collection,
-                                site.empty() ? "" : site + "-", format);
+                                site.empty() ? "" : site + "-", format, include_personal);
 }
 
 Status CommandStatus(const std::string& dir, bool as_json) {
@@ -194,10 +183,10 @@ Status CommandStatus(const std::string& dir, bool as_json) {
   return {};
 }
 
-Status CommandConflicts(const std::string& dir, bool as_json) {
+Status CommandMetrics(const std::string& dir) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
-  std::cout << ConflictsReport(*hub, as_json);
+  std::cout << RenderMetrics(ReadStatus(*hub), nullptr);
   return {};
 }
 

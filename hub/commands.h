@@ -10,9 +10,14 @@
 namespace osrc::hub {
 
 Status CommandInit(const InitOptions& options);
-// Enrols `site` with `key`; a site enrolled with another key needs `replace`.
-Status CommandEnrol(const std::string& dir, const std::string& site, const std::string& key,
-                    const std::string& name, bool replace);
+struct EnrolOptions {
+  std::string site, key, name;
+  std::string file;  // site,public_key lines: many sites in one transaction
+  bool replace = false;
+};
+
+// Enrols one site or a file of them; a site enrolled with another key needs `replace`.
+Status CommandEnrol(const std::string& dir, const EnrolOptions& options);
 Status CommandRevoke(const std::string& dir, const std::string& site);
 Status CommandRun(const std::string& dir);
 Status CommandBundleImport(const std::string& dir, const std::string& file,
@@ -27,8 +32,9 @@ Status CommandDelete(const std::string& dir, const std::string& collection, cons
                      bool cascade);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
 Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection,
-                     const std::string& format);
+                     bool include_personal, const std::string& format);
 Status CommandStatus(const std::string& dir, bool as_json);
-Status CommandConflicts(const std::string& dir, bool as_json);
+// Prints the metrics the store knows in the Prometheus text format.
+Status CommandMetrics(const std::string& dir);
 
 }  // namespace osrc::hub

@@ -2,10 +2,12 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <atomic>
 
 #include "base/logging.h"
+#include "hub/metrics.h"
 #include "hub/server.h"
 
 namespace osrc::hub {
@@ -14,6 +16,29 @@ namespace {
 std::atomic<bool> stop_requested{false};
 
 void OnSignal(int) { stop_requested.store(true); }
+
+// Descriptors the hub holds besides its sites' connections: store, logs, ZeroMQ's own.
+constexpr rlim_t kReservedDescriptors = 64;
+
+// Each connected site holds one descriptor: raise the soft limit to the hard one and say how
+// many sites fit.
+void RaiseFileLimit(spdlog::logger& log) {
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  rlim_t sites = limit.rlim_cur > kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors : 0;
+  std::string raised =
+      limit.rlim_cur > before ? " (raised from " + std::to_string(before) + ")" : "";
+  log.info("open files limit {}{}: room for about {} connected sites", limit.rlim_cur, raised,
+           sites);
+  if (sites < 100) {
+    log.warn("the open files limit leaves room for only {} sites: raise LimitNOFILE", sites);
+  }
+}
 
 }  // namespace
 
@@ -26,9 +51,11 @@ Status RunDaemon(Hub& hub) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  RaiseFileLimit(log);
   Status status;
   try {
-    Server server(hub, log);
+    LiveMetrics metrics;  // for the console's /metrics, when it serves them
+    Server server(hub, log, &metrics);
     status = server.Run(stop_requested);
   } catch (const std::exception& e) {
     // The loop and its handlers catch their own faults; this is what they could not confine.

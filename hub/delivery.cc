@@ -35,7 +35,7 @@ std::vector<uint64_t> ScanDest(storage::Store& store, const storage::Txn& txn,
 std::string DestinationOf(const config::Schema& schema, const protocol::Change& change) {
   const config::CollectionSpec* spec = schema.Find(change.collection);
   if (spec == nullptr || spec->owner == config::Owner::kHub) return std::string(kEverySite);
-  return change.id.substr(0, change.id.find('-'));
+  return std::string(config::SiteOfId(change.id));
 }
 
 void IndexDelivery(storage::Store& store, storage::WriteTxn& txn, std::string_view dest,

@@ -2,25 +2,13 @@
 
 #include <iostream>
 
+#include "base/text.h"
 #include "hub/audit.h"
 #include "hub/hub.h"
 #include "report/disclosure.h"
 #include "report/report_format.h"
 
 namespace osrc::hub {
-namespace {
-
-std::string TodayOf(uint64_t ms) {
-  time_t seconds = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&seconds, &tm);
-  char text[16];
-  strftime(text, sizeof text, "%Y-%m-%d", &tm);
-  return text;
-}
-
-}  // namespace
-
 Status CommandReport(const std::string& dir, ReportOptions options) {
   report::Format format;
   OSRC_RETURN_IF_ERROR(report::ParseFormat(options.format, &format));
@@ -44,7 +32,8 @@ Status CommandReport(const std::string& dir, ReportOptions options) {
   {
     storage::ReadTxn txn(hub->store().env());
     OSRC_RETURN_IF_ERROR(report::BuildReport(hub->store(), txn, options.request,
-                                             TodayOf(hub->clock().NowMillis()), &table));
+                                             UtcTimeOf(hub->clock().NowMillis()).substr(0, 10),
+                                             &table));
   }
   report::Suppression suppression = report::Suppress(table, k);
   std::cout << report::FormatReport(options.request, table, suppression, k, format);

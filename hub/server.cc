@@ -4,6 +4,7 @@
 
 #include "hub/delivery.h"
 #include "hub/inbound.h"
+#include "hub/metrics.h"
 #include "hub/sites.h"
 #include "protocol/kj_log.h"
 #include "protocol/socket.h"
@@ -31,8 +32,8 @@ std::string SizeOf(uint64_t bytes) {
 
 }  // namespace
 
-Server::Server(Hub& hub, spdlog::logger& log)
-    : hub_(hub), log_(log), context_(1), online_(hub.dir()) {
+Server::Server(Hub& hub, spdlog::logger& log, LiveMetrics* metrics)
+    : hub_(hub), log_(log), metrics_(metrics), context_(1), online_(hub.dir()) {
   limits_.max_frame_bytes = hub.config().link.max_message_bytes;
 }
 
@@ -81,6 +82,7 @@ void Server::OnZap(zmq::socket_t& zap) {
       }
       if (user.empty()) {
         log_.warn("refused connection from {}: key {} not enrolled", StringOf(request[3]), z85);
+        if (metrics_ != nullptr) metrics_->CountRefused("not_enrolled_key");
       }
     }
   } catch (const std::exception& e) {
@@ -119,6 +121,7 @@ void Server::Send(const std::string& routing_id, const protocol::Message& messag
 void Server::Refuse(const std::string& routing_id, const std::string& site, ErrorCode code,
                     const std::string& message) {
   log_.warn("site {}: refused: {}", site, message);
+  if (metrics_ != nullptr) metrics_->CountRefused(std::string(ErrorCodeName(code)));
   protocol::ErrorReply reply{code, message, hub_.clock().NowMillis()};
   Send(routing_id, reply);
 }
@@ -176,7 +179,11 @@ void Server::EndStaleSessions(const storage::Txn& txn) {
 bool Server::Execute(const std::string& routing_id, Live& live, SiteSession::Output output) {
   const std::string& site = live.session.site();
   for (const std::string& warning : output.warnings) log_.warn("{}", warning);
-  if (output.refused) log_.warn("site {}: refused: {}", site, output.refused->message);
+  if (output.refused) {
+    log_.warn("site {}: refused: {}", site, output.refused->message);
+    if (metrics_ != nullptr)
+      metrics_->CountRefused(std::string(ErrorCodeName(output.refused->code)));
+  }
   for (SiteSession::Step& step : output.steps) {
     if (auto* send = std::get_if<SiteSession::Send>(&step)) {
       Send(routing_id, send->message);
@@ -206,6 +213,7 @@ bool Server::Execute(const std::string& routing_id, Live& live, SiteSession::Out
       SPDLOG_LOGGER_DEBUG(&log_, "site {}: deliver {} entries up to {}", site, page.changes.size(),
                           page.last);
       live.changes_out += page.changes.size();
+      if (metrics_ != nullptr) metrics_->AddDelivered(site, page.changes.size());
       Send(routing_id, page);
     }
   }
@@ -249,6 +257,7 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site, con
     Live& live = SessionOf(routing_id, site, key, now);
     live.bytes_in += frame.size();
     live.changes_in += inbound.changes.size();
+    if (metrics_ != nullptr) metrics_->AddReceived(site, inbound.changes.size());
     return Drive(routing_id, live,
                  live.session.OnPush(push->first, std::move(inbound.changes), now));
   }
@@ -325,7 +334,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
   std::string endpoint;
   OSRC_RETURN_IF_ERROR(protocol::Bind(router_, hub_.config().bind, &endpoint));
   OSRC_RETURN_IF_ERROR(WriteBoundEndpoint(hub_.dir(), endpoint));  // bind on port * reads it
-  writer_ = std::make_unique<Writer>(hub_, context_, kResultsEndpoint, log_);
+  writer_ = std::make_unique<Writer>(hub_, context_, kResultsEndpoint, log_, metrics_);
   writer_->Start();
   size_t enrolled = 0;
   {

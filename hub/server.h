@@ -26,9 +26,12 @@
 
 namespace osrc::hub {
 
+class LiveMetrics;
+
 class Server {
  public:
-  Server(Hub& hub, spdlog::logger& log);
+  // `metrics`, if set, counts changes received and delivered, refusals and commit times.
+  Server(Hub& hub, spdlog::logger& log, LiveMetrics* metrics = nullptr);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -74,6 +77,7 @@ class Server {
 
   Hub& hub_;
   spdlog::logger& log_;
+  LiveMetrics* metrics_;
   zmq::context_t context_;
   zmq::socket_t router_;
   std::unique_ptr<Writer> writer_;

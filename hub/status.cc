@@ -12,8 +12,6 @@
 namespace osrc::hub {
 namespace {
 
-std::string SiteOfId(std::string_view id) { return std::string(id.substr(0, id.find('-'))); }
-
 // "2d 3h", "4h 12m", "7m 3s", "12s": the two largest units.
 std::string DurationOf(uint64_t ms) {
   uint64_t seconds = ms / 1000;
@@ -52,13 +50,14 @@ HubStatus ReadStatus(Hub& hub) {
                       [&](std::string_view c, std::string_view id, const storage::RecordState&) {
                         const config::CollectionSpec* spec = hub.schema().Find(c);
                         if (spec != nullptr && spec->owner == config::Owner::kSite) {
-                          ++records[SiteOfId(id)];
+                          ++records[std::string(config::SiteOfId(id))];
                         } else {
                           ++status.reference[std::string(c)];
                         }
                       });
-  store.ForEachConflict(txn,
-                        [&](const storage::StoredConflict& c) { ++conflicts[SiteOfId(c.id)]; });
+  store.ForEachConflict(txn, [&](const storage::StoredConflict& c) {
+    ++conflicts[std::string(config::SiteOfId(c.id))];
+  });
   for (SiteEntry& entry : ListSites(store, txn)) {
     SiteStatus site;
     site.records = records[entry.code];
@@ -128,34 +127,6 @@ std::string StatusJson(const HubStatus& s) {
     out["sites"].push_back(entry);
   }
   return out.dump(2) + "\n";
-}
-
-std::string ConflictsReport(Hub& hub, bool as_json) {
-  storage::ReadTxn txn(hub.store().env());
-  std::ostringstream out;
-  hub.store().ForEachConflict(txn, [&](const storage::StoredConflict& c) {
-    const storage::Conflict& k = c.conflict;
-    if (as_json) {
-      nlohmann::ordered_json line;
-      line["collection"] = c.collection;
-      line["id"] = c.id;
-      line["field"] = k.field;
-      line["winner"] = {{"origin", k.winner.origin},
-                        {"stamp", k.winner.stamp},
-                        {"deleted", k.winner_deleted},
-                        {"value", nlohmann::json::parse(config::ValueJson(k.winner_value))}};
-      line["loser"] = {{"origin", k.loser.origin},
-                       {"stamp", k.loser.stamp},
-                       {"value", nlohmann::json::parse(config::ValueJson(k.loser_value))}};
-      out << line.dump() << "\n";
-    } else {
-      out << c.collection << "/" << c.id << " field " << k.field << ": kept "
-          << (k.winner_deleted ? "delete" : config::ValueJson(k.winner_value)) << " from "
-          << k.winner.origin << ", lost " << config::ValueJson(k.loser_value) << " from "
-          << k.loser.origin << "\n";
-    }
-  });
-  return out.str();
 }
 
 }  // namespace osrc::hub

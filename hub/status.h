@@ -1,4 +1,4 @@
-// The hub's status and conflicts reports: what `osrc-hub status` and `conflicts` print.
+// The hub's status report: what `osrc-hub status` prints.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +38,5 @@ std::string StatusText(const HubStatus& status);
 // "now" when online, else how long ago the last contact was ("3d 4h ago", "never").
 std::string ContactOf(const SiteStatus& site, uint64_t now_ms);
 std::string StatusJson(const HubStatus& status);
-std::string ConflictsReport(Hub& hub, bool as_json);
 
 }  // namespace osrc::hub

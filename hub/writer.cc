@@ -1,6 +1,9 @@
 #include "hub/writer.h"
 
+#include <chrono>
+
 #include "hub/apply.h"
+#include "hub/metrics.h"
 #include "hub/sites.h"
 #include "protocol/kj_log.h"
 #include "protocol/messages.h"
@@ -38,8 +41,13 @@ void UpdateProgress(SiteEntry& site, uint64_t last_contact_ms, std::optional<int
   site.cursor = std::max(site.cursor, cursor);
 }
 
-Writer::Writer(Hub& hub, zmq::context_t& context, std::string results_endpoint, spdlog::logger& log)
-    : hub_(hub), context_(context), results_endpoint_(std::move(results_endpoint)), log_(log) {}
+Writer::Writer(Hub& hub, zmq::context_t& context, std::string results_endpoint, spdlog::logger& log,
+               LiveMetrics* metrics)
+    : hub_(hub),
+      context_(context),
+      results_endpoint_(std::move(results_endpoint)),
+      log_(log),
+      metrics_(metrics) {}
 
 Writer::~Writer() { Stop(); }
 
@@ -179,6 +187,7 @@ std::vector<Writer::Reply> Writer::Commit(std::vector<WriterJob>& jobs) {
 
 std::vector<Writer::Reply> Writer::CommitOnce(std::vector<WriterJob>& jobs) {
   std::vector<Reply> replies;
+  const auto started = std::chrono::steady_clock::now();
   storage::WriteTxn txn(hub_.store().env());
   std::map<std::string, SiteEntry> sites;
   size_t applied = 0, pushes = 0;
@@ -201,6 +210,10 @@ std::vector<Writer::Reply> Writer::CommitOnce(std::vector<WriterJob>& jobs) {
   }
   for (const auto& [code, site] : sites) PutSite(hub_.store(), txn, site);
   txn.Commit();
+  if (pushes > 0 && metrics_ != nullptr) {
+    metrics_->ObserveCommit(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   if (pushes > 0) {
     SPDLOG_LOGGER_DEBUG(&log_, "commit: {} pushes, {} changes applied", pushes, applied);
   }

@@ -27,6 +27,8 @@
 
 namespace osrc::hub {
 
+class LiveMetrics;
+
 // A push whose changes passed the content checks; the writer checks sequence against acked.
 struct PushJob {
   std::string routing_id;
@@ -65,7 +67,9 @@ void UpdateProgress(SiteEntry& site, uint64_t last_contact_ms, std::optional<int
 class Writer {
  public:
   // `results_endpoint`: the inproc address the I/O thread's PAIR socket is bound to.
-  Writer(Hub& hub, zmq::context_t& context, std::string results_endpoint, spdlog::logger& log);
+  // `metrics`, if set, observes each commit of pushes (osrc_push_commit_seconds).
+  Writer(Hub& hub, zmq::context_t& context, std::string results_endpoint, spdlog::logger& log,
+         LiveMetrics* metrics = nullptr);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -110,6 +114,7 @@ class Writer {
   std::deque<WriterJob> queue_;
   bool stopping_ = false;
   bool warned_full_ = false;
+  LiveMetrics* metrics_;
   std::atomic<bool> failed_{false};
   std::thread thread_;
 };

@@ -33,6 +33,10 @@ int RunCli(int argc, char** argv) {
 
   auto* export_cmd = cli.AddExport(/*by_site=*/false);
   auto* status_cmd = cli.AddStatus("Show the node's state");
+  bool conflicts_as_json = false;
+  auto* conflicts_cmd =
+      cli.AddCommand(app, "conflicts", "List conflicts kept on this site's own records");
+  conflicts_cmd->add_flag("--json", conflicts_as_json, "As JSON Lines");
 
   SyncOptions sync;
   auto* sync_cmd = cli.AddCommand(app, "sync", "One session with the hub: push, pull, exit");
@@ -69,8 +73,9 @@ int RunCli(int argc, char** argv) {
     if (*delete_cmd) return CommandDelete(dir, args.collection, args.id, args.cascade);
     if (*get_cmd) return CommandGet(dir, args.collection, args.id);
     if (*import_cmd) return CommandImport(dir, import);
-    if (*export_cmd) return CommandExport(dir, args.collection, args.format);
+    if (*export_cmd) return CommandExport(dir, args.collection, args.include_personal, args.format);
     if (*status_cmd) return CommandStatus(dir, args.as_json);
+    if (*conflicts_cmd) return CommandConflicts(dir, conflicts_as_json);
     if (*sync_cmd) return CommandSync(dir, sync);
     if (*run_cmd) return CommandRun(dir);
     if (*bundle_export) return CommandBundleExport(dir, bundle);

@@ -5,6 +5,7 @@
 #include "base/text.h"
 #include "node/config_commands.h"
 #include "node/status.h"
+#include "replica/conflicts.h"
 #include "replica/record_cli.h"
 
 namespace osrc::node {
@@ -70,11 +71,12 @@ Status CommandImport(const std::string& dir, const replica::ImportArgs& args) {
   return {};
 }
 
-Status CommandExport(const std::string& dir, const std::string& collection,
+Status CommandExport(const std::string& dir, const std::string& collection, bool include_personal,
                      const std::string& format) {
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
-  return replica::ExportRecords(node->store(), node->schema(), collection, "", format);
+  return replica::ExportRecords(node->store(), node->schema(), collection, "", format,
+                                include_personal);
 }
 
 Status CommandStatus(const std::string& dir, bool as_json) {
@@ -82,6 +84,20 @@ Status CommandStatus(const std::string& dir, bool as_json) {
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
   NodeStatus status = ReadStatus(*node);
   std::cout << (as_json ? StatusJson(status) : StatusText(status));
+  return {};
+}
+
+Status CommandConflicts(const std::string& dir, bool as_json) {
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  replica::ConflictFilter filter;
+  filter.site = node->config().site;
+  storage::ReadTxn txn(node->store().env());
+  replica::ForEachMatchingConflict(
+      node->store(), txn, filter, [&](const storage::StoredConflict& c) {
+        std::cout << replica::ConflictLine(node->schema(), c,
+                                           /*show_personal=*/true, as_json);
+      });
   return {};
 }
 

@@ -24,9 +24,11 @@ Status CommandDelete(const std::string& dir, const std::string& collection, cons
                      bool cascade);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);
 Status CommandImport(const std::string& dir, const replica::ImportArgs& args);
-Status CommandExport(const std::string& dir, const std::string& collection,
+Status CommandExport(const std::string& dir, const std::string& collection, bool include_personal,
                      const std::string& format);
 Status CommandStatus(const std::string& dir, bool as_json);
+// Lists the conflicts kept on this site's own records (values shown: they are the site's).
+Status CommandConflicts(const std::string& dir, bool as_json);
 Status CommandSync(const std::string& dir, const SyncOptions& options);
 Status CommandRun(const std::string& dir);
 Status CommandBundleExport(const std::string& dir, const BundleOptions& options);

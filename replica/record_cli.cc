@@ -52,7 +52,7 @@ Status ImportWithReport(Writer& writer, const ImportArgs& args, std::string_view
 
 Status ExportRecords(storage::Store& store, const config::Schema& schema,
                      const std::string& collection, const std::string& id_prefix,
-                     const std::string& format) {
+                     const std::string& format, bool include_personal) {
   RecordFormat record_format;
   OSRC_RETURN_IF_ERROR(FormatOf(format, "", &record_format));
   const config::CollectionSpec* spec = schema.Find(collection);
@@ -65,14 +65,18 @@ Status ExportRecords(storage::Store& store, const config::Schema& schema,
       return {ErrorCode::kBadInput, "a CSV file holds one collection: name it with --collection",
               "--format csv"};
     }
-    ExportCsv(store, *spec, id_prefix, std::cout, progress.get());
-  } else if (!collection.empty() || id_prefix.empty()) {
-    ExportJsonLines(store, collection, id_prefix, std::cout, progress.get());
+    ExportCsv(store, include_personal ? *spec : config::WithoutPersonal(*spec), id_prefix,
+              std::cout, progress.get());
   } else {
-    // A site's records: its site-owned collections, ids with its prefix.
-    for (const auto& [name, each] : schema.collections()) {
-      if (each.owner == config::Owner::kSite) {
-        ExportJsonLines(store, name, id_prefix, std::cout, progress.get());
+    const config::Schema* personal = include_personal ? nullptr : &schema;
+    if (!collection.empty() || id_prefix.empty()) {
+      ExportJsonLines(store, collection, id_prefix, std::cout, progress.get(), personal);
+    } else {
+      // A site's records: its site-owned collections, ids with its prefix.
+      for (const auto& [name, each] : schema.collections()) {
+        if (each.owner == config::Owner::kSite) {
+          ExportJsonLines(store, name, id_prefix, std::cout, progress.get(), personal);
+        }
       }
     }
   }
@@ -123,6 +127,8 @@ CLI::App* RecordCli::AddExport(bool by_site) {
   if (by_site) command->add_option("--site", args_.site, "Only this site's records");
   command->add_option("--collection", args_.collection, "Only this collection (CSV: required)");
   command->add_option("--format", args_.format, "jsonl (default) or csv");
+  command->add_flag("--include-personal", args_.include_personal,
+                    "Include personal fields (pii in the schema), left out by default");
   return command;
 }
 

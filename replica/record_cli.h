@@ -21,11 +21,12 @@ namespace osrc::replica {
 struct RecordArgs {
   std::string collection;
   std::string id;
-  std::string json;      // put --json
-  std::string site;      // export --site
-  std::string format;    // export --format
-  bool as_json = false;  // status --json
-  bool cascade = false;  // delete --cascade
+  std::string json;               // put --json
+  std::string site;               // export --site
+  std::string format;             // export --format
+  bool include_personal = false;  // export --include-personal
+  bool as_json = false;           // status --json
+  bool cascade = false;           // delete --cascade
 };
 
 // Import options of a command line: --format, --collection, --allow-empty.
@@ -42,10 +43,11 @@ void AddImportOptions(CLI::App* command, ImportArgs& args, bool with_collection)
 Status ImportWithReport(Writer& writer, const ImportArgs& args, std::string_view program,
                         ImportStats* stats);
 // Exports `collection` (all when empty; CSV needs one) of ids starting with `id_prefix` in
-// `format` ("csv", "jsonl" or empty: JSON Lines) to standard output.
+// `format` ("csv", "jsonl" or empty: JSON Lines) to standard output; personal fields (pii) only
+// when `include_personal`.
 Status ExportRecords(storage::Store& store, const config::Schema& schema,
                      const std::string& collection, const std::string& id_prefix,
-                     const std::string& format);
+                     const std::string& format, bool include_personal);
 
 // The Status of a fault caught by a command: its message, led by the kind of fault unless it
 // says so already ("corruption: malformed record state in store"), at `where`.

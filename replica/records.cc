@@ -322,14 +322,26 @@ Status GetJson(storage::Store& store, std::string_view collection, std::string_v
 }
 
 void ExportJsonLines(storage::Store& store, std::string_view collection, std::string_view id_prefix,
-                     std::ostream& out, Progress* progress) {
+                     std::ostream& out, Progress* progress,
+                     const config::Schema* leave_out_personal_of) {
   storage::ReadTxn txn(store.env());
   std::string buffer;
   size_t written = 0;
+  std::vector<config::FieldValue> fields;
   store.ForEachRecord(txn, collection,
                       [&](std::string_view c, std::string_view id, const storage::RecordState& s) {
                         if (id.substr(0, id_prefix.size()) != id_prefix) return;
-                        buffer += ExportLine(c, id, s);
+                        if (leave_out_personal_of == nullptr) {
+                          buffer += ExportLine(c, id, s);
+                        } else {
+                          const config::CollectionSpec* spec = leave_out_personal_of->Find(c);
+                          fields.clear();
+                          for (const auto& [name, field] : s.fields) {
+                            const config::FieldSpec* f = spec ? spec->Find(name) : nullptr;
+                            if (f == nullptr || !f->pii) fields.push_back({name, &field.value});
+                          }
+                          buffer += config::RecordLine(c, id, fields);
+                        }
                         buffer += '\n';
                         Flush(out, &buffer, progress, ++written);
                       });

@@ -97,9 +97,11 @@ Status ImportFile(Writer& writer, const std::string& file, const ImportOptions& 
 Status GetJson(storage::Store& store, std::string_view collection, std::string_view id,
                std::string* out);
 // Export lines sorted by collection then id. `collection` and `id_prefix` filter when non-empty.
-// `progress` (may be null) counts the records written.
+// `progress` (may be null) counts the records written. With `leave_out_personal_of`, fields that
+// schema marks personal (pii) are left out.
 void ExportJsonLines(storage::Store& store, std::string_view collection, std::string_view id_prefix,
-                     std::ostream& out, Progress* progress = nullptr);
+                     std::ostream& out, Progress* progress = nullptr,
+                     const config::Schema* leave_out_personal_of = nullptr);
 // One collection as CSV (record_csv.h): a header, then rows sorted by id, fields in schema order.
 void ExportCsv(storage::Store& store, const config::CollectionSpec& spec,
                std::string_view id_prefix, std::ostream& out, Progress* progress = nullptr);

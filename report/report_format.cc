@@ -3,19 +3,14 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "config/record_csv.h"
+
 namespace osrc::report {
 namespace {
 
 constexpr std::string_view kSuppressed = "c";
 constexpr std::string_view kNotForPublication =
     "NOT FOR PUBLICATION: no disclosure control (--k 1)";
-
-std::string CsvField(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 // Each cell as its dimension values and its count text.
 std::vector<std::vector<std::string>> Rows(const CountTable& table, const Suppression& s) {
@@ -91,10 +86,16 @@ std::string FormatReport(const ReportRequest& request, const CountTable& table,
   }
   if (format == Format::kCsv) {
     if (k <= 1) out += "# " + std::string(kNotForPublication) + "\n";
-    for (size_t i = 0; i < header.size(); ++i) out += (i ? "," : "") + CsvField(header[i]);
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (i > 0) out += ',';
+      config::AppendCsvCell(&out, header[i]);
+    }
     out += "\n";
     for (const auto& row : rows) {
-      for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + CsvField(row[i]);
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (i > 0) out += ',';
+        config::AppendCsvCell(&out, row[i]);
+      }
       out += "\n";
     }
     return out;

@@ -1,6 +1,7 @@
 #include "report/reports.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -38,16 +39,41 @@ const ReportSpec* SpecOf(std::string_view name) {
   return nullptr;
 }
 
-std::string TextOf(const storage::RecordState& state, std::string_view field) {
-  auto it = state.fields.find(field);
-  if (it == state.fields.end()) return std::string(kUnknown);
-  const protocol::Value& value = it->second.value;
-  if (const auto* text = std::get_if<std::string>(&value)) {
-    return text->empty() ? std::string(kUnknown) : *text;
+using Fields = std::vector<storage::FieldView>;
+
+// The live records of `collection`, each with its fields as views: a scan that builds no record
+// states, for reports over millions of records.
+void ScanLive(const storage::Store& store, const storage::Txn& txn, std::string_view collection,
+              const std::function<void(std::string_view id, const Fields&)>& visit) {
+  storage::Cursor cursor(txn, store.records());
+  std::string prefix = storage::RecordKey(collection, "");
+  Fields fields;
+  for (bool more = cursor.Seek(prefix); more; more = cursor.Next()) {
+    std::string_view key = cursor.key();
+    if (!key.starts_with(prefix)) break;
+    storage::DecodeFieldViews(cursor.value(), &fields);
+    if (!fields.empty()) visit(key.substr(prefix.size()), fields);
   }
-  if (const auto* flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
-  if (const auto* number = std::get_if<int64_t>(&value)) return std::to_string(*number);
-  return std::string(kUnknown);
+}
+
+// A field's value as report text: "unknown" when unset or empty; numbers go to `scratch`.
+std::string_view TextOf(const Fields& fields, std::string_view name, std::string* scratch) {
+  for (const storage::FieldView& field : fields) {
+    if (field.name != name) continue;
+    switch (field.tag) {
+      case 1:
+        return "false";
+      case 2:
+        return "true";
+      case 3:
+        return *scratch = std::to_string(field.number);
+      case 5:
+        return field.text.empty() ? kUnknown : field.text;
+      default:
+        return kUnknown;
+    }
+  }
+  return kUnknown;
 }
 
 // Whole years from `birth` to `day`, both YYYY-MM-DD.
@@ -131,69 +157,84 @@ Status BuildReport(const storage::Store& store, const storage::Txn& txn,
   std::string end = request.to.empty() ? std::string(today) : request.to;
 
   // Trainings' courses and start dates, for attendance.
+  std::string scratch;
   std::map<std::string, std::pair<std::string, std::string>, std::less<>> trainings;
   if (request.name == "trainings") {
-    store.ForEachRecord(
-        txn, "trainings",
-        [&](std::string_view, std::string_view id, const storage::RecordState& s) {
-          trainings[std::string(id)] = {TextOf(s, "course"), TextOf(s, "start_date")};
-        });
+    ScanLive(store, txn, "trainings", [&](std::string_view id, const Fields& fields) {
+      trainings[std::string(id)] = {std::string(TextOf(fields, "course", &scratch)),
+                                    std::string(TextOf(fields, "start_date", &scratch))};
+    });
   }
 
-  std::vector<std::vector<std::string>> rows;
-  store.ForEachRecord(
-      txn, spec->collection,
-      [&](std::string_view, std::string_view id, const storage::RecordState& state) {
-        std::string site(id.substr(0, id.find('-')));
-        if (!request.site.empty() && site != request.site) return;
-        std::string date;
-        std::string course = std::string(kUnknown);
-        if (request.name == "participants") {
-          date = TextOf(state, "registered_at").substr(0, 10);
-        } else if (request.name == "trainings") {
-          auto training = trainings.find(TextOf(state, "training_id"));
-          if (training != trainings.end()) std::tie(course, date) = training->second;
-        } else {
-          date = TextOf(state, "date");
-        }
-        bool dated = config::IsDate(date);
-        if ((!request.from.empty() || !request.to.empty()) && !dated) return;
-        if (dated && ((!request.from.empty() && date < request.from) || date > end)) return;
-        std::vector<std::string> row;
-        for (const std::string& dim : request.by) {
-          if (dim == "site") {
-            row.push_back(site);
-          } else if (dim == "age_band") {
-            row.push_back(AgeBand(TextOf(state, "birth_date"), end));
-          } else if (dim == "registered") {
-            row.push_back(dated ? date.substr(0, 4) : std::string(kUnknown));
-          } else if (dim == "registered_quarter") {
-            row.push_back(dated ? QuarterOf(date) : std::string(kUnknown));
-          } else if (dim == "month") {
-            row.push_back(dated ? date.substr(0, 7) : std::string(kUnknown));
-          } else if (dim == "course") {
-            row.push_back(course);
-          } else {
-            row.push_back(TextOf(state, dim));
-          }
-        }
-        rows.push_back(std::move(row));
-      });
+  // Each dimension's values as first met, and the count of each combination of them.
+  size_t dim_count = request.by.size();
+  std::vector<std::map<std::string, uint32_t, std::less<>>> values(dim_count);
+  std::map<std::vector<uint32_t>, uint64_t> combinations;
+  std::vector<uint32_t> key(dim_count);
+  ScanLive(store, txn, spec->collection, [&](std::string_view id, const Fields& fields) {
+    std::string_view site = config::SiteOfId(id);
+    if (!request.site.empty() && site != request.site) return;
+    std::string date;
+    std::string_view course = kUnknown;
+    if (request.name == "participants") {
+      date = TextOf(fields, "registered_at", &scratch).substr(0, 10);
+    } else if (request.name == "trainings") {
+      auto training = trainings.find(TextOf(fields, "training_id", &scratch));
+      if (training != trainings.end()) {
+        course = training->second.first;
+        date = training->second.second;
+      }
+    } else {
+      date = TextOf(fields, "date", &scratch);
+    }
+    bool dated = config::IsDate(date);
+    if ((!request.from.empty() || !request.to.empty()) && !dated) return;
+    if (dated && ((!request.from.empty() && date < request.from) || date > end)) return;
+    for (size_t d = 0; d < dim_count; ++d) {
+      const std::string& dim = request.by[d];
+      std::string computed;
+      std::string_view value;
+      if (dim == "site") {
+        value = site;
+      } else if (dim == "age_band") {
+        value = computed = AgeBand(TextOf(fields, "birth_date", &scratch), end);
+      } else if (dim == "registered") {
+        value = dated ? std::string_view(date).substr(0, 4) : kUnknown;
+      } else if (dim == "registered_quarter") {
+        value = dated ? std::string_view(computed = QuarterOf(date)) : kUnknown;
+      } else if (dim == "month") {
+        value = dated ? std::string_view(date).substr(0, 7) : kUnknown;
+      } else if (dim == "course") {
+        value = course;
+      } else {
+        value = TextOf(fields, dim, &scratch);
+      }
+      auto it = values[d].find(value);
+      if (it == values[d].end()) {
+        it = values[d].emplace(std::string(value), static_cast<uint32_t>(values[d].size())).first;
+      }
+      key[d] = it->second;
+    }
+    ++combinations[key];
+  });
 
   std::vector<Dimension> dims;
-  std::vector<std::map<std::string, size_t, std::less<>>> index(request.by.size());
-  for (size_t d = 0; d < request.by.size(); ++d) {
+  std::vector<std::vector<size_t>> level_of(dim_count);  // first-met number -> level
+  for (size_t d = 0; d < dim_count; ++d) {
     std::set<std::string> seen;
-    for (const auto& row : rows) seen.insert(row[d]);
+    for (const auto& [value, number] : values[d]) seen.insert(value);
     Dimension dim{request.by[d], LevelsOf(request.by[d], seen)};
-    for (size_t level = 0; level < dim.levels.size(); ++level) index[d][dim.levels[level]] = level;
+    level_of[d].resize(values[d].size());
+    for (size_t level = 0; level < dim.levels.size(); ++level) {
+      level_of[d][values[d].find(dim.levels[level])->second] = level;
+    }
     dims.push_back(std::move(dim));
   }
   *out = CountTable(std::move(dims));
-  std::vector<size_t> coords(request.by.size());
-  for (const auto& row : rows) {
-    for (size_t d = 0; d < row.size(); ++d) coords[d] = index[d].find(row[d])->second;
-    out->Add(coords);
+  std::vector<size_t> coords(dim_count);
+  for (const auto& [numbers, count] : combinations) {
+    for (size_t d = 0; d < dim_count; ++d) coords[d] = level_of[d][numbers[d]];
+    out->Add(coords, count);
   }
   return {};
 }

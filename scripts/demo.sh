@@ -96,9 +96,9 @@ step "hub status"
 step "exports agree"
 for site in "${SITES[@]}"; do
   for c in attendance participants referrals services trainings; do  # sorted, as export sorts
-    "$BIN/osrc-node" export --data "$WORK/$site" --collection "$c"
+    "$BIN/osrc-node" export --data "$WORK/$site" --collection "$c" --include-personal
   done >"$WORK/$site.site.jsonl"
-  "$BIN/osrc-hub" export --data "$WORK/hub" --site "$site" >"$WORK/$site.hub.jsonl"
+  "$BIN/osrc-hub" export --data "$WORK/hub" --site "$site" --include-personal >"$WORK/$site.hub.jsonl"
   cmp -s "$WORK/$site.site.jsonl" "$WORK/$site.hub.jsonl" &&
     echo "$site: site export == hub export --site $site ($(wc -l <"$WORK/$site.hub.jsonl") records)" ||
     { echo "$site: exports differ"; exit 1; }

@@ -239,8 +239,8 @@ for site in "${SITES[@]}"; do
   head=$(json_value "$status" log_head)
   acked=$(json_value "$status" acked)
   read -r hub_acked hub_records < <(hub_site_counts "$site")
-  "$BIN/osrc-node" export --data "$WORK/$site" | grep -E "$SITE_COLLECTIONS" >"$WORK/$site.site.jsonl"
-  "$BIN/osrc-hub" export --data "$WORK/hub" --site "$site" >"$WORK/$site.hub.jsonl"
+  "$BIN/osrc-node" export --data "$WORK/$site" --include-personal | grep -E "$SITE_COLLECTIONS" >"$WORK/$site.site.jsonl"
+  "$BIN/osrc-hub" export --data "$WORK/hub" --site "$site" --include-personal >"$WORK/$site.hub.jsonl"
   records=$(wc -l <"$WORK/$site.site.jsonl")
   if cmp -s "$WORK/$site.site.jsonl" "$WORK/$site.hub.jsonl"; then
     same=equal

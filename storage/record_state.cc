@@ -170,4 +170,52 @@ RecordState DecodeRecordState(std::string_view in, uint32_t format) {
   return state;
 }
 
+void DecodeFieldViews(std::string_view in, std::vector<FieldView>* out) {
+  out->clear();
+  auto fail = [] { throw Error(ErrorCode::kCorruption, "malformed record state in store"); };
+  auto skip_version = [&](std::string_view* bytes) {
+    uint64_t stamp = 0;
+    std::string_view origin;
+    return ReadVarint(bytes, &stamp) && ReadStringView(bytes, &origin) &&
+           ReadVarint(bytes, &stamp) && ReadStringView(bytes, &origin);
+  };
+  if (in.empty()) fail();
+  bool has_tomb = in.front() == 1;
+  in.remove_prefix(1);
+  if (has_tomb) {
+    uint64_t seen = 0;
+    if (!skip_version(&in) || !ReadVarint(&in, &seen)) fail();
+    for (uint64_t i = 0; i < seen; ++i) {
+      std::string_view name, origin;
+      uint64_t stamp = 0;
+      if (!ReadStringView(&in, &name) || !ReadVarint(&in, &stamp) ||
+          !ReadStringView(&in, &origin)) {
+        fail();
+      }
+    }
+  }
+  uint64_t count = 0;
+  if (!ReadVarint(&in, &count)) fail();
+  for (uint64_t i = 0; i < count; ++i) {
+    FieldView field;
+    if (!ReadStringView(&in, &field.name) || !skip_version(&in) || in.empty()) fail();
+    field.tag = in.front();
+    in.remove_prefix(1);
+    if (field.tag == 3) {
+      uint64_t zigzag = 0;
+      if (!ReadVarint(&in, &zigzag)) fail();
+      field.number = static_cast<int64_t>((zigzag >> 1) ^ (~(zigzag & 1) + 1));
+    } else if (field.tag == 4) {
+      if (in.size() < 8) fail();
+      in.remove_prefix(8);
+    } else if (field.tag == 5) {
+      if (!ReadStringView(&in, &field.text)) fail();
+    } else if (field.tag < 0 || field.tag > 2) {
+      fail();
+    }
+    out->push_back(field);
+  }
+  if (!in.empty()) fail();
+}
+
 }  // namespace osrc::storage

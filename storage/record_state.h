@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/change.h"
 
@@ -75,6 +76,18 @@ std::string EncodeRecordState(const RecordState& state);
 // Throws osrc::Error(kCorruption) on malformed bytes: they come from our own store. `format`:
 // the store format the bytes were written in; older ones decode with unknown base origins.
 RecordState DecodeRecordState(std::string_view bytes, uint32_t format = kStoreFormat);
+
+// A field's value of an encoded state, not copied: text points into the encoded bytes.
+struct FieldView {
+  std::string_view name;
+  char tag = 0;  // as in the encoding: 0 null, 1 false, 2 true, 3 int, 4 float, 5 text
+  std::string_view text;
+  int64_t number = 0;
+};
+// The fields of an encoded state (current format) in name order, without copying or building a
+// RecordState: for scans that read a few fields of many records. An empty result is a record
+// that is not live. Throws osrc::Error(kCorruption) as DecodeRecordState does.
+void DecodeFieldViews(std::string_view bytes, std::vector<FieldView>* out);
 
 void AppendVersion(std::string* out, const Version& version);
 // False on malformed input; advances `in`.

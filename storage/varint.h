@@ -42,6 +42,15 @@ inline bool ReadString(std::string_view* in, std::string* s) {
   return true;
 }
 
+// As ReadString, pointing into `in` instead of copying.
+inline bool ReadStringView(std::string_view* in, std::string_view* s) {
+  uint64_t size = 0;
+  if (!ReadVarint(in, &size) || size > in->size()) return false;
+  *s = in->substr(0, size);
+  in->remove_prefix(size);
+  return true;
+}
+
 // Big-endian fixed 64-bit, so keys sort numerically under LMDB's lexical order.
 inline void AppendBigEndian64(std::string* out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));

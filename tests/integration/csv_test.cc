@@ -32,8 +32,8 @@ class CsvTest : public ::testing::Test {
   void ExportCsv(const NodeCli& node, const std::string& collection, const std::string& file) {
     ProcessOptions options;
     options.stdout_file = file;
-    RunResult r =
-        node.RunWithOptions("export", {"--collection", collection, "--format", "csv"}, options);
+    RunResult r = node.RunWithOptions(
+        "export", {"--collection", collection, "--format", "csv", "--include-personal"}, options);
     ASSERT_EQ(r.exit_code, 0) << r.Describe();
   }
 
@@ -184,8 +184,8 @@ TEST(HubCsvTest, RefImportAndSiteExportTakeCsv) {
            R"({"site":"MAS","family_name":"Cruz","given_name":"Ana","consent":true})"});
   hub.Cli({"put", "participants", "ANT-P1", "--json",
            R"({"site":"ANT","family_name":"Reyes","given_name":"Ben","consent":true})"});
-  std::string csv =
-      hub.Cli({"export", "--site", "MAS", "--collection", "participants", "--format", "csv"});
+  std::string csv = hub.Cli({"export", "--site", "MAS", "--collection", "participants", "--format",
+                             "csv", "--include-personal"});
   EXPECT_EQ(SplitLines(csv).size(), 2u) << csv;
   EXPECT_NE(csv.find("\r\nMAS-P1,MAS,Cruz,Ana,"), std::string::npos) << csv;
   r = hub.Run({"export", "--site", "MAS", "--format", "csv"});

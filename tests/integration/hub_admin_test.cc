@@ -122,5 +122,48 @@ TEST(HubAdmin, CentralWritesRefuseSitesThatAreNotEnrolled) {
   EXPECT_TRUE(hub.Run({"put", "countries", "QA", "--json", R"({"name":"Qatar"})"}).ok());
 }
 
+TEST(HubAdmin, AFileOfSitesIsEnrolledWholeOrNotAtAll) {
+  TempDir tmp("osrc-hub-enrol-file");
+  ClusterHub hub(tmp);
+  std::vector<std::string> keys;
+  std::string lines = "# site,public_key,secret_key\n";
+  for (const char* site : {"S001", "S002", "S003"}) {
+    RunResult init =
+        RunProcess(BinArgs("osrc-node", {"init", "--data", tmp.Path(site), "--site", site}));
+    ASSERT_TRUE(init.ok()) << init.Describe();
+    keys.push_back(LastLine(init.out));
+    lines += std::string(site) + "," + keys.back() + ",not-read\n";
+  }
+  WriteFile(tmp.Path("bad.csv"), lines + "S004," + keys[0] + "\n");
+  RunResult shared = hub.Run({"enrol", "--file", tmp.Path("bad.csv")});
+  EXPECT_EQ(shared.exit_code, 1);
+  EXPECT_TRUE(Contains(shared.err, tmp.Path("bad.csv") + ":5: key given for both S001 and S004"))
+      << shared.err;
+  EXPECT_EQ(hub.Status().at("sites").size(), 0u);  // nothing of the file
+
+  WriteFile(tmp.Path("sites.csv"), lines);
+  EXPECT_EQ(hub.Cli({"enrol", "--file", tmp.Path("sites.csv")}),
+            "enrolled 3 sites from " + tmp.Path("sites.csv") + "\n");
+  EXPECT_EQ(hub.SiteStatus("S002").at("revoked"), false);
+  RunResult both = hub.Run({"enrol", "--file", tmp.Path("sites.csv"), "--site", "S009"});
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_TRUE(Contains(both.err, "give --file, or --site and --key, not both")) << both.err;
+}
+
+TEST(HubAdmin, TheHubRaisesItsOpenFilesLimitAndSaysHowManySitesFit) {
+  TempDir tmp("osrc-hub-nofile");
+  std::string dir = tmp.Path("hub");
+  MustRun(BinArgs("osrc-hub", {"init", "--data", dir, "--bind", "tcp://127.0.0.1:*"}));
+  Process hub({"prlimit", "--nofile=256:512", BinPath("osrc-hub"), "run", "--data", dir});
+  std::optional<std::string> line = hub.WaitForOutputLine(
+      "open files limit", DeadlineIn(std::chrono::seconds(30)), Stream::kStderr);
+  ASSERT_TRUE(line.has_value()) << hub.stderr_text();
+  EXPECT_TRUE(Contains(*line,
+                       "open files limit 512 (raised from 256): room for about 448 "
+                       "connected sites"))
+      << *line;
+  StopProcess(hub, "osrc-hub run");
+}
+
 }  // namespace
 }  // namespace osrc::testing

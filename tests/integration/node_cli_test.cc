@@ -418,8 +418,8 @@ TEST_F(NodeCliTest, ExportsOfTwoNodesGivenTheSameImportsAreByteIdentical) {
   ProcessOptions to_a, to_b;
   to_a.stdout_file = temp_.Path("a.jsonl");
   to_b.stdout_file = temp_.Path("b.jsonl");
-  Ok(node_.RunWithOptions("export", {}, to_a));
-  Ok(other.RunWithOptions("export", {}, to_b));
+  Ok(node_.RunWithOptions("export", {"--include-personal"}, to_a));
+  Ok(other.RunWithOptions("export", {"--include-personal"}, to_b));
   RunResult cmp = RunProcess({"cmp", temp_.Path("a.jsonl"), temp_.Path("b.jsonl")});
   EXPECT_EQ(cmp.exit_code, 0) << cmp.Describe();
   EXPECT_GT(std::filesystem::file_size(temp_.Path("a.jsonl")), gen.out.size());

@@ -100,8 +100,9 @@ TEST_F(ProgressTest, ImportAndExportDrawProgressOnATerminalAndClearIt) {
   EXPECT_EQ(import.terminal.find('\n'), std::string::npos) << import.terminal;
   EXPECT_NE(ReadFile(tmp_.Path("out")).find("imported 3000 records"), std::string::npos);
 
-  PtyResult exported = RunOnTerminal(node_.Args("export", {"--collection", "participants"}),
-                                     tmp_.Path("export.jsonl"));
+  PtyResult exported =
+      RunOnTerminal(node_.Args("export", {"--collection", "participants", "--include-personal"}),
+                    tmp_.Path("export.jsonl"));
   EXPECT_EQ(exported.exit_code, 0) << exported.terminal;
   EXPECT_NE(exported.terminal.find("\rexport: "), std::string::npos) << exported.terminal;
   EXPECT_TRUE(ReadFile(tmp_.Path("export.jsonl")) == ReadFile(tmp_.Path("p.jsonl")));

@@ -48,6 +48,7 @@ want="./usr/bin/osrc-gen
 ./usr/lib/sysusers.d/osrc-sync.conf
 ./usr/share/doc/osrc-sync/README.md
 ./usr/share/doc/osrc-sync/examples/attendance.csv
+./usr/share/doc/osrc-sync/examples/osrc-alerts.yml
 ./usr/share/doc/osrc-sync/examples/participants.csv
 ./usr/share/doc/osrc-sync/examples/referrals.csv
 ./usr/share/doc/osrc-sync/examples/services.csv

@@ -289,8 +289,11 @@ class ClusterHub {
     }
     return nullptr;
   }
-  std::string ExportSite(const std::string& site) const { return Cli({"export", "--site", site}); }
-  std::string Export() const { return Cli({"export"}); }
+  // Exports with every field: replicas compare whole records.
+  std::string ExportSite(const std::string& site) const {
+    return Cli({"export", "--site", site, "--include-personal"});
+  }
+  std::string Export() const { return Cli({"export", "--include-personal"}); }
   // Sets `key = value` in hub.toml.
   void SetConfig(const std::string& key, const std::string& value) const {
     SetTomlValue(Path("hub.toml"), key, value);
@@ -397,7 +400,7 @@ class ClusterNode {
   std::string Get(const std::string& collection, const std::string& id) const {
     return Cli({"get", collection, id});
   }
-  std::string Export() const { return Cli({"export"}); }
+  std::string Export() const { return Cli({"export", "--include-personal"}); }
   // The node's own records (its site-owned collections), as `osrc-hub export --site` lists them.
   std::string ExportOwn() const { return FilterExport(Export(), true); }
   nlohmann::json Status() const { return nlohmann::json::parse(Cli({"status", "--json"})); }

@@ -64,8 +64,9 @@ class NodeCli {
   RunResult ImportText(std::string jsonl) const { return Run("import", {"-"}, std::move(jsonl)); }
   // All records, or one collection's ("" = all).
   RunResult Export(std::string_view collection = {}) const {
-    if (collection.empty()) return Run("export");
-    return Run("export", {"--collection", std::string(collection)});
+    // Every field: the tests compare whole records.
+    if (collection.empty()) return Run("export", {"--include-personal"});
+    return Run("export", {"--collection", std::string(collection), "--include-personal"});
   }
 
   // `status --json`, parsed.
