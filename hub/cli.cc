@@ -5,8 +5,8 @@
 #include "base/version.h"
 #include "hub/audit_command.h"
 #include "hub/commands.h"
-#include "hub/mirror.h"
 #include "hub/conflicts_command.h"
+#include "hub/mirror.h"
 #include "hub/operator_command.h"
 #include "hub/report_command.h"
 #include "replica/record_cli.h"
@@ -133,7 +133,8 @@ int RunCli(int argc, char** argv) {
   auto* audit_verify = cli.AddCommand(*audit_cmd, "verify", "Check the audit trail's hash chain");
 
   MirrorOptions mirror;
-  auto* mirror_cmd = cli.AddCommand(app, "mirror", "Keep a PostgreSQL database in step with the hub");
+  auto* mirror_cmd =
+      cli.AddCommand(app, "mirror", "Keep a PostgreSQL database in step with the hub");
   mirror_cmd->add_option("--postgres", mirror.conninfo, "libpq connection string")->required();
   mirror_cmd->add_flag("--once", mirror.once, "Copy up to the latest change, then exit");
   mirror_cmd->add_option("--batch", mirror.batch, "Records per transaction (default 5000)");

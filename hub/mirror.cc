@@ -14,8 +14,10 @@
 #include <charconv>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -122,137 +124,241 @@ struct PgResult {
   PgResult& operator=(const PgResult&) = delete;
 };
 
-// A mirrored collection: its columns and the statements that write a row.
+// Appends `text` to `out` escaped for COPY's text format.
+void AppendCopyText(std::string* out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      default:
+        *out += c;
+    }
+  }
+}
+
+// A mirrored collection: its columns and the SQL that writes a batch of it.
 struct Table {
-  const config::CollectionSpec* spec;
+  std::string name;
   std::vector<const config::FieldSpec*> columns;
-  std::string upsert_name, delete_name;
+  std::string copy_stage;    // COPY osrc_stage_<name> FROM STDIN
+  std::string merge_stage;   // INSERT INTO <name> SELECT .. FROM the stage ON CONFLICT ..
+  std::string delete_stage;  // DELETE FROM <name> the ids staged for deletion
+};
+
+// One batch read from the store: per collection, the COPY rows to upsert and the ids to delete.
+struct Batch {
+  uint64_t last_seq = 0;
+  size_t entries = 0;
+  std::map<std::string, std::string, std::less<>> upserts;  // collection -> COPY text rows
+  std::string deletes;                                      // COPY text rows (collection, id)
+  std::set<std::string, std::less<>> deleted_from;          // collections with deletes
 };
 
 class Mirror {
  public:
-  Mirror(Hub& hub, const MirrorOptions& options, PiiMode pii, std::string key)
-      : hub_(hub), options_(options), pii_(pii), key_(std::move(key)) {}
+  Mirror(Hub& hub, const MirrorOptions& options, PiiMode pii, std::string key, spdlog::logger& log)
+      : hub_(hub), options_(options), pii_(pii), key_(std::move(key)), log_(log) {}
   ~Mirror() {
     if (conn_ != nullptr) PQfinish(conn_);
   }
 
-  // Connects and creates or extends the tables.
+  // Connects, creates or extends the tables, and starts again from the beginning if the cursor
+  // belongs to another hub epoch (a hub restored from a backup) or lies past the hub's feed.
   void Connect() {
     if (conn_ != nullptr) PQfinish(conn_);
     conn_ = PQconnectdb(options_.conninfo.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) Fail("cannot connect to PostgreSQL");
     Exec("SET client_min_messages = warning");
+    Exec("BEGIN");
     Exec(std::string("CREATE TABLE IF NOT EXISTS ") + kCursorTable +
-         " (name text PRIMARY KEY, feed_seq bigint NOT NULL)");
+         " (name text PRIMARY KEY, feed_seq bigint NOT NULL, epoch text NOT NULL DEFAULT '')");
     Exec(std::string("INSERT INTO ") + kCursorTable +
-         " VALUES ('feed', 0) ON CONFLICT (name) DO NOTHING");
+         " VALUES ('feed', 0, '') ON CONFLICT (name) DO NOTHING");
     tables_.clear();
     for (const auto& [name, spec] : hub_.schema().collections()) {
-      Table table{&spec, {}, "upsert_" + name, "delete_" + name};
+      Table table{name, {}, {}, {}, {}};
+      std::string stage = Ident("osrc_stage_" + name);
       Exec("CREATE TABLE IF NOT EXISTS " + Ident(name) + " (id text PRIMARY KEY)");
       for (const std::string& field : spec.field_order) {
         const config::FieldSpec* f = spec.Find(field);
         if (f == nullptr || (f->pii && pii_ == PiiMode::kOmit)) continue;
-        std::string_view type = f->pii && pii_ == PiiMode::kPseudonymise ? "text" : SqlType(f->type);
+        std::string_view type =
+            f->pii && pii_ == PiiMode::kPseudonymise ? "text" : SqlType(f->type);
         Exec("ALTER TABLE " + Ident(name) + " ADD COLUMN IF NOT EXISTS " + Ident(field) + " " +
              std::string(type));
         table.columns.push_back(f);
       }
-      std::string columns = "id", values = "$1", updates;
+      std::string columns = "id", updates;
       for (size_t i = 0; i < table.columns.size(); ++i) {
         std::string column = Ident(table.columns[i]->name);
         columns += ", " + column;
-        values += ", $" + std::to_string(i + 2);
         updates += (i == 0 ? "" : ", ") + column + " = EXCLUDED." + column;
       }
-      std::string upsert = "INSERT INTO " + Ident(name) + " (" + columns + ") VALUES (" + values +
-                           ") ON CONFLICT (id) DO " +
-                           (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
-      Prepare(table.upsert_name, upsert, static_cast<int>(table.columns.size() + 1));
-      Prepare(table.delete_name, "DELETE FROM " + Ident(name) + " WHERE id = $1", 1);
+      Exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " ON COMMIT DELETE ROWS AS SELECT " +
+           columns + " FROM " + Ident(name) + " WITH NO DATA");
+      table.copy_stage = "COPY " + stage + " (" + columns + ") FROM STDIN";
+      table.merge_stage = "INSERT INTO " + Ident(name) + " (" + columns + ") SELECT " + columns +
+                          " FROM " + stage + " ON CONFLICT (id) DO " +
+                          (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
+      table.delete_stage = "DELETE FROM " + Ident(name) +
+                           " t USING osrc_stage_deletes d WHERE d.collection = " + Literal(name) +
+                           " AND t.id = d.id";
       tables_.emplace(name, std::move(table));
     }
+    Exec(
+        "CREATE TEMP TABLE IF NOT EXISTS osrc_stage_deletes (collection text, id text) "
+        "ON COMMIT DELETE ROWS");
+    CheckEpoch();
+    Exec("COMMIT");
   }
 
-  // Applies one batch after the cursor; returns the entries applied (0: at the head).
+  // Applies one batch after the cursor; returns the feed entries applied (0: at the head).
   size_t Step() {
-    uint64_t cursor = Cursor();
-    struct Entry {
-      uint64_t seq;
-      std::string collection, id;
-      std::optional<storage::RecordState> state;
-    };
-    std::vector<Entry> entries;
-    {
-      storage::ReadTxn txn(hub_.store().env());
-      hub_.store().ForEachFeed(
-          txn, cursor, options_.batch,
-          [&](uint64_t seq, std::string_view collection, std::string_view id) {
-            entries.push_back({seq, std::string(collection), std::string(id),
-                               hub_.store().GetRecord(txn, collection, id)});
-          });
-    }
-    if (entries.empty()) return 0;
+    Batch batch = Read(Cursor());
+    if (batch.entries == 0) return 0;
     Exec("BEGIN");
-    for (const Entry& entry : entries) {
-      auto table = tables_.find(entry.collection);
-      if (table == tables_.end()) continue;  // not in the schema: nothing to mirror
-      if (entry.state && entry.state->live()) {
-        Upsert(table->second, entry.id, *entry.state);
-      } else {
-        const char* params[] = {entry.id.c_str()};
-        ExecPrepared(table->second.delete_name, 1, params);
+    for (const auto& [collection, rows] : batch.upserts) {
+      const Table& table = tables_.at(collection);
+      Copy(table.copy_stage, rows);
+      Exec(table.merge_stage);
+    }
+    if (!batch.deletes.empty()) {
+      Copy("COPY osrc_stage_deletes (collection, id) FROM STDIN", batch.deletes);
+      for (const std::string& collection : batch.deleted_from) {
+        Exec(tables_.at(collection).delete_stage);
       }
     }
-    std::string head = std::to_string(entries.back().seq);
-    const char* params[] = {head.c_str()};
-    PgResult result(PQexecParams(
-        conn_, (std::string("UPDATE ") + kCursorTable + " SET feed_seq = $1 WHERE name = 'feed'").c_str(),
-        1, nullptr, params, nullptr, nullptr, 0));
-    Check(result.result, PGRES_COMMAND_OK, "cannot move the mirror's cursor");
+    Exec(std::string("UPDATE ") + kCursorTable +
+         " SET feed_seq = " + std::to_string(batch.last_seq) + " WHERE name = 'feed'");
     Exec("COMMIT");
-    return entries.size();
+    return batch.entries;
   }
 
   uint64_t Cursor() {
     PgResult result(PQexec(
-        conn_, (std::string("SELECT feed_seq FROM ") + kCursorTable + " WHERE name = 'feed'").c_str()));
+        conn_,
+        (std::string("SELECT feed_seq FROM ") + kCursorTable + " WHERE name = 'feed'").c_str()));
     Check(result.result, PGRES_TUPLES_OK, "cannot read the mirror's cursor");
     if (PQntuples(result.result) != 1) Fail("the mirror's cursor row is missing");
     return std::stoull(PQgetvalue(result.result, 0, 0));
   }
 
  private:
-  void Upsert(const Table& table, const std::string& id, const storage::RecordState& state) {
-    std::vector<std::string> texts;
-    std::vector<const char*> params;
-    texts.reserve(table.columns.size());
-    params.push_back(id.c_str());
+  // Inside Connect's transaction: a cursor of another epoch, or past the feed, starts over.
+  void CheckEpoch() {
+    std::string epoch = HexEpoch();
+    PgResult result(PQexec(
+        conn_, (std::string("SELECT feed_seq, epoch FROM ") + kCursorTable + " WHERE name = 'feed'")
+                   .c_str()));
+    Check(result.result, PGRES_TUPLES_OK, "cannot read the mirror's cursor");
+    if (PQntuples(result.result) != 1) Fail("the mirror's cursor row is missing");
+    uint64_t seq = std::stoull(PQgetvalue(result.result, 0, 0));
+    std::string mirrored_epoch = PQgetvalue(result.result, 0, 1);
+    uint64_t head;
+    {
+      storage::ReadTxn txn(hub_.store().env());
+      head = hub_.store().FeedHead(txn);
+    }
+    std::string reason;
+    if (!mirrored_epoch.empty() && mirrored_epoch != epoch) {
+      reason = "the database mirrors hub epoch " + mirrored_epoch + ", this hub is at epoch " +
+               epoch + " (restored from a backup?)";
+    } else if (seq > head) {
+      reason = "the database's cursor (feed seq " + std::to_string(seq) +
+               ") is past this hub's feed (" + std::to_string(head) + ")";
+    } else if (mirrored_epoch.empty() && seq > 0) {
+      reason = "the database's cursor names no hub epoch";
+    }
+    if (!reason.empty()) {
+      log_.warn("{}: copying everything again", reason);
+      for (const auto& [name, table] : tables_) Exec("TRUNCATE " + Ident(name));
+      seq = 0;
+    }
+    Exec(std::string("UPDATE ") + kCursorTable + " SET feed_seq = " + std::to_string(seq) +
+         ", epoch = " + Literal(epoch) + " WHERE name = 'feed'");
+  }
+
+  std::string HexEpoch() {
+    std::string raw = hub_.epoch();
+    std::string hex(raw.size() * 2 + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                   raw.size());
+    hex.pop_back();
+    return hex;
+  }
+
+  // Up to options_.batch feed entries after `cursor`, with each record's current state.
+  Batch Read(uint64_t cursor) {
+    Batch batch;
+    storage::ReadTxn txn(hub_.store().env());
+    hub_.store().ForEachFeed(txn, cursor, options_.batch,
+                             [&](uint64_t seq, std::string_view collection, std::string_view id) {
+                               batch.last_seq = seq;
+                               ++batch.entries;
+                               auto table = tables_.find(collection);
+                               if (table == tables_.end())
+                                 return;  // not in the schema: nothing to mirror
+                               std::optional<storage::RecordState> state =
+                                   hub_.store().GetRecord(txn, collection, id);
+                               if (state && state->live()) {
+                                 AppendRow(table->second, id, *state, &batch.upserts[table->first]);
+                               } else {
+                                 batch.deleted_from.emplace(collection);
+                                 AppendCopyText(&batch.deletes, collection);
+                                 batch.deletes += '\t';
+                                 AppendCopyText(&batch.deletes, id);
+                                 batch.deletes += '\n';
+                               }
+                             });
+    return batch;
+  }
+
+  void AppendRow(const Table& table, std::string_view id, const storage::RecordState& state,
+                 std::string* out) const {
+    AppendCopyText(out, id);
     for (const config::FieldSpec* f : table.columns) {
+      *out += '\t';
       auto field = state.fields.find(f->name);
       if (field == state.fields.end() || protocol::IsNull(field->second.value)) {
-        texts.emplace_back();
+        *out += "\\N";
         continue;
       }
       std::string text = ValueText(field->second.value);
-      texts.push_back(f->pii && pii_ == PiiMode::kPseudonymise ? Pseudonym(key_, text) : text);
+      AppendCopyText(out, f->pii && pii_ == PiiMode::kPseudonymise ? Pseudonym(key_, text) : text);
     }
-    for (size_t i = 0; i < table.columns.size(); ++i) {
-      auto field = state.fields.find(table.columns[i]->name);
-      bool null = field == state.fields.end() || protocol::IsNull(field->second.value);
-      params.push_back(null ? nullptr : texts[i].c_str());
-    }
-    ExecPrepared(table.upsert_name, static_cast<int>(params.size()), params.data());
+    *out += '\n';
   }
 
-  void Prepare(const std::string& name, const std::string& sql, int params) {
-    PgResult result(PQprepare(conn_, name.c_str(), sql.c_str(), params, nullptr));
-    Check(result.result, PGRES_COMMAND_OK, "cannot prepare " + name);
+  void Copy(const std::string& sql, const std::string& rows) {
+    {
+      PgResult start(PQexec(conn_, sql.c_str()));
+      Check(start.result, PGRES_COPY_IN, sql);
+    }
+    if (PQputCopyData(conn_, rows.data(), static_cast<int>(rows.size())) != 1 ||
+        PQputCopyEnd(conn_, nullptr) != 1) {
+      Fail(sql);
+    }
+    PgResult end(PQgetResult(conn_));
+    Check(end.result, PGRES_COMMAND_OK, sql);
+    while (PGresult* more = PQgetResult(conn_)) PQclear(more);
   }
-  void ExecPrepared(const std::string& name, int n, const char* const* params) {
-    PgResult result(PQexecPrepared(conn_, name.c_str(), n, params, nullptr, nullptr, 0));
-    Check(result.result, PGRES_COMMAND_OK, name);
+
+  std::string Literal(const std::string& text) const {
+    char* quoted = PQescapeLiteral(conn_, text.data(), text.size());
+    if (quoted == nullptr) throw Error(ErrorCode::kBadInput, "cannot quote " + text);
+    std::string out = quoted;
+    PQfreemem(quoted);
+    return out;
   }
   void Exec(const std::string& sql) {
     PgResult result(PQexec(conn_, sql.c_str()));
@@ -273,6 +379,7 @@ class Mirror {
   const MirrorOptions& options_;
   PiiMode pii_;
   std::string key_;
+  spdlog::logger& log_;
   PGconn* conn_ = nullptr;
   std::map<std::string, Table, std::less<>> tables_;
 };
@@ -323,7 +430,7 @@ Status CommandMirror(const std::string& dir, const MirrorOptions& options) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 
-  Mirror mirror(*hub, options, pii, key);
+  Mirror mirror(*hub, options, pii, key, *log);
   size_t applied = 0;
   if (options.once) {
     try {

@@ -86,7 +86,7 @@ std::string SeqKey(uint64_t seq) {
   return key;
 }
 
-Store::Store(const std::string& dir, const EnvOptions& options)
+Store::Store(const std::string& dir, const EnvOptions& options, Feed feed)
     : env_(dir, options),
       records_(env_.OpenDbi("records")),
       log_(env_.OpenDbi("log")),
@@ -98,6 +98,30 @@ Store::Store(const std::string& dir, const EnvOptions& options)
       feed_(env_.OpenDbi("feed")),
       feedpos_(env_.OpenDbi("feedpos")) {
   OpenFormat();
+  OpenFeed(feed);
+}
+
+void Store::OpenFeed(Feed feed) {
+  {
+    ReadTxn txn(env_);
+    keeps_feed_ = GetMeta(txn, kMetaFeed).has_value();
+  }
+  if (keeps_feed_ || feed == Feed::kNone) return;
+  WithGrowth(env_, [&] {
+    WriteTxn txn(env_);
+    if (!txn.Get(meta_, kMetaFeed)) {  // another process may have started it meanwhile
+      std::vector<std::string> keys;
+      {
+        Cursor cursor(txn, records_);
+        for (bool more = cursor.First(); more; more = cursor.Next())
+          keys.emplace_back(cursor.key());
+      }
+      for (const std::string& key : keys) AppendFeed(txn, key);
+      txn.Put(meta_, kMetaFeed, "1");
+    }
+    txn.Commit();
+  });
+  keeps_feed_ = true;
 }
 
 uint32_t Store::Format(const Txn& txn) const {
@@ -139,15 +163,8 @@ void Store::Migrate(WriteTxn& txn, uint32_t from) {
     RecodeAll(txn, conflicts_,
               [&](std::string_view bytes) { return EncodeConflict(DecodeConflict(bytes, from)); });
   }
-  if (from < 3) {
-    // Format 2 -> 3: the feed starts with every record held (tombstones too), in key order.
-    std::vector<std::string> keys;
-    {
-      Cursor cursor(txn, records_);
-      for (bool more = cursor.First(); more; more = cursor.Next()) keys.emplace_back(cursor.key());
-    }
-    for (const std::string& key : keys) AppendFeed(txn, key);
-  }
+  // Format 2 -> 3: nothing to re-encode. Format 3 stores may keep a feed (OpenFeed), which
+  // builds of format 2 would not write: they refuse the store instead.
   PutMetaU64(txn, kMetaFormat, kStoreFormat);
 }
 
@@ -171,7 +188,7 @@ MergeResult Store::ApplyTo(WriteTxn& txn, const protocol::Change& change, Record
   if (result.changed) {
     std::string key = RecordKey(change.collection, change.id);
     txn.Put(records_, key, EncodeRecordState(*state));
-    AppendFeed(txn, key);
+    if (keeps_feed_) AppendFeed(txn, key);
   }
   for (const Conflict& conflict : result.conflicts) PutConflict(txn, change, conflict);
   return result;
@@ -202,8 +219,10 @@ void Store::ForEachRecord(const Txn& txn, std::string_view collection, std::stri
 }
 
 void Store::AppendFeed(WriteTxn& txn, std::string_view key) {
-  if (auto old = txn.Get(feedpos_, key)) txn.Del(feed_, std::string(*old));
+  // The next seq is taken before the record's old entry goes: if that entry is the last, the
+  // seq must still grow, or a reader past it would miss this change.
   std::string seq = SeqKey(FeedHead(txn) + 1);
+  if (auto old = txn.Get(feedpos_, key)) txn.Del(feed_, std::string(*old));
   txn.Put(feed_, seq, key, MDB_APPEND);
   txn.Put(feedpos_, key, seq);
 }
@@ -214,9 +233,9 @@ uint64_t Store::FeedHead(const Txn& txn) const {
   return ReadBigEndian64(cursor.key());
 }
 
-void Store::ForEachFeed(const Txn& txn, uint64_t after, size_t limit,
-                        const std::function<void(uint64_t, std::string_view, std::string_view)>&
-                            visit) const {
+void Store::ForEachFeed(
+    const Txn& txn, uint64_t after, size_t limit,
+    const std::function<void(uint64_t, std::string_view, std::string_view)>& visit) const {
   Cursor cursor(txn, feed_);
   size_t visited = 0;
   for (bool more = cursor.Seek(SeqKey(after + 1)); more && visited < limit;

@@ -16,7 +16,9 @@
 //   feedpos   records key                        -> be64(feed seq)
 // The feed lists every record a merge changed (Apply, ApplyTo), in the order of those merges,
 // each record once at the position of its latest change (the older entry is removed): readers
-// such as the PostgreSQL mirror follow it by feed seq. It is written in the merge's transaction.
+// such as the PostgreSQL mirror follow it by feed seq. It is written in the merge's transaction,
+// only in stores that keep one (the hub's; meta kMetaFeed): nodes do not pay for it. A store
+// opened with Feed::kKeep for the first time starts its feed with every record held, in key order.
 //
 // The format of record states and conflicts (kStoreFormat, record_state.h) is kept in meta
 // (kMetaFormat; absent: 1). Opening a store of an older format migrates it in one write
@@ -52,7 +54,8 @@ class Store {
  public:
   // Opens the store in folder `dir`, creating it in the current format, or migrating one of an
   // older format. Throws osrc::Error(kVersion) for a store of a newer format.
-  Store(const std::string& dir, const EnvOptions& options);
+  enum class Feed { kNone, kKeep };
+  Store(const std::string& dir, const EnvOptions& options, Feed feed = Feed::kNone);
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
@@ -80,6 +83,7 @@ class Store {
                    const std::function<void(uint64_t seq, std::string_view collection,
                                             std::string_view id)>& visit) const;
   uint64_t FeedHead(const Txn& txn) const;
+  bool keeps_feed() const { return keeps_feed_; }
 
   // This replica's change log.
   void AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes);
@@ -114,9 +118,12 @@ class Store {
   void OpenFormat();
   // Re-encodes every record state and conflict of store format `from` in the current one.
   void Migrate(WriteTxn& txn, uint32_t from);
+  // Turns the feed on (kMetaFeed) if `feed` asks for it, starting it with every record.
+  void OpenFeed(Feed feed);
 
   Env env_;
   Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_, feed_, feedpos_;
+  bool keeps_feed_ = false;
 };
 
 }  // namespace osrc::storage

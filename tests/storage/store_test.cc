@@ -404,7 +404,22 @@ std::vector<std::pair<uint64_t, std::string>> Feed(Store& store) {
   return entries;
 }
 
-TEST_F(StoreTest, FeedListsEachChangedRecordOnceAtItsLatestChange) {
+// A hub's store: it keeps the feed.
+class FeedTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    store_.reset();  // one Env per path per process
+    store_ = std::make_unique<Store>(dir_.path(), Options(), Store::Feed::kKeep);
+  }
+};
+
+TEST_F(StoreTest, NodeStoreKeepsNoFeed) {
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
+  EXPECT_FALSE(store_->keeps_feed());
+  EXPECT_TRUE(Feed(*store_).empty());
+}
+
+TEST_F(FeedTest, FeedListsEachChangedRecordOnceAtItsLatestChange) {
   ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
   ApplyCommitted(Put("participants", "MAS-P2", "MAS", 11, {{"a", std::string("y"), 0}}));
   ApplyCommitted(Put("participants", "MAS-P1", "MAS", 12, {{"a", std::string("z"), 10}}));
@@ -423,7 +438,24 @@ TEST_F(StoreTest, FeedListsEachChangedRecordOnceAtItsLatestChange) {
   EXPECT_EQ(after, (Entries{{4, "MAS-P2"}}));
 }
 
-TEST_F(StoreTest, AbortedMergeLeavesTheFeedAsItWas) {
+TEST_F(FeedTest, ChangingTheLastRecordAgainMovesItPastWhatAReaderSaw) {
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
+  ApplyCommitted(Put("participants", "MAS-P2", "MAS", 11, {{"a", std::string("y"), 0}}));
+  // A reader has seen seq 2 (MAS-P2); MAS-P2 changes again: its new seq must be above 2.
+  ApplyCommitted(Put("participants", "MAS-P2", "MAS", 12, {{"a", std::string("z"), 11}}));
+  using Entries = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(Feed(*store_), (Entries{{1, "MAS-P1"}, {3, "MAS-P2"}}));
+}
+
+TEST_F(FeedTest, FeedSurvivesReopeningWithoutAsking) {
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
+  Reopen();  // Feed::kNone, as a tool that does not ask: the store still keeps its feed
+  ApplyCommitted(Put("participants", "MAS-P2", "MAS", 11, {{"a", std::string("y"), 0}}));
+  using Entries = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(Feed(*store_), (Entries{{1, "MAS-P1"}, {2, "MAS-P2"}}));
+}
+
+TEST_F(FeedTest, AbortedMergeLeavesTheFeedAsItWas) {
   ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
   {
     WriteTxn txn(store_->env());
@@ -534,7 +566,7 @@ TEST_F(StoreFormatTest, NewStoreIsInTheCurrentFormat) {
 
 TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
   WriteVersionOneStore();
-  Store store(dir_.path(), Options());
+  Store store(dir_.path(), Options(), Store::Feed::kKeep);  // as the hub opens its store
   {
     ReadTxn txn(store.env());
     EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 3u);
@@ -611,9 +643,9 @@ TEST_F(StoreFormatTest, EveryRecordOfALargeStoreIsMigrated) {
   EXPECT_EQ(visited, kRecords);
 }
 
-TEST_F(StoreFormatTest, VersionTwoStoreGainsAFeedOfEveryRecord) {
+TEST_F(StoreFormatTest, VersionTwoHubStoreGainsAFeedOfEveryRecord) {
   {
-    Store store(dir_.path(), Options());
+    Store store(dir_.path(), Options(), Store::Feed::kKeep);
     WriteTxn txn(store.env());
     store.Apply(txn, Put("participants", "MAS-P2", "MAS", 10, {{"a", std::string("x"), 0}}));
     store.Apply(txn, Put("participants", "MAS-P1", "MAS", 11, {{"a", std::string("y"), 0}}));
@@ -623,13 +655,15 @@ TEST_F(StoreFormatTest, VersionTwoStoreGainsAFeedOfEveryRecord) {
   {
     // As a format 2 store left it: no feed.
     Env env(dir_.path(), Options());
+    Dbi feed = env.OpenDbi("feed"), feedpos = env.OpenDbi("feedpos"), meta = env.OpenDbi("meta");
     WriteTxn txn(env);
-    EXPECT_EQ(mdb_drop(txn.raw(), env.OpenDbi("feed"), 0), 0);
-    EXPECT_EQ(mdb_drop(txn.raw(), env.OpenDbi("feedpos"), 0), 0);
-    txn.Put(env.OpenDbi("meta"), kMetaFormat, SeqKey(2));
+    EXPECT_EQ(mdb_drop(txn.raw(), feed, 0), 0);
+    EXPECT_EQ(mdb_drop(txn.raw(), feedpos, 0), 0);
+    EXPECT_TRUE(txn.Del(meta, kMetaFeed));
+    txn.Put(meta, kMetaFormat, SeqKey(2));
     txn.Commit();
   }
-  Store store(dir_.path(), Options());
+  Store store(dir_.path(), Options(), Store::Feed::kKeep);
   using Entries = std::vector<std::pair<uint64_t, std::string>>;
   EXPECT_EQ(Feed(store), (Entries{{1, "MAS-P1"}, {2, "MAS-P2"}}));  // key order, tombstones too
   ReadTxn txn(store.env());

@@ -1,7 +1,10 @@
 #include "tests/support/postgres.h"
 
+#include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <memory>
@@ -13,7 +16,21 @@ namespace osrc::testing {
 namespace {
 
 constexpr char kBin[] = "/usr/lib/postgresql/15/bin/";
-constexpr char kPort[] = "5432";  // the socket lives in our own folder: no port is shared
+// A port no one listens on now (the kernel's pick for 127.0.0.1 port 0): the server only takes a
+// unix socket in our folder, named by the port, but its shared memory keys derive from it too.
+std::string FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("cannot open a socket to find a free port");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
+            getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
+  close(fd);
+  if (!ok) throw std::runtime_error("cannot find a free port on 127.0.0.1");
+  return std::to_string(ntohs(address.sin_port));
+}
 
 const passwd* ServerUser() {
   if (geteuid() != 0) return nullptr;
@@ -24,14 +41,14 @@ const passwd* ServerUser() {
 
 }  // namespace
 
-PostgresServer::PostgresServer() : dir_("osrc-postgres") {
+PostgresServer::PostgresServer() : dir_("osrc-postgres"), port_(FreePort()) {
   if (const passwd* user = ServerUser()) {
     if (chown(dir_.path().c_str(), user->pw_uid, user->pw_gid) != 0) {
       throw std::runtime_error("cannot hand " + dir_.path() + " to the postgres user");
     }
   }
-  RunOrThrow(AsServerUser({std::string(kBin) + "initdb", "-D", dir_.Path("data"), "-U",
-                           "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"}));
+  RunOrThrow(AsServerUser({std::string(kBin) + "initdb", "-D", dir_.Path("data"), "-U", "postgres",
+                           "--auth=trust", "-E", "UTF8", "--no-sync"}));
   Start();
 }
 
@@ -46,15 +63,14 @@ PostgresServer::~PostgresServer() {
 }
 
 std::string PostgresServer::conninfo() const {
-  return "host=" + dir_.path() + " port=" + kPort + " dbname=postgres user=postgres";
+  return "host=" + dir_.path() + " port=" + port_ + " dbname=postgres user=postgres";
 }
 
 void PostgresServer::Start() {
-  RunOrThrow(AsServerUser({std::string(kBin) + "pg_ctl", "-D", dir_.Path("data"), "-l",
-                           dir_.Path("server.log"), "-w", "-o",
-                           "-p " + std::string(kPort) + " -k " + dir_.path() +
-                               " -c listen_addresses='' -c fsync=off",
-                           "start"}));
+  RunOrThrow(AsServerUser(
+      {std::string(kBin) + "pg_ctl", "-D", dir_.Path("data"), "-l", dir_.Path("server.log"), "-w",
+       "-o", "-p " + port_ + " -k " + dir_.path() + " -c listen_addresses='' -c fsync=off",
+       "start"}));
   running_ = true;
 }
 
@@ -72,8 +88,8 @@ Rows PostgresServer::Query(const std::string& sql, const std::vector<std::string
   std::vector<const char*> values;
   for (const std::string& p : params) values.push_back(p.c_str());
   std::unique_ptr<PGresult, decltype(&PQclear)> result(
-      PQexecParams(conn.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
-                   values.data(), nullptr, nullptr, 0),
+      PQexecParams(conn.get(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                   nullptr, nullptr, 0),
       PQclear);
   ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {

@@ -1,8 +1,9 @@
 // PostgresServer: a private PostgreSQL 15 server for one test, in a temporary folder (initdb,
 // pg_ctl from /usr/lib/postgresql/15/bin), reached over a unix socket in that folder with trust
-// authentication as user "postgres". Run as root, the server runs as the "postgres" system user
-// (setpriv). Stopped (pg_ctl stop -m fast) and removed when destroyed. Throws std::runtime_error
-// with the failing command's output if the server cannot be set up. Thread-compatible.
+// authentication as user "postgres", on a free port. Run as root, the server runs as the "postgres"
+// system user (setpriv). Stopped (pg_ctl stop -m fast) and removed when destroyed. Throws
+// std::runtime_error with the failing command's output if the server cannot be set up.
+// Thread-compatible.
 #pragma once
 
 #include <string>
@@ -34,6 +35,7 @@ class PostgresServer {
   void RunOrThrow(std::vector<std::string> args) const;
 
   TempDir dir_;
+  std::string port_;
   bool running_ = false;
 };
 
