@@ -1,8 +1,9 @@
 // Tests of `osrc-hub mirror` against a real PostgreSQL 15 server started for each test: every
 // table equals the hub's export (row count and a checksum of every row) after a first copy, a
 // central correction, a delete, a mirror killed mid-copy and restarted, and PostgreSQL going down
-// under a following mirror; personal fields are left out by default, pseudonymised by a stable
-// keyed hash or included as hub.toml [mirror] pii says.
+// under a following mirror, and a hub restored from a backup (copied again); personal fields are
+// left out by default, pseudonymised by a stable keyed hash or included as hub.toml [mirror] pii
+// says.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -287,6 +288,37 @@ TEST_F(MirrorTest, IncludedPersonalFieldsAreTheHubsValues) {
   for (const auto& [column, type] : Columns("participants")) columns.insert(column);
   EXPECT_EQ(columns.count("family_name"), 1u);
   ExpectEqualToHub();  // family names and birth dates compared as they are
+}
+
+TEST_F(MirrorTest, HubRestoredFromABackupIsCopiedAgainInFull) {
+  SyncSite(15);
+  ASSERT_TRUE(MirrorOnce().ok());
+  hub_.Cli({"backup", "--to", tmp_.Path("backup")});
+  // After the backup: a service deleted and a correction, both mirrored.
+  std::vector<std::string> services = Export("services");
+  ASSERT_GE(services.size(), 2u);
+  std::string deleted = nlohmann::json::parse(services[0]).at("id");
+  std::string corrected = nlohmann::json::parse(services[1]).at("id");
+  ASSERT_TRUE(hub_.Run({"delete", "services", deleted}).ok());
+  ASSERT_TRUE(
+      hub_.Run({"put", "services", corrected, "--json", R"({"staff": "After Backup"})"}).ok());
+  ASSERT_TRUE(MirrorOnce().ok());
+  // The hub goes back to the backup, under a new epoch: the mirror must follow it back.
+  hub_.Stop();
+  hub_.Cli({"restore", "--from", tmp_.Path("backup")});
+  hub_.Start();
+  RunResult run = MirrorOnce();
+  ASSERT_TRUE(run.ok()) << run.Describe();
+  EXPECT_NE(run.err.find("copying everything again"), std::string::npos) << run.err;
+  EXPECT_EQ(pg_.Query("SELECT count(*) FROM services WHERE id = $1", {deleted}).at(0).at(0), "1");
+  EXPECT_NE(pg_.Query("SELECT staff FROM services WHERE id = $1", {corrected}).at(0).at(0),
+            "After Backup");
+  ExpectEqualToHub();
+  // Once in step with the new epoch, the next run copies nothing again.
+  run = MirrorOnce();
+  ASSERT_TRUE(run.ok()) << run.Describe();
+  EXPECT_EQ(run.err.find("copying everything again"), std::string::npos) << run.err;
+  EXPECT_NE(run.out.find("mirrored 0 records"), std::string::npos) << run.out;
 }
 
 TEST_F(MirrorTest, UnreachablePostgresFailsOnceWithItsReason) {
