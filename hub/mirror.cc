@@ -151,6 +151,7 @@ struct Table {
   std::string name;
   std::vector<const config::FieldSpec*> columns;
   std::string copy_stage;    // COPY osrc_stage_<name> FROM STDIN
+  std::string copy_direct;   // COPY <name> FROM STDIN (first copy into empty tables)
   std::string merge_stage;   // INSERT INTO <name> SELECT .. FROM the stage ON CONFLICT ..
   std::string delete_stage;  // DELETE FROM <name> the ids staged for deletion
 };
@@ -176,6 +177,7 @@ class Mirror {
   // belongs to another hub epoch (a hub restored from a backup) or lies past the hub's feed.
   void Connect() {
     if (conn_ != nullptr) PQfinish(conn_);
+    direct_until_ = 0;
     conn_ = PQconnectdb(options_.conninfo.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) Fail("cannot connect to PostgreSQL");
     Exec("SET client_min_messages = warning");
@@ -207,6 +209,7 @@ class Mirror {
       Exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " ON COMMIT DELETE ROWS AS SELECT " +
            columns + " FROM " + Ident(name) + " WITH NO DATA");
       table.copy_stage = "COPY " + stage + " (" + columns + ") FROM STDIN";
+      table.copy_direct = "COPY " + Ident(name) + " (" + columns + ") FROM STDIN";
       table.merge_stage = "INSERT INTO " + Ident(name) + " (" + columns + ") SELECT " + columns +
                           " FROM " + stage + " ON CONFLICT (id) DO " +
                           (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
@@ -218,21 +221,33 @@ class Mirror {
     Exec(
         "CREATE TEMP TABLE IF NOT EXISTS osrc_stage_deletes (collection text, id text) "
         "ON COMMIT DELETE ROWS");
-    CheckEpoch();
+    uint64_t cursor = CheckEpoch();
+    if (cursor == 0 && TablesEmpty()) {
+      storage::ReadTxn txn(hub_.store().env());
+      direct_until_ = hub_.store().FeedHead(txn);
+    }
     Exec("COMMIT");
   }
 
   // Applies one batch after the cursor; returns the feed entries applied (0: at the head).
   size_t Step() {
-    Batch batch = Read(Cursor());
+    uint64_t cursor = Cursor();
+    // The first copy into empty tables: the records up to the feed head seen then have no row
+    // yet (a record changed since moved past that head), so COPY puts them straight in.
+    bool direct = cursor < direct_until_;
+    Batch batch = Read(cursor, direct ? direct_until_ : UINT64_MAX);
     if (batch.entries == 0) return 0;
     Exec("BEGIN");
     for (const auto& [collection, rows] : batch.upserts) {
       const Table& table = tables_.at(collection);
-      Copy(table.copy_stage, rows);
-      Exec(table.merge_stage);
+      if (direct) {
+        Copy(table.copy_direct, rows);
+      } else {
+        Copy(table.copy_stage, rows);
+        Exec(table.merge_stage);
+      }
     }
-    if (!batch.deletes.empty()) {
+    if (!batch.deletes.empty() && !direct) {  // direct: a deleted record has no row to remove
       Copy("COPY osrc_stage_deletes (collection, id) FROM STDIN", batch.deletes);
       for (const std::string& collection : batch.deleted_from) {
         Exec(tables_.at(collection).delete_stage);
@@ -255,7 +270,8 @@ class Mirror {
 
  private:
   // Inside Connect's transaction: a cursor of another epoch, or past the feed, starts over.
-  void CheckEpoch() {
+  // Returns the cursor's feed seq then.
+  uint64_t CheckEpoch() {
     std::string epoch = HexEpoch();
     PgResult result(PQexec(
         conn_, (std::string("SELECT feed_seq, epoch FROM ") + kCursorTable + " WHERE name = 'feed'")
@@ -286,6 +302,16 @@ class Mirror {
     }
     Exec(std::string("UPDATE ") + kCursorTable + " SET feed_seq = " + std::to_string(seq) +
          ", epoch = " + Literal(epoch) + " WHERE name = 'feed'");
+    return seq;
+  }
+
+  bool TablesEmpty() {
+    for (const auto& [name, table] : tables_) {
+      PgResult result(PQexec(conn_, ("SELECT 1 FROM " + Ident(name) + " LIMIT 1").c_str()));
+      Check(result.result, PGRES_TUPLES_OK, "cannot read " + name);
+      if (PQntuples(result.result) > 0) return false;
+    }
+    return true;
   }
 
   std::string HexEpoch() {
@@ -297,12 +323,14 @@ class Mirror {
     return hex;
   }
 
-  // Up to options_.batch feed entries after `cursor`, with each record's current state.
-  Batch Read(uint64_t cursor) {
+  // Up to options_.batch feed entries after `cursor` and up to `last`, with each record's current
+  // state.
+  Batch Read(uint64_t cursor, uint64_t last) {
     Batch batch;
     storage::ReadTxn txn(hub_.store().env());
     hub_.store().ForEachFeed(txn, cursor, options_.batch,
                              [&](uint64_t seq, std::string_view collection, std::string_view id) {
+                               if (seq > last) return;
                                batch.last_seq = seq;
                                ++batch.entries;
                                auto table = tables_.find(collection);
@@ -382,6 +410,7 @@ class Mirror {
   spdlog::logger& log_;
   PGconn* conn_ = nullptr;
   std::map<std::string, Table, std::less<>> tables_;
+  uint64_t direct_until_ = 0;  // feed seq up to which COPY goes straight into the tables
 };
 
 // Sleeps up to `ms`, waking early on a stop request.
