@@ -183,9 +183,10 @@ class Mirror {
     Exec("SET client_min_messages = warning");
     Exec("BEGIN");
     Exec(std::string("CREATE TABLE IF NOT EXISTS ") + kCursorTable +
-         " (name text PRIMARY KEY, feed_seq bigint NOT NULL, epoch text NOT NULL DEFAULT '')");
+         " (name text PRIMARY KEY, feed_seq bigint NOT NULL, epoch text NOT NULL DEFAULT '',"
+         " pii text NOT NULL DEFAULT '')");
     Exec(std::string("INSERT INTO ") + kCursorTable +
-         " VALUES ('feed', 0, '') ON CONFLICT (name) DO NOTHING");
+         " VALUES ('feed', 0, '', '') ON CONFLICT (name) DO NOTHING");
     tables_.clear();
     for (const auto& [name, spec] : hub_.schema().collections()) {
       Table table{name, {}, {}, {}, {}};
@@ -273,13 +274,22 @@ class Mirror {
   // Returns the cursor's feed seq then.
   uint64_t CheckEpoch() {
     std::string epoch = HexEpoch();
-    PgResult result(PQexec(
-        conn_, (std::string("SELECT feed_seq, epoch FROM ") + kCursorTable + " WHERE name = 'feed'")
-                   .c_str()));
+    PgResult result(PQexec(conn_, (std::string("SELECT feed_seq, epoch, pii FROM ") + kCursorTable +
+                                   " WHERE name = 'feed'")
+                                      .c_str()));
     Check(result.result, PGRES_TUPLES_OK, "cannot read the mirror's cursor");
     if (PQntuples(result.result) != 1) Fail("the mirror's cursor row is missing");
     uint64_t seq = std::stoull(PQgetvalue(result.result, 0, 0));
     std::string mirrored_epoch = PQgetvalue(result.result, 0, 1);
+    std::string mirrored_pii = PQgetvalue(result.result, 0, 2);
+    std::string pii = PiiSetting();
+    if (!mirrored_pii.empty() && mirrored_pii != pii) {
+      // Rows and column types follow the mode: mixing two would leave columns empty or wrong.
+      throw Error(ErrorCode::kBadInput,
+                  "the database was mirrored with personal fields: " + mirrored_pii +
+                      ", and hub.toml now says: " + pii +
+                      "; drop the mirror's tables and osrc_mirror_cursor to copy again");
+    }
     uint64_t head;
     {
       storage::ReadTxn txn(hub_.store().env());
@@ -301,7 +311,7 @@ class Mirror {
       seq = 0;
     }
     Exec(std::string("UPDATE ") + kCursorTable + " SET feed_seq = " + std::to_string(seq) +
-         ", epoch = " + Literal(epoch) + " WHERE name = 'feed'");
+         ", epoch = " + Literal(epoch) + ", pii = " + Literal(pii) + " WHERE name = 'feed'");
     return seq;
   }
 
@@ -312,6 +322,19 @@ class Mirror {
       if (PQntuples(result.result) > 0) return false;
     }
     return true;
+  }
+
+  // The pii mode, and for pseudonymise which key (a keyed hash of a fixed text, not the key).
+  std::string PiiSetting() const {
+    switch (pii_) {
+      case PiiMode::kOmit:
+        return "omit";
+      case PiiMode::kInclude:
+        return "include";
+      case PiiMode::kPseudonymise:
+        return "pseudonymise (key " + Pseudonym(key_, "osrc-sync mirror key").substr(0, 16) + ")";
+    }
+    return {};
   }
 
   std::string HexEpoch() {
@@ -467,6 +490,8 @@ Status CommandMirror(const std::string& dir, const MirrorOptions& options) {
       while (size_t n = mirror.Step()) applied += n;
       std::cout << "mirrored " << applied << " records to " << target << ", feed seq "
                 << mirror.Cursor() << "\n";
+    } catch (const Error& e) {
+      return {e.code(), e.what(), "mirror to " + target};
     } catch (const std::exception& e) {
       return {ErrorCode::kIo, e.what(), "mirror to " + target};
     }
@@ -488,6 +513,14 @@ Status CommandMirror(const std::string& dir, const MirrorOptions& options) {
       } else {
         Pause(1000);
       }
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::kBadInput) {  // the setup is wrong: retrying cannot help
+        return {e.code(), e.what(), "mirror to " + target};
+      }
+      log->warn("{}; retrying in {} ms", e.what(), backoff_ms);
+      connected = false;
+      Pause(backoff_ms);
+      backoff_ms = std::min(backoff_ms * 2, 30000);
     } catch (const std::exception& e) {
       log->warn("{}; retrying in {} ms", e.what(), backoff_ms);
       connected = false;

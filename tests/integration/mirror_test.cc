@@ -321,6 +321,26 @@ TEST_F(MirrorTest, HubRestoredFromABackupIsCopiedAgainInFull) {
   EXPECT_NE(run.out.find("mirrored 0 records"), std::string::npos) << run.out;
 }
 
+TEST_F(MirrorTest, ChangedPersonalFieldsModeIsRefusedUntilTheTablesAreDropped) {
+  SyncSite(5);
+  ASSERT_TRUE(MirrorOnce().ok());
+  TableSums before = Mirrored("participants");
+  WriteFile(hub_.Path("hub.toml"),
+            ReadFile(hub_.Path("hub.toml")) + "\n[mirror]\npii = \"include\"\n");
+  RunResult run = MirrorOnce();
+  EXPECT_EQ(run.exit_code, 1) << run.Describe();
+  EXPECT_NE(run.err.find("mirrored with personal fields: omit"), std::string::npos) << run.err;
+  EXPECT_EQ(Mirrored("participants"), before);  // nothing half-changed: no new column either
+  std::set<std::string> columns;
+  for (const auto& [column, type] : Columns("participants")) columns.insert(column);
+  EXPECT_EQ(columns.count("family_name"), 0u);
+  // Dropped as the message says, the next run copies everything with the new mode.
+  pg_.Query("DROP TABLE participants, services, osrc_mirror_cursor");
+  run = MirrorOnce();
+  ASSERT_TRUE(run.ok()) << run.Describe();
+  ExpectEqualToHub();
+}
+
 TEST_F(MirrorTest, UnreachablePostgresFailsOnceWithItsReason) {
   pg_.Stop();
   RunResult run = MirrorOnce();
