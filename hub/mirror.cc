@@ -169,18 +169,24 @@ class Mirror {
  public:
   Mirror(Hub& hub, const MirrorOptions& options, PiiMode pii, std::string key, spdlog::logger& log)
       : hub_(hub), options_(options), pii_(pii), key_(std::move(key)), log_(log) {}
-  ~Mirror() {
-    if (conn_ != nullptr) PQfinish(conn_);
-  }
+  ~Mirror() { Disconnect(); }
 
   // Connects, creates or extends the tables, and starts again from the beginning if the cursor
   // belongs to another hub epoch (a hub restored from a backup) or lies past the hub's feed.
   void Connect() {
-    if (conn_ != nullptr) PQfinish(conn_);
+    Disconnect();
     direct_until_ = 0;
     conn_ = PQconnectdb(options_.conninfo.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) Fail("cannot connect to PostgreSQL");
     Exec("SET client_min_messages = warning");
+    {
+      // One mirror per database: a second would apply the same batches beside the first.
+      PgResult lock(PQexec(conn_, "SELECT pg_try_advisory_lock(hashtext('osrc_mirror'))"));
+      Check(lock.result, PGRES_TUPLES_OK, "cannot take the mirror's lock");
+      if (std::string_view(PQgetvalue(lock.result, 0, 0)) != "t") {
+        throw Error(ErrorCode::kBadInput, "another osrc-hub mirror is writing to this database");
+      }
+    }
     Exec("BEGIN");
     Exec(std::string("CREATE TABLE IF NOT EXISTS ") + kCursorTable +
          " (name text PRIMARY KEY, feed_seq bigint NOT NULL, epoch text NOT NULL DEFAULT '',"
@@ -270,6 +276,18 @@ class Mirror {
   }
 
  private:
+  void Disconnect() {
+    if (conn_ == nullptr) return;
+    // The lock goes first, so the next connection (ours or the next mirror's) finds it free at
+    // once; the server would release it only once it has noticed the connection closed.
+    if (PQstatus(conn_) == CONNECTION_OK) {
+      if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
+      PQclear(PQexec(conn_, "SELECT pg_advisory_unlock_all()"));
+    }
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+
   // Inside Connect's transaction: a cursor of another epoch, or past the feed, starts over.
   // Returns the cursor's feed seq then.
   uint64_t CheckEpoch() {

@@ -341,6 +341,25 @@ TEST_F(MirrorTest, ChangedPersonalFieldsModeIsRefusedUntilTheTablesAreDropped) {
   ExpectEqualToHub();
 }
 
+TEST_F(MirrorTest, SecondMirrorOfTheSameDatabaseIsRefused) {
+  SyncSite(5);
+  Process first(MirrorArgs({}));
+  ASSERT_TRUE(PollUntil(DeadlineIn(std::chrono::seconds(60)), [&] {
+    return first.stderr_text().find("mirroring to") != std::string::npos;
+  })) << first.stderr_text();
+  RunResult second = MirrorOnce();
+  EXPECT_EQ(second.exit_code, 1) << second.Describe();
+  EXPECT_NE(second.err.find("another osrc-hub mirror is writing to this database"),
+            std::string::npos)
+      << second.err;
+  first.Kill(SIGTERM);
+  ASSERT_TRUE(first.WaitFor(std::chrono::seconds(30)).has_value());
+  // Once the first has gone, its lock has too.
+  RunResult again = MirrorOnce();
+  ASSERT_TRUE(again.ok()) << again.Describe();
+  ExpectEqualToHub();
+}
+
 TEST_F(MirrorTest, UnreachablePostgresFailsOnceWithItsReason) {
   pg_.Stop();
   RunResult run = MirrorOnce();
