@@ -209,6 +209,14 @@ Status LoadHubConfig(const std::string& dir, HubConfig* out) {
     OSRC_RETURN_IF_ERROR(
         ReadInt(*report, "k", 3, 1000, &out->report_k).WithContext(path + ": [report]"));
   }
+  if (const toml::table* mirror = root["mirror"].as_table()) {
+    out->mirror_pii = (*mirror)["pii"].value_or(out->mirror_pii);
+    if (out->mirror_pii != "omit" && out->mirror_pii != "pseudonymise" &&
+        out->mirror_pii != "include") {
+      return {ErrorCode::kBadInput, "must be \"omit\", \"pseudonymise\" or \"include\"",
+              path + ": [mirror] pii"};
+    }
+  }
   return {};
 }
 

@@ -28,6 +28,7 @@ struct HubConfig {
   uint64_t max_skew_ms = 5 * 60 * 1000;  // Default: 5 minutes ahead of the hub clock
   int group_commit_max = 64;             // Default: up to 64 pushes per commit
   uint64_t report_k = 5;                 // Default: published counts below 5 suppressed
+  std::string mirror_pii = "omit";       // [mirror] pii: "omit", "pseudonymise" or "include"
   protocol::LinkOptions link;
   storage::EnvOptions store;
 };

@@ -6,6 +6,7 @@
 #include "hub/audit_command.h"
 #include "hub/commands.h"
 #include "hub/conflicts_command.h"
+#include "hub/mirror.h"
 #include "hub/operator_command.h"
 #include "hub/report_command.h"
 #include "replica/record_cli.h"
@@ -131,6 +132,13 @@ int RunCli(int argc, char** argv) {
   audit_cmd->require_subcommand(0, 1);
   auto* audit_verify = cli.AddCommand(*audit_cmd, "verify", "Check the audit trail's hash chain");
 
+  MirrorOptions mirror;
+  auto* mirror_cmd =
+      cli.AddCommand(app, "mirror", "Keep a PostgreSQL database in step with the hub");
+  mirror_cmd->add_option("--postgres", mirror.conninfo, "libpq connection string")->required();
+  mirror_cmd->add_flag("--once", mirror.once, "Copy up to the latest change, then exit");
+  mirror_cmd->add_option("--batch", mirror.batch, "Records per transaction (default 5000)");
+
   return cli.Run(argc, argv, [&](const std::string& dir) -> Status {
     const replica::RecordArgs& args = cli.args();
     if (*init_cmd) {
@@ -156,6 +164,7 @@ int RunCli(int argc, char** argv) {
       return CommandConflictsList(dir, conflicts_list);
     }
     if (*report_cmd) return CommandReport(dir, report);
+    if (*mirror_cmd) return CommandMirror(dir, mirror);
     if (*metrics_cmd) return CommandMetrics(dir);
     if (*operator_add) return CommandOperatorAdd(dir, operator_name, operator_role);
     if (*operator_remove) return CommandOperatorRemove(dir, operator_name);

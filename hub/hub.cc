@@ -31,7 +31,7 @@ Status InitHub(const InitOptions& options, std::string* public_key) {
   protocol::KeyPair keys = protocol::GenerateKeyPair();
   OSRC_RETURN_IF_ERROR(protocol::WriteKeyPair(options.dir, "hub", keys));
   {
-    storage::Store store(options.dir, config.store);
+    storage::Store store(options.dir, config.store, storage::Store::Feed::kKeep);
     OSRC_RETURN_IF_ERROR(replica::LoadDefaultReferenceData(store, config::DefaultSchema()));
     storage::WriteTxn txn(store.env());
     store.PutMeta(txn, storage::kMetaKind, "hub");
@@ -55,7 +55,7 @@ Hub::Hub(std::string dir, config::HubConfig config, protocol::KeyPair keys)
       keys_(std::move(keys)),
       sealer_(keys_.secret_key),
       schema_(config::DefaultSchema()) {
-  store_ = std::make_unique<storage::Store>(dir_, config_.store);
+  store_ = std::make_unique<storage::Store>(dir_, config_.store, storage::Store::Feed::kKeep);
 }
 
 Status Hub::Open(const std::string& dir, std::unique_ptr<Hub>* out) {

@@ -7,7 +7,9 @@
 #      vs raw LMDB batched durable puts of the same data; bytes on the wire per change.
 #   3. osrc-bench-report: reports with disclosure control over 1,000,000 participants and
 #      3,000,000 services at a hub vs a raw LMDB cursor scan of the same records.
-# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report]
+#   4. osrc-bench-mirror: `osrc-hub mirror --once`'s first copy of the same data set into a
+#      private PostgreSQL 15 server vs PostgreSQL COPY of the same rows; the feed's cost at merge.
+# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror]
 #   --scale 0.05 runs a quick, smaller check (the full run takes about 10 minutes on 2 cores).
 # Environment: BENCH_SCALE, BENCH_REPS give the same defaults.
 set -euo pipefail
@@ -21,10 +23,10 @@ while [ $# -gt 0 ]; do
     --scale) SCALE=$2; shift 2 ;;
     --reps) REPS=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report]" >&2; exit 2 ;;
+    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror]" >&2; exit 2 ;;
   esac
 done
-for program in osrc-bench-import osrc-bench-ingest osrc-bench-report osrc-node osrc-hub osrc-gen; do
+for program in osrc-bench-import osrc-bench-ingest osrc-bench-report osrc-bench-mirror osrc-node osrc-hub osrc-gen; do
   [ -x "$BIN/$program" ] || { echo "missing $BIN/$program: build first (make build)" >&2; exit 1; }
 done
 
@@ -41,6 +43,10 @@ fi
 if [ -z "$ONLY" ] || [ "$ONLY" = report ]; then
   echo
   "$BIN/osrc-bench-report" --scale "$SCALE" --reps "$REPS"
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = mirror ]; then
+  echo
+  "$BIN/osrc-bench-mirror" --scale "$SCALE" --reps "$REPS"
 fi
 echo
 echo "reproduce: scripts/bench.sh $BIN --scale $SCALE --reps $REPS${ONLY:+ --only $ONLY}"

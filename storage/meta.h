@@ -12,6 +12,7 @@ inline constexpr std::string_view kMetaFormat = "format";  // be64 store format;
 inline constexpr std::string_view kMetaKind = "kind";      // "node" or "hub"
 inline constexpr std::string_view kMetaOrigin = "origin";  // site code or hub id
 inline constexpr std::string_view kMetaClock = "clock";    // be64 highest stamp issued or seen
+inline constexpr std::string_view kMetaFeed = "feed";      // "1": merges write the feed (hub)
 inline constexpr std::string_view kMetaEpoch = "epoch";    // hub epoch (node: last seen); bytes
 
 // Node stores.

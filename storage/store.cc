@@ -86,7 +86,7 @@ std::string SeqKey(uint64_t seq) {
   return key;
 }
 
-Store::Store(const std::string& dir, const EnvOptions& options)
+Store::Store(const std::string& dir, const EnvOptions& options, Feed feed)
     : env_(dir, options),
       records_(env_.OpenDbi("records")),
       log_(env_.OpenDbi("log")),
@@ -94,8 +94,34 @@ Store::Store(const std::string& dir, const EnvOptions& options)
       conflicts_(env_.OpenDbi("conflicts")),
       deliver_(env_.OpenDbi("deliver")),
       sites_(env_.OpenDbi("sites")),
-      returns_(env_.OpenDbi("returns")) {
+      returns_(env_.OpenDbi("returns")),
+      feed_(env_.OpenDbi("feed")),
+      feedpos_(env_.OpenDbi("feedpos")) {
   OpenFormat();
+  OpenFeed(feed);
+}
+
+void Store::OpenFeed(Feed feed) {
+  {
+    ReadTxn txn(env_);
+    keeps_feed_ = GetMeta(txn, kMetaFeed).has_value();
+  }
+  if (keeps_feed_ || feed == Feed::kNone) return;
+  WithGrowth(env_, [&] {
+    WriteTxn txn(env_);
+    if (!txn.Get(meta_, kMetaFeed)) {  // another process may have started it meanwhile
+      std::vector<std::string> keys;
+      {
+        Cursor cursor(txn, records_);
+        for (bool more = cursor.First(); more; more = cursor.Next())
+          keys.emplace_back(cursor.key());
+      }
+      for (const std::string& key : keys) AppendFeed(txn, key);
+      txn.Put(meta_, kMetaFeed, "1");
+    }
+    txn.Commit();
+  });
+  keeps_feed_ = true;
 }
 
 uint32_t Store::Format(const Txn& txn) const {
@@ -129,12 +155,16 @@ void Store::OpenFormat() {
 }
 
 void Store::Migrate(WriteTxn& txn, uint32_t from) {
-  // Format 1 -> 2: bases gain an origin, unknown (empty) for what was written before.
-  RecodeAll(txn, records_, [&](std::string_view bytes) {
-    return EncodeRecordState(DecodeRecordState(bytes, from));
-  });
-  RecodeAll(txn, conflicts_,
-            [&](std::string_view bytes) { return EncodeConflict(DecodeConflict(bytes, from)); });
+  if (from < 2) {
+    // Format 1 -> 2: bases gain an origin, unknown (empty) for what was written before.
+    RecodeAll(txn, records_, [&](std::string_view bytes) {
+      return EncodeRecordState(DecodeRecordState(bytes, from));
+    });
+    RecodeAll(txn, conflicts_,
+              [&](std::string_view bytes) { return EncodeConflict(DecodeConflict(bytes, from)); });
+  }
+  // Format 2 -> 3: nothing to re-encode. Format 3 stores may keep a feed (OpenFeed), which
+  // builds of format 2 would not write: they refuse the store instead.
   PutMetaU64(txn, kMetaFormat, kStoreFormat);
 }
 
@@ -156,7 +186,9 @@ MergeResult Store::Apply(WriteTxn& txn, const protocol::Change& change) {
 MergeResult Store::ApplyTo(WriteTxn& txn, const protocol::Change& change, RecordState* state) {
   MergeResult result = Merge(change, state);
   if (result.changed) {
-    txn.Put(records_, RecordKey(change.collection, change.id), EncodeRecordState(*state));
+    std::string key = RecordKey(change.collection, change.id);
+    txn.Put(records_, key, EncodeRecordState(*state));
+    if (keeps_feed_) AppendFeed(txn, key);
   }
   for (const Conflict& conflict : result.conflicts) PutConflict(txn, change, conflict);
   return result;
@@ -183,6 +215,36 @@ void Store::ForEachRecord(const Txn& txn, std::string_view collection, std::stri
     }
     RecordState state = DecodeRecordState(cursor.value());
     if (state.live()) visit(record_collection, id, state);
+  }
+}
+
+void Store::AppendFeed(WriteTxn& txn, std::string_view key) {
+  // The next seq is taken before the record's old entry goes: if that entry is the last, the
+  // seq must still grow, or a reader past it would miss this change.
+  std::string seq = SeqKey(FeedHead(txn) + 1);
+  if (auto old = txn.Get(feedpos_, key)) txn.Del(feed_, std::string(*old));
+  txn.Put(feed_, seq, key, MDB_APPEND);
+  txn.Put(feedpos_, key, seq);
+}
+
+uint64_t Store::FeedHead(const Txn& txn) const {
+  Cursor cursor(txn, feed_);
+  if (!cursor.Last()) return 0;
+  return ReadBigEndian64(cursor.key());
+}
+
+void Store::ForEachFeed(
+    const Txn& txn, uint64_t after, size_t limit,
+    const std::function<void(uint64_t, std::string_view, std::string_view)>& visit) const {
+  Cursor cursor(txn, feed_);
+  size_t visited = 0;
+  for (bool more = cursor.Seek(SeqKey(after + 1)); more && visited < limit;
+       more = cursor.Next(), ++visited) {
+    std::string_view collection, id;
+    if (cursor.key().size() != 8 || !SplitRecordKey(cursor.value(), &collection, &id)) {
+      throw Error(ErrorCode::kCorruption, "malformed feed entry in store");
+    }
+    visit(ReadBigEndian64(cursor.key()), collection, id);
   }
 }
 

@@ -12,6 +12,13 @@
 //   sites     site code                          -> hub's enrolment of that site
 //   returns   0x01 be64(hub seq) | 0x02 be64(n)  -> seal(16) Change wire bytes (node: hub changes
 //                                                   kept from this epoch | owed to a restored hub)
+//   feed      be64(feed seq)                     -> records key
+//   feedpos   records key                        -> be64(feed seq)
+// The feed lists every record a merge changed (Apply, ApplyTo), in the order of those merges,
+// each record once at the position of its latest change (the older entry is removed): readers
+// such as the PostgreSQL mirror follow it by feed seq. It is written in the merge's transaction,
+// only in stores that keep one (the hub's; meta kMetaFeed): nodes do not pay for it. A store
+// opened with Feed::kKeep for the first time starts its feed with every record held, in key order.
 //
 // The format of record states and conflicts (kStoreFormat, record_state.h) is kept in meta
 // (kMetaFormat; absent: 1). Opening a store of an older format migrates it in one write
@@ -47,7 +54,8 @@ class Store {
  public:
   // Opens the store in folder `dir`, creating it in the current format, or migrating one of an
   // older format. Throws osrc::Error(kVersion) for a store of a newer format.
-  Store(const std::string& dir, const EnvOptions& options);
+  enum class Feed { kNone, kKeep };
+  Store(const std::string& dir, const EnvOptions& options, Feed feed = Feed::kNone);
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
@@ -69,6 +77,13 @@ class Store {
   void ForEachRecord(const Txn& txn, std::string_view collection, std::string_view id_prefix,
                      const std::function<void(std::string_view collection, std::string_view id,
                                               const RecordState&)>& visit) const;
+
+  // The feed: calls `visit` for up to `limit` entries after feed seq `after`, in order.
+  void ForEachFeed(const Txn& txn, uint64_t after, size_t limit,
+                   const std::function<void(uint64_t seq, std::string_view collection,
+                                            std::string_view id)>& visit) const;
+  uint64_t FeedHead(const Txn& txn) const;
+  bool keeps_feed() const { return keeps_feed_; }
 
   // This replica's change log.
   void AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes);
@@ -97,13 +112,18 @@ class Store {
 
  private:
   void PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict);
+  // Moves record `key` to the end of the feed.
+  void AppendFeed(WriteTxn& txn, std::string_view key);
   uint32_t Format(const Txn& txn) const;
   void OpenFormat();
   // Re-encodes every record state and conflict of store format `from` in the current one.
   void Migrate(WriteTxn& txn, uint32_t from);
+  // Turns the feed on (kMetaFeed) if `feed` asks for it, starting it with every record.
+  void OpenFeed(Feed feed);
 
   Env env_;
-  Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_;
+  Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_, feed_, feedpos_;
+  bool keeps_feed_ = false;
 };
 
 }  // namespace osrc::storage

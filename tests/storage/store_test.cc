@@ -392,6 +392,79 @@ TEST_F(StoreTest, NoConflictsWhenWritersSawEachOther) {
   EXPECT_TRUE(Conflicts().empty());
 }
 
+// --- Feed.
+
+// (feed seq, id) of every feed entry, in order.
+std::vector<std::pair<uint64_t, std::string>> Feed(Store& store) {
+  ReadTxn txn(store.env());
+  std::vector<std::pair<uint64_t, std::string>> entries;
+  store.ForEachFeed(txn, 0, SIZE_MAX, [&](uint64_t seq, std::string_view, std::string_view id) {
+    entries.emplace_back(seq, std::string(id));
+  });
+  return entries;
+}
+
+// A hub's store: it keeps the feed.
+class FeedTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    store_.reset();  // one Env per path per process
+    store_ = std::make_unique<Store>(dir_.path(), Options(), Store::Feed::kKeep);
+  }
+};
+
+TEST_F(StoreTest, NodeStoreKeepsNoFeed) {
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
+  EXPECT_FALSE(store_->keeps_feed());
+  EXPECT_TRUE(Feed(*store_).empty());
+}
+
+TEST_F(FeedTest, FeedListsEachChangedRecordOnceAtItsLatestChange) {
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
+  ApplyCommitted(Put("participants", "MAS-P2", "MAS", 11, {{"a", std::string("y"), 0}}));
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 12, {{"a", std::string("z"), 10}}));
+  ApplyCommitted(Del("participants", "MAS-P2", "HUB", 13, 11));
+  using Entries = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(Feed(*store_), (Entries{{3, "MAS-P1"}, {4, "MAS-P2"}}));
+  // A change the merge drops (older than what is held) does not move its record.
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 5, {{"a", std::string("old"), 0}}));
+  EXPECT_EQ(Feed(*store_), (Entries{{3, "MAS-P1"}, {4, "MAS-P2"}}));
+  ReadTxn txn(store_->env());
+  EXPECT_EQ(store_->FeedHead(txn), 4u);
+  Entries after;
+  store_->ForEachFeed(txn, 3, 10, [&](uint64_t seq, std::string_view, std::string_view id) {
+    after.emplace_back(seq, std::string(id));
+  });
+  EXPECT_EQ(after, (Entries{{4, "MAS-P2"}}));
+}
+
+TEST_F(FeedTest, ChangingTheLastRecordAgainMovesItPastWhatAReaderSaw) {
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
+  ApplyCommitted(Put("participants", "MAS-P2", "MAS", 11, {{"a", std::string("y"), 0}}));
+  // A reader has seen seq 2 (MAS-P2); MAS-P2 changes again: its new seq must be above 2.
+  ApplyCommitted(Put("participants", "MAS-P2", "MAS", 12, {{"a", std::string("z"), 11}}));
+  using Entries = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(Feed(*store_), (Entries{{1, "MAS-P1"}, {3, "MAS-P2"}}));
+}
+
+TEST_F(FeedTest, FeedSurvivesReopeningWithoutAsking) {
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
+  Reopen();  // Feed::kNone, as a tool that does not ask: the store still keeps its feed
+  ApplyCommitted(Put("participants", "MAS-P2", "MAS", 11, {{"a", std::string("y"), 0}}));
+  using Entries = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(Feed(*store_), (Entries{{1, "MAS-P1"}, {2, "MAS-P2"}}));
+}
+
+TEST_F(FeedTest, AbortedMergeLeavesTheFeedAsItWas) {
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
+  {
+    WriteTxn txn(store_->env());
+    store_->Apply(txn, Put("participants", "MAS-P2", "MAS", 11, {{"a", std::string("y"), 0}}));
+  }  // not committed
+  using Entries = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(Feed(*store_), (Entries{{1, "MAS-P1"}}));
+}
+
 // --- Store format.
 
 // Format 1, as the release before store formats wrote it: a base is a bare stamp.
@@ -488,15 +561,15 @@ TEST_F(StoreFormatTest, NewStoreIsInTheCurrentFormat) {
   Store store(dir_.path(), Options());
   ReadTxn txn(store.env());
   EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), kStoreFormat);
-  EXPECT_EQ(kStoreFormat, 2u);
+  EXPECT_EQ(kStoreFormat, 3u);
 }
 
 TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
   WriteVersionOneStore();
-  Store store(dir_.path(), Options());
+  Store store(dir_.path(), Options(), Store::Feed::kKeep);  // as the hub opens its store
   {
     ReadTxn txn(store.env());
-    EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 2u);
+    EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 3u);
     EXPECT_EQ(store.GetMeta(txn, kMetaOrigin), "MAS");
     // Old bases keep their stamp with an unknown (empty) origin.
     RecordState live;
@@ -511,6 +584,8 @@ TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
     store.ForEachConflict(txn, [&](const StoredConflict& c) { conflicts.push_back(c); });
     ASSERT_EQ(conflicts.size(), 1u);
     EXPECT_EQ(conflicts[0].id, "MAS-P1");
+    // The feed starts with every record, the deleted one too.
+    EXPECT_EQ(store.FeedHead(txn), 2u);
     EXPECT_EQ(conflicts[0].conflict, (Conflict{"a", Version{10, "MAS", {}}, false, std::string("x"),
                                                Version{5, "MNL", {}}, std::string("old")}));
   }
@@ -568,13 +643,40 @@ TEST_F(StoreFormatTest, EveryRecordOfALargeStoreIsMigrated) {
   EXPECT_EQ(visited, kRecords);
 }
 
+TEST_F(StoreFormatTest, VersionTwoHubStoreGainsAFeedOfEveryRecord) {
+  {
+    Store store(dir_.path(), Options(), Store::Feed::kKeep);
+    WriteTxn txn(store.env());
+    store.Apply(txn, Put("participants", "MAS-P2", "MAS", 10, {{"a", std::string("x"), 0}}));
+    store.Apply(txn, Put("participants", "MAS-P1", "MAS", 11, {{"a", std::string("y"), 0}}));
+    store.Apply(txn, Del("participants", "MAS-P2", "HUB", 12, 10));
+    txn.Commit();
+  }
+  {
+    // As a format 2 store left it: no feed.
+    Env env(dir_.path(), Options());
+    Dbi feed = env.OpenDbi("feed"), feedpos = env.OpenDbi("feedpos"), meta = env.OpenDbi("meta");
+    WriteTxn txn(env);
+    EXPECT_EQ(mdb_drop(txn.raw(), feed, 0), 0);
+    EXPECT_EQ(mdb_drop(txn.raw(), feedpos, 0), 0);
+    EXPECT_TRUE(txn.Del(meta, kMetaFeed));
+    txn.Put(meta, kMetaFormat, SeqKey(2));
+    txn.Commit();
+  }
+  Store store(dir_.path(), Options(), Store::Feed::kKeep);
+  using Entries = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(Feed(store), (Entries{{1, "MAS-P1"}, {2, "MAS-P2"}}));  // key order, tombstones too
+  ReadTxn txn(store.env());
+  EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 3u);
+}
+
 TEST_F(StoreFormatTest, NewerStoreIsRefusedNamingBothVersions) {
-  WriteFormat("node", 3);
+  WriteFormat("node", 4);
   EXPECT_EQ(OpenError(),
-            "store format 3 is newer than this osrc-node supports (2): upgrade osrc-node");
+            "store format 4 is newer than this osrc-node supports (3): upgrade osrc-node");
   WriteFormat("hub", 7);  // never migrated down
   EXPECT_EQ(OpenError(),
-            "store format 7 is newer than this osrc-hub supports (2): upgrade osrc-hub");
+            "store format 7 is newer than this osrc-hub supports (3): upgrade osrc-hub");
 }
 
 }  // namespace
