@@ -69,7 +69,7 @@ Status CommandRevoke(const std::string& dir, const std::string& site) {
     auto entry = GetSite(hub->store(), txn, site);
     if (!entry) return {ErrorCode::kNotFound, "no such site", "--site " + site};
     entry->revoked = true;
-    PutSite(hub->store(), txn, *entry);
+    PutEnrolment(hub->store(), txn, *entry);
     txn.Commit();
     return {};
   }));

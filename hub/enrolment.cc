@@ -82,7 +82,7 @@ Status EnrolSites(Hub& hub, const std::vector<Enrolment>& sites, bool replace,
       entry.public_key = e.key;
       if (!e.name.empty()) entry.name = e.name;
       entry.revoked = false;
-      PutSite(hub.store(), txn, entry);
+      PutEnrolment(hub.store(), txn, entry);
     }
     txn.Commit();
     return {};

@@ -99,22 +99,16 @@ void Server::OnZap(zmq::socket_t& zap) {
 }
 
 std::string Server::SiteOfKey(const storage::Txn& txn, const std::string& key) {
-  auto admitted = [&](const SiteEntry& entry) { return !entry.revoked && entry.public_key == key; };
-  if (auto hit = site_of_key_.find(key); hit != site_of_key_.end()) {
-    auto entry = GetSite(hub_.store(), txn, hit->second);
-    if (entry && admitted(*entry)) return entry->code;
+  uint64_t version = EnrolmentVersion(hub_.store(), txn);
+  if (site_of_key_version_ != version) {
+    site_of_key_.clear();
+    for (const SiteEntry& entry : ReadableSites(txn)) {
+      if (!entry.revoked) site_of_key_[entry.public_key] = entry.code;
+    }
+    site_of_key_version_ = version;
   }
-  auto now = std::chrono::steady_clock::now();
-  if (now - site_of_key_built_ < std::chrono::seconds(1)) return {};
-  site_of_key_built_ = now;
-  site_of_key_.clear();
-  std::string found;
-  for (const SiteEntry& entry : ReadableSites(txn)) {
-    if (entry.revoked) continue;
-    site_of_key_[entry.public_key] = entry.code;
-    if (admitted(entry)) found = entry.code;
-  }
-  return found;
+  auto hit = site_of_key_.find(key);
+  return hit == site_of_key_.end() ? std::string() : hit->second;
 }
 
 bool Server::Enrolled(const std::string& site, const std::string& key) {

@@ -12,8 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <zmq.hpp>
@@ -72,9 +72,9 @@ class Server {
   void Refuse(const std::string& routing_id, const std::string& site, ErrorCode code,
               const std::string& message);
   bool Enrolled(const std::string& site, const std::string& key);
-  // The site enrolled with `key` (not revoked), or empty. Looks in site_of_key_, checks the hit
-  // against the site's entry, and rebuilds the index on a miss at most once a second: a storm of
-  // connections costs one entry read each, and unknown keys cannot make it scan every entry.
+  // The site enrolled with `key` (not revoked), or empty. From an index of the enrolled keys,
+  // read again only when the enrolment version has moved: a storm of connections, or of unknown
+  // keys, costs one meta read each instead of decoding every site's entry.
   std::string SiteOfKey(const storage::Txn& txn, const std::string& key);
   // The enrolled sites whose entries decode; a corrupt entry is logged once and skipped.
   std::vector<SiteEntry> ReadableSites(const storage::Txn& txn);
@@ -92,7 +92,7 @@ class Server {
   SiteSessionOptions session_options_;
   std::set<std::string> corrupt_sites_;  // site entries already reported corrupt
   std::map<std::string, std::string> site_of_key_;
-  std::chrono::steady_clock::time_point site_of_key_built_{};
+  std::optional<uint64_t> site_of_key_version_;
 };
 
 }  // namespace osrc::hub

@@ -44,6 +44,15 @@ void PutSite(storage::Store& store, storage::WriteTxn& txn, const SiteEntry& ent
   store.sites().Put(txn, entry.code, json.dump());
 }
 
+void PutEnrolment(storage::Store& store, storage::WriteTxn& txn, const SiteEntry& entry) {
+  PutSite(store, txn, entry);
+  store.PutMetaU64(txn, storage::kMetaEnrolment, EnrolmentVersion(store, txn) + 1);
+}
+
+uint64_t EnrolmentVersion(storage::Store& store, const storage::Txn& txn) {
+  return store.GetMetaU64(txn, storage::kMetaEnrolment);
+}
+
 std::vector<SiteEntry> ListSites(storage::Store& store, const storage::Txn& txn) {
   std::vector<SiteEntry> sites;
   store.sites().Scan(txn, "", [&](std::string_view code, std::string_view bytes) {

@@ -27,6 +27,10 @@ struct SiteEntry {
 std::optional<SiteEntry> GetSite(storage::Store& store, const storage::Txn& txn,
                                  std::string_view code);
 void PutSite(storage::Store& store, storage::WriteTxn& txn, const SiteEntry& entry);
+// PutSite for a change of who may connect (enrol, a new key, revoke): also moves the enrolment
+// version on, so the daemon knows to reread its keys.
+void PutEnrolment(storage::Store& store, storage::WriteTxn& txn, const SiteEntry& entry);
+uint64_t EnrolmentVersion(storage::Store& store, const storage::Txn& txn);
 std::vector<SiteEntry> ListSites(storage::Store& store, const storage::Txn& txn);
 // The enrolled, not revoked site with this public key.
 std::optional<SiteEntry> FindSiteByKey(storage::Store& store, const storage::Txn& txn,

@@ -26,5 +26,7 @@ inline constexpr std::string_view kMetaReplySeq = "reply_seq";         // be64 l
 inline constexpr std::string_view kMetaLinkState = "link_state";       // text, e.g. "in step"
 inline constexpr std::string_view kMetaLastError = "last_error";       // text of the last failure
 inline constexpr std::string_view kMetaLastErrorAt = "last_error_at";  // be64 Unix ms
+// Hub: be64, moved on by every enrolment, key change and revocation.
+inline constexpr std::string_view kMetaEnrolment = "enrolment";
 
 }  // namespace osrc::storage
