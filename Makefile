@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PACKAGES := cmake g++ make pkg-config libzmq3-dev cppzmq-dev capnproto libcapnp-dev \
   liblmdb-dev libspdlog-dev libgtest-dev libtomlplusplus-dev libcli11-dev libsodium-dev \
-  libzstd-dev nlohmann-json3-dev prometheus-cpp-dev \
+  libzstd-dev nlohmann-json3-dev prometheus-cpp-dev libcpp-httplib-dev \
   dpkg-dev help2man man-db systemd libseccomp-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
