@@ -49,8 +49,9 @@ test: build format-check browser-deps
 package: build
 	cd $(BUILD) && cpack -G DEB
 
+# KEEP=1: leave the hub, its console and the four sites running until Ctrl-C.
 demo: build
-	scripts/demo.sh $(BUILD)/bin
+	KEEP=$(KEEP) scripts/demo.sh $(BUILD)/bin
 
 bench: build
 	scripts/bench.sh $(BUILD)/bin
