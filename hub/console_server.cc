@@ -196,7 +196,7 @@ void ConsoleServer::Metrics(const httplib::Request& req, httplib::Response& res)
   std::string text;
   {
     std::shared_lock guard(hub_.store_guard());
-    text = RenderMetrics(ReadStatus(hub_), live_);
+    text = RenderMetrics(ReadStatus(hub_, {.count_site_records = false}), live_);
   }
   res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -242,7 +242,7 @@ std::string ConsoleServer::SitesPage(const PageContext& ctx) {
   HubStatus status;
   {
     std::shared_lock guard(hub_.store_guard());
-    status = ReadStatus(hub_);
+    status = ReadStatus(hub_, {.count_site_records = false});  // the page shows no record counts
   }
   return SitesPageHtml(status, live_ ? live_->ReceivedByHour() : LiveMetrics::HourlyCounts{}, ctx);
 }
@@ -285,7 +285,7 @@ std::string ConsoleServer::ReferencePage(PageContext& ctx) {
   HubStatus status;
   {
     std::shared_lock guard(hub_.store_guard());
-    status = ReadStatus(hub_);
+    status = ReadStatus(hub_, {.count_site_records = false});
   }
   return ReferencePageHtml(status, ctx);
 }

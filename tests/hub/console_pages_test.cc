@@ -38,7 +38,7 @@ TEST(ConsolePagesTest, EscapesEveryMarkupCharacter) {
 
 TEST(ConsolePagesTest, StoredValuesAreEscapedOnTheConflictsPage) {
   std::string html = ConflictsPageHtml({Conflict("<script>alert(1)</script>", "a\"b")}, 1,
-                                       {.site = "<x>"}, Admin());
+                                       {.site = "<x>", .collection = "", .field = ""}, Admin());
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_NE(html.find("a&quot;b"), std::string::npos);
