@@ -100,7 +100,7 @@ Status ConsoleServer::Start(const std::string& bind) {
       log_.error("console stopped by a fault: {}", e.what());
     }
   });
-  log_.info("console listening on http://{}", address_);
+  log_.info("console at http://{}", address_);
   return {};
 }
 
@@ -147,7 +147,10 @@ void ConsoleServer::Handle(const httplib::Request& req, httplib::Response& res) 
     if (req.method == "GET") return Redirect(res, "/login");
     return Refuse(res, 403, "not logged in (or the session expired): log in again");
   }
-  if (req.method == "POST" && !TokensEqual(req.get_param_value("csrf"), session->csrf)) {
+  // An upload's form is multipart: its fields come as parts.
+  std::string token = req.is_multipart_form_data() ? req.get_file_value("csrf").content
+                                                   : req.get_param_value("csrf");
+  if (req.method == "POST" && !TokensEqual(token, session->csrf)) {
     log_.warn("console: {} {} by {} refused: missing or wrong CSRF token", req.method, req.path,
               session->name);
     return Refuse(res, 403, "refused: the form's CSRF token is missing or wrong; reload the page");

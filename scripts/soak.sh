@@ -52,7 +52,7 @@ hub_site_counts() {
 }
 
 start_hub() {
-  "$BIN/osrc-hub" run --data "$WORK/hub" 2>>"$WORK/hub.err" &
+  "$BIN/osrc-hub" run --data "$WORK/hub" --console off 2>>"$WORK/hub.err" &
   HUB_PID=$!
 }
 

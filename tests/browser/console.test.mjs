@@ -173,9 +173,25 @@ async function main() {
     const audit = run('osrc-hub', ['audit', '--data', hubDir]);
     check(audit.includes(ADMIN[0]) && audit.includes('conflict resolution'), 'the resolution is audited as the operator');
 
+    // A reference upload is imported and delivered to the sites.
+    const courses = path.join(work, 'courses.jsonl');
+    fs.writeFileSync(courses, '{"collection":"courses","id":"console_course","fields":{"hours":4,"name":"Uploaded in the console","topic":"migrant rights"}}\n');
     await page.goto(`${base}/reference`);
     check((await page.locator('form[action="/reference/import"]').count()) === 1, 'the admin gets the import form');
     await page.screenshot({ path: path.join(shotDir, 'reference.png'), fullPage: true });
+    await page.selectOption('select[name=collection]', 'courses');
+    await page.setInputFiles('input[name=file]', courses);
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/reference/import"] button')]);
+    check((await page.textContent('.notice')).includes('imported 1 courses records, 1 changed'), 'the upload is imported');
+    await page.screenshot({ path: path.join(shotDir, 'reference-imported.png'), fullPage: true });
+    await poll('the uploaded course at site ANT', () => {
+      try {
+        return run('osrc-node', ['get', '--data', path.join(work, 'ANT'), 'courses', 'console_course']).includes('Uploaded in the console');
+      } catch {
+        return false;
+      }
+    });
+    check(true, 'the uploaded course reached site ANT');
     await page.goto(`${base}/operators`);
     check((await page.locator('td', { hasText: VIEWER[0] }).count()) === 1, 'the Operators page lists the viewer');
     await page.screenshot({ path: path.join(shotDir, 'operators.png'), fullPage: true });

@@ -228,7 +228,8 @@ class ClusterHub {
   // Starts `osrc-hub run`, waits for its readiness line and reads the endpoint it bound; throws
   // if either does not come. The first start then points the waiting nodes at it.
   void Start() {
-    daemon_ = std::make_unique<Process>(BinArgs("osrc-hub", {"run", "--data", dir_}));
+    daemon_ =
+        std::make_unique<Process>(BinArgs("osrc-hub", {"run", "--data", dir_, "--console", "off"}));
     std::optional<std::string> ready = daemon_->WaitForOutputLine(
         "listening on ", DeadlineIn(std::chrono::seconds(30)), Stream::kStderr);
     if (!ready) {
