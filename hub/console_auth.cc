@@ -16,6 +16,10 @@ uint64_t ConsoleAuth::DelayFor(const std::string& name) const {
 
 void ConsoleAuth::LoginFailed(const std::string& name) {
   std::lock_guard lock(mutex_);
+  // Names tried are bounded, so a flood of made-up names cannot grow the table without end.
+  if (!failures_.contains(name) && failures_.size() >= kMaxFailedNames) {
+    failures_.erase(failures_.begin());
+  }
   ++failures_[name];
 }
 

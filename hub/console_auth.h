@@ -16,6 +16,8 @@
 namespace osrc::hub {
 
 inline constexpr std::string_view kSessionCookie = "osrc_session";
+// Names whose failed logins are remembered at once; beyond that the first in order is forgotten.
+inline constexpr size_t kMaxFailedNames = 10000;
 
 struct ConsoleSession {
   std::string id;    // 64 hex digits: the cookie's value

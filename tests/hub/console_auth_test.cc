@@ -80,6 +80,16 @@ TEST(ConsoleAuthTest, DelayDoublesPerFailureUpToTheCapAndResetsOnSuccess) {
   EXPECT_EQ(auth.DelayFor("alice"), 0u);
 }
 
+TEST(ConsoleAuthTest, FailedNamesAreBoundedWithoutForgettingOneStillTried) {
+  ConsoleAuth auth(kOptions);
+  auth.LoginFailed("~target");  // sorts after the made-up names below
+  for (size_t i = 0; i < kMaxFailedNames + 10; ++i) auth.LoginFailed("name" + std::to_string(i));
+  auth.LoginFailed("~target");
+  EXPECT_EQ(auth.DelayFor("~target"), 500u);
+  EXPECT_EQ(auth.DelayFor("name0"), 0u);  // forgotten: the table stayed bounded
+  EXPECT_EQ(auth.DelayFor("name" + std::to_string(kMaxFailedNames + 9)), 250u);
+}
+
 TEST(ConsoleAuthTest, CookieIsHttpOnlyStrictWholeSiteAndExpiring) {
   std::string cookie = SessionCookie("abc", 8 * 3600 * 1000);
   EXPECT_EQ(cookie, "osrc_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800");
