@@ -3,11 +3,11 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PACKAGES := cmake g++ make pkg-config libzmq3-dev cppzmq-dev capnproto libcapnp-dev \
   liblmdb-dev libspdlog-dev libgtest-dev libtomlplusplus-dev libcli11-dev libsodium-dev \
-  libzstd-dev nlohmann-json3-dev prometheus-cpp-dev libpq-dev postgresql-15 \
+  libzstd-dev nlohmann-json3-dev prometheus-cpp-dev libpq-dev postgresql-15 libcpp-httplib-dev \
   dpkg-dev help2man man-db systemd libseccomp-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test package demo bench clean proxy fuzz-deps fuzz fuzz-seeds format-deps format format-check
+.PHONY: all deps browser-deps build test package demo bench clean proxy fuzz-deps fuzz fuzz-seeds format-deps format format-check
 
 all: build
 
@@ -32,7 +32,16 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build format-check
+# The browser tests' chromium (Debian) and playwright-core (npm, pinned by
+# tests/browser/package-lock.json); node and npm from Debian unless already installed.
+BROWSER_PACKAGES := chromium
+browser-deps:
+	$(call install_missing,$(BROWSER_PACKAGES))
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends nodejs npm; }
+	cd tests/browser && npm ci --no-audit --no-fund
+
+test: build format-check browser-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # The Debian package $(BUILD)/osrc-sync_VERSION_amd64.deb (cmake/package.cmake; README: "Install
@@ -40,8 +49,9 @@ test: build format-check
 package: build
 	cd $(BUILD) && cpack -G DEB
 
+# KEEP=1: leave the hub, its console and the four sites running until Ctrl-C.
 demo: build
-	scripts/demo.sh $(BUILD)/bin
+	KEEP=$(KEEP) scripts/demo.sh $(BUILD)/bin
 
 bench: build
 	scripts/bench.sh $(BUILD)/bin

@@ -111,7 +111,8 @@ RepResult RunOnce(IngestFixture& fixture, const IngestOptions& options, const st
   fixture.CopyTo(dir);
   testing::ProcessOptions hub_options;
   if (options.commit_stats) hub_options.env.push_back({"OSRC_LOG_LEVEL", "debug"});
-  testing::Process hub({options.bin + "/osrc-hub", "run", "--data", dir + "/hub"}, hub_options);
+  testing::Process hub(
+      {options.bin + "/osrc-hub", "run", "--data", dir + "/hub", "--console", "off"}, hub_options);
   if (!hub.WaitForOutputLine("listening on", testing::DeadlineIn(std::chrono::minutes(1)),
                              testing::Stream::kStderr)) {
     throw std::runtime_error("hub did not start: " + hub.stderr_text());

@@ -35,7 +35,7 @@ setup() {
   mkdir -p "$D"
   local port key hub_key
   hub_key=$("$BIN/osrc-hub" init --data "$D/hub" --bind "tcp://127.0.0.1:*" | tail -1)
-  "$BIN/osrc-hub" run --data "$D/hub" 2>"$D/hub.err" &
+  "$BIN/osrc-hub" run --data "$D/hub" --console off 2>"$D/hub.err" &
   HUB=$!
   PIDS+=("$HUB")
   for _ in $(seq 200); do grep -q 'listening on' "$D/hub.err" && break; sleep 0.05; done

@@ -152,6 +152,18 @@ bool IsTcpEndpoint(std::string_view endpoint) {
   return std::stoi(std::string(port)) <= 65535;
 }
 
+bool IsConsoleBind(std::string_view bind) {
+  if (bind == "off") return true;
+  size_t colon = bind.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == bind.size()) return false;
+  std::string_view port = bind.substr(colon + 1);
+  if (port.size() > 5) return false;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  return std::stoi(std::string(port)) <= 65535;
+}
+
 bool IsSiteCode(std::string_view code) {
   if (code.size() < 2 || code.size() > 8) return false;
   for (char c : code) {
@@ -217,6 +229,13 @@ Status LoadHubConfig(const std::string& dir, HubConfig* out) {
               path + ": [mirror] pii"};
     }
   }
+  if (const toml::table* console = root["console"].as_table()) {
+    out->console_bind = (*console)["bind"].value_or(out->console_bind);
+    if (!IsConsoleBind(out->console_bind)) {
+      return {ErrorCode::kBadInput, "must be HOST:PORT (e.g. 127.0.0.1:7480) or \"off\"",
+              path + ": [console] bind"};
+    }
+  }
   return {};
 }
 
@@ -239,7 +258,9 @@ std::string HubConfigToml(const HubConfig& config) {
       << "group_commit_max = " << config.group_commit_max << "\n"
       << CommonToml(config.link, config.store) << "\n[report]\n"
       << "# published counts from 1 to k-1 are suppressed (k at least 3)\n"
-      << "k = " << config.report_k << "\n";
+      << "k = " << config.report_k << "\n\n[console]\n"
+      << "# the web console's HOST:PORT, or \"off\"; loopback only unless behind a TLS proxy\n"
+      << "bind = " << Quoted(config.console_bind) << "\n";
   return out.str();
 }
 

@@ -29,6 +29,8 @@ struct HubConfig {
   int group_commit_max = 64;             // Default: up to 64 pushes per commit
   uint64_t report_k = 5;                 // Default: published counts below 5 suppressed
   std::string mirror_pii = "omit";       // [mirror] pii: "omit", "pseudonymise" or "include"
+  // The web console's HOST:PORT (port 0: any free one), or "off".
+  std::string console_bind = "127.0.0.1:7480";  // Default: loopback only
   protocol::LinkOptions link;
   storage::EnvOptions store;
 };
@@ -36,6 +38,8 @@ struct HubConfig {
 bool IsSiteCode(std::string_view code);
 // "tcp://HOST:PORT" (PORT may be "*" for a hub binding any free port).
 bool IsTcpEndpoint(std::string_view endpoint);
+// "off", or HOST:PORT with a port from 0 to 65535 (the console's bind).
+bool IsConsoleBind(std::string_view bind);
 
 // Load `<dir>/node.toml` or `<dir>/hub.toml`. An error names the file and key, or says why the
 // folder cannot be used (missing, or not readable and writable by this user).

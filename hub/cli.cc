@@ -41,6 +41,10 @@ int RunCli(int argc, char** argv) {
   revoke_cmd->add_option("--site", site, "Site code")->required();
 
   auto* run_cmd = cli.AddCommand(app, "run", "Run the hub daemon until SIGINT/SIGTERM");
+  std::string console;
+  run_cmd->add_option("--console", console,
+                      "The web console's HOST:PORT (port 0: any free one), or off; "
+                      "overrides [console] bind");
 
   std::string folder;
   auto* backup_cmd =
@@ -147,7 +151,7 @@ int RunCli(int argc, char** argv) {
     }
     if (*enrol_cmd) return CommandEnrol(dir, enrol);
     if (*revoke_cmd) return CommandRevoke(dir, site);
-    if (*run_cmd) return CommandRun(dir);
+    if (*run_cmd) return CommandRun(dir, console);
     if (*backup_cmd) return CommandBackup(dir, folder);
     if (*restore_cmd) return CommandRestore(dir, folder);
     if (*bundle_import) return CommandBundleImport(dir, file, reply);

@@ -78,6 +78,23 @@ Status CommandRevoke(const std::string& dir, const std::string& site) {
   return {};
 }
 
+Status ImportReference(Hub& hub, const std::string& collection, replica::RecordFormat format,
+                       std::string_view text, const std::string& actor, const std::string& source,
+                       replica::ImportStats* stats, replica::ImportErrors* errors) {
+  const config::CollectionSpec* spec = hub.schema().Find(collection);
+  if (spec == nullptr || spec->owner != config::Owner::kHub) {
+    return {ErrorCode::kBadInput, "not a reference collection", collection};
+  }
+  OSRC_RETURN_IF_ERROR(
+      AppendAudit(hub.dir(), actor, "reference import", collection + " from " + source));
+  replica::Writer writer = hub.writer();
+  replica::ImportOptions options{.format = format, .collection = collection};
+  Status status = storage::WithGrowth(hub.store().env(), [&] {
+    return replica::ImportRecords(writer, text, options, stats, errors);
+  });
+  return status.ok() ? status : errors->Summary(source);
+}
+
 Status CommandRefImport(const std::string& dir, const replica::ImportArgs& args) {
   const std::string& collection = args.collection;
   std::unique_ptr<Hub> hub;
@@ -199,12 +216,15 @@ Status CommandMetrics(const std::string& dir) {
 
 namespace osrc::hub {
 
-Status CommandRun(const std::string& dir) {
+Status CommandRun(const std::string& dir, const std::string& console) {
+  if (!console.empty() && !config::IsConsoleBind(console)) {
+    return {ErrorCode::kBadInput, "must be HOST:PORT (e.g. 127.0.0.1:7480) or off", "--console"};
+  }
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   replica::RunLock lock;
   OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
-  return RunDaemon(*hub);
+  return RunDaemon(*hub, console.empty() ? hub->config().console_bind : console);
 }
 
 Status CommandBackup(const std::string& dir, const std::string& to) {

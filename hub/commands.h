@@ -19,13 +19,19 @@ struct EnrolOptions {
 // Enrols one site or a file of them; a site enrolled with another key needs `replace`.
 Status CommandEnrol(const std::string& dir, const EnrolOptions& options);
 Status CommandRevoke(const std::string& dir, const std::string& site);
-Status CommandRun(const std::string& dir);
+// `console`: the console's HOST:PORT or "off", over `[console] bind`; empty: the config's.
+Status CommandRun(const std::string& dir, const std::string& console);
 Status CommandBundleImport(const std::string& dir, const std::string& file,
                            const std::string& reply);
 Status CommandBackup(const std::string& dir, const std::string& to);
 Status CommandRestore(const std::string& dir, const std::string& from);
 // `args.collection`: the reference collection.
 Status CommandRefImport(const std::string& dir, const replica::ImportArgs& args);
+// Imports `text` (a whole file, all of it or nothing) into reference `collection` as `actor`,
+// audited; `source` names the file in errors. The console's upload; CommandRefImport's core.
+Status ImportReference(Hub& hub, const std::string& collection, replica::RecordFormat format,
+                       std::string_view text, const std::string& actor, const std::string& source,
+                       replica::ImportStats* stats, replica::ImportErrors* errors);
 Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
                   const std::string& json);
 Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id,

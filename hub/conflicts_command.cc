@@ -48,7 +48,9 @@ Status CommandConflictsList(const std::string& dir, const ConflictsListOptions& 
   return {};
 }
 
-Status CommandConflictsResolve(const std::string& dir, const ResolveOptions& options) {
+Status ResolveConflict(Hub& hub, const ResolveOptions& options, const std::string& actor,
+                       std::string* outcome) {
+  const std::string& dir = hub.dir();
   const bool by_value = !options.value.empty();
   if (by_value == !options.keep.empty()) {
     return {ErrorCode::kBadInput, "give either --keep winner|loser or --value JSON",
@@ -58,12 +60,11 @@ Status CommandConflictsResolve(const std::string& dir, const ResolveOptions& opt
     return {ErrorCode::kBadInput, "expected winner or loser, got \"" + options.keep + "\"",
             "--keep"};
   }
-  std::unique_ptr<Hub> hub;
-  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  Hub* const h = &hub;
   std::optional<storage::StoredConflict> found;
   {
-    storage::ReadTxn txn(hub->store().env());
-    hub->store().ForEachConflict(txn, [&](const storage::StoredConflict& c) {
+    storage::ReadTxn txn(h->store().env());
+    h->store().ForEachConflict(txn, [&](const storage::StoredConflict& c) {
       if (!found && replica::ConflictId(c) == options.id) found = c;
     });
   }
@@ -90,14 +91,14 @@ Status CommandConflictsResolve(const std::string& dir, const ResolveOptions& opt
             "the record was deleted since; re-create it with osrc-hub put, or --keep winner",
             record};
   }
-  OSRC_RETURN_IF_ERROR(AppendAudit(dir, CommandLineActor(), "conflict resolution",
+  OSRC_RETURN_IF_ERROR(AppendAudit(dir, actor, "conflict resolution",
                                    record + " field " + c.conflict.field,
                                    "conflict " + options.id + ": " + decision));
   if (decision != "keep winner") {
     nlohmann::json fields = {{c.conflict.field, value}};
-    replica::Writer writer = hub->writer();
+    replica::Writer writer = h->writer();
     bool changed = false;
-    OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&] {
+    OSRC_RETURN_IF_ERROR(storage::WithGrowth(h->store().env(), [&] {
       return replica::PutJson(writer, c.collection, c.id, fields.dump(), &changed);
     }));
   }
@@ -109,22 +110,30 @@ Status CommandConflictsResolve(const std::string& dir, const ResolveOptions& opt
   line["decision"] = decision;
   // A personal value stays in the store only, where an erasure reaches it.
   if (decision != "keep winner") {
-    line["value"] = replica::IsPersonal(hub->schema(), c) ? nlohmann::json("(personal)") : value;
+    line["value"] = replica::IsPersonal(h->schema(), c) ? nlohmann::json("(personal)") : value;
   }
-  line["actor"] = CommandLineActor();
-  line["time"] = UtcTimeOf(hub->clock().NowMillis());
+  line["actor"] = actor;
+  line["time"] = UtcTimeOf(h->clock().NowMillis());
   OSRC_RETURN_IF_ERROR(AppendResolved(dir, line.dump() + "\n"));
-  OSRC_RETURN_IF_ERROR(storage::WithGrowth(hub->store().env(), [&]() -> Status {
-    storage::WriteTxn txn(hub->store().env());
-    txn.Del(hub->store().conflicts(), replica::ConflictKey(c));
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(h->store().env(), [&]() -> Status {
+    storage::WriteTxn txn(h->store().env());
+    txn.Del(h->store().conflicts(), replica::ConflictKey(c));
     txn.Commit();
     return {};
   }));
-  std::cout << "resolved " << options.id << " (" << record << " field " << c.conflict.field << "): "
-            << (decision == "keep winner"  ? "dismissed, kept the winner"
-                : decision == "keep loser" ? "took the lost value, a correction"
-                                           : "set a new value, a correction")
-            << "\n";
+  *outcome = "resolved " + options.id + " (" + record + " field " + c.conflict.field + "): " +
+             (decision == "keep winner"  ? "dismissed, kept the winner"
+              : decision == "keep loser" ? "took the lost value, a correction"
+                                         : "set a new value, a correction");
+  return {};
+}
+
+Status CommandConflictsResolve(const std::string& dir, const ResolveOptions& options) {
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  std::string outcome;
+  OSRC_RETURN_IF_ERROR(ResolveConflict(*hub, options, CommandLineActor(), &outcome));
+  std::cout << outcome << "\n";
   return {};
 }
 

@@ -27,6 +27,12 @@ struct ResolveOptions {
 };
 
 Status CommandConflictsList(const std::string& dir, const ConflictsListOptions& options);
+class Hub;
+// The resolution itself, on an opened hub, by `actor` (audited and recorded as them);
+// `*outcome` says what was done ("resolved ID (participants/MAS-P1 field sex): dismissed, ...").
+// The caller serialises it with the hub's other writers (the console holds the store guard).
+Status ResolveConflict(Hub& hub, const ResolveOptions& options, const std::string& actor,
+                       std::string* outcome);
 Status CommandConflictsResolve(const std::string& dir, const ResolveOptions& options);
 
 }  // namespace osrc::hub

@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "base/logging.h"
+#include "hub/console_server.h"
 #include "hub/metrics.h"
 #include "hub/server.h"
 
@@ -42,7 +43,7 @@ void RaiseFileLimit(spdlog::logger& log) {
 
 }  // namespace
 
-Status RunDaemon(Hub& hub) {
+Status RunDaemon(Hub& hub, const std::string& console_bind) {
   std::shared_ptr<spdlog::logger> logger;
   OSRC_RETURN_IF_ERROR(MakeDaemonLogger("hub", hub.dir() + "/hub.log", &logger));
   spdlog::logger& log = *logger;
@@ -54,9 +55,18 @@ Status RunDaemon(Hub& hub) {
   RaiseFileLimit(log);
   Status status;
   try {
-    LiveMetrics metrics;  // for the console's /metrics, when it serves them
+    LiveMetrics metrics;  // for the console's /metrics and its chart
+    ConsoleServer console(hub, &metrics, log);
+    if (console_bind != "off") {
+      // The sites come first: a console that cannot start leaves the sync server running.
+      Status started = console.Start(console_bind);
+      if (!started.ok()) log.error("console not started: {}", started.ToString());
+    } else {
+      log.info("console off");
+    }
     Server server(hub, log, &metrics);
     status = server.Run(stop_requested);
+    console.Stop();
   } catch (const std::exception& e) {
     // The loop and its handlers catch their own faults; this is what they could not confine.
     log.error("hub daemon failed: {}", e.what());

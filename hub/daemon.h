@@ -7,6 +7,7 @@
 
 namespace osrc::hub {
 
-Status RunDaemon(Hub& hub);
+// `console_bind`: HOST:PORT of the web console beside the sync server, or "off".
+Status RunDaemon(Hub& hub, const std::string& console_bind);
 
 }  // namespace osrc::hub

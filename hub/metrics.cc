@@ -3,6 +3,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/text_serializer.h>
 
+#include <chrono>
 #include <sstream>
 
 namespace osrc::hub {
@@ -36,6 +37,18 @@ LiveMetrics::LiveMetrics()
 
 void LiveMetrics::AddReceived(const std::string& site, uint64_t changes) {
   received_.Add({{"site", site}}).Increment(static_cast<double>(changes));
+  auto now = std::chrono::duration_cast<std::chrono::hours>(
+      std::chrono::system_clock::now().time_since_epoch());
+  uint64_t hour = static_cast<uint64_t>(now.count());
+  std::lock_guard lock(hourly_mutex_);
+  auto& hours = hourly_[site];
+  hours[hour] += changes;
+  while (!hours.empty() && hours.begin()->first + 8 * 24 < hour) hours.erase(hours.begin());
+}
+
+LiveMetrics::HourlyCounts LiveMetrics::ReceivedByHour() const {
+  std::lock_guard lock(hourly_mutex_);
+  return hourly_;
 }
 
 void LiveMetrics::AddDelivered(const std::string& site, uint64_t changes) {

@@ -188,6 +188,9 @@ std::vector<Writer::Reply> Writer::Commit(std::vector<WriterJob>& jobs) {
 std::vector<Writer::Reply> Writer::CommitOnce(std::vector<WriterJob>& jobs) {
   std::vector<Reply> replies;
   const auto started = std::chrono::steady_clock::now();
+  // Shared, as every transaction of the daemon: the console's writes hold the guard exclusively,
+  // so a map growth of theirs never meets this transaction.
+  std::shared_lock guard(hub_.store_guard());
   storage::WriteTxn txn(hub_.store().env());
   std::map<std::string, SiteEntry> sites;
   size_t applied = 0, pushes = 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: a hub and four site nodes (MAS, ANT, MAG, ADS) on 127.0.0.1 in a temporary folder,
 # sample data imported at each site, a reference data update at the hub, all in step, a status
-# table, and every process stopped again.
+# table, the web console's address with a demo operator to log in as, and every process stopped
+# again; with KEEP=1 the hub, its console and the four sites run on until Ctrl-C.
 set -euo pipefail
 BIN=$(cd "${1:-build/bin}" && pwd)
 SITES=(MAS ANT MAG ADS)
@@ -20,7 +21,10 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "hub: init in $WORK/hub"
 HUB_KEY=$("$BIN/osrc-hub" init --data "$WORK/hub" --bind 'tcp://127.0.0.1:*' | tail -1)
-"$BIN/osrc-hub" run --data "$WORK/hub" 2>"$WORK/hub.err" &
+DEMO_OPERATOR=demo-admin
+DEMO_PASSWORD=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+"$BIN/osrc-hub" operator add --data "$WORK/hub" "$DEMO_OPERATOR" --role admin <<<"$DEMO_PASSWORD"
+"$BIN/osrc-hub" run --data "$WORK/hub" --console "127.0.0.1:${DEMO_CONSOLE_PORT:-0}" 2>"$WORK/hub.err" &
 PIDS+=($!)
 for _ in $(seq 100); do
   ENDPOINT=$(sed -n 's/.*listening on \(tcp:[^ ]*\).*/\1/p' "$WORK/hub.err" | head -1)
@@ -103,5 +107,18 @@ for site in "${SITES[@]}"; do
     echo "$site: site export == hub export --site $site ($(wc -l <"$WORK/$site.hub.jsonl") records)" ||
     { echo "$site: exports differ"; exit 1; }
 done
+
+step "the web console"
+CONSOLE=$(cat "$WORK/hub/console.address")
+echo "console:  http://$CONSOLE/"
+echo "operator: $DEMO_OPERATOR"
+echo "password: $DEMO_PASSWORD"
+if [ "${KEEP:-0}" = 1 ]; then
+  echo "the hub, its console and the four sites keep running in $WORK: Ctrl-C stops them"
+  trap 'echo; echo "stopping"; exit 0' INT TERM
+  wait
+else
+  echo "(stopped with the demo below: make demo KEEP=1 keeps it running)"
+fi
 
 step "stopping every process"

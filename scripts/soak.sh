@@ -52,7 +52,7 @@ hub_site_counts() {
 }
 
 start_hub() {
-  "$BIN/osrc-hub" run --data "$WORK/hub" 2>>"$WORK/hub.err" &
+  "$BIN/osrc-hub" run --data "$WORK/hub" --console off 2>>"$WORK/hub.err" &
   HUB_PID=$!
 }
 
@@ -90,7 +90,7 @@ for _ in $(seq 600); do
 done
 HUB_PORT=${HUB_ENDPOINT##*:}
 [ -n "$HUB_PORT" ] || { echo "osrc-hub run did not report its endpoint"; exit 1; }
-sed -i "s|^bind = .*|bind = \"$HUB_ENDPOINT\"|" "$WORK/hub/hub.toml"
+sed -i "0,/^bind = .*/s||bind = \"$HUB_ENDPOINT\"|" "$WORK/hub/hub.toml"  # the first: the sync bind
 for site in "${SITES[@]}"; do
   mkfifo "$WORK/$site.proxy.in"
   "$BIN/osrc-faultproxy" --listen 0 --target "$HUB_PORT" <"$WORK/$site.proxy.in" \

@@ -116,10 +116,33 @@ TEST(DataConfigTest, WrittenConfigurationLoadsBackUnchanged) {
 
   HubConfig hub;
   hub.group_commit_max = 9;
+  hub.console_bind = "0.0.0.0:8080";
   WriteFile(tmp.Path("hub.toml"), HubConfigToml(hub));
   HubConfig hub_loaded;
   ASSERT_TRUE(LoadHubConfig(tmp.path(), &hub_loaded).ok());
   EXPECT_EQ(HubConfigToml(hub_loaded), HubConfigToml(hub));
+  EXPECT_EQ(hub_loaded.console_bind, "0.0.0.0:8080");
+}
+
+TEST(DataConfigTest, ConsoleBindIsHostPortOrOffAndAnErrorNamesTheKey) {
+  EXPECT_TRUE(IsConsoleBind("off"));
+  EXPECT_TRUE(IsConsoleBind("127.0.0.1:0"));
+  EXPECT_TRUE(IsConsoleBind("[::1]:7480"));
+  EXPECT_FALSE(IsConsoleBind("127.0.0.1"));
+  EXPECT_FALSE(IsConsoleBind(":7480"));
+  EXPECT_FALSE(IsConsoleBind("host:70000"));
+  EXPECT_FALSE(IsConsoleBind("host:http"));
+  TempDir tmp("osrc-config");
+  WriteFile(tmp.Path("hub.toml"), HubConfigToml(HubConfig{}) + "");
+  HubConfig loaded;
+  ASSERT_TRUE(LoadHubConfig(tmp.path(), &loaded).ok());
+  EXPECT_EQ(loaded.console_bind, "127.0.0.1:7480");  // the default: loopback
+  HubConfig bad;
+  bad.console_bind = "nowhere";
+  WriteFile(tmp.Path("hub.toml"), HubConfigToml(bad));
+  Status status = LoadHubConfig(tmp.path(), &loaded);
+  EXPECT_EQ(status.code(), ErrorCode::kBadInput);
+  EXPECT_NE(status.ToString().find("[console] bind"), std::string::npos) << status.ToString();
 }
 
 }  // namespace

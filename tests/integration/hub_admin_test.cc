@@ -154,7 +154,8 @@ TEST(HubAdmin, TheHubRaisesItsOpenFilesLimitAndSaysHowManySitesFit) {
   TempDir tmp("osrc-hub-nofile");
   std::string dir = tmp.Path("hub");
   MustRun(BinArgs("osrc-hub", {"init", "--data", dir, "--bind", "tcp://127.0.0.1:*"}));
-  Process hub({"prlimit", "--nofile=256:512", BinPath("osrc-hub"), "run", "--data", dir});
+  Process hub({"prlimit", "--nofile=256:512", BinPath("osrc-hub"), "run", "--data", dir,
+               "--console", "off"});
   std::optional<std::string> line = hub.WaitForOutputLine(
       "open files limit", DeadlineIn(std::chrono::seconds(30)), Stream::kStderr);
   ASSERT_TRUE(line.has_value()) << hub.stderr_text();

@@ -25,7 +25,8 @@ class LoggingTest : public ::testing::Test {
   // osrc-hub run, with the journal's $JOURNAL_STREAM naming its stderr when `journal`, the way
   // systemd starts a service whose output goes to the journal.
   std::vector<std::string> RunArgs(bool journal) const {
-    std::vector<std::string> args = {BinPath("osrc-hub"), "run", "--data", hub_dir_};
+    std::vector<std::string> args = {BinPath("osrc-hub"), "run", "--data", hub_dir_,
+                                     "--console",         "off"};
     if (journal) {
       args.insert(args.begin(),
                   {"sh", "-c",

@@ -106,8 +106,9 @@ class UnitSandboxTest : public ::testing::Test {
 
   // Runs the hub daemon in `sandbox`; it must fail to start (exit or signal, not a timeout).
   void ExpectHubFails(const Sandbox& sandbox) {
-    RunResult r = RunProcess(Sandboxed(sandbox, {BinPath("osrc-hub"), "run", "--data", hub_dir_}),
-                             {}, std::chrono::seconds(30));
+    RunResult r = RunProcess(
+        Sandboxed(sandbox, {BinPath("osrc-hub"), "run", "--data", hub_dir_, "--console", "off"}),
+        {}, std::chrono::seconds(30));
     EXPECT_FALSE(r.ok() || r.timed_out) << r.Describe();
   }
 
@@ -117,8 +118,10 @@ class UnitSandboxTest : public ::testing::Test {
 };
 
 TEST_F(UnitSandboxTest, DaemonsServeAndSyncInTheirUnitsSandboxes) {
-  Process hub(Sandboxed(UnitSandbox(tmp_, "osrc-hub.service"),
-                        {BinPath("osrc-hub"), "run", "--data", hub_dir_}));
+  // The console on too (any free port): its socket and threads must pass the unit's filter.
+  Process hub(
+      Sandboxed(UnitSandbox(tmp_, "osrc-hub.service"),
+                {BinPath("osrc-hub"), "run", "--data", hub_dir_, "--console", "127.0.0.1:0"}));
   ASSERT_TRUE(hub.WaitForOutputLine("listening on", DeadlineIn(std::chrono::seconds(30))))
       << hub.stderr_text();
   std::string endpoint = LastLine(ReadFile(hub_dir_ + "/hub.endpoint"));

@@ -158,14 +158,30 @@ inline void KillProcess(Process& process, const std::string& what) {
   }
 }
 
-// Sets `key = value` in a TOML file, replacing the one line that sets `key` (the keys written by
-// `init` are unique across sections). Throws if there is no such line.
+// Sets `key = value` in a TOML file, replacing the one line that sets `key`: "section.key" within
+// that section; a plain key anywhere, or, when sections set it too (`bind` and `[console] bind`),
+// the top-level line before the first [section]. Throws if there is no such line.
 inline void SetTomlValue(const std::string& path, const std::string& key,
                          const std::string& value) {
   std::string text = ReadFile(path);
-  std::string head = key + " = ";
-  size_t at = text.rfind("\n" + head);
-  if (at == std::string::npos || text.find("\n" + head) != at) {
+  size_t dot = key.find('.');
+  std::string head = (dot == std::string::npos ? key : key.substr(dot + 1)) + " = ";
+  // The one line in text[begin, stop) setting the key, or npos.
+  auto find_in = [&](size_t begin, size_t stop) {
+    std::string part = text.substr(begin, stop - begin);
+    size_t at = part.rfind("\n" + head);
+    if (at == std::string::npos || part.find("\n" + head) != at) return std::string::npos;
+    return begin + at;
+  };
+  size_t at;
+  if (dot != std::string::npos) {
+    size_t begin = text.find("\n[" + key.substr(0, dot) + "]\n");
+    at = begin == std::string::npos ? begin : find_in(begin, text.find("\n[", begin + 1));
+  } else {
+    at = find_in(0, text.size());
+    if (at == std::string::npos) at = find_in(0, text.find("\n["));
+  }
+  if (at == std::string::npos) {
     throw std::runtime_error("not exactly one line setting " + key + " in " + path);
   }
   size_t end = text.find('\n', at + 1);
@@ -228,7 +244,8 @@ class ClusterHub {
   // Starts `osrc-hub run`, waits for its readiness line and reads the endpoint it bound; throws
   // if either does not come. The first start then points the waiting nodes at it.
   void Start() {
-    daemon_ = std::make_unique<Process>(BinArgs("osrc-hub", {"run", "--data", dir_}));
+    daemon_ =
+        std::make_unique<Process>(BinArgs("osrc-hub", {"run", "--data", dir_, "--console", "off"}));
     std::optional<std::string> ready = daemon_->WaitForOutputLine(
         "listening on ", DeadlineIn(std::chrono::seconds(30)), Stream::kStderr);
     if (!ready) {
