@@ -13,6 +13,10 @@ inline constexpr std::string_view kMetaKind = "kind";      // "node" or "hub"
 inline constexpr std::string_view kMetaOrigin = "origin";  // site code or hub id
 inline constexpr std::string_view kMetaClock = "clock";    // be64 highest stamp issued or seen
 inline constexpr std::string_view kMetaEpoch = "epoch";    // hub epoch (node: last seen); bytes
+// Erased records: kMetaErasedPrefix collection 0x00 id -> be64 stamp of the erasure order.
+inline constexpr std::string_view kMetaErasedPrefix = "erased:";
+// Present ("") from an erasure until the store is compacted (storage/compact.h).
+inline constexpr std::string_view kMetaCompactPending = "compact_pending";
 
 // Node stores.
 inline constexpr std::string_view kMetaClockOffset = "clock_offset";   // be64 (int64) ms to hub
