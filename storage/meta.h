@@ -29,5 +29,8 @@ inline constexpr std::string_view kMetaReplySeq = "reply_seq";         // be64 l
 inline constexpr std::string_view kMetaLinkState = "link_state";       // text, e.g. "in step"
 inline constexpr std::string_view kMetaLastError = "last_error";       // text of the last failure
 inline constexpr std::string_view kMetaLastErrorAt = "last_error_at";  // be64 Unix ms
+inline constexpr std::string_view kMetaErasedByHub =
+    "erased_by_hub";                                                // be64 erasure orders applied
+inline constexpr std::string_view kMetaLastErased = "last_erased";  // text collection/id
 
 }  // namespace osrc::storage

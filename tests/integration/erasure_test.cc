@@ -142,5 +142,39 @@ TEST(Erasure, NoValueLeftAtHubNetworkSiteAndBundleSiteEvenAfterRestore) {
   EXPECT_TRUE(Contains(hub.Cli({"get", "participants", "MAS-P2"}), "Keptfamily"));
 }
 
+TEST(Erasure, StaleSiteCannotReviveAnErasedRecordAndIsTold) {
+  TempDir tmp("osrc-erasure-stale");
+  ClusterHub hub(tmp);
+  ClusterNode mas(tmp, "MAS", hub);
+  hub.Start();
+  Person person = PersonOf("MAS");
+  WritePerson(mas, person);
+  mas.MustSync();
+  hub.Cli({"erase", "participants", "MAS-P1", "--reason", "request 2026-43"});
+  // The site has not heard of it and writes to the erased participant and its service.
+  const std::string stale = "Zqstalewrite after the erasure";
+  mas.Put("participants", "MAS-P1", R"({"occupation":")" + stale + R"("})");
+  mas.Put("services", "MAS-S1", R"({"staff":")" + stale + R"("})");
+  mas.MustSync();
+  EXPECT_EQ(hub.Run({"get", "participants", "MAS-P1"}).exit_code, 1);
+  EXPECT_EQ(hub.Run({"get", "services", "MAS-S1"}).exit_code, 1);
+  EXPECT_EQ(mas.Run({"get", "participants", "MAS-P1"}).exit_code, 1);
+  nlohmann::json status = mas.Status();
+  EXPECT_EQ(status.at("erased_by_hub"), 3) << status.dump();
+  EXPECT_TRUE(Contains(mas.Cli({"status"}), "erased by hub   3 records"));
+  // Now that the site knows, a put there is refused, saying why.
+  RunResult again =
+      mas.Run({"put", "participants", "MAS-P1", "--json", R"({"occupation":"again"})"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(Contains(again.err, "participants/MAS-P1: erased")) << again.Describe();
+  hub.Stop();
+  std::vector<std::string> values = ValuesOf(person);
+  values.push_back(stale);
+  for (const std::string& dir : {hub.dir(), mas.dir()}) {
+    std::vector<std::string> found = FilesHolding(dir, values);
+    EXPECT_TRUE(found.empty()) << dir << " still holds:\n" << ::testing::PrintToString(found);
+  }
+}
+
 }  // namespace
 }  // namespace osrc::testing
