@@ -74,9 +74,8 @@ Status CheckTable(const toml::table& table, const std::string& prefix, const Kno
 }  // namespace
 
 const KnownKeys kNodeKeys = WithLinkAndStore({"site", "hub.endpoint", "hub.public_key"});
-const KnownKeys kHubKeys = WithLinkAndStore(
-    {"hub_id", "bind", "max_skew_ms", "group_commit_max", "report.k", "mirror.pii",
-     "console.bind"});
+const KnownKeys kHubKeys = WithLinkAndStore({"hub_id", "bind", "max_skew_ms", "group_commit_max",
+                                             "report.k", "mirror.pii", "console.bind"});
 
 std::string NearestName(std::string_view name, const std::vector<std::string_view>& known) {
   std::string_view best;

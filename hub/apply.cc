@@ -8,7 +8,8 @@ namespace osrc::hub {
 
 Status ApplyPush(storage::Store& store, storage::WriteTxn& txn, const config::Schema& schema,
                  SiteEntry& site, uint64_t first, const std::vector<protocol::Change>& changes,
-                 size_t* applied, protocol::Ack* ack) {
+                 size_t* applied, protocol::Ack* ack, std::vector<replica::ErasedRecord>* erased,
+                 size_t* refused_erased) {
   if (first > site.acked + 1) {
     *ack = {site.acked, true};
     return {};
@@ -36,7 +37,13 @@ Status ApplyPush(storage::Store& store, storage::WriteTxn& txn, const config::Sc
   }
   for (const protocol::Change& change : changes) {
     if (change.seq <= site.acked) continue;
-    store.Apply(txn, change);
+    bool changed = store.Apply(txn, change).changed;
+    if (change.erased && changed && erased != nullptr) {
+      erased->push_back({change.collection, change.id, change.stamp});
+    } else if (!change.erased && !changed && refused_erased != nullptr &&
+               store.IsErased(txn, change.collection, change.id)) {
+      ++*refused_erased;
+    }
     ++*applied;
   }
   if (!changes.empty()) site.acked = std::max(site.acked, first + changes.size() - 1);

@@ -9,6 +9,7 @@
 #include "hub/sites.h"
 #include "protocol/change.h"
 #include "protocol/messages.h"
+#include "replica/erase.h"
 #include "storage/store.h"
 
 namespace osrc::hub {
@@ -20,9 +21,14 @@ namespace osrc::hub {
 // A deleted record is accepted: a participant deleted centrally while its site kept writing
 // services to it must neither block the site's link nor lose its changes. A site writes its
 // records in order, so only a forged or broken push names an id the hub never saw.
+// The site's erasure orders applied are added to `*erased` (the caller registers them once
+// committed). A write to a record erased here merges nothing (Store::IsErased); it is counted
+// in `*refused_erased`, if given.
 Status ApplyPush(storage::Store& store, storage::WriteTxn& txn, const config::Schema& schema,
                  SiteEntry& site, uint64_t first, const std::vector<protocol::Change>& changes,
-                 size_t* applied, protocol::Ack* ack);
+                 size_t* applied, protocol::Ack* ack,
+                 std::vector<replica::ErasedRecord>* erased = nullptr,
+                 size_t* refused_erased = nullptr);
 
 // Takes back hub changes a site handed back after a restore (seals checked): each one that
 // changes this store is merged and logged again under the next hub sequence, same stamp and

@@ -5,6 +5,7 @@
 #include "base/text.h"
 #include "config/data_config.h"
 #include "hub/audit.h"
+#include "hub/erasures.h"
 #include "hub/hub.h"
 #include "replica/run_lock.h"
 
@@ -41,10 +42,12 @@ Status Backup(const std::string& dir, const std::string& to) {
   for (const char* name : kFolderFiles) {
     OSRC_RETURN_IF_ERROR(CopyFile(fs::path(dir) / name, fs::path(to) / name));
   }
+  OSRC_RETURN_IF_ERROR(CopyErasures(dir, to));
   return CopyAuditLog(dir, to);
 }
 
-Status Restore(const std::string& dir, const std::string& from, std::string* epoch_hex) {
+Status Restore(const std::string& dir, const std::string& from, std::string* epoch_hex,
+               size_t* erased_again) {
   std::error_code ec;
   if (!fs::exists(fs::path(from) / "data.mdb", ec) ||
       !fs::exists(fs::path(from) / config::kHubConfigFile, ec)) {
@@ -59,6 +62,10 @@ Status Restore(const std::string& dir, const std::string& from, std::string* epo
   }
   // The audit trail is not rolled back: the folder keeps its own, or takes the backup's if lost.
   if (!fs::exists(fs::path(dir) / kAuditFile, ec)) OSRC_RETURN_IF_ERROR(CopyAuditLog(from, dir));
+  // Nor the erasure register: erasures made after the backup are applied again below.
+  if (!fs::exists(fs::path(dir) / kErasureFile, ec)) OSRC_RETURN_IF_ERROR(CopyErasures(from, dir));
+  std::vector<ErasureEntry> register_entries;
+  OSRC_RETURN_IF_ERROR(ReadErasures(dir, &register_entries));
   fs::path temp = fs::path(dir) / "data.mdb.restoring";
   OSRC_RETURN_IF_ERROR(CopyFile(fs::path(from) / "data.mdb", temp));
   fs::rename(temp, fs::path(dir) / "data.mdb", ec);
@@ -67,9 +74,19 @@ Status Restore(const std::string& dir, const std::string& from, std::string* epo
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   std::string epoch = NewEpoch();
-  storage::WriteTxn txn(hub->store().env());
-  hub->store().PutMeta(txn, storage::kMetaEpoch, epoch);
-  txn.Commit();
+  {
+    storage::WriteTxn txn(hub->store().env());
+    hub->store().PutMeta(txn, storage::kMetaEpoch, epoch);
+    txn.Commit();
+  }
+  // Under the new epoch: the orders issued again are delivered to the sites like new ones.
+  std::vector<replica::ErasedRecord> records;
+  for (const ErasureEntry& entry : register_entries) records.push_back(entry.record);
+  replica::Writer writer = hub->writer();
+  replica::EraseResult result;
+  OSRC_RETURN_IF_ERROR(replica::EraseAgain(writer, records, &result).WithContext(kErasureFile));
+  *erased_again = result.erased.size();
+  replica::CompactAfterErasure(dir, hub->store());
   *epoch_hex = HexOf(epoch);
   return {};
 }

@@ -10,7 +10,10 @@
 namespace osrc::hub {
 
 Status Backup(const std::string& dir, const std::string& to);
-// `*epoch_hex`: the new epoch. Refuses while a daemon runs on `dir`.
-Status Restore(const std::string& dir, const std::string& from, std::string* epoch_hex);
+// `*epoch_hex`: the new epoch. Refuses while a daemon runs on `dir`. Before it returns, every
+// record the folder's erasure register lists (hub/erasures.h) is erased again in the restored
+// store (`*erased_again` of them) and its freed pages cleared.
+Status Restore(const std::string& dir, const std::string& from, std::string* epoch_hex,
+               size_t* erased_again);
 
 }  // namespace osrc::hub

@@ -2,6 +2,7 @@
 
 #include "hub/apply.h"
 #include "hub/delivery.h"
+#include "hub/erasures.h"
 #include "hub/inbound.h"
 #include "hub/site_session.h"
 #include "hub/sites.h"
@@ -33,6 +34,7 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
             "bundle names site " + content.site + " but its key is enrolled as " + site->code,
             file};
   }
+  std::vector<replica::ErasedRecord> erased;  // the site's erasure orders applied
   // Decode and check everything before applying anything.
   uint64_t now = hub.clock().NowMillis();
   InboundLimits limits{{}, {}, now, hub.config().max_skew_ms};
@@ -74,6 +76,7 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
   std::optional<protocol::ReofferAck> reoffer_ack;
   {
     storage::WriteTxn txn(store.env());
+    erased.clear();
     SiteEntry entry = GetSite(store, txn, site->code).value_or(*site);
     if (content.seq < entry.bundle_seq) {
       return {ErrorCode::kBadBundle,
@@ -91,9 +94,10 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
         } else if (auto* push = std::get_if<SiteSession::ApplyPush>(&step)) {
           size_t applied = 0;
           protocol::Ack ack;
-          OSRC_RETURN_IF_ERROR(
-              ApplyPush(store, txn, hub.schema(), entry, push->first, push->changes, &applied, &ack)
-                  .WithContext(file));
+          OSRC_RETURN_IF_ERROR(ApplyPush(store, txn, hub.schema(), entry, push->first,
+                                         push->changes, &applied, &ack, &erased,
+                                         &result->refused_erased)
+                                   .WithContext(file));
           gap = ack.gap;
           result->applied += applied;
         } else if (auto* back = std::get_if<SiteSession::TakeBack>(&step)) {
@@ -136,6 +140,8 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
     txn.Commit();
     result->acked = entry.acked;
   }
+  OSRC_RETURN_IF_ERROR(AppendErasures(hub.dir(), erased, "site " + site->code, "erased at the site")
+                           .WithContext(file));
   result->site = site->code;
   result->delivered = deliver.changes.size();
   protocol::BundleContent reply{

@@ -17,7 +17,8 @@ struct BundleImportResult {
   uint64_t applied = 0;
   uint64_t acked = 0;
   size_t delivered = 0;
-  size_t taken_back = 0;  // hub changes the site handed back that this hub lacked
+  size_t taken_back = 0;      // hub changes the site handed back that this hub lacked
+  size_t refused_erased = 0;  // the site's writes to records erased here: nothing merged
 };
 
 // `progress` (may be null) counts the changes applied.

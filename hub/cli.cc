@@ -71,6 +71,7 @@ int RunCli(int argc, char** argv) {
 
   auto* put_cmd = cli.AddPut("Set fields of a record (a central correction)");
   auto* delete_cmd = cli.AddDelete();
+  auto* erase_cmd = cli.AddErase();
   auto* get_cmd = cli.AddGet();
   auto* export_cmd = cli.AddExport(/*by_site=*/true);
   auto* status_cmd = cli.AddStatus("Show the hub and every site");
@@ -158,6 +159,7 @@ int RunCli(int argc, char** argv) {
     if (*ref_import) return CommandRefImport(dir, ref);
     if (*put_cmd) return CommandPut(dir, args.collection, args.id, args.json);
     if (*delete_cmd) return CommandDelete(dir, args.collection, args.id, args.cascade);
+    if (*erase_cmd) return CommandErase(dir, args.collection, args.id, args.reason);
     if (*get_cmd) return CommandGet(dir, args.collection, args.id);
     if (*export_cmd)
       return CommandExport(dir, args.site, args.collection, args.include_personal, args.format);

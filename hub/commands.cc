@@ -6,6 +6,7 @@
 #include "config/data_config.h"
 #include "hub/audit.h"
 #include "hub/enrolment.h"
+#include "hub/erasures.h"
 #include "hub/metrics.h"
 #include "hub/sites.h"
 #include "hub/status.h"
@@ -163,6 +164,25 @@ Status CommandDelete(const std::string& dir, const std::string& collection, cons
   return {};
 }
 
+Status CommandErase(const std::string& dir, const std::string& collection, const std::string& id,
+                    const std::string& reason) {
+  if (reason.empty()) return {ErrorCode::kBadInput, "give the reason of the erasure", "--reason"};
+  std::unique_ptr<Hub> hub;
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  OSRC_RETURN_IF_ERROR(CheckSiteEnrolled(*hub, collection, id));
+  std::string actor = CommandLineActor();
+  OSRC_RETURN_IF_ERROR(
+      AppendAudit(dir, actor, "erase", protocol::RecordName(collection, id), reason));
+  replica::Writer writer = hub->writer();
+  replica::EraseResult result;
+  OSRC_RETURN_IF_ERROR(replica::EraseRecord(writer, collection, id, &result));
+  OSRC_RETURN_IF_ERROR(AppendErasures(dir, result.erased, actor, reason));
+  std::cout << replica::EraseSummary(result) << "\n";
+  std::string compacted = replica::CompactAfterErasure(dir, hub->store());
+  if (!compacted.empty()) std::cout << compacted << "\n";
+  return {};
+}
+
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
@@ -212,6 +232,7 @@ Status CommandMetrics(const std::string& dir) {
 #include "hub/backup.h"
 #include "hub/bundle_import.h"
 #include "hub/daemon.h"
+#include "replica/erase.h"
 #include "replica/run_lock.h"
 
 namespace osrc::hub {
@@ -224,7 +245,15 @@ Status CommandRun(const std::string& dir, const std::string& console) {
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   replica::RunLock lock;
   OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
-  return RunDaemon(*hub, console.empty() ? hub->config().console_bind : console);
+  // A quiet moment: values an erasure left in freed pages go before serving and after.
+  if (!replica::CompactAfterErasure(dir, hub->store()).empty()) {
+    hub.reset();
+    OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  }
+  Status status = RunDaemon(*hub, console.empty() ? hub->config().console_bind : console);
+  std::string compacted = replica::CompactAfterErasure(dir, hub->store());
+  if (!compacted.empty()) std::cerr << "osrc-hub: " << compacted << "\n";
+  return status;
 }
 
 Status CommandBackup(const std::string& dir, const std::string& to) {
@@ -236,8 +265,13 @@ Status CommandBackup(const std::string& dir, const std::string& to) {
 
 Status CommandRestore(const std::string& dir, const std::string& from) {
   std::string epoch;
-  OSRC_RETURN_IF_ERROR(Restore(dir, from, &epoch));
+  size_t erased_again = 0;
+  OSRC_RETURN_IF_ERROR(Restore(dir, from, &epoch, &erased_again));
   OSRC_RETURN_IF_ERROR(AppendAudit(dir, CommandLineActor(), "restore", "from " + from));
+  if (erased_again > 0) {
+    std::cout << "erased again " << erased_again
+              << " records the erasure register lists and the backup still held\n";
+  }
   std::cout << "restored hub from " << from << "; new epoch " << epoch
             << ": sites re-offer what the backup lacks at their next sync\n";
   return {};
@@ -255,9 +289,15 @@ Status CommandBundleImport(const std::string& dir, const std::string& file,
   std::unique_ptr<Progress> progress = StderrProgress("bundle import", "changes");
   OSRC_RETURN_IF_ERROR(ImportBundle(*hub, file, reply, &result, progress.get()));
   progress->Finish();
+  std::string compacted = replica::CompactAfterErasure(dir, hub->store());
+  if (!compacted.empty()) std::cerr << "osrc-hub: " << compacted << "\n";
   std::cout << "bundle from " << result.site << ": " << result.applied
             << " changes applied, acknowledged " << result.acked << "; reply with "
             << result.delivered << " deliveries written to " << reply << "\n";
+  if (result.refused_erased > 0) {
+    std::cout << result.refused_erased << " writes to records erased here merged nothing: they "
+              << "stay erased, and the site applies the erasure from this reply\n";
+  }
   if (result.taken_back > 0) {
     std::cout << "took back " << result.taken_back << " hub changes the site held from before "
               << "the restore\n";

@@ -34,6 +34,10 @@ Status ImportReference(Hub& hub, const std::string& collection, replica::RecordF
                        replica::ImportStats* stats, replica::ImportErrors* errors);
 Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
                   const std::string& json);
+// Erases the record and those referencing it here, registers and audits the erasure, and
+// delivers the erasure orders to the owning site.
+Status CommandErase(const std::string& dir, const std::string& collection, const std::string& id,
+                    const std::string& reason);
 Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id,
                      bool cascade);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);

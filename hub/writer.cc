@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "hub/apply.h"
+#include "hub/erasures.h"
 #include "hub/metrics.h"
 #include "hub/sites.h"
 #include "protocol/kj_log.h"
@@ -194,9 +195,10 @@ std::vector<Writer::Reply> Writer::CommitOnce(std::vector<WriterJob>& jobs) {
   storage::WriteTxn txn(hub_.store().env());
   std::map<std::string, SiteEntry> sites;
   size_t applied = 0, pushes = 0;
+  std::map<std::string, std::vector<replica::ErasedRecord>> erased;
   for (WriterJob& job : jobs) {
     if (auto* push = std::get_if<PushJob>(&job)) {
-      replies.push_back({push->routing_id, ApplyPush(txn, *push, sites, &applied)});
+      replies.push_back({push->routing_id, ApplyPush(txn, *push, sites, &applied, &erased)});
       ++pushes;
     } else if (auto* reoffer = std::get_if<ReofferJob>(&job)) {
       size_t taken = TakeBack(hub_.store(), txn, hub_.schema(), reoffer->changes);
@@ -213,6 +215,12 @@ std::vector<Writer::Reply> Writer::CommitOnce(std::vector<WriterJob>& jobs) {
   }
   for (const auto& [code, site] : sites) PutSite(hub_.store(), txn, site);
   txn.Commit();
+  for (const auto& [code, records] : erased) {
+    if (records.empty()) continue;
+    log_.info("site {}: erased {} records at its order", code, records.size());
+    Status status = AppendErasures(hub_.dir(), records, "site " + code, "erased at the site");
+    if (!status.ok()) log_.error("site {}: erasure register: {}", code, status.ToString());
+  }
   if (pushes > 0 && metrics_ != nullptr) {
     metrics_->ObserveCommit(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -248,15 +256,21 @@ SiteEntry* Writer::SiteOf(storage::WriteTxn& txn, const std::string& code,
 }
 
 std::string Writer::ApplyPush(storage::WriteTxn& txn, PushJob& job,
-                              std::map<std::string, SiteEntry>& sites, size_t* applied) {
+                              std::map<std::string, SiteEntry>& sites, size_t* applied,
+                              std::map<std::string, std::vector<replica::ErasedRecord>>* erased) {
   SiteEntry* site = SiteOf(txn, job.site, sites);
   if (site == nullptr || site->revoked) {
     return protocol::EncodeMessage(
         protocol::ErrorReply{ErrorCode::kNotEnrolled, "site key not enrolled at hub"});
   }
   protocol::Ack ack;
+  size_t refused_erased = 0;
   Status status = hub::ApplyPush(hub_.store(), txn, hub_.schema(), *site, job.first, job.changes,
-                                 applied, &ack);
+                                 applied, &ack, &(*erased)[job.site], &refused_erased);
+  if (refused_erased > 0) {
+    log_.warn("site {}: {} writes to records erased at the hub merged nothing: they stay erased",
+              job.site, refused_erased);
+  }
   if (!status.ok()) {
     // As a push failing the content checks (Server::Refuse): nothing of it applied, the site told.
     log_.warn("site {}: refused: {}", job.site, status.ToString());

@@ -24,6 +24,7 @@
 #include "hub/sites.h"
 #include "protocol/change.h"
 #include "protocol/messages.h"
+#include "replica/erase.h"
 
 namespace osrc::hub {
 
@@ -100,8 +101,10 @@ class Writer {
   // Grows the store map while the I/O thread holds no transaction; false if not allowed.
   bool Grow();
   // Applies one push inside `txn`; returns the reply frame.
+  // The site's erasure orders applied are added to `*erased`, per site.
   std::string ApplyPush(storage::WriteTxn& txn, PushJob& job,
-                        std::map<std::string, SiteEntry>& sites, size_t* applied);
+                        std::map<std::string, SiteEntry>& sites, size_t* applied,
+                        std::map<std::string, std::vector<replica::ErasedRecord>>* erased);
   SiteEntry* SiteOf(storage::WriteTxn& txn, const std::string& code,
                     std::map<std::string, SiteEntry>& sites);
 

@@ -24,6 +24,7 @@ int RunCli(int argc, char** argv) {
 
   auto* put_cmd = cli.AddPut("Set fields of a record (null unsets)");
   auto* delete_cmd = cli.AddDelete();
+  auto* erase_cmd = cli.AddErase();
   auto* get_cmd = cli.AddGet();
 
   replica::ImportArgs import;
@@ -70,6 +71,7 @@ int RunCli(int argc, char** argv) {
       return CommandInit(init);
     }
     if (*put_cmd) return CommandPut(dir, args.collection, args.id, args.json);
+    if (*erase_cmd) return CommandErase(dir, args.collection, args.id, args.reason);
     if (*delete_cmd) return CommandDelete(dir, args.collection, args.id, args.cascade);
     if (*get_cmd) return CommandGet(dir, args.collection, args.id);
     if (*import_cmd) return CommandImport(dir, import);

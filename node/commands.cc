@@ -6,6 +6,7 @@
 #include "node/config_commands.h"
 #include "node/status.h"
 #include "replica/conflicts.h"
+#include "replica/erase.h"
 #include "replica/record_cli.h"
 
 namespace osrc::node {
@@ -44,6 +45,20 @@ Status CommandDelete(const std::string& dir, const std::string& collection, cons
     return replica::DeleteRecord(writer, collection, id, cascade, &result);
   }));
   std::cout << replica::DeleteSummary(collection, id, result) << "\n";
+  return {};
+}
+
+Status CommandErase(const std::string& dir, const std::string& collection, const std::string& id,
+                    const std::string& reason) {
+  if (reason.empty()) return {ErrorCode::kBadInput, "give the reason of the erasure", "--reason"};
+  std::unique_ptr<Node> node;
+  OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  replica::Writer writer = node->writer();
+  replica::EraseResult result;
+  OSRC_RETURN_IF_ERROR(replica::EraseRecord(writer, collection, id, &result));
+  std::cout << replica::EraseSummary(result) << "; the hub erases them at the next sync\n";
+  std::string compacted = replica::CompactAfterErasure(dir, node->store());
+  if (!compacted.empty()) std::cout << compacted << "\n";
   return {};
 }
 
@@ -139,6 +154,8 @@ Status CommandSync(const std::string& dir, const SyncOptions& options) {
   NodeStatus status = ReadStatus(*node);
   std::cout << "in step: acknowledged " << status.acked << ", reference version " << status.cursor
             << "\n";
+  std::string compacted = replica::CompactAfterErasure(dir, node->store());
+  if (!compacted.empty()) std::cout << compacted << "\n";
   return {};
 }
 
@@ -148,7 +165,14 @@ Status CommandRun(const std::string& dir) {
   OSRC_RETURN_IF_ERROR(CheckHubSet(*node));
   replica::RunLock lock;
   OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
-  return RunDaemon(*node);
+  // A quiet moment: values an erasure left in freed pages go before linking and after.
+  if (!replica::CompactAfterErasure(dir, node->store()).empty()) {
+    node.reset();
+    OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  }
+  Status status = RunDaemon(*node);
+  replica::CompactAfterErasure(dir, node->store());
+  return status;
 }
 
 }  // namespace osrc::node
@@ -184,6 +208,8 @@ Status CommandBundleImport(const std::string& dir, const BundleOptions& options)
   progress->Finish();
   std::cout << "reply imported: acknowledged " << result.acked << ", " << result.delivered
             << " deliveries applied, reference version " << result.cursor << "\n";
+  std::string compacted = replica::CompactAfterErasure(dir, node->store());
+  if (!compacted.empty()) std::cout << compacted << "\n";
   return {};
 }
 

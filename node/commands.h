@@ -20,6 +20,9 @@ struct BundleOptions {
 Status CommandInit(const InitOptions& options);
 Status CommandPut(const std::string& dir, const std::string& collection, const std::string& id,
                   const std::string& json);
+// Erases one of the site's records and those referencing it; the orders go to the hub.
+Status CommandErase(const std::string& dir, const std::string& collection, const std::string& id,
+                    const std::string& reason);
 Status CommandDelete(const std::string& dir, const std::string& collection, const std::string& id,
                      bool cascade);
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id);

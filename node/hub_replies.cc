@@ -90,7 +90,18 @@ Status ApplyDeliver(Node& node, storage::WriteTxn& txn, const protocol::Deliver&
   }
   uint64_t stamp = store.GetMetaU64(txn, storage::kMetaClock);
   for (size_t i = 0; i < changes.size(); ++i) {
-    store.Apply(txn, changes[i]);
+    bool changed = store.Apply(txn, changes[i]).changed;
+    if (changes[i].erased && changed) {
+      // The operator learns it here and in `osrc-node status`; the record name only, no value.
+      std::string name = protocol::RecordName(changes[i].collection, changes[i].id);
+      log.warn(
+          "the hub erased {}: its values are gone from this site, and writes to it are not "
+          "kept",
+          name);
+      store.PutMetaU64(txn, storage::kMetaErasedByHub,
+                       store.GetMetaU64(txn, storage::kMetaErasedByHub) + 1);
+      store.PutMeta(txn, storage::kMetaLastErased, name);
+    }
     stamp = std::max(stamp, changes[i].stamp);
     if (i < deliver.seals.size()) {
       KeepDelivered(store, txn, deliver.seqs[i], deliver.seals[i], deliver.changes[i]);

@@ -26,6 +26,8 @@ NodeStatus ReadStatus(Node& node) {
   status.epoch = HexOf(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
   status.conflicts = store.ConflictCount(txn);
   status.owed_to_hub = OwedCount(store, txn);
+  status.erased_by_hub = store.GetMetaU64(txn, storage::kMetaErasedByHub);
+  status.last_erased = store.GetMeta(txn, storage::kMetaLastErased).value_or("");
   LinkReport link = ReadLinkReport(store, txn);
   status.link_state = link.state;
   status.last_error = link.last_error;
@@ -52,6 +54,10 @@ std::string StatusText(const NodeStatus& s) {
       << "\n"
       << "clock offset    " << s.clock_offset_ms << " ms\n"
       << "conflicts       " << s.conflicts << "\n";
+  if (s.erased_by_hub > 0) {
+    out << "erased by hub   " << s.erased_by_hub << " records, the last " << s.last_erased
+        << " (writes to them are not kept)\n";
+  }
   if (s.owed_to_hub > 0) {
     out << "to hand back    " << s.owed_to_hub << " hub changes, to the restored hub\n";
   }
@@ -80,6 +86,8 @@ std::string StatusJson(const NodeStatus& s) {
   out["clock_offset_ms"] = s.clock_offset_ms;
   out["conflicts"] = s.conflicts;
   out["owed_to_hub"] = s.owed_to_hub;
+  out["erased_by_hub"] = s.erased_by_hub;
+  out["last_erased"] = s.last_erased;
   out["store_used_bytes"] = s.store_used_bytes;
   out["store_map_bytes"] = s.store_map_bytes;
   out["store_warning"] = StoreNearlyFull(s.store_used_bytes, s.store_map_bytes);

@@ -24,7 +24,9 @@ struct NodeStatus {
   std::string last_error;
   uint64_t last_error_ms = 0;
   size_t conflicts = 0;
-  size_t owed_to_hub = 0;  // hub changes to hand back to a restored hub
+  size_t owed_to_hub = 0;      // hub changes to hand back to a restored hub
+  uint64_t erased_by_hub = 0;  // erasure orders from the hub applied here
+  std::string last_erased;     // collection/id of the last of them
   size_t store_used_bytes = 0;
   size_t store_map_bytes = 0;
 

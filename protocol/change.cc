@@ -77,6 +77,10 @@ Status DecodeReader(wire::Change::Reader in, const DecodeLimits& limits, Change*
   out->stamp = in.getStamp();
   out->base = in.getBase();
   out->deleted = in.getDeleted();
+  out->erased = in.getErased();
+  if (out->erased && (!out->deleted || in.getFields().size() != 0)) {
+    return {ErrorCode::kBadMessage, "an erasure is a delete without fields"};
+  }
   auto fields = in.getFields();
   if (fields.size() > limits.max_fields) return {ErrorCode::kBadMessage, "too many fields"};
   out->fields.clear();
@@ -113,6 +117,7 @@ std::string EncodeChange(const Change& change) {
   // Unset when empty, so a change without base origins keeps its merge version 1 bytes.
   if (!change.base_origin.empty()) out.setBaseOrigin(TextOf(change.base_origin));
   out.setDeleted(change.deleted);
+  if (change.erased) out.setErased(true);
   auto fields = out.initFields(change.fields.size());
   for (size_t i = 0; i < change.fields.size(); ++i) {
     fields[i].setName(TextOf(change.fields[i].name));

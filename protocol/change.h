@@ -65,6 +65,7 @@ struct Change {
   bool deleted = false;
   std::vector<Field> fields;  // sorted by name, unique
   std::string base_origin;    // with `base`
+  bool erased = false;        // an erasure order: deleted, no fields (sync.capnp)
 
   friend bool operator==(const Change&, const Change&) = default;
 };

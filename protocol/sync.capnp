@@ -33,6 +33,9 @@ struct Change {
   deleted @6 :Bool;
   fields @7 :List(Field);
   baseOrigin @8 :Text;  # origin of the write `base` names (empty: unknown)
+  # An erasure order (with `deleted` set, no fields): every replica drops the record's values
+  # and refuses later writes to it. Readers from before it see a plain delete.
+  erased @9 :Bool;
 }
 
 # Framing of a run of encoded changes: each element is one Change message, as stored.

@@ -116,6 +116,17 @@ CLI::App* RecordCli::AddDelete() {
   return command;
 }
 
+CLI::App* RecordCli::AddErase() {
+  CLI::App* command = AddCommand(
+      app_, "erase",
+      "Erase a record and every record referencing it, at every replica: only collection, id "
+      "and stamp remain");
+  AddRecordKey(command, args_);
+  command->add_option("--reason", args_.reason, "Why (kept in the erasure register and audit)")
+      ->required();
+  return command;
+}
+
 CLI::App* RecordCli::AddGet() {
   CLI::App* command = AddCommand(app_, "get", "Print a record as JSON");
   AddRecordKey(command, args_);

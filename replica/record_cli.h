@@ -27,6 +27,7 @@ struct RecordArgs {
   bool include_personal = false;  // export --include-personal
   bool as_json = false;           // status --json
   bool cascade = false;           // delete --cascade
+  std::string reason;             // erase --reason
 };
 
 // Import options of a command line: --format, --collection, --allow-empty.
@@ -65,6 +66,7 @@ class RecordCli {
   CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::string& description);
   CLI::App* AddPut(const std::string& description);
   CLI::App* AddDelete();
+  CLI::App* AddErase();
   CLI::App* AddGet();
   // export [--site] [--collection]; --site only where `by_site`.
   CLI::App* AddExport(bool by_site);

@@ -121,6 +121,11 @@ Status PutJsonUnchecked(Writer& writer, std::string_view collection, std::string
   OSRC_RETURN_IF_ERROR(writer.schema.CheckCollection(collection, writer.site(), &spec));
   OSRC_RETURN_IF_ERROR(config::Schema::CheckId(*spec, id, writer.site()));
   storage::WriteTxn txn(writer.store.env());
+  if (writer.store.IsErased(txn, collection, id)) {
+    return {ErrorCode::kBadInput,
+            "erased: no value is kept for it any more (a new record takes a new id)",
+            protocol::RecordName(collection, id)};
+  }
   std::set<std::string, std::less<>> known_refs;
   config::RefLookup refs = MakeRefLookup(writer.store, txn, known_refs);
   storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);

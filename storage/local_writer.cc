@@ -62,6 +62,21 @@ std::optional<protocol::Change> LocalWriter::Delete(std::string_view collection,
   return Record(std::move(change));
 }
 
+std::optional<protocol::Change> LocalWriter::Erase(std::string_view collection,
+                                                   std::string_view id) {
+  auto state = store_.GetRecord(txn_, collection, id);
+  if (!state || store_.IsErased(txn_, collection, id)) return std::nullopt;
+  protocol::Change change;
+  change.collection = collection;
+  change.id = id;
+  Base newest = state->Newest();
+  change.base = newest.stamp;
+  change.base_origin = std::move(newest.origin);
+  change.deleted = true;
+  change.erased = true;
+  return Record(std::move(change), &*state);
+}
+
 protocol::Change LocalWriter::Record(protocol::Change change, RecordState* state) {
   change.origin = origin_;
   change.seq = ++head_;

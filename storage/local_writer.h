@@ -31,6 +31,9 @@ class LocalWriter {
                                       RecordState* current = nullptr);
   // Deletes a record. Nullopt when it is absent or already deleted.
   std::optional<protocol::Change> Delete(std::string_view collection, std::string_view id);
+  // Issues an erasure order for a record (live or not): it is erased here (Store::IsErased).
+  // Nullopt when it is absent or already erased.
+  std::optional<protocol::Change> Erase(std::string_view collection, std::string_view id);
   // Persists the clock; call before committing.
   void Finish();
 

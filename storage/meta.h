@@ -14,6 +14,10 @@ inline constexpr std::string_view kMetaOrigin = "origin";  // site code or hub i
 inline constexpr std::string_view kMetaClock = "clock";    // be64 highest stamp issued or seen
 inline constexpr std::string_view kMetaFeed = "feed";      // "1": merges write the feed (hub)
 inline constexpr std::string_view kMetaEpoch = "epoch";    // hub epoch (node: last seen); bytes
+// Erased records: kMetaErasedPrefix collection 0x00 id -> be64 stamp of the erasure order.
+inline constexpr std::string_view kMetaErasedPrefix = "erased:";
+// Present ("") from an erasure until the store is compacted (storage/compact.h).
+inline constexpr std::string_view kMetaCompactPending = "compact_pending";
 
 // Node stores.
 inline constexpr std::string_view kMetaClockOffset = "clock_offset";   // be64 (int64) ms to hub
@@ -28,5 +32,8 @@ inline constexpr std::string_view kMetaLastError = "last_error";       // text o
 inline constexpr std::string_view kMetaLastErrorAt = "last_error_at";  // be64 Unix ms
 // Hub: be64, moved on by every enrolment, key change and revocation.
 inline constexpr std::string_view kMetaEnrolment = "enrolment";
+inline constexpr std::string_view kMetaErasedByHub =
+    "erased_by_hub";                                                // be64 erasure orders applied
+inline constexpr std::string_view kMetaLastErased = "last_erased";  // text collection/id
 
 }  // namespace osrc::storage

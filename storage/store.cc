@@ -184,6 +184,15 @@ MergeResult Store::Apply(WriteTxn& txn, const protocol::Change& change) {
 }
 
 MergeResult Store::ApplyTo(WriteTxn& txn, const protocol::Change& change, RecordState* state) {
+  // Only a tombstone without fields can be erased: skips the lookup for every other record.
+  bool maybe_erased = state->tombstone && state->fields.empty();
+  if (maybe_erased && IsErased(txn, change.collection, change.id)) return {};
+  if (change.erased) {
+    Erase(txn, change, state);
+    MergeResult erased;
+    erased.changed = true;
+    return erased;
+  }
   MergeResult result = Merge(change, state);
   if (result.changed) {
     std::string key = RecordKey(change.collection, change.id);
@@ -192,6 +201,56 @@ MergeResult Store::ApplyTo(WriteTxn& txn, const protocol::Change& change, Record
   }
   for (const Conflict& conflict : result.conflicts) PutConflict(txn, change, conflict);
   return result;
+}
+
+bool Store::IsErased(const Txn& txn, std::string_view collection, std::string_view id) const {
+  return txn.Get(meta_, std::string(kMetaErasedPrefix) + RecordKey(collection, id)).has_value();
+}
+
+void Store::Erase(WriteTxn& txn, const protocol::Change& erase, RecordState* state) {
+  std::string key = RecordKey(erase.collection, erase.id);
+  *state = RecordState{};
+  state->tombstone = Version{.stamp = erase.stamp, .origin = erase.origin, .base = {}};
+  txn.Put(records_, key, EncodeRecordState(*state));
+  PutMetaU64(txn, std::string(kMetaErasedPrefix) + key, erase.stamp);
+  PutMeta(txn, kMetaCompactPending, "");
+  // Conflicts: collection 0x00 id 0x00 ...
+  std::string conflict_prefix = key + '\0';
+  std::vector<std::string> doomed;
+  Table(conflicts_).Scan(txn, conflict_prefix, [&](std::string_view k, std::string_view) {
+    doomed.emplace_back(k);
+    return true;
+  });
+  for (const std::string& k : doomed) txn.Del(conflicts_, k);
+  auto names_it = [&](std::string_view bytes) {
+    protocol::Change change;
+    return protocol::DecodeChange(bytes, protocol::DecodeLimits{}, &change).ok() &&
+           change.collection == erase.collection && change.id == erase.id;
+  };
+  // Log entries keep their place (sequence, stamp) and become erasures without values.
+  std::vector<std::pair<std::string, std::string>> scrubbed;
+  {
+    Cursor cursor(txn, log_);
+    for (bool more = cursor.First(); more; more = cursor.Next()) {
+      protocol::Change change;
+      if (!protocol::DecodeChange(cursor.value(), protocol::DecodeLimits{}, &change).ok() ||
+          change.collection != erase.collection || change.id != erase.id || change.erased) {
+        continue;
+      }
+      change.deleted = true;
+      change.erased = true;
+      change.fields.clear();
+      scrubbed.emplace_back(cursor.key(), protocol::EncodeChange(change));
+    }
+  }
+  for (const auto& [k, v] : scrubbed) txn.Put(log_, k, v);
+  // Returns (node): seal(16) change bytes; an erased record's are not handed back.
+  doomed.clear();
+  Table(returns_).Scan(txn, "", [&](std::string_view k, std::string_view v) {
+    if (v.size() > 16 && names_it(v.substr(16))) doomed.emplace_back(k);
+    return true;
+  });
+  for (const std::string& k : doomed) txn.Del(returns_, k);
 }
 
 void Store::ForEachRecord(const Txn& txn, std::string_view collection,

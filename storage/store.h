@@ -68,6 +68,9 @@ class Store {
   MergeResult Apply(WriteTxn& txn, const protocol::Change& change);
   // As Apply, with the record's current `state` already read in this transaction; updates it.
   MergeResult ApplyTo(WriteTxn& txn, const protocol::Change& change, RecordState* state);
+  // Erased records (an erasure order, protocol::Change::erased): a tombstone without values, and
+  // no later write merges into them.
+  bool IsErased(const Txn& txn, std::string_view collection, std::string_view id) const;
   // Calls `visit` for each live record of `collection` (all if empty) in key order.
   void ForEachRecord(const Txn& txn, std::string_view collection,
                      const std::function<void(std::string_view collection, std::string_view id,
@@ -114,6 +117,10 @@ class Store {
   void PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict);
   // Moves record `key` to the end of the feed.
   void AppendFeed(WriteTxn& txn, std::string_view key);
+  // Applies erasure order `erase`: the record becomes a tombstone holding only its stamp; its
+  // conflicts and the values of its log entries (which keep sequence and stamp and become
+  // erasures themselves) and kept returns are dropped. Cost: one scan of the log and returns.
+  void Erase(WriteTxn& txn, const protocol::Change& erase, RecordState* state);
   uint32_t Format(const Txn& txn) const;
   void OpenFormat();
   // Re-encodes every record state and conflict of store format `from` in the current one.

@@ -1,0 +1,129 @@
+#include "replica/erase.h"
+
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "storage/compact.h"
+#include "storage/local_writer.h"
+
+namespace osrc::replica {
+namespace {
+
+// The records of the same site that reference `collection`/`id` through the schema's site refs,
+// live ones (a deleted record keeps no values in its state).
+std::vector<ErasedRecord> Referrers(const Writer& writer, const storage::Txn& txn,
+                                    std::string_view collection, std::string_view id) {
+  std::vector<ErasedRecord> out;
+  std::string prefix = std::string(config::SiteOfId(id)) + "-";
+  for (const config::Referrer& referrer : writer.schema.ReferrersOf(collection)) {
+    writer.store.ForEachRecord(
+        txn, referrer.collection, prefix,
+        [&](std::string_view c, std::string_view referring_id, const storage::RecordState& s) {
+          auto field = s.fields.find(referrer.field);
+          if (field == s.fields.end()) return;
+          const auto* value = std::get_if<std::string>(&field->second.value);
+          if (value != nullptr && *value == id) {
+            out.push_back({std::string(c), std::string(referring_id)});
+          }
+        });
+  }
+  return out;
+}
+
+// Erases `records` in order inside `txn`, each that is held and not yet erased.
+void EraseIn(Writer& writer, storage::WriteTxn& txn, const std::vector<ErasedRecord>& records,
+             EraseResult* result) {
+  storage::LocalWriter local(writer.store, txn, writer.clock, writer.origin);
+  for (const ErasedRecord& record : records) {
+    auto change = local.Erase(record.collection, record.id);
+    if (!change) continue;
+    if (writer.on_change) writer.on_change(txn, *change);
+    result->erased.push_back({record.collection, record.id, change->stamp});
+  }
+  local.Finish();
+}
+
+}  // namespace
+
+Status EraseRecord(Writer& writer, std::string_view collection, std::string_view id,
+                   EraseResult* result) {
+  std::string where = protocol::RecordName(collection, id);
+  const config::CollectionSpec* spec = nullptr;
+  OSRC_RETURN_IF_ERROR(writer.schema.CheckCollection(collection, writer.site(), &spec));
+  OSRC_RETURN_IF_ERROR(config::Schema::CheckId(*spec, id, writer.site()));
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(writer.store.env(), [&]() -> Status {
+    *result = {};
+    storage::WriteTxn txn(writer.store.env());
+    if (!writer.store.GetRecord(txn, collection, id)) {
+      return {ErrorCode::kNotFound, "not found", where};
+    }
+    if (writer.store.IsErased(txn, collection, id)) {
+      return {ErrorCode::kBadInput, "already erased", where};
+    }
+    // The record, then those referencing it and theirs in turn, each once.
+    std::vector<ErasedRecord> doomed = {{std::string(collection), std::string(id)}};
+    std::set<std::string> seen = {storage::RecordKey(collection, id)};
+    for (size_t i = 0; i < doomed.size(); ++i) {
+      for (ErasedRecord& referrer : Referrers(writer, txn, doomed[i].collection, doomed[i].id)) {
+        if (seen.insert(storage::RecordKey(referrer.collection, referrer.id)).second) {
+          doomed.push_back(std::move(referrer));
+        }
+      }
+    }
+    EraseIn(writer, txn, doomed, result);
+    txn.Commit();
+    return {};
+  }));
+  return {};
+}
+
+Status EraseAgain(Writer& writer, const std::vector<ErasedRecord>& records, EraseResult* result) {
+  OSRC_RETURN_IF_ERROR(storage::WithGrowth(writer.store.env(), [&]() -> Status {
+    *result = {};
+    storage::WriteTxn txn(writer.store.env());
+    EraseIn(writer, txn, records, result);
+    txn.Commit();
+    return {};
+  }));
+  return {};
+}
+
+std::string CompactAfterErasure(const std::string& dir, storage::Store& store) {
+  storage::CompactStats stats;
+  try {
+    switch (storage::CompactIfPending(dir, store, &stats)) {
+      case storage::CompactOutcome::kNotPending:
+        return {};
+      case storage::CompactOutcome::kBusy:
+        return "the store is open in another process (a daemon?): the erased values leave its "
+               "freed pages when the daemon next starts or stops";
+      case storage::CompactOutcome::kCompacted:
+        break;
+    }
+  } catch (const Error& e) {
+    return "store not compacted (retried at the next command): " + std::string(e.what());
+  }
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.2f", stats.seconds);
+  return "store compacted, freed pages cleared: " + std::to_string(stats.bytes_before) + " -> " +
+         std::to_string(stats.bytes_after) + " bytes in " + seconds + " s";
+}
+
+std::string EraseSummary(const EraseResult& result) {
+  if (result.erased.empty()) return "nothing erased";
+  const ErasedRecord& first = result.erased.front();
+  std::string out = "erased " + protocol::RecordName(first.collection, first.id);
+  if (result.erased.size() == 1) return out;
+  std::map<std::string, size_t> counts;
+  for (size_t i = 1; i < result.erased.size(); ++i) ++counts[result.erased[i].collection];
+  std::string list;
+  for (const auto& [name, count] : counts) {
+    list += (list.empty() ? "" : ", ") + std::to_string(count) + " " + name;
+  }
+  size_t total = result.erased.size() - 1;
+  return out + " and " + std::to_string(total) + " record" + (total == 1 ? "" : "s") +
+         " that referenced it: " + list;
+}
+
+}  // namespace osrc::replica
