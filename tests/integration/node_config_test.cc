@@ -64,9 +64,13 @@ TEST(NodeConfig, PastedHintsEnrolTheSiteAndPointItAtTheHub) {
   EXPECT_TRUE(Contains(hub_init.out, " --hub-key " + ShellQuoted(LastLine(hub_init.out))));
   std::string set_hub = HintCommand(hub_init.out, "osrc-node config set-hub", "/var/lib/osrc/node",
                                     ShellQuoted(mas.dir()));
+  // "$" in a regex_replace format starts a reference ("$'", "$&"): a key may hold them.
+  auto literal = [](std::string text) {
+    return std::regex_replace(text, std::regex("\\$"), "$$$$");
+  };
   set_hub = std::regex_replace(set_hub, std::regex("tcp://HUB-ADDRESS:7400"), hub.endpoint());
   set_hub = std::regex_replace(set_hub, std::regex("--hub-key [^ ]+"),
-                               "--hub-key " + ShellQuoted(hub.key()));
+                               literal("--hub-key " + ShellQuoted(hub.key())));
   RunResult pointed = RunProcess({"/bin/sh", "-c", BinPath("") + set_hub});
   ASSERT_TRUE(pointed.ok()) << pointed.Describe();
   RunResult synced = mas.Run("sync", {"--timeout", "30"});
