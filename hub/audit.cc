@@ -117,16 +117,7 @@ Status AppendAudit(const std::string& dir, const std::string& actor, const std::
 }
 
 Status CopyAuditLog(const std::string& from_dir, const std::string& to_dir) {
-  int fd = ::open(PathOf(from_dir).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  ::flock(fd, LOCK_SH);  // appends wait
-  std::string text;
-  char buffer[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
-  ::close(fd);
-  if (n < 0) return {ErrorCode::kIo, "cannot read the audit log", PathOf(from_dir)};
-  return replica::WriteFileDurably(to_dir, kAuditFile, text);
+  return replica::CopyLockedFile(from_dir, to_dir, kAuditFile, "audit log");
 }
 
 Status ReadAudit(const std::string& dir, std::vector<AuditEntry>* out) {

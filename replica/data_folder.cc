@@ -1,6 +1,7 @@
 #include "replica/data_folder.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,6 +56,21 @@ Status ResolveDataDir(const std::string& flag, std::string* dir) {
   }
   *dir = env;
   return {};
+}
+
+Status CopyLockedFile(const std::string& from_dir, const std::string& to_dir, std::string_view name,
+                      std::string_view what) {
+  std::string path = from_dir + "/" + std::string(name);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  ::flock(fd, LOCK_SH);  // appends wait
+  std::string text;
+  char buffer[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
+  ::close(fd);
+  if (n < 0) return {ErrorCode::kIo, "cannot read the " + std::string(what), path};
+  return WriteFileDurably(to_dir, name, text);
 }
 
 }  // namespace osrc::replica
