@@ -122,6 +122,14 @@ std::string MustRun(std::vector<std::string> args, std::chrono::seconds timeout)
   return result.out;
 }
 
+std::string LastLine(const std::string& text) {
+  std::string_view rest = text;
+  while (!rest.empty() && rest.back() == '\n') rest.remove_suffix(1);
+  if (rest.empty()) throw std::runtime_error("no output");
+  size_t newline = rest.rfind('\n');
+  return std::string(newline == std::string_view::npos ? rest : rest.substr(newline + 1));
+}
+
 uint64_t FileBytes(const std::string& path) { return std::filesystem::file_size(path); }
 
 namespace {

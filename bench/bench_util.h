@@ -75,6 +75,9 @@ std::string SelfDir();
 std::string MustRun(std::vector<std::string> args,
                     std::chrono::seconds timeout = std::chrono::seconds(1800));
 
+// The last line of a program's output, without its newline; throws if there is none.
+std::string LastLine(const std::string& text);
+
 // The size of a file in bytes; throws if it cannot be read.
 uint64_t FileBytes(const std::string& path);
 

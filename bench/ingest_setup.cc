@@ -19,12 +19,6 @@ namespace {
 // reach batch_bytes, at most this many.
 constexpr size_t kMaxChangesPerPush = 20000;
 
-std::string LastLine(const std::string& text) {
-  std::vector<std::string> lines = testing::SplitLines(text);
-  if (lines.empty()) throw std::runtime_error("no output");
-  return lines.back();
-}
-
 std::string Endpoint(uint16_t port) { return "tcp://127.0.0.1:" + std::to_string(port); }
 
 // The nodes' hub port in the template: a placeholder, rewritten in every copy.

@@ -24,22 +24,6 @@ struct Options {
   int reps = 5;
 };
 
-// The baseline: every byte of the collection's records, through one read transaction's cursor.
-double RawScanSeconds(storage::Store& store, std::string_view collection, uint64_t* checksum) {
-  double start = NowSeconds();
-  storage::ReadTxn txn(store.env());
-  storage::Cursor cursor(txn, store.records());
-  std::string prefix = storage::RecordKey(collection, "");
-  uint64_t sum = 0;
-  for (bool more = cursor.Seek(prefix); more; more = cursor.Next()) {
-    std::string_view key = cursor.key();
-    if (key.substr(0, prefix.size()) != prefix) break;
-    for (char c : cursor.value()) sum += static_cast<unsigned char>(c);
-  }
-  *checksum = sum;
-  return NowSeconds() - start;
-}
-
 double ReportSeconds(storage::Store& store, const report::ReportRequest& request, size_t* hidden,
                      uint64_t* total) {
   double start = NowSeconds();

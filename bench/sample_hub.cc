@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
+
 namespace osrc::bench {
 
 constexpr const char* kSites[] = {"MAS", "ANT", "MAG", "ADS"};
@@ -65,6 +67,20 @@ void Fill(storage::Store& store, int participants) {
   for (int first = 0; first < participants; first += 2500) {
     apply_batch(first, std::min(participants, first + 2500));
   }
+}
+
+double RawScanSeconds(storage::Store& store, std::string_view collection, uint64_t* checksum) {
+  double start = NowSeconds();
+  storage::ReadTxn txn(store.env());
+  storage::Cursor cursor(txn, store.records());
+  std::string prefix = collection.empty() ? "" : storage::RecordKey(collection, "");
+  uint64_t sum = 0;
+  for (bool more = cursor.Seek(prefix); more; more = cursor.Next()) {
+    if (cursor.key().substr(0, prefix.size()) != prefix) break;
+    for (char c : cursor.value()) sum += static_cast<unsigned char>(c);
+  }
+  *checksum = sum;
+  return NowSeconds() - start;
 }
 
 }  // namespace osrc::bench

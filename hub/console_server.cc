@@ -199,7 +199,7 @@ void ConsoleServer::Metrics(const httplib::Request& req, httplib::Response& res)
   std::string text;
   {
     std::shared_lock guard(hub_.store_guard());
-    text = RenderMetrics(ReadStatus(hub_, {.count_site_records = false}), live_);
+    text = RenderMetrics(ReadStatus(hub_), live_);
   }
   res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -245,7 +245,7 @@ std::string ConsoleServer::SitesPage(const PageContext& ctx) {
   HubStatus status;
   {
     std::shared_lock guard(hub_.store_guard());
-    status = ReadStatus(hub_, {.count_site_records = false});  // the page shows no record counts
+    status = ReadStatus(hub_);
   }
   return SitesPageHtml(status, live_ ? live_->ReceivedByHour() : LiveMetrics::HourlyCounts{}, ctx);
 }
@@ -288,7 +288,7 @@ std::string ConsoleServer::ReferencePage(PageContext& ctx) {
   HubStatus status;
   {
     std::shared_lock guard(hub_.store_guard());
-    status = ReadStatus(hub_, {.count_site_records = false});
+    status = ReadStatus(hub_);
   }
   return ReferencePageHtml(status, ctx);
 }

@@ -33,7 +33,7 @@ std::string ContactOf(const SiteStatus& site, uint64_t now_ms) {
   return (now_ms > last ? DurationOf(now_ms - last) : "0s") + " ago";
 }
 
-HubStatus ReadStatus(Hub& hub, StatusOptions options) {
+HubStatus ReadStatus(Hub& hub) {
   HubStatus status;
   status.now_ms = hub.clock().NowMillis();
   status.running = replica::DaemonRunning(hub.dir());
@@ -46,21 +46,15 @@ HubStatus ReadStatus(Hub& hub, StatusOptions options) {
   status.log_head = store.LogHead(txn);
   status.conflicts = store.ConflictCount(txn);
   std::map<std::string, size_t> records, conflicts;
-  auto count = [&](std::string_view c, std::string_view id, const storage::RecordState&) {
-    const config::CollectionSpec* spec = hub.schema().Find(c);
-    if (spec != nullptr && spec->owner == config::Owner::kSite) {
-      ++records[std::string(config::SiteOfId(id))];
-    } else {
-      ++status.reference[std::string(c)];
-    }
-  };
-  if (options.count_site_records) {
-    store.ForEachRecord(txn, "", count);
-  } else {
-    for (const auto& [name, spec] : hub.schema().collections()) {
-      if (spec.owner != config::Owner::kSite) store.ForEachRecord(txn, name, count);
-    }
-  }
+  store.ForEachCount(txn,
+                     [&](std::string_view collection, std::string_view prefix, uint64_t count) {
+                       const config::CollectionSpec* spec = hub.schema().Find(collection);
+                       if (spec != nullptr && spec->owner == config::Owner::kSite) {
+                         records[std::string(prefix)] += count;
+                       } else {
+                         status.reference[std::string(collection)] += count;
+                       }
+                     });
   store.ForEachConflict(txn, [&](const storage::StoredConflict& c) {
     ++conflicts[std::string(config::SiteOfId(c.id))];
   });

@@ -33,13 +33,8 @@ struct HubStatus {
   size_t store_map_bytes = 0;
 };
 
-struct StatusOptions {
-  // Count each site's records (a scan of every record: seconds at a million). Without it,
-  // SiteStatus::records stays 0 and only the reference collections are scanned.
-  bool count_site_records = true;  // Default: count
-};
-
-HubStatus ReadStatus(Hub& hub, StatusOptions options = {});
+// Reads the store's kept counts, not its records: fast at any size.
+HubStatus ReadStatus(Hub& hub);
 std::string StatusText(const HubStatus& status);
 // "now" when online, else how long ago the last contact was ("3d 4h ago", "never").
 std::string ContactOf(const SiteStatus& site, uint64_t now_ms);

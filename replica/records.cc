@@ -401,10 +401,9 @@ Status LoadDefaultReferenceData(storage::Store& store, const config::Schema& sch
 std::vector<std::pair<std::string, size_t>> CountRecords(storage::Store& store,
                                                          const storage::Txn& txn) {
   std::map<std::string, size_t> counts;
-  store.ForEachRecord(txn, "",
-                      [&](std::string_view c, std::string_view, const storage::RecordState&) {
-                        ++counts[std::string(c)];
-                      });
+  store.ForEachCount(txn, [&](std::string_view c, std::string_view, uint64_t count) {
+    counts[std::string(c)] += count;
+  });
   return {counts.begin(), counts.end()};
 }
 

@@ -9,7 +9,9 @@
 #      3,000,000 services at a hub vs a raw LMDB cursor scan of the same records.
 #   4. osrc-bench-mirror: `osrc-hub mirror --once`'s first copy of the same data set into a
 #      private PostgreSQL 15 server vs PostgreSQL COPY of the same rows; the feed's cost at merge.
-# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror]
+#   5. osrc-bench-status: `osrc-hub status` on a hub of 10,000,000 records vs a raw LMDB cursor
+#      scan of them (status reads kept counts; it must not scan).
+# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status]
 #   --scale 0.05 runs a quick, smaller check (the full run takes about 10 minutes on 2 cores).
 # Environment: BENCH_SCALE, BENCH_REPS give the same defaults.
 set -euo pipefail
@@ -23,10 +25,10 @@ while [ $# -gt 0 ]; do
     --scale) SCALE=$2; shift 2 ;;
     --reps) REPS=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror]" >&2; exit 2 ;;
+    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status]" >&2; exit 2 ;;
   esac
 done
-for program in osrc-bench-import osrc-bench-ingest osrc-bench-report osrc-bench-mirror osrc-node osrc-hub osrc-gen; do
+for program in osrc-bench-import osrc-bench-ingest osrc-bench-report osrc-bench-mirror osrc-bench-status osrc-node osrc-hub osrc-gen; do
   [ -x "$BIN/$program" ] || { echo "missing $BIN/$program: build first (make build)" >&2; exit 1; }
 done
 
@@ -47,6 +49,10 @@ fi
 if [ -z "$ONLY" ] || [ "$ONLY" = mirror ]; then
   echo
   "$BIN/osrc-bench-mirror" --scale "$SCALE" --reps "$REPS"
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = status ]; then
+  echo
+  "$BIN/osrc-bench-status" --scale "$SCALE" --reps "$REPS"
 fi
 echo
 echo "reproduce: scripts/bench.sh $BIN --scale $SCALE --reps $REPS${ONLY:+ --only $ONLY}"

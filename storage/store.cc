@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <cstdint>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,11 @@ void RecodeAll(WriteTxn& txn, Dbi dbi, Fn&& recode) {
   }
 }
 
+std::string CountKey(std::string_view collection, std::string_view id) {
+  size_t dash = id.find('-');
+  return RecordKey(collection, dash == std::string_view::npos ? "" : id.substr(0, dash));
+}
+
 std::string ProgramOf(std::optional<std::string_view> kind) {
   return kind && !kind->empty() ? "osrc-" + std::string(*kind) : std::string("osrc");
 }
@@ -96,7 +102,8 @@ Store::Store(const std::string& dir, const EnvOptions& options, Feed feed)
       sites_(env_.OpenDbi("sites")),
       returns_(env_.OpenDbi("returns")),
       feed_(env_.OpenDbi("feed")),
-      feedpos_(env_.OpenDbi("feedpos")) {
+      feedpos_(env_.OpenDbi("feedpos")),
+      counts_(env_.OpenDbi("counts")) {
   OpenFormat();
   OpenFeed(feed);
 }
@@ -165,6 +172,8 @@ void Store::Migrate(WriteTxn& txn, uint32_t from) {
   }
   // Format 2 -> 3: nothing to re-encode. Format 3 stores may keep a feed (OpenFeed), which
   // builds of format 2 would not write: they refuse the store instead.
+  // Format 3 -> 4: live counts, which builds of format 3 would not keep.
+  if (from < 4) RecountAll(txn);
   PutMetaU64(txn, kMetaFormat, kStoreFormat);
 }
 
@@ -184,11 +193,13 @@ MergeResult Store::Apply(WriteTxn& txn, const protocol::Change& change) {
 }
 
 MergeResult Store::ApplyTo(WriteTxn& txn, const protocol::Change& change, RecordState* state) {
+  bool was_live = state->live();
   // Only a tombstone without fields can be erased: skips the lookup for every other record.
   bool maybe_erased = state->tombstone && state->fields.empty();
   if (maybe_erased && IsErased(txn, change.collection, change.id)) return {};
   if (change.erased) {
     Erase(txn, change, state);
+    if (was_live) AddToCount(txn, change.collection, change.id, -1);
     MergeResult erased;
     erased.changed = true;
     return erased;
@@ -198,6 +209,7 @@ MergeResult Store::ApplyTo(WriteTxn& txn, const protocol::Change& change, Record
     std::string key = RecordKey(change.collection, change.id);
     txn.Put(records_, key, EncodeRecordState(*state));
     if (keeps_feed_) AppendFeed(txn, key);
+    if (state->live() != was_live) AddToCount(txn, change.collection, change.id, was_live ? -1 : 1);
   }
   for (const Conflict& conflict : result.conflicts) PutConflict(txn, change, conflict);
   return result;
@@ -274,6 +286,61 @@ void Store::ForEachRecord(const Txn& txn, std::string_view collection, std::stri
     }
     RecordState state = DecodeRecordState(cursor.value());
     if (state.live()) visit(record_collection, id, state);
+  }
+}
+
+void Store::AddToCount(WriteTxn& txn, std::string_view collection, std::string_view id, int delta) {
+  std::string key = CountKey(collection, id);
+  uint64_t count = 0;
+  if (auto value = txn.Get(counts_, key); value && value->size() == 8) {
+    count = ReadBigEndian64(*value);
+  }
+  if (delta < 0 && count == 0) return;  // never below zero, whatever an older build left
+  count += delta;
+  if (count == 0) {
+    txn.Del(counts_, key);
+    return;
+  }
+  std::string value;
+  AppendBigEndian64(&value, count);
+  txn.Put(counts_, key, value);
+}
+
+void Store::RecountAll(WriteTxn& txn) {
+  std::map<std::string, uint64_t> counts;
+  {
+    Cursor cursor(txn, records_);
+    for (bool more = cursor.First(); more; more = cursor.Next()) {
+      std::string_view collection, id;
+      if (!SplitRecordKey(cursor.key(), &collection, &id)) {
+        throw Error(ErrorCode::kCorruption, "malformed record key in store");
+      }
+      if (DecodeRecordState(cursor.value()).live()) ++counts[CountKey(collection, id)];
+    }
+  }
+  {
+    std::vector<std::string> stale;
+    Cursor cursor(txn, counts_);
+    for (bool more = cursor.First(); more; more = cursor.Next()) stale.emplace_back(cursor.key());
+    for (const std::string& key : stale) txn.Del(counts_, key);
+  }
+  for (const auto& [key, count] : counts) {
+    std::string value;
+    AppendBigEndian64(&value, count);
+    txn.Put(counts_, key, value);
+  }
+}
+
+void Store::ForEachCount(
+    const Txn& txn,
+    const std::function<void(std::string_view, std::string_view, uint64_t)>& visit) const {
+  Cursor cursor(txn, counts_);
+  for (bool more = cursor.First(); more; more = cursor.Next()) {
+    std::string_view collection, prefix;
+    if (!SplitRecordKey(cursor.key(), &collection, &prefix) || cursor.value().size() != 8) {
+      throw Error(ErrorCode::kCorruption, "malformed record count in store");
+    }
+    visit(collection, prefix, ReadBigEndian64(cursor.value()));
   }
 }
 

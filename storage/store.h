@@ -14,11 +14,16 @@
 //                                                   kept from this epoch | owed to a restored hub)
 //   feed      be64(feed seq)                     -> records key
 //   feedpos   records key                        -> be64(feed seq)
+//   counts    collection 0x00 id prefix          -> be64 live records (id prefix: the id up to
+//                                                   its first '-', a site record's site code;
+//                                                   empty for an id without '-')
 // The feed lists every record a merge changed (Apply, ApplyTo), in the order of those merges,
 // each record once at the position of its latest change (the older entry is removed): readers
 // such as the PostgreSQL mirror follow it by feed seq. It is written in the merge's transaction,
 // only in stores that keep one (the hub's; meta kMetaFeed): nodes do not pay for it. A store
 // opened with Feed::kKeep for the first time starts its feed with every record held, in key order.
+// The counts follow every merge and erasure in its transaction, so `status` reads them instead of
+// scanning the records.
 //
 // The format of record states and conflicts (kStoreFormat, record_state.h) is kept in meta
 // (kMetaFormat; absent: 1). Opening a store of an older format migrates it in one write
@@ -81,6 +86,12 @@ class Store {
                      const std::function<void(std::string_view collection, std::string_view id,
                                               const RecordState&)>& visit) const;
 
+  // Live records per collection and id prefix (see counts above), in key order.
+  void ForEachCount(
+      const Txn& txn,
+      const std::function<void(std::string_view collection, std::string_view id_prefix,
+                               uint64_t count)>& visit) const;
+
   // The feed: calls `visit` for up to `limit` entries after feed seq `after`, in order.
   void ForEachFeed(const Txn& txn, uint64_t after, size_t limit,
                    const std::function<void(uint64_t seq, std::string_view collection,
@@ -117,6 +128,10 @@ class Store {
   void PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict);
   // Moves record `key` to the end of the feed.
   void AppendFeed(WriteTxn& txn, std::string_view key);
+  // Adds `delta` (+1 or -1) to the live count of `id`'s collection and prefix.
+  void AddToCount(WriteTxn& txn, std::string_view collection, std::string_view id, int delta);
+  // Counts every live record afresh (a store migrated from format 3).
+  void RecountAll(WriteTxn& txn);
   // Applies erasure order `erase`: the record becomes a tombstone holding only its stamp; its
   // conflicts and the values of its log entries (which keep sequence and stamp and become
   // erasures themselves) and kept returns are dropped. Cost: one scan of the log and returns.
@@ -129,7 +144,7 @@ class Store {
   void OpenFeed(Feed feed);
 
   Env env_;
-  Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_, feed_, feedpos_;
+  Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_, feed_, feedpos_, counts_;
   bool keeps_feed_ = false;
 };
 

@@ -48,6 +48,17 @@ Change Del(std::string collection, std::string id, std::string origin, uint64_t 
   return change;
 }
 
+// "collection/id prefix" -> live records, as Store::ForEachCount reports them.
+using CountMap = std::map<std::string, uint64_t>;
+CountMap Counts(Store& store) {
+  ReadTxn txn(store.env());
+  CountMap counts;
+  store.ForEachCount(txn, [&](std::string_view collection, std::string_view prefix, uint64_t n) {
+    counts[std::string(collection) + "/" + std::string(prefix)] = n;
+  });
+  return counts;
+}
+
 class StoreTest : public ::testing::Test {
  protected:
   StoreTest() : dir_("osrc-store-test") { Open(); }
@@ -171,6 +182,44 @@ TEST_F(StoreTest, ApplyAgreesWithThePureMerge) {
     for (const auto& [id, state] : expected) {
       ASSERT_EQ(Get("participants", id), state) << "seed " << kSeed << " round " << round;
     }
+  }
+}
+
+TEST_F(StoreTest, CountsFollowEveryMergeDeleteAndErasure) {
+  constexpr uint64_t kSeed = 7;
+  std::mt19937_64 rng(kSeed);
+  const char* ids[] = {"MAS-P1", "MAS-P2", "ANT-P1", "ANT-P2", "QA"};
+  for (int round = 0; round < 60; ++round) {
+    WriteTxn txn(store_->env());
+    for (int i = 0; i < 8; ++i) {
+      std::string id = ids[rng() % 5];
+      std::string collection = rng() % 2 ? "participants" : "services";
+      uint64_t stamp = 1 + rng() % 2000;
+      Change change;
+      switch (rng() % 10) {
+        case 0:
+          change = Del(collection, id, "HUB", stamp, 0);
+          change.erased = true;
+          break;
+        case 1:
+        case 2:
+          change = Del(collection, id, "MAS", stamp, rng() % 2000);
+          break;
+        default:
+          change = Put(collection, id, "MAS", stamp, {{"a", int64_t{1}, rng() % 2000}});
+      }
+      store_->Apply(txn, change);
+    }
+    txn.Commit();
+    CountMap expected;
+    ReadTxn read(store_->env());
+    store_->ForEachRecord(
+        read, "", [&](std::string_view c, std::string_view id, const RecordState&) {
+          size_t dash = id.find('-');
+          ++expected[std::string(c) + "/" +
+                     std::string(dash == std::string_view::npos ? "" : id.substr(0, dash))];
+        });
+    ASSERT_EQ(Counts(*store_), expected) << "seed " << kSeed << " round " << round;
   }
 }
 
@@ -561,7 +610,7 @@ TEST_F(StoreFormatTest, NewStoreIsInTheCurrentFormat) {
   Store store(dir_.path(), Options());
   ReadTxn txn(store.env());
   EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), kStoreFormat);
-  EXPECT_EQ(kStoreFormat, 3u);
+  EXPECT_EQ(kStoreFormat, 4u);
 }
 
 TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
@@ -569,8 +618,9 @@ TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
   Store store(dir_.path(), Options(), Store::Feed::kKeep);  // as the hub opens its store
   {
     ReadTxn txn(store.env());
-    EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 3u);
+    EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 4u);
     EXPECT_EQ(store.GetMeta(txn, kMetaOrigin), "MAS");
+    EXPECT_EQ(Counts(store), (CountMap{{"participants/MAS", 1}}));  // MAS-P2 is deleted
     // Old bases keep their stamp with an unknown (empty) origin.
     RecordState live;
     live.fields["a"] = FieldState{std::string("x"), Version{10, "MAS", {}}};
@@ -667,16 +717,44 @@ TEST_F(StoreFormatTest, VersionTwoHubStoreGainsAFeedOfEveryRecord) {
   using Entries = std::vector<std::pair<uint64_t, std::string>>;
   EXPECT_EQ(Feed(store), (Entries{{1, "MAS-P1"}, {2, "MAS-P2"}}));  // key order, tombstones too
   ReadTxn txn(store.env());
-  EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 3u);
+  EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 4u);
+}
+
+TEST_F(StoreFormatTest, VersionThreeStoreGainsCountsOfItsLiveRecords) {
+  {
+    Store store(dir_.path(), Options());
+    WriteTxn txn(store.env());
+    store.Apply(txn, Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
+    store.Apply(txn, Put("participants", "MAS-P2", "MAS", 11, {{"a", std::string("y"), 0}}));
+    store.Apply(txn, Put("services", "ANT-S1", "ANT", 12, {{"a", std::string("z"), 0}}));
+    store.Apply(txn, Put("countries", "QA", "HUB", 13, {{"name", std::string("Qatar"), 0}}));
+    store.Apply(txn, Del("participants", "MAS-P2", "HUB", 14, 11));
+    txn.Commit();
+  }
+  {
+    // As a format 3 build left it: no counts, or counts it did not keep up to date.
+    Env env(dir_.path(), Options());
+    Dbi counts = env.OpenDbi("counts"), meta = env.OpenDbi("meta");
+    WriteTxn txn(env);
+    EXPECT_EQ(mdb_drop(txn.raw(), counts, 0), 0);
+    std::string stale;
+    AppendBigEndian64(&stale, 99);
+    txn.Put(counts, RecordKey("trainings", "MAG"), stale);
+    txn.Put(meta, kMetaFormat, SeqKey(3));
+    txn.Commit();
+  }
+  Store store(dir_.path(), Options());
+  EXPECT_EQ(Counts(store),
+            (CountMap{{"countries/", 1}, {"participants/MAS", 1}, {"services/ANT", 1}}));
 }
 
 TEST_F(StoreFormatTest, NewerStoreIsRefusedNamingBothVersions) {
-  WriteFormat("node", 4);
+  WriteFormat("node", 5);
   EXPECT_EQ(OpenError(),
-            "store format 4 is newer than this osrc-node supports (3): upgrade osrc-node");
+            "store format 5 is newer than this osrc-node supports (4): upgrade osrc-node");
   WriteFormat("hub", 7);  // never migrated down
   EXPECT_EQ(OpenError(),
-            "store format 7 is newer than this osrc-hub supports (3): upgrade osrc-hub");
+            "store format 7 is newer than this osrc-hub supports (4): upgrade osrc-hub");
 }
 
 }  // namespace
