@@ -50,39 +50,39 @@ Base RecordState::Newest() const {
   return newest;
 }
 
-void AppendValue(std::string* out, const Value& value) {
+namespace {
+
+constexpr char kOwnVersion = static_cast<char>(0x80);
+
+char TagOf(const Value& value) {
   switch (value.index()) {
     case 0:
-      out->push_back(0);
-      break;
+      return 0;
     case 1:
-      out->push_back(std::get<bool>(value) ? 2 : 1);
-      break;
-    case 2: {
-      out->push_back(3);
-      int64_t v = std::get<int64_t>(value);
-      AppendVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
-      break;
-    }
-    case 3: {
-      out->push_back(4);
-      char bytes[8];
-      double v = std::get<double>(value);
-      std::memcpy(bytes, &v, 8);
-      out->append(bytes, 8);
-      break;
-    }
-    case 4:
-      out->push_back(5);
-      AppendString(out, std::get<std::string>(value));
-      break;
+      return std::get<bool>(value) ? 2 : 1;
+    case 2:
+      return 3;
+    case 3:
+      return 4;
+    default:
+      return 5;
   }
 }
 
-bool ReadValue(std::string_view* in, Value* value) {
-  if (in->empty()) return false;
-  char tag = in->front();
-  in->remove_prefix(1);
+void AppendPayload(std::string* out, const Value& value) {
+  if (const auto* number = std::get_if<int64_t>(&value)) {
+    int64_t v = *number;
+    AppendVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  } else if (const auto* real = std::get_if<double>(&value)) {
+    char bytes[8];
+    std::memcpy(bytes, real, 8);
+    out->append(bytes, 8);
+  } else if (const auto* text = std::get_if<std::string>(&value)) {
+    AppendString(out, *text);
+  }
+}
+
+bool ReadPayload(std::string_view* in, char tag, Value* value) {
   switch (tag) {
     case 0:
       *value = std::monostate{};
@@ -117,6 +117,35 @@ bool ReadValue(std::string_view* in, Value* value) {
   return false;
 }
 
+// The version most of `fields` share (the first of the most common); none if empty.
+const Version* CommonVersion(const std::map<std::string, FieldState, std::less<>>& fields) {
+  const Version* best = nullptr;
+  size_t best_count = 0;
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    size_t count = 0;
+    for (const auto& [name, field] : fields) count += field.version == it->second.version;
+    if (count > best_count) {
+      best = &it->second.version;
+      best_count = count;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+void AppendValue(std::string* out, const Value& value) {
+  out->push_back(TagOf(value));
+  AppendPayload(out, value);
+}
+
+bool ReadValue(std::string_view* in, Value* value) {
+  if (in->empty()) return false;
+  char tag = in->front();
+  in->remove_prefix(1);
+  return ReadPayload(in, tag, value);
+}
+
 std::string EncodeRecordState(const RecordState& state) {
   std::string out;
   out.reserve(64 + state.fields.size() * 32);
@@ -130,10 +159,14 @@ std::string EncodeRecordState(const RecordState& state) {
     }
   }
   AppendVarint(&out, state.fields.size());
+  const Version* common = CommonVersion(state.fields);
+  if (common != nullptr) AppendVersion(&out, *common);
   for (const auto& [name, field] : state.fields) {
     AppendString(&out, name);
-    AppendVersion(&out, field.version);
-    AppendValue(&out, field.value);
+    bool own = !(field.version == *common);
+    out.push_back(static_cast<char>(TagOf(field.value) | (own ? kOwnVersion : 0)));
+    if (own) AppendVersion(&out, field.version);
+    AppendPayload(&out, field.value);
   }
   return out;
 }
@@ -157,12 +190,25 @@ RecordState DecodeRecordState(std::string_view in, uint32_t format) {
   }
   uint64_t count = 0;
   if (!ReadVarint(&in, &count)) fail();
+  Version common;
+  bool shares = format >= 5;
+  if (shares && count > 0 && !ReadVersion(&in, &common, format)) fail();
   for (uint64_t i = 0; i < count; ++i) {
     std::string name;
     FieldState field;
-    if (!ReadString(&in, &name) || !ReadVersion(&in, &field.version, format) ||
-        !ReadValue(&in, &field.value)) {
-      fail();
+    if (!ReadString(&in, &name)) fail();
+    if (!shares) {
+      if (!ReadVersion(&in, &field.version, format) || !ReadValue(&in, &field.value)) fail();
+    } else {
+      if (in.empty()) fail();
+      char tag = in.front();
+      in.remove_prefix(1);
+      if ((tag & kOwnVersion) == 0) {
+        field.version = common;
+      } else if (!ReadVersion(&in, &field.version, format)) {
+        fail();
+      }
+      if (!ReadPayload(&in, static_cast<char>(tag & ~kOwnVersion), &field.value)) fail();
     }
     state.fields.emplace_hint(state.fields.end(), std::move(name), std::move(field));
   }
@@ -196,11 +242,16 @@ void DecodeFieldViews(std::string_view in, std::vector<FieldView>* out) {
   }
   uint64_t count = 0;
   if (!ReadVarint(&in, &count)) fail();
+  if (count > 0 && !skip_version(&in)) fail();  // the common version
   for (uint64_t i = 0; i < count; ++i) {
     FieldView field;
-    if (!ReadStringView(&in, &field.name) || !skip_version(&in) || in.empty()) fail();
+    if (!ReadStringView(&in, &field.name) || in.empty()) fail();
     field.tag = in.front();
     in.remove_prefix(1);
+    if ((field.tag & kOwnVersion) != 0) {
+      field.tag = static_cast<char>(field.tag & ~kOwnVersion);
+      if (!skip_version(&in)) fail();
+    }
     if (field.tag == 3) {
       uint64_t zigzag = 0;
       if (!ReadVarint(&in, &zigzag)) fail();

@@ -17,8 +17,8 @@ using protocol::Value;
 
 // The layout of record states and conflicts this build writes (store.h keeps it in meta).
 // 1: bases are stamps only. 2: bases are (stamp, origin). 3: the store keeps a feed (store.h).
-// 4: the store keeps live counts (store.h).
-inline constexpr uint32_t kStoreFormat = 4;
+// 4: the store keeps live counts (store.h). 5: fields share the record's common version.
+inline constexpr uint32_t kStoreFormat = 5;
 
 // The write a writer saw, by (stamp, origin); stamp 0: none. An empty origin is unknown (a base
 // from before merge version 2) and names any write with that stamp.
@@ -66,13 +66,15 @@ struct RecordState {
 };
 
 // Encoding (all integers little-endian varints, strings as varint length + bytes):
-//   state   := has_tomb:u8 [version nseen (name base)*] nfields (name field_state)*
-//              seen and fields sorted by name
+//   state   := has_tomb:u8 [version nseen (name base)*] nfields [common] (name field_state)*
+//              seen and fields sorted by name; common: the version most fields share
 //   version := stamp origin base
 //   base    := stamp origin          (format 1: stamp)
-//   field_state := version value
-//   value   := 0 (null) | 1 (false) | 2 (true) | 3 zigzag-varint (int) | 4 f64le (float)
-//            | 5 string (text)
+//   field_state := tag:u8 [version] payload
+//              tag: the value's tag, plus 0x80 when the field has its own version (not common)
+//   value   := tag payload: 0 (null) | 1 (false) | 2 (true) | 3 zigzag-varint (int)
+//            | 4 f64le (float) | 5 string (text)
+// Formats before 5: no common version; field_state := version value.
 std::string EncodeRecordState(const RecordState& state);
 // Throws osrc::Error(kCorruption) on malformed bytes: they come from our own store. `format`:
 // the store format the bytes were written in; older ones decode with unknown base origins.

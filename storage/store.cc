@@ -162,11 +162,12 @@ void Store::OpenFormat() {
 }
 
 void Store::Migrate(WriteTxn& txn, uint32_t from) {
+  // Format 1 -> 2: bases gain an origin, unknown (empty) for what was written before.
+  // Format 4 -> 5: fields share their record's common version.
+  RecodeAll(txn, records_, [&](std::string_view bytes) {
+    return EncodeRecordState(DecodeRecordState(bytes, from));
+  });
   if (from < 2) {
-    // Format 1 -> 2: bases gain an origin, unknown (empty) for what was written before.
-    RecodeAll(txn, records_, [&](std::string_view bytes) {
-      return EncodeRecordState(DecodeRecordState(bytes, from));
-    });
     RecodeAll(txn, conflicts_,
               [&](std::string_view bytes) { return EncodeConflict(DecodeConflict(bytes, from)); });
   }

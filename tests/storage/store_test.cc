@@ -536,6 +536,39 @@ std::string FieldsV1(
   return out;
 }
 
+// A record state in the layout of formats 2 to 4: each field with its own version.
+std::string EncodeBeforeFormat5(const RecordState& state) {
+  std::string out(1, state.tombstone ? 1 : 0);
+  if (state.tombstone) {
+    AppendVersion(&out, *state.tombstone);
+    AppendVarint(&out, state.tomb_seen.size());
+    for (const auto& [name, base] : state.tomb_seen) {
+      AppendString(&out, name);
+      AppendBase(&out, base);
+    }
+  }
+  AppendVarint(&out, state.fields.size());
+  for (const auto& [name, field] : state.fields) {
+    AppendString(&out, name);
+    AppendVersion(&out, field.version);
+    AppendValue(&out, field.value);
+  }
+  return out;
+}
+
+// Rewrites every record of the raw store in the layout before format 5 and marks it `format`.
+void Downgrade(Dbi records, Dbi meta, WriteTxn& txn, uint64_t format) {
+  std::vector<std::pair<std::string, std::string>> old;
+  {
+    Cursor cursor(txn, records);
+    for (bool more = cursor.First(); more; more = cursor.Next()) {
+      old.emplace_back(cursor.key(), EncodeBeforeFormat5(DecodeRecordState(cursor.value())));
+    }
+  }
+  for (const auto& [key, value] : old) txn.Put(records, key, value);
+  txn.Put(meta, kMetaFormat, SeqKey(format));
+}
+
 class StoreFormatTest : public ::testing::Test {
  protected:
   static EnvOptions Options() {
@@ -610,7 +643,7 @@ TEST_F(StoreFormatTest, NewStoreIsInTheCurrentFormat) {
   Store store(dir_.path(), Options());
   ReadTxn txn(store.env());
   EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), kStoreFormat);
-  EXPECT_EQ(kStoreFormat, 4u);
+  EXPECT_EQ(kStoreFormat, 5u);
 }
 
 TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
@@ -618,7 +651,7 @@ TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
   Store store(dir_.path(), Options(), Store::Feed::kKeep);  // as the hub opens its store
   {
     ReadTxn txn(store.env());
-    EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 4u);
+    EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 5u);
     EXPECT_EQ(store.GetMeta(txn, kMetaOrigin), "MAS");
     EXPECT_EQ(Counts(store), (CountMap{{"participants/MAS", 1}}));  // MAS-P2 is deleted
     // Old bases keep their stamp with an unknown (empty) origin.
@@ -706,18 +739,19 @@ TEST_F(StoreFormatTest, VersionTwoHubStoreGainsAFeedOfEveryRecord) {
     // As a format 2 store left it: no feed.
     Env env(dir_.path(), Options());
     Dbi feed = env.OpenDbi("feed"), feedpos = env.OpenDbi("feedpos"), meta = env.OpenDbi("meta");
+    Dbi records = env.OpenDbi("records");
     WriteTxn txn(env);
     EXPECT_EQ(mdb_drop(txn.raw(), feed, 0), 0);
     EXPECT_EQ(mdb_drop(txn.raw(), feedpos, 0), 0);
     EXPECT_TRUE(txn.Del(meta, kMetaFeed));
-    txn.Put(meta, kMetaFormat, SeqKey(2));
+    Downgrade(records, meta, txn, 2);
     txn.Commit();
   }
   Store store(dir_.path(), Options(), Store::Feed::kKeep);
   using Entries = std::vector<std::pair<uint64_t, std::string>>;
   EXPECT_EQ(Feed(store), (Entries{{1, "MAS-P1"}, {2, "MAS-P2"}}));  // key order, tombstones too
   ReadTxn txn(store.env());
-  EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 4u);
+  EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 5u);
 }
 
 TEST_F(StoreFormatTest, VersionThreeStoreGainsCountsOfItsLiveRecords) {
@@ -734,13 +768,14 @@ TEST_F(StoreFormatTest, VersionThreeStoreGainsCountsOfItsLiveRecords) {
   {
     // As a format 3 build left it: no counts, or counts it did not keep up to date.
     Env env(dir_.path(), Options());
-    Dbi counts = env.OpenDbi("counts"), meta = env.OpenDbi("meta");
+    Dbi counts = env.OpenDbi("counts"), records = env.OpenDbi("records"),
+        meta = env.OpenDbi("meta");
     WriteTxn txn(env);
     EXPECT_EQ(mdb_drop(txn.raw(), counts, 0), 0);
     std::string stale;
     AppendBigEndian64(&stale, 99);
     txn.Put(counts, RecordKey("trainings", "MAG"), stale);
-    txn.Put(meta, kMetaFormat, SeqKey(3));
+    Downgrade(records, meta, txn, 3);
     txn.Commit();
   }
   Store store(dir_.path(), Options());
@@ -748,13 +783,40 @@ TEST_F(StoreFormatTest, VersionThreeStoreGainsCountsOfItsLiveRecords) {
             (CountMap{{"countries/", 1}, {"participants/MAS", 1}, {"services/ANT", 1}}));
 }
 
+TEST_F(StoreFormatTest, VersionFourRecordsAreReencodedWithTheirCommonVersion) {
+  RecordState mixed;  // two fields written together, one later by another writer
+  mixed.fields["a"] = FieldState{std::string("x"), Version{10, "MAS", {3, "MNL"}}};
+  mixed.fields["b"] = FieldState{int64_t{-7}, Version{10, "MAS", {3, "MNL"}}};
+  mixed.fields["c"] = FieldState{2.5, Version{12, "MNL", {10, "MAS"}}};
+  RecordState deleted;
+  deleted.tombstone = Version{30, "HUB", {20, "MAS"}};
+  deleted.tomb_seen["a"] = Base{20, "MAS"};
+  {
+    Env env(dir_.path(), Options());
+    Dbi records = env.OpenDbi("records"), meta = env.OpenDbi("meta");
+    WriteTxn txn(env);
+    txn.Put(records, RecordKey("participants", "MAS-P1"), EncodeBeforeFormat5(mixed));
+    txn.Put(records, RecordKey("participants", "MAS-P2"), EncodeBeforeFormat5(deleted));
+    txn.Put(meta, kMetaFormat, SeqKey(4));
+    txn.Commit();
+  }
+  Store store(dir_.path(), Options());
+  ReadTxn txn(store.env());
+  EXPECT_EQ(store.GetRecord(txn, "participants", "MAS-P1"), mixed);
+  EXPECT_EQ(store.GetRecord(txn, "participants", "MAS-P2"), deleted);
+  auto bytes = txn.Get(store.records(), RecordKey("participants", "MAS-P1"));
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(*bytes, EncodeRecordState(mixed));
+  EXPECT_LT(bytes->size(), EncodeBeforeFormat5(mixed).size());
+}
+
 TEST_F(StoreFormatTest, NewerStoreIsRefusedNamingBothVersions) {
-  WriteFormat("node", 5);
+  WriteFormat("node", 6);
   EXPECT_EQ(OpenError(),
-            "store format 5 is newer than this osrc-node supports (4): upgrade osrc-node");
+            "store format 6 is newer than this osrc-node supports (5): upgrade osrc-node");
   WriteFormat("hub", 7);  // never migrated down
   EXPECT_EQ(OpenError(),
-            "store format 7 is newer than this osrc-hub supports (4): upgrade osrc-hub");
+            "store format 7 is newer than this osrc-hub supports (5): upgrade osrc-hub");
 }
 
 }  // namespace
