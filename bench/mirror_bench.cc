@@ -8,7 +8,6 @@
 
 #include <libpq-fe.h>
 
-#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -24,12 +23,6 @@
 
 namespace osrc::bench {
 namespace {
-
-struct Options {
-  int participants = 1'000'000;
-  double scale = 1.0;
-  int reps = 3;
-};
 
 constexpr const char* kTables[] = {"participants", "services"};
 
@@ -109,8 +102,8 @@ double FillSeconds(const std::string& dir, int participants, storage::Store::Fee
   return NowSeconds() - start;
 }
 
-int Run(const Options& options) {
-  int participants = std::max(1000, static_cast<int>(options.participants * options.scale));
+int Run(const SampleOptions& options) {
+  int participants = options.Scaled();
   testing::TempDir tmp("osrc-bench-mirror");
   std::string hub = tmp.Path("hub");
   MustRun({testing::BinPath("osrc-hub"), "init", "--data", hub, "--bind", "tcp://127.0.0.1:*"});
@@ -165,18 +158,7 @@ int Run(const Options& options) {
 }  // namespace osrc::bench
 
 int main(int argc, char** argv) {
-  osrc::bench::Options options;
-  CLI::App app{"osrc-bench-mirror: the mirror's first copy vs PostgreSQL COPY"};
-  app.add_option("--participants", options.participants, "Participants at scale 1");
-  app.add_option("--scale", options.scale, "Scale factor (0.05: a quick check)");
-  app.add_option("--reps", options.reps, "Repetitions");
-  try {
-    app.parse(argc, argv);
-    return osrc::bench::Run(options);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const std::exception& e) {
-    std::cerr << "osrc-bench-mirror: " << e.what() << "\n";
-    return 1;
-  }
+  return osrc::bench::SampleBenchMain(argc, argv, "osrc-bench-mirror",
+                                      "the mirror's first copy vs PostgreSQL COPY",
+                                      {.participants = 1'000'000, .reps = 3}, osrc::bench::Run);
 }

@@ -3,7 +3,6 @@
 // a raw LMDB cursor scan of the same records' bytes, measured in the same run. The store is
 // written untimed, with changes merged as the hub merges them. Reports medians of --reps runs.
 
-#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
 
@@ -18,12 +17,6 @@
 namespace osrc::bench {
 namespace {
 
-struct Options {
-  int participants = 1'000'000;
-  double scale = 1.0;
-  int reps = 5;
-};
-
 double ReportSeconds(storage::Store& store, const report::ReportRequest& request, size_t* hidden,
                      uint64_t* total) {
   double start = NowSeconds();
@@ -37,8 +30,8 @@ double ReportSeconds(storage::Store& store, const report::ReportRequest& request
   return NowSeconds() - start;
 }
 
-int Run(const Options& options) {
-  int participants = std::max(1000, static_cast<int>(options.participants * options.scale));
+int Run(const SampleOptions& options) {
+  int participants = options.Scaled();
   testing::TempDir dir("osrc-bench-report");
   storage::EnvOptions store_options = config::HubConfig{}.store;
   store_options.durable = false;
@@ -84,18 +77,6 @@ int Run(const Options& options) {
 }  // namespace osrc::bench
 
 int main(int argc, char** argv) {
-  osrc::bench::Options options;
-  CLI::App app{"osrc-bench-report: reports vs a raw LMDB scan"};
-  app.add_option("--participants", options.participants, "Participants at scale 1");
-  app.add_option("--scale", options.scale, "Scale factor (0.05: a quick check)");
-  app.add_option("--reps", options.reps, "Repetitions");
-  try {
-    app.parse(argc, argv);
-    return osrc::bench::Run(options);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const std::exception& e) {
-    std::cerr << "osrc-bench-report: " << e.what() << "\n";
-    return 1;
-  }
+  return osrc::bench::SampleBenchMain(argc, argv, "osrc-bench-report", "reports vs a raw LMDB scan",
+                                      {.participants = 1'000'000, .reps = 5}, osrc::bench::Run);
 }

@@ -1,7 +1,9 @@
 #include "bench/sample_hub.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -66,6 +68,26 @@ void Fill(storage::Store& store, int participants) {
   };
   for (int first = 0; first < participants; first += 2500) {
     apply_batch(first, std::min(participants, first + 2500));
+  }
+}
+
+int SampleOptions::Scaled() const { return std::max(1000, static_cast<int>(participants * scale)); }
+
+int SampleBenchMain(int argc, char** argv, const std::string& name, const std::string& about,
+                    SampleOptions defaults, const std::function<int(const SampleOptions&)>& run) {
+  SampleOptions options = defaults;
+  CLI::App app{name + ": " + about};
+  app.add_option("--participants", options.participants, "Participants at scale 1");
+  app.add_option("--scale", options.scale, "Scale factor (0.05: a quick check)");
+  app.add_option("--reps", options.reps, "Repetitions");
+  try {
+    app.parse(argc, argv);
+    return run(options);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+    return 1;
   }
 }
 

@@ -4,7 +4,6 @@
 // counted records instead of reading the store's kept counts. The store is written untimed.
 // Reports medians of --reps runs.
 
-#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -19,12 +18,6 @@
 namespace osrc::bench {
 namespace {
 
-struct Options {
-  int participants = 2'500'000;
-  double scale = 1.0;
-  int reps = 5;
-};
-
 // Enrols the sample data's four sites, so status lists their records.
 void EnrolSites(const std::string& tmp, const std::string& hub, const std::string& hub_key) {
   for (const char* site : {"MAS", "ANT", "MAG", "ADS"}) {
@@ -35,8 +28,8 @@ void EnrolSites(const std::string& tmp, const std::string& hub, const std::strin
   }
 }
 
-int Run(const Options& options) {
-  int participants = std::max(1000, static_cast<int>(options.participants * options.scale));
+int Run(const SampleOptions& options) {
+  int participants = options.Scaled();
   testing::TempDir tmp("osrc-bench-status");
   std::string hub = tmp.Path("hub");
   std::string hub_key = LastLine(MustRun(
@@ -85,18 +78,7 @@ int Run(const Options& options) {
 }  // namespace osrc::bench
 
 int main(int argc, char** argv) {
-  osrc::bench::Options options;
-  CLI::App app{"osrc-bench-status: osrc-hub status on a large hub vs a raw LMDB scan"};
-  app.add_option("--participants", options.participants, "Participants at scale 1");
-  app.add_option("--scale", options.scale, "Scale factor (0.05: a quick check)");
-  app.add_option("--reps", options.reps, "Repetitions");
-  try {
-    app.parse(argc, argv);
-    return osrc::bench::Run(options);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const std::exception& e) {
-    std::cerr << "osrc-bench-status: " << e.what() << "\n";
-    return 1;
-  }
+  return osrc::bench::SampleBenchMain(argc, argv, "osrc-bench-status",
+                                      "osrc-hub status on a large hub vs a raw LMDB scan",
+                                      {.participants = 2'500'000, .reps = 5}, osrc::bench::Run);
 }
