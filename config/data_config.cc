@@ -229,6 +229,20 @@ Status LoadHubConfig(const std::string& dir, HubConfig* out) {
               path + ": [mirror] pii"};
     }
   }
+  if (const toml::table* retention = root["retention"].as_table()) {
+    for (const auto& [key, node] : *retention) {
+      std::string where = path + ": [retention] " + std::string(key.str());
+      std::optional<std::string> text = node.value<std::string>();
+      RetentionPeriod period;
+      if (!text || !ParseRetentionPeriod(*text, &period)) {
+        return {ErrorCode::kBadInput,
+                "must be a period of whole years, months or days, e.g. \"10y\", \"18m\" or "
+                "\"400d\"",
+                where};
+      }
+      out->retention[std::string(key.str())] = *text;
+    }
+  }
   if (const toml::table* console = root["console"].as_table()) {
     out->console_bind = (*console)["bind"].value_or(out->console_bind);
     if (!IsConsoleBind(out->console_bind)) {
@@ -237,6 +251,28 @@ Status LoadHubConfig(const std::string& dir, HubConfig* out) {
     }
   }
   return {};
+}
+
+bool ParseRetentionPeriod(std::string_view text, RetentionPeriod* out) {
+  if (text.size() < 2 || text.size() > 6) return false;
+  int number = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9') return false;
+    number = number * 10 + (c - '0');
+  }
+  *out = {};
+  switch (text.back()) {  // up to 200 years
+    case 'y':
+      out->years = number;
+      return number >= 1 && number <= 200;
+    case 'm':
+      out->months = number;
+      return number >= 1 && number <= 200 * 12;
+    case 'd':
+      out->days = number;
+      return number >= 1 && number <= 200 * 366;
+  }
+  return false;
 }
 
 std::string NodeConfigToml(const NodeConfig& config) {
@@ -260,7 +296,12 @@ std::string HubConfigToml(const HubConfig& config) {
       << "# published counts from 1 to k-1 are suppressed (k at least 3)\n"
       << "k = " << config.report_k << "\n\n[console]\n"
       << "# the web console's HOST:PORT, or \"off\"; loopback only unless behind a TLS proxy\n"
-      << "bind = " << Quoted(config.console_bind) << "\n";
+      << "bind = " << Quoted(config.console_bind) << "\n\n[retention]\n"
+      << "# how long site records are kept after the last activity of whom they belong to\n"
+      << "# (osrc-hub retention), e.g. participants = \"10y\", services = \"5y\"; none: kept\n";
+  for (const auto& [collection, period] : config.retention) {
+    out << collection << " = " << Quoted(period) << "\n";
+  }
   return out.str();
 }
 

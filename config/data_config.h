@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <string_view>
 
 #include "base/error.h"
 #include "protocol/link_options.h"
@@ -22,6 +24,13 @@ struct NodeConfig {
   storage::EnvOptions store;
 };
 
+// A retention period, "10y", "18m" or "400d": whole years, months or days, from 1 to 200 years.
+struct RetentionPeriod {
+  int years = 0, months = 0, days = 0;
+};
+// False for anything else.
+bool ParseRetentionPeriod(std::string_view text, RetentionPeriod* out);
+
 struct HubConfig {
   std::string hub_id = "MNL";
   std::string bind = "tcp://127.0.0.1:7400";
@@ -31,6 +40,8 @@ struct HubConfig {
   std::string mirror_pii = "omit";       // [mirror] pii: "omit", "pseudonymise" or "include"
   // The web console's HOST:PORT (port 0: any free one), or "off".
   std::string console_bind = "127.0.0.1:7480";  // Default: loopback only
+  // [retention]: collection -> period (RetentionPeriod text); none: nothing is erased for age.
+  std::map<std::string, std::string> retention;
   protocol::LinkOptions link;
   storage::EnvOptions store;
 };

@@ -74,8 +74,10 @@ Status CheckTable(const toml::table& table, const std::string& prefix, const Kno
 }  // namespace
 
 const KnownKeys kNodeKeys = WithLinkAndStore({"site", "hub.endpoint", "hub.public_key"});
-const KnownKeys kHubKeys = WithLinkAndStore({"hub_id", "bind", "max_skew_ms", "group_commit_max",
-                                             "report.k", "mirror.pii", "console.bind"});
+const KnownKeys kHubKeys =
+    WithLinkAndStore({"hub_id", "bind", "max_skew_ms", "group_commit_max", "report.k", "mirror.pii",
+                      "console.bind", "retention.participants", "retention.services",
+                      "retention.referrals", "retention.trainings", "retention.attendance"});
 
 std::string NearestName(std::string_view name, const std::vector<std::string_view>& known) {
   std::string_view best;

@@ -9,6 +9,7 @@
 #include "hub/mirror.h"
 #include "hub/operator_command.h"
 #include "hub/report_command.h"
+#include "hub/retention_command.h"
 #include "replica/record_cli.h"
 
 namespace osrc::hub {
@@ -137,6 +138,16 @@ int RunCli(int argc, char** argv) {
   audit_cmd->require_subcommand(0, 1);
   auto* audit_verify = cli.AddCommand(*audit_cmd, "verify", "Check the audit trail's hash chain");
 
+  RetentionOptions retention;
+  auto* retention_cmd = cli.AddCommand(
+      app, "retention", "List or erase the site records hub.toml's [retention] no longer keeps");
+  auto* retention_mode = retention_cmd->add_option_group("mode");
+  retention_mode->add_flag("--dry-run", retention.dry_run, "List what would be erased");
+  retention_mode->add_flag("--apply", retention.apply, "Erase it (erasure orders to the sites)");
+  retention_mode->require_option(1);
+  retention_cmd->add_option("--as-of", retention.as_of, "The day to count back from (YYYY-MM-DD)");
+  retention_cmd->add_flag("--json", retention.as_json, "As JSON Lines");
+
   MirrorOptions mirror;
   auto* mirror_cmd =
       cli.AddCommand(app, "mirror", "Keep a PostgreSQL database in step with the hub");
@@ -171,6 +182,7 @@ int RunCli(int argc, char** argv) {
     }
     if (*report_cmd) return CommandReport(dir, report);
     if (*mirror_cmd) return CommandMirror(dir, mirror);
+    if (*retention_cmd) return CommandRetention(dir, retention);
     if (*metrics_cmd) return CommandMetrics(dir);
     if (*operator_add) return CommandOperatorAdd(dir, operator_name, operator_role);
     if (*operator_remove) return CommandOperatorRemove(dir, operator_name);

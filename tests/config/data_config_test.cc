@@ -117,11 +117,29 @@ TEST(DataConfigTest, WrittenConfigurationLoadsBackUnchanged) {
   HubConfig hub;
   hub.group_commit_max = 9;
   hub.console_bind = "0.0.0.0:8080";
+  hub.retention = {{"participants", "10y"}, {"services", "60m"}};
   WriteFile(tmp.Path("hub.toml"), HubConfigToml(hub));
   HubConfig hub_loaded;
   ASSERT_TRUE(LoadHubConfig(tmp.path(), &hub_loaded).ok());
   EXPECT_EQ(HubConfigToml(hub_loaded), HubConfigToml(hub));
   EXPECT_EQ(hub_loaded.console_bind, "0.0.0.0:8080");
+  EXPECT_EQ(hub_loaded.retention, hub.retention);
+}
+
+TEST(DataConfigTest, RetentionPeriodsAreCheckedNamingTheKey) {
+  TempDir tmp("osrc-config");
+  HubConfig loaded;
+  WriteFile(tmp.Path("hub.toml"), "[retention]\nservices = '5 years'\n");
+  Status status = LoadHubConfig(tmp.path(), &loaded);
+  EXPECT_EQ(status.code(), ErrorCode::kBadInput);
+  EXPECT_NE(status.ToString().find("hub.toml: [retention] services"), std::string::npos)
+      << status.ToString();
+  WriteFile(tmp.Path("hub.toml"), "[retention]\nservice = '5y'\n");
+  status = LoadHubConfig(tmp.path(), &loaded);
+  EXPECT_NE(status.ToString().find("did you mean \"services\"?"), std::string::npos)
+      << status.ToString();
+  WriteFile(tmp.Path("hub.toml"), "[retention]\nservices = 5\n");
+  EXPECT_EQ(LoadHubConfig(tmp.path(), &loaded).code(), ErrorCode::kBadInput);
 }
 
 TEST(DataConfigTest, ConsoleBindIsHostPortOrOffAndAnErrorNamesTheKey) {
