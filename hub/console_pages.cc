@@ -19,6 +19,7 @@ th{background:#e8edf2;white-space:nowrap}.on{color:#17692c;font-weight:600}.off{
 form.inline{display:inline}input,select,button{font:inherit;margin:.1em}
 .chart{display:flex;flex-wrap:wrap;gap:1em}.chart figure{margin:0;background:#fff;padding:.4em}
 svg{width:340px;max-width:100%;height:auto}.muted{color:#5b6672}
+svg.report{max-width:none}td.n{text-align:right;font-variant-numeric:tabular-nums}
 @media (max-width:700px){main{padding:.4em}th,td{padding:.3em}}
 )";
 
@@ -95,7 +96,8 @@ std::string PageHtml(std::string_view title, const PageContext& ctx, std::string
   std::string header =
       "<header><strong>osrc hub</strong><nav><a href=\"/sites\">Sites</a> · <a "
       "href=\"/conflicts\">Conflicts</a> · <a href=\"/reference\">Reference data</a> · <a "
-      "href=\"/operators\">Operators</a></nav><span class=\"who\">" +
+      "href=\"/statistics\">Statistics</a> · <a href=\"/operators\">Operators</a></nav><span "
+      "class=\"who\">" +
       HtmlEscape(ctx.name) + " (" + std::string(RoleName(ctx.role)) +
       ") <form class=\"inline\" method=\"post\" action=\"/logout\">" + CsrfField(ctx) +
       "<button type=\"submit\">Log out</button></form></span></header>";

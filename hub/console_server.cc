@@ -12,8 +12,10 @@
 #include "hub/commands.h"
 #include "hub/conflicts_command.h"
 #include "hub/console_pages.h"
+#include "hub/console_statistics.h"
 #include "hub/status.h"
 #include "replica/data_folder.h"
+#include "report/report_format.h"
 
 namespace osrc::hub {
 namespace {
@@ -63,6 +65,16 @@ bool BasicCredentials(const httplib::Request& req, std::string* name, std::strin
   *name = decoded.substr(0, colon);
   *password = decoded.substr(colon + 1);
   return true;
+}
+
+StatisticsForm FormOf(const httplib::Request& req) {
+  StatisticsForm form{req.get_param_value("report"), {},
+                      req.get_param_value("from"),   req.get_param_value("to"),
+                      req.get_param_value("site"),   req.get_param_value("k")};
+  for (size_t i = 0; i < req.get_param_value_count("by"); ++i) {
+    form.by.push_back(req.get_param_value("by", i));
+  }
+  return form;
 }
 
 }  // namespace
@@ -214,6 +226,8 @@ void ConsoleServer::Page(const httplib::Request& req, httplib::Response& res,
     if (path == "/conflicts") return res.set_content(ConflictsPage(req, ctx), kHtml);
     if (path == "/reference") return res.set_content(ReferencePage(ctx), kHtml);
     if (path == "/operators") return res.set_content(OperatorsPage(ctx), kHtml);
+    if (path == "/statistics") return StatisticsPage(req, res, ctx);
+    if (path == "/statistics.csv") return StatisticsCsv(req, res, ctx);
     return Refuse(res, 404, "no such page");
   }
   if (path == "/logout") {
@@ -291,6 +305,57 @@ std::string ConsoleServer::ReferencePage(PageContext& ctx) {
     status = ReadStatus(hub_);
   }
   return ReferencePageHtml(status, ctx);
+}
+
+Status ConsoleServer::RunReport(const StatisticsForm& form, const PageContext& ctx,
+                                StatisticsResult* result) {
+  OSRC_RETURN_IF_ERROR(
+      StatisticsRequestOf(form, ctx.role, hub_.config().report_k, &result->request, &result->k));
+  std::string by;
+  for (const std::string& dim : result->request.by) by += (by.empty() ? "" : ",") + dim;
+  OSRC_RETURN_IF_ERROR(AppendAudit(
+      hub_.dir(), ctx.name, "report",
+      result->request.name + " by " + by + ", k " + std::to_string(result->k) + " (console)"));
+  {
+    std::shared_lock guard(hub_.store_guard());
+    storage::ReadTxn txn(hub_.store().env());
+    OSRC_RETURN_IF_ERROR(report::BuildReport(hub_.store(), txn, result->request,
+                                             UtcTimeOf(NowMs()).substr(0, 10), &result->table));
+  }
+  result->suppression = report::Suppress(result->table, result->k);
+  return {};
+}
+
+void ConsoleServer::StatisticsPage(const httplib::Request& req, httplib::Response& res,
+                                   PageContext& ctx) {
+  StatisticsForm form = FormOf(req);
+  StatisticsResult result;
+  bool shown = false;
+  if (!form.report.empty()) {
+    Status status = RunReport(form, ctx, &result);
+    shown = status.ok();
+    if (!status.ok()) {
+      ctx.error = status.ToString();
+      res.status = status.code() == ErrorCode::kForbidden ? 403 : 400;
+    }
+  }
+  res.set_content(StatisticsPageHtml(form, shown ? &result : nullptr, hub_.config().report_k, ctx),
+                  kHtml);
+}
+
+void ConsoleServer::StatisticsCsv(const httplib::Request& req, httplib::Response& res,
+                                  PageContext& ctx) {
+  StatisticsForm form = FormOf(req);
+  StatisticsResult result;
+  Status status = RunReport(form, ctx, &result);
+  if (!status.ok()) {
+    return Refuse(res, status.code() == ErrorCode::kForbidden ? 403 : 400, status.ToString());
+  }
+  res.set_header("Content-Disposition",
+                 "attachment; filename=\"" + StatisticsFileName(result.request) + "\"");
+  res.set_content(report::FormatReport(result.request, result.table, result.suppression, result.k,
+                                       report::Format::kCsv),
+                  "text/csv; charset=utf-8");
 }
 
 std::string ConsoleServer::OperatorsPage(PageContext& ctx) {

@@ -1,7 +1,7 @@
 // The web console of the running hub: HTTP on its own socket (cpp-httplib, a pool of request
 // threads), started by RunDaemon beside the sync server and stopped with it. Pages (Sites,
-// Conflicts, Reference data, Operators) for logged-in operators; changes (resolve, import,
-// operators) for admins only, each form carrying the session's CSRF token; /metrics for any
+// Conflicts, Reference data, Statistics, Operators) for logged-in operators; changes (resolve,
+// import, operators) for admins only, each form carrying the session's CSRF token; /metrics for any
 // operator with HTTP basic credentials. Every handler catches at its top: a fault answers 500
 // and is logged, never ends the daemon. Store reads hold the hub's store guard shared, store
 // writes hold it exclusively, so a map growth never meets another thread's transaction.
@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "hub/console_auth.h"
 #include "hub/console_pages.h"
+#include "hub/console_statistics.h"
 #include "hub/hub.h"
 #include "hub/metrics.h"
 
@@ -58,6 +59,10 @@ class ConsoleServer {
   std::string ConflictsPage(const httplib::Request& req, PageContext& ctx);
   std::string ReferencePage(PageContext& ctx);
   std::string OperatorsPage(PageContext& ctx);
+  // Statistics: the page, and its report as a CSV download. Each report run is audited.
+  void StatisticsPage(const httplib::Request& req, httplib::Response& res, PageContext& ctx);
+  void StatisticsCsv(const httplib::Request& req, httplib::Response& res, PageContext& ctx);
+  Status RunReport(const StatisticsForm& form, const PageContext& ctx, StatisticsResult* result);
   // The actions; each sets ctx.notice or ctx.error and answers the page it came from.
   std::string Resolve(const httplib::Request& req, PageContext& ctx);
   std::string Import(const httplib::Request& req, PageContext& ctx);

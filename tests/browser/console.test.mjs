@@ -2,7 +2,8 @@
 // osrc-node sites on 127.0.0.1, Debian's chromium driven by playwright-core. It logs in, sees the
 // four sites online, resolves a conflict in the page and polls until the correction reaches the
 // site, checks that a viewer cannot resolve, that a form post without the CSRF token is refused,
-// and that a wrong password is refused and slowed; a screenshot of every page goes to
+// and that a wrong password is refused and slowed; a Statistics report as table, chart and the
+// CLI's CSV, k = 1 refused to a viewer; a screenshot of every page goes to
 // SCREENSHOTS. Usage: node console.test.mjs BIN_DIR SCREENSHOTS
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -159,6 +160,9 @@ async function main() {
     const byViewer = await vpage.request.post(`${base}/conflicts/resolve`,
       { form: { csrf: viewerToken, id: conflictId, keep: 'loser' } });
     check(byViewer.status() === 403, 'a resolve by the viewer, with a valid token, is refused (403)');
+    const unprotected = await vpage.goto(`${base}/statistics?report=participants&by=sex&k=1`);
+    check(unprotected.status() === 403 && (await vpage.textContent('.error')).includes('only admins'),
+      'the viewer may not see counts without disclosure control (k = 1)');
     await viewer.close();
 
     // The admin enters a value: a central correction that reaches site MAS.
@@ -195,6 +199,27 @@ async function main() {
     await page.goto(`${base}/operators`);
     check((await page.locator('td', { hasText: VIEWER[0] }).count()) === 1, 'the Operators page lists the viewer');
     await page.screenshot({ path: path.join(shotDir, 'operators.png'), fullPage: true });
+
+    // Statistics: a report chosen in the form, as a table and a chart; its CSV is the CLI's.
+    const reportArgs = ['report', '--data', hubDir, 'participants', '--by', 'site', '--format', 'csv'];
+    await poll('every site\'s participants at the hub', () => run('osrc-hub', reportArgs).includes('Total,20'));
+    await page.goto(`${base}/statistics`);
+    await page.selectOption('select[name=report]', 'participants');
+    await page.locator('select[name=by]').first().selectOption('site');
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/statistics"] button')]);
+    check((await page.locator('svg.report rect').count()) === 4, 'the chart has a bar per site');
+    check((await page.locator('table th', { hasText: 'MAS' }).count()) === 1 &&
+      (await page.locator('td.n', { hasText: '20' }).count()) === 1, 'the table shows each site and the total');
+    await page.screenshot({ path: path.join(shotDir, 'statistics.png'), fullPage: true });
+    const csvLink = await page.locator('a', { hasText: 'Download CSV' }).getAttribute('href');
+    const csv = await page.request.get(`${base}${csvLink}`);
+    check(csv.status() === 200 && (csv.headers()['content-disposition'] || '').startsWith('attachment'),
+      'the CSV comes as a download');
+    check((await csv.text()) === run('osrc-hub', reportArgs), 'the CSV download equals osrc-hub report --format csv');
+    const small = await page.request.get(`${base}/statistics.csv?report=services&by=site&by=service_type`);
+    check(/,c\n/.test(await small.text()), 'small counts are suppressed as c in the download');
+    check(run('osrc-hub', ['audit', '--data', hubDir]).includes('participants by site, k 5 (console)'),
+      'a report from the console is audited as the operator');
 
     const metrics = await page.request.get(`${base}/metrics`, { headers: { Authorization: '' } });
     check(metrics.status() === 401 && (metrics.headers()['www-authenticate'] || '').startsWith('Basic'),
