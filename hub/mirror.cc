@@ -13,6 +13,8 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -165,6 +167,16 @@ struct Batch {
   std::set<std::string, std::less<>> deleted_from;          // collections with deletes
 };
 
+uint64_t HoldBatchFromEnvironment() {
+  const char* value = std::getenv("OSRC_MIRROR_HOLD_BATCH");
+  return value == nullptr ? 0 : std::strtoull(value, nullptr, 10);
+}
+
+[[noreturn]] void HoldForever() {
+  std::fprintf(stderr, "holding a batch open (OSRC_MIRROR_HOLD_BATCH)\n");
+  while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
 class Mirror {
  public:
   Mirror(Hub& hub, const MirrorOptions& options, PiiMode pii, std::string key, spdlog::logger& log)
@@ -195,7 +207,8 @@ class Mirror {
          " VALUES ('feed', 0, '', '') ON CONFLICT (name) DO NOTHING");
     tables_.clear();
     for (const auto& [name, spec] : hub_.schema().collections()) {
-      Table table{name, {}, {}, {}, {}};
+      Table table;
+      table.name = name;
       std::string stage = Ident("osrc_stage_" + name);
       Exec("CREATE TABLE IF NOT EXISTS " + Ident(name) + " (id text PRIMARY KEY)");
       for (const std::string& field : spec.field_order) {
@@ -262,6 +275,7 @@ class Mirror {
     }
     Exec(std::string("UPDATE ") + kCursorTable +
          " SET feed_seq = " + std::to_string(batch.last_seq) + " WHERE name = 'feed'");
+    if (++batches_ == hold_batch_) HoldForever();
     Exec("COMMIT");
     return batch.entries;
   }
@@ -452,6 +466,10 @@ class Mirror {
   PGconn* conn_ = nullptr;
   std::map<std::string, Table, std::less<>> tables_;
   uint64_t direct_until_ = 0;  // feed seq up to which COPY goes straight into the tables
+  uint64_t batches_ = 0;       // applied by this run
+  // Tests: OSRC_MIRROR_HOLD_BATCH=N holds the Nth batch's transaction open until the process
+  // is killed, so a kill lands inside a batch.
+  uint64_t hold_batch_ = HoldBatchFromEnvironment();
 };
 
 // Sleeps up to `ms`, waking early on a stop request.

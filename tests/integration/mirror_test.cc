@@ -201,19 +201,16 @@ TEST_F(MirrorTest, CorrectionAndDeleteAreMirroredAndAMissedDeleteIsDetected) {
 
 TEST_F(MirrorTest, KilledMirrorResumesWithoutGapsOrDuplicates) {
   SyncSite(1500);
-  // Small batches so the kill lands mid-copy.
-  Process mirror(MirrorArgs({"--batch", "50"}));
-  uint64_t seen = 0;
+  // The 11th batch of 50 is held open (its rows written, not committed) until the kill.
+  ProcessOptions hold;
+  hold.env = {{"OSRC_MIRROR_HOLD_BATCH", "11"}};
+  Process mirror(MirrorArgs({"--batch", "50"}), hold);
   ASSERT_TRUE(PollUntil(DeadlineIn(std::chrono::seconds(120)), [&] {
-    try {
-      seen = Cursor();
-    } catch (const std::exception&) {
-      return false;  // not created yet
-    }
-    return seen >= 500;
-  }));
+    return mirror.stderr_text().find("holding a batch open") != std::string::npos;
+  })) << mirror.stderr_text();
   KillProcess(mirror, "osrc-hub mirror");
   uint64_t at_kill = Cursor();
+  EXPECT_EQ(at_kill, 500u) << "ten batches of 50 committed, the eleventh not";
   EXPECT_NE(Mirrored("services"), Expected("services")) << "the copy was not cut short";
   RunResult run = MirrorOnce();
   ASSERT_TRUE(run.ok()) << run.Describe();
