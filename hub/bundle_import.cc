@@ -4,6 +4,7 @@
 #include "hub/delivery.h"
 #include "hub/erasures.h"
 #include "hub/inbound.h"
+#include "hub/received.h"
 #include "hub/site_session.h"
 #include "hub/sites.h"
 #include "hub/writer.h"
@@ -100,12 +101,13 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
                                    .WithContext(file));
           gap = ack.gap;
           result->applied += applied;
+          CountReceived(store, txn, site->code, hub.clock().NowMillis(), applied);
         } else if (auto* back = std::get_if<SiteSession::TakeBack>(&step)) {
           result->taken_back = TakeBack(store, txn, hub.schema(), back->changes);
           reoffer_ack = protocol::ReofferAck{back->token, store.LogHead(txn)};
         } else if (auto* progress = std::get_if<SiteSession::RecordProgress>(&step)) {
           UpdateProgress(entry, progress->last_contact_ms, progress->clock_skew_ms,
-                         progress->cursor);
+                         progress->cursor, progress->report);
         } else {
           const auto& read = std::get<SiteSession::ReadDeliverPage>(step);
           deliver = ReadDeliverPage(store, txn, hub.sealer(), site->code, read.cursor,

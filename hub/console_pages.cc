@@ -1,9 +1,11 @@
 #include "hub/console_pages.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 #include "base/text.h"
+#include "storage/hlc.h"
 
 namespace osrc::hub {
 namespace {
@@ -27,6 +29,19 @@ std::string Cell(std::string_view text) { return "<td>" + HtmlEscape(text) + "</
 
 std::string CsrfField(const PageContext& ctx) {
   return "<input type=\"hidden\" name=\"csrf\" value=\"" + HtmlEscape(ctx.csrf) + "\">";
+}
+
+// "512 B/s", "3.2 kB/s", "1.5 MB/s".
+std::string RateOf(uint64_t bytes_per_second) {
+  char text[32];
+  if (bytes_per_second < 1000) {
+    std::snprintf(text, sizeof text, "%llu B/s", static_cast<unsigned long long>(bytes_per_second));
+  } else if (bytes_per_second < 1'000'000) {
+    std::snprintf(text, sizeof text, "%.1f kB/s", bytes_per_second / 1e3);
+  } else {
+    std::snprintf(text, sizeof text, "%.1f MB/s", bytes_per_second / 1e6);
+  }
+  return text;
 }
 
 std::string SkewOf(int64_t ms) {
@@ -142,7 +157,7 @@ std::string ChangesChartSvg(const std::map<uint64_t, uint64_t>& counts, uint64_t
   return out;
 }
 
-std::string SitesPageHtml(const HubStatus& status, const LiveMetrics::HourlyCounts& received,
+std::string SitesPageHtml(const HubStatus& status, const HourlyCounts& received,
                           const PageContext& ctx) {
   std::string body =
       "<div class=\"scroll\"><table><thead><tr><th>Site</th><th>State</th><th>Last "
@@ -160,11 +175,24 @@ std::string SitesPageHtml(const HubStatus& status, const LiveMetrics::HourlyCoun
     std::string contact = ContactOf(site, status.now_ms);
     if (site.entry.last_contact_ms != 0)
       contact += " (" + UtcTimeOf(site.entry.last_contact_ms) + ")";
+    const SiteReport& report = site.entry.report;
+    std::string to_send = "—", oldest = "—", rate = "—", round_trip = "—";
+    if (report.at_ms != 0) {
+      to_send = std::to_string(ToSend(site.entry)) + " (" +
+                (status.now_ms > report.at_ms ? DurationOf(status.now_ms - report.at_ms) : "0s") +
+                " ago)";
+      uint64_t oldest_ms = storage::MillisOf(report.oldest_unsent);
+      oldest = ToSend(site.entry) == 0 || oldest_ms == 0 ? "none"
+               : status.now_ms > oldest_ms               ? DurationOf(status.now_ms - oldest_ms)
+                                                         : "0s";
+    }
+    if (report.link_rate != 0) rate = RateOf(report.link_rate);
+    if (report.round_trip_ms != 0) round_trip = std::to_string(report.round_trip_ms) + " ms";
     body += "<tr data-site=\"" + HtmlEscape(site.entry.code) + "\">" + Cell(name) + state +
-            Cell(contact) + Cell(std::to_string(site.entry.acked)) + Cell("—") + Cell("—") +
+            Cell(contact) + Cell(std::to_string(site.entry.acked)) + Cell(to_send) + Cell(oldest) +
             Cell(std::to_string(site.conflicts)) +
-            Cell(site.entry.last_contact_ms ? SkewOf(site.entry.clock_skew_ms) : "—") + Cell("—") +
-            Cell("—") +
+            Cell(site.entry.last_contact_ms ? SkewOf(site.entry.clock_skew_ms) : "—") + Cell(rate) +
+            Cell(round_trip) +
             Cell(std::to_string(site.entry.cursor) + " of " + std::to_string(status.log_head)) +
             "</tr>";
   }
@@ -172,10 +200,12 @@ std::string SitesPageHtml(const HubStatus& status, const LiveMetrics::HourlyCoun
           std::to_string(status.sites.size()) +
           " sites online. Changes held: the highest change number of the site the hub holds. "
           "Reference version: the hub change number the site has applied, of the hub's latest. "
-          "To send, oldest unsent, link rate and round trip: not reported by sites yet (—).</p>";
+          "To send: the site's changes the hub does not hold yet, as of the site's last report "
+          "(at each connection and keep-alive); oldest unsent: the age of the first of them. "
+          "Link rate and round trip: as the site measured them (— before it has).</p>";
   body +=
-      "<h2>Changes received per hour, last 7 days</h2><p class=\"muted\">Counted by the "
-      "running hub since it started (a restart begins again).</p><div class=\"chart\">";
+      "<h2>Changes received per hour, last 7 days</h2><p class=\"muted\">Changes merged from "
+      "each site, over the network or in bundles.</p><div class=\"chart\">";
   const uint64_t now_hour = status.now_ms / 3600000;
   static const std::map<uint64_t, uint64_t> kNone;
   for (const SiteStatus& site : status.sites) {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "hub/console_auth.h"
-#include "hub/metrics.h"
 #include "hub/operators.h"
+#include "hub/received.h"
 #include "hub/status.h"
 #include "replica/conflicts.h"
 
@@ -40,7 +40,7 @@ inline constexpr uint64_t kChartHours = 7 * 24;
 // (hours since the epoch); `counts` maps hours to changes. Scaled to the largest hour.
 std::string ChangesChartSvg(const std::map<uint64_t, uint64_t>& counts, uint64_t now_hour);
 
-std::string SitesPageHtml(const HubStatus& status, const LiveMetrics::HourlyCounts& received,
+std::string SitesPageHtml(const HubStatus& status, const HourlyCounts& received,
                           const PageContext& ctx);
 // `conflicts`: ConflictLine JSON objects (personal values already masked for viewers), at most
 // a page of them; `total`: how many match the filter.

@@ -13,6 +13,7 @@
 #include "hub/conflicts_command.h"
 #include "hub/console_pages.h"
 #include "hub/console_statistics.h"
+#include "hub/received.h"
 #include "hub/status.h"
 #include "replica/data_folder.h"
 #include "report/report_format.h"
@@ -257,11 +258,15 @@ void ConsoleServer::Page(const httplib::Request& req, httplib::Response& res,
 
 std::string ConsoleServer::SitesPage(const PageContext& ctx) {
   HubStatus status;
+  HourlyCounts received;
   {
     std::shared_lock guard(hub_.store_guard());
     status = ReadStatus(hub_);
+    storage::ReadTxn txn(hub_.store().env());
+    uint64_t now_hour = status.now_ms / 3'600'000;
+    received = ReadReceived(hub_.store(), txn, now_hour + 1 - std::min(now_hour + 1, kChartHours));
   }
-  return SitesPageHtml(status, live_ ? live_->ReceivedByHour() : LiveMetrics::HourlyCounts{}, ctx);
+  return SitesPageHtml(status, received, ctx);
 }
 
 std::string ConsoleServer::ConflictsPage(const httplib::Request& req, PageContext& ctx) {

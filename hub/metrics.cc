@@ -37,18 +37,6 @@ LiveMetrics::LiveMetrics()
 
 void LiveMetrics::AddReceived(const std::string& site, uint64_t changes) {
   received_.Add({{"site", site}}).Increment(static_cast<double>(changes));
-  auto now = std::chrono::duration_cast<std::chrono::hours>(
-      std::chrono::system_clock::now().time_since_epoch());
-  uint64_t hour = static_cast<uint64_t>(now.count());
-  std::lock_guard lock(hourly_mutex_);
-  auto& hours = hourly_[site];
-  hours[hour] += changes;
-  while (!hours.empty() && hours.begin()->first + 8 * 24 < hour) hours.erase(hours.begin());
-}
-
-LiveMetrics::HourlyCounts LiveMetrics::ReceivedByHour() const {
-  std::lock_guard lock(hourly_mutex_);
-  return hourly_;
 }
 
 void LiveMetrics::AddDelivered(const std::string& site, uint64_t changes) {
@@ -75,12 +63,17 @@ std::string RenderMetrics(const HubStatus& status, const LiveMetrics* live) {
                       .Name("osrc_site_pending_changes")
                       .Help("Changes the hub holds for the site, not yet acknowledged")
                       .Register(registry);
+  auto& unsent = prometheus::BuildGauge()
+                     .Name("osrc_site_unsent_changes")
+                     .Help("Changes the site still has to send the hub, as it last reported")
+                     .Register(registry);
   for (const SiteStatus& site : status.sites) {
     if (site.entry.revoked) continue;
     const prometheus::Labels labels = {{"site", site.entry.code}};
     connected.Add(labels).Set(site.online ? 1 : 0);
     last_contact.Add(labels).Set(static_cast<double>(site.entry.last_contact_ms) / 1000.0);
     pending.Add(labels).Set(static_cast<double>(site.pending_delivery));
+    unsent.Add(labels).Set(static_cast<double>(ToSend(site.entry)));
   }
   prometheus::BuildGauge()
       .Name("osrc_conflicts_open")

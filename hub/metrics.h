@@ -34,14 +34,8 @@ class LiveMetrics {
   void CountRefused(const std::string& reason);
 
   const prometheus::Registry& registry() const { return *registry_; }
-  // Changes received per site per hour (hour number: ms since the epoch / 3600000), counted
-  // since the daemon started and kept for the last 8 days: the console's chart.
-  using HourlyCounts = std::map<std::string, std::map<uint64_t, uint64_t>>;
-  HourlyCounts ReceivedByHour() const;
 
  private:
-  mutable std::mutex hourly_mutex_;
-  HourlyCounts hourly_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& received_;
   prometheus::Family<prometheus::Counter>& delivered_;

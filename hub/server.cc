@@ -206,8 +206,8 @@ bool Server::Execute(const std::string& routing_id, Live& live, SiteSession::Out
     } else if (auto* back = std::get_if<SiteSession::TakeBack>(&step)) {
       writer_->Submit(ReofferJob{routing_id, site, back->token, std::move(back->changes)});
     } else if (auto* progress = std::get_if<SiteSession::RecordProgress>(&step)) {
-      writer_->Submit(
-          SiteUpdate{site, progress->last_contact_ms, progress->clock_skew_ms, progress->cursor});
+      writer_->Submit(SiteUpdate{site, progress->last_contact_ms, progress->clock_skew_ms,
+                                 progress->cursor, progress->report});
     } else {
       const auto& read = std::get<SiteSession::ReadDeliverPage>(step);
       protocol::Deliver page;

@@ -147,6 +147,8 @@ SiteSession::Output SiteSession::OnHello(const protocol::Hello& hello, uint64_t 
   Move(Event::kHello, now_ms, &out);
   cursor_ = hello.epoch == options_.epoch ? hello.hub_cursor : 0;
   deliver_bytes_ = hello.deliver_bytes;
+  report_ =
+      SiteReport{now_ms, hello.log_head, hello.oldest_unsent, hello.link_rate, hello.round_trip_ms};
   if (options_.bundle) return out;  // answered at End, after the bundle's pushes
   int64_t skew =
       static_cast<int64_t>(storage::MillisOf(hello.clock)) - static_cast<int64_t>(now_ms);
@@ -155,7 +157,7 @@ SiteSession::Output SiteSession::OnHello(const protocol::Hello& hello, uint64_t 
                            " ms " + (skew > 0 ? "ahead of" : "behind") + " the hub's");
   }
   out.steps.push_back(Send{MakeWelcome(now_ms, view)});
-  out.steps.push_back(RecordProgress{now_ms, skew, cursor_});
+  out.steps.push_back(RecordProgress{now_ms, skew, cursor_, report_});
   MaybeDeliver(view.log_head, &out);
   return out;
 }
@@ -212,7 +214,7 @@ SiteSession::Output SiteSession::OnEnd(uint64_t now_ms, const HubView& view) {
   out.steps.push_back(Send{MakeWelcome(now_ms, view)});
   out.steps.emplace_back(std::in_place_type<ReadDeliverPage>, cursor_, kBundlePageEntries,
                          size_t{0});
-  out.steps.push_back(RecordProgress{now_ms, std::nullopt, cursor_});
+  out.steps.push_back(RecordProgress{now_ms, std::nullopt, cursor_, report_});
   return out;
 }
 

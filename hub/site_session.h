@@ -33,6 +33,7 @@
 #include <variant>
 #include <vector>
 
+#include "hub/sites.h"
 #include "protocol/change.h"
 #include "protocol/messages.h"
 
@@ -73,11 +74,13 @@ class SiteSession {
     uint64_t token = 0;
     std::vector<protocol::Change> changes;
   };
-  // Persist the site's progress: last contact, skew (measured at a live Hello), cursor.
+  // Persist the site's progress: last contact, skew (measured at a live Hello), cursor, and
+  // what its Hello reported.
   struct RecordProgress {
     uint64_t last_contact_ms = 0;
     std::optional<int64_t> clock_skew_ms;
     uint64_t cursor = 0;
+    std::optional<SiteReport> report;
   };
   // Read and send the site's next Deliver page after `cursor` (max_bytes 0: no limit).
   struct ReadDeliverPage {
@@ -136,6 +139,7 @@ class SiteSession {
   uint64_t cursor_ = 0;       // hub sequence the site has applied, in this epoch
   size_t deliver_bytes_ = 0;  // the site's page limit; 0: none
   uint64_t last_seen_ms_ = 0;
+  std::optional<SiteReport> report_;  // from the last Hello
 };
 
 }  // namespace osrc::hub

@@ -20,6 +20,12 @@ SiteEntry Decode(std::string_view code, std::string_view bytes) {
   entry.last_contact_ms = json.value("last_contact_ms", uint64_t{0});
   entry.clock_skew_ms = json.value("clock_skew_ms", int64_t{0});
   entry.bundle_seq = json.value("bundle_seq", uint64_t{0});
+  if (auto report = json.find("report"); report != json.end() && report->is_object()) {
+    entry.report = {report->value("at_ms", uint64_t{0}), report->value("log_head", uint64_t{0}),
+                    report->value("oldest_unsent", uint64_t{0}),
+                    report->value("link_rate", uint32_t{0}),
+                    report->value("round_trip_ms", uint32_t{0})};
+  }
   return entry;
 }
 
@@ -41,6 +47,13 @@ void PutSite(storage::Store& store, storage::WriteTxn& txn, const SiteEntry& ent
                          {"last_contact_ms", entry.last_contact_ms},
                          {"clock_skew_ms", entry.clock_skew_ms},
                          {"bundle_seq", entry.bundle_seq}};
+  if (entry.report.at_ms > 0) {
+    json["report"] = {{"at_ms", entry.report.at_ms},
+                      {"log_head", entry.report.log_head},
+                      {"oldest_unsent", entry.report.oldest_unsent},
+                      {"link_rate", entry.report.link_rate},
+                      {"round_trip_ms", entry.report.round_trip_ms}};
+  }
   store.sites().Put(txn, entry.code, json.dump());
 }
 

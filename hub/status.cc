@@ -8,11 +8,9 @@
 #include "hub/delivery.h"
 #include "hub/online.h"
 #include "replica/run_lock.h"
+#include "storage/hlc.h"
 
 namespace osrc::hub {
-namespace {
-
-// "2d 3h", "4h 12m", "7m 3s", "12s": the two largest units.
 std::string DurationOf(uint64_t ms) {
   uint64_t seconds = ms / 1000;
   const std::pair<uint64_t, const char*> units[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
@@ -23,8 +21,6 @@ std::string DurationOf(uint64_t ms) {
   }
   return std::to_string(seconds) + "s";
 }
-
-}  // namespace
 
 std::string ContactOf(const SiteStatus& site, uint64_t now_ms) {
   if (site.online) return "now";
@@ -79,17 +75,18 @@ std::string StatusText(const HubStatus& s) {
       << "hub log head " << s.log_head << ", conflicts " << s.conflicts << "\n";
   out << "store " << StoreUseOf(s.store_used_bytes, s.store_map_bytes) << "\n\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-6s %-8s %-12s %-20s %10s %10s %9s %9s %8s\n", "site", "state",
-                "contact", "last contact", "acked", "records", "pending", "conflicts", "skew ms");
+  std::snprintf(line, sizeof line, "%-6s %-8s %-12s %-20s %10s %10s %9s %9s %9s %8s\n", "site",
+                "state", "contact", "last contact", "acked", "records", "to send", "pending",
+                "conflicts", "skew ms");
   out << line;
   for (const SiteStatus& site : s.sites) {
     const char* state = site.entry.revoked ? "revoked" : site.online ? "online" : "offline";
-    std::snprintf(line, sizeof line, "%-6s %-8s %-12s %-20s %10llu %10zu %9zu %9zu %8lld\n",
+    std::snprintf(line, sizeof line, "%-6s %-8s %-12s %-20s %10llu %10zu %9llu %9zu %9zu %8lld\n",
                   site.entry.code.c_str(), state, ContactOf(site, s.now_ms).c_str(),
                   UtcTimeOf(site.entry.last_contact_ms).c_str(),
                   static_cast<unsigned long long>(site.entry.acked), site.records,
-                  site.pending_delivery, site.conflicts,
-                  static_cast<long long>(site.entry.clock_skew_ms));
+                  static_cast<unsigned long long>(ToSend(site.entry)), site.pending_delivery,
+                  site.conflicts, static_cast<long long>(site.entry.clock_skew_ms));
     out << line;
   }
   out << "\nreference data:";
@@ -124,6 +121,13 @@ std::string StatusJson(const HubStatus& s) {
     entry["pending_delivery"] = site.pending_delivery;
     entry["conflicts"] = site.conflicts;
     entry["clock_skew_ms"] = site.entry.clock_skew_ms;
+    // As the site last reported (reported_ms 0: never): changes it still has to send, the
+    // stamp time of the oldest, its link rate (bytes/s) and round trip.
+    entry["to_send"] = ToSend(site.entry);
+    entry["reported_ms"] = site.entry.report.at_ms;
+    entry["oldest_unsent_ms"] = storage::MillisOf(site.entry.report.oldest_unsent);
+    entry["link_rate"] = site.entry.report.link_rate;
+    entry["round_trip_ms"] = site.entry.report.round_trip_ms;
     out["sites"].push_back(entry);
   }
   return out.dump(2) + "\n";

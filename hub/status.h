@@ -38,6 +38,8 @@ HubStatus ReadStatus(Hub& hub);
 std::string StatusText(const HubStatus& status);
 // "now" when online, else how long ago the last contact was ("3d 4h ago", "never").
 std::string ContactOf(const SiteStatus& site, uint64_t now_ms);
+// "2d 3h", "4h 12m", "7m 3s", "12s": the two largest units of a duration.
+std::string DurationOf(uint64_t ms);
 std::string StatusJson(const HubStatus& status);
 
 }  // namespace osrc::hub

@@ -5,6 +5,7 @@
 #include "hub/apply.h"
 #include "hub/erasures.h"
 #include "hub/metrics.h"
+#include "hub/received.h"
 #include "hub/sites.h"
 #include "protocol/kj_log.h"
 #include "protocol/messages.h"
@@ -36,9 +37,10 @@ void CheckDeliverPage(const protocol::Deliver& page) {
 }
 
 void UpdateProgress(SiteEntry& site, uint64_t last_contact_ms, std::optional<int64_t> clock_skew_ms,
-                    uint64_t cursor) {
+                    uint64_t cursor, const std::optional<SiteReport>& report) {
   site.last_contact_ms = std::max(site.last_contact_ms, last_contact_ms);
   if (clock_skew_ms) site.clock_skew_ms = *clock_skew_ms;
+  if (report && report->at_ms >= site.report.at_ms) site.report = *report;
   site.cursor = std::max(site.cursor, cursor);
 }
 
@@ -209,7 +211,8 @@ std::vector<Writer::Reply> Writer::CommitOnce(std::vector<WriterJob>& jobs) {
     } else {
       const SiteUpdate& update = std::get<SiteUpdate>(job);
       if (SiteEntry* site = SiteOf(txn, update.site, sites)) {
-        UpdateProgress(*site, update.last_contact_ms, update.clock_skew_ms, update.cursor);
+        UpdateProgress(*site, update.last_contact_ms, update.clock_skew_ms, update.cursor,
+                       update.report);
       }
     }
   }
@@ -265,8 +268,12 @@ std::string Writer::ApplyPush(storage::WriteTxn& txn, PushJob& job,
   }
   protocol::Ack ack;
   size_t refused_erased = 0;
+  size_t applied_before = *applied;
   Status status = hub::ApplyPush(hub_.store(), txn, hub_.schema(), *site, job.first, job.changes,
                                  applied, &ack, &(*erased)[job.site], &refused_erased);
+  if (status.ok()) {
+    CountReceived(hub_.store(), txn, job.site, hub_.clock().NowMillis(), *applied - applied_before);
+  }
   if (refused_erased > 0) {
     log_.warn("site {}: {} writes to records erased at the hub merged nothing: they stay erased",
               job.site, refused_erased);

@@ -44,6 +44,7 @@ struct SiteUpdate {
   uint64_t last_contact_ms = 0;
   std::optional<int64_t> clock_skew_ms;  // Measured at a hello; kept as it was if absent.
   uint64_t cursor = 0;
+  std::optional<SiteReport> report;  // from a Hello; kept as it was if absent
 };
 
 // Hub changes a site handed back, seals checked; answered by ReofferAck{token}.
@@ -63,7 +64,7 @@ SiteSessionOptions SessionOptionsOf(Hub& hub, bool bundle);
 void CheckDeliverPage(const protocol::Deliver& page);
 // Folds a site's progress into its entry: contact and cursor only move forward.
 void UpdateProgress(SiteEntry& site, uint64_t last_contact_ms, std::optional<int64_t> clock_skew_ms,
-                    uint64_t cursor);
+                    uint64_t cursor, const std::optional<SiteReport>& report);
 
 class Writer {
  public:

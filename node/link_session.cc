@@ -96,6 +96,10 @@ protocol::Hello LinkSession::MakeHello(const LinkStore::Position& position, uint
   hello.clock = storage::StampOf(now);
   hello.deliver_bytes = tuning_.deliver_bytes();
   hello.merge_version = storage::kMergeVersion;
+  hello.oldest_unsent = position.oldest_unsent;
+  hello.link_rate = static_cast<uint32_t>(std::min<double>(tuning_.rate(), UINT32_MAX));
+  hello.round_trip_ms =
+      static_cast<uint32_t>(std::min<uint64_t>(tuning_.round_trip_ms(), UINT32_MAX));
   return hello;
 }
 

@@ -50,9 +50,10 @@ class LinkStore {
  public:
   struct Position {
     uint64_t log_head = 0;
-    uint64_t cursor = 0;  // hub sequence applied
-    uint64_t acked = 0;   // this site's sequence the hub holds, as last heard
-    std::string epoch;    // hub epoch last seen
+    uint64_t cursor = 0;         // hub sequence applied
+    uint64_t acked = 0;          // this site's sequence the hub holds, as last heard
+    std::string epoch;           // hub epoch last seen
+    uint64_t oldest_unsent = 0;  // stamp of change acked + 1; 0: none
   };
   struct Welcomed {
     uint64_t head = 0;

@@ -30,9 +30,15 @@ Status NodeLinkStore::Write(const std::function<Status(storage::WriteTxn&)>& wri
 LinkStore::Position NodeLinkStore::Read() {
   return ReadWith<Position>([&](const storage::Txn& txn) {
     storage::Store& store = node_.store();
-    return Position{store.LogHead(txn), store.GetMetaU64(txn, storage::kMetaCursor),
-                    store.GetMetaU64(txn, storage::kMetaAcked),
-                    std::string(store.GetMeta(txn, storage::kMetaEpoch).value_or(""))};
+    Position position{store.LogHead(txn), store.GetMetaU64(txn, storage::kMetaCursor),
+                      store.GetMetaU64(txn, storage::kMetaAcked),
+                      std::string(store.GetMeta(txn, storage::kMetaEpoch).value_or(""))};
+    protocol::Change oldest;
+    auto bytes = store.GetLog(txn, position.acked + 1);
+    if (bytes && protocol::DecodeChange(*bytes, {}, &oldest).ok()) {
+      position.oldest_unsent = oldest.stamp;
+    }
+    return position;
   });
 }
 

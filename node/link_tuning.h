@@ -26,6 +26,8 @@ class LinkTuning {
   uint32_t deliver_bytes() const;
   // Measured delivery rate in wire bytes per second; 0 before the first measurement.
   double rate() const { return rate_; }
+  // Smallest round trip seen, in ms; 0 before any.
+  uint64_t round_trip_ms() const { return round_trip_ms_; }
 
   // A push of `wire_bytes` on the link (`raw_bytes` of changes) was acknowledged `busy_ms` after
   // it reached the head of the queue: its send time, or the previous acknowledgement if later.

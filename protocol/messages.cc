@@ -95,7 +95,8 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
       auto in = root.getHello();
       *out = Hello{in.getVersion(),       TextOf(in.getSite()), in.getSchemaHash(),
                    in.getLogHead(),       in.getHubCursor(),    in.getClock(),
-                   DataOf(in.getEpoch()), in.getDeliverBytes(), in.getMergeVersion()};
+                   DataOf(in.getEpoch()), in.getDeliverBytes(), in.getMergeVersion(),
+                   in.getOldestUnsent(),  in.getLinkRate(),     in.getRoundTripMs()};
       return {};
     }
     case wire::Message::WELCOME: {
@@ -195,6 +196,9 @@ std::string EncodeMessage(const Message& message) {
     out.setEpoch(DataPtr(m->epoch));
     out.setDeliverBytes(m->deliver_bytes);
     out.setMergeVersion(m->merge_version);
+    out.setOldestUnsent(m->oldest_unsent);
+    out.setLinkRate(m->link_rate);
+    out.setRoundTripMs(m->round_trip_ms);
   } else if (auto* m = std::get_if<Welcome>(&message)) {
     auto out = root.initWelcome();
     out.setAcked(m->acked);

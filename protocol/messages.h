@@ -24,6 +24,10 @@ struct Hello {
   std::string epoch;
   uint32_t deliver_bytes = 0;  // largest Deliver page the node's link carries in time; 0: any
   uint32_t merge_version = 0;  // merge rules the sender applies (storage::kMergeVersion)
+  // The site's report of itself (0: none or not measured).
+  uint64_t oldest_unsent = 0;  // stamp of the oldest change the hub has not acknowledged
+  uint32_t link_rate = 0;      // bytes per second towards the hub
+  uint32_t round_trip_ms = 0;
 };
 
 struct Welcome {

@@ -53,6 +53,10 @@ struct Hello {
   epoch @6 :Data;         # hub epoch the node last saw (empty: none)
   deliverBytes @7 :UInt32;  # largest Deliver its link carries in time, changes' bytes (0: any)
   mergeVersion @8 :UInt32;  # merge rules the sender applies (storage::kMergeVersion); must match
+  # What the site reports of itself, for the hub's console (0: none or not measured).
+  oldestUnsent @9 :UInt64;  # stamp of the oldest change the hub has not acknowledged
+  linkRate @10 :UInt32;     # bytes per second the site measured towards the hub
+  roundTripMs @11 :UInt32;  # its measured round trip
 }
 
 struct Welcome {

@@ -103,7 +103,8 @@ Store::Store(const std::string& dir, const EnvOptions& options, Feed feed)
       returns_(env_.OpenDbi("returns")),
       feed_(env_.OpenDbi("feed")),
       feedpos_(env_.OpenDbi("feedpos")),
-      counts_(env_.OpenDbi("counts")) {
+      counts_(env_.OpenDbi("counts")),
+      received_(env_.OpenDbi("received")) {
   OpenFormat();
   OpenFeed(feed);
 }

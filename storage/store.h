@@ -14,6 +14,7 @@
 //                                                   kept from this epoch | owed to a restored hub)
 //   feed      be64(feed seq)                     -> records key
 //   feedpos   records key                        -> be64(feed seq)
+//   received  site 0x00 be64(hour)               -> be64 changes (hub: hub/received.h)
 //   counts    collection 0x00 id prefix          -> be64 live records (id prefix: the id up to
 //                                                   its first '-', a site record's site code;
 //                                                   empty for an id without '-')
@@ -123,6 +124,7 @@ class Store {
   Table deliver() const { return Table(deliver_); }
   Table sites() const { return Table(sites_); }
   Table returns() const { return Table(returns_); }
+  Table received() const { return Table(received_); }
 
  private:
   void PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict);
@@ -144,7 +146,8 @@ class Store {
   void OpenFeed(Feed feed);
 
   Env env_;
-  Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_, feed_, feedpos_, counts_;
+  Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_, feed_, feedpos_, counts_,
+      received_;
   bool keeps_feed_ = false;
 };
 

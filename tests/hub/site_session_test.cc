@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hub/writer.h"
 #include "protocol/link_options.h"
 #include "storage/hlc.h"
 #include "tests/support/fake_clock.h"
@@ -92,6 +93,28 @@ TEST_F(SiteSessionTest, HelloIsWelcomedAndAPageAskedForWhenBehind) {
       std::get<protocol::Welcome>(std::get<SiteSession::Send>(out.steps[0]).message);
   EXPECT_EQ(welcome.hub_clock, clock_.NowMillis());
   EXPECT_EQ(welcome.max_skew_ms, 60'000u);
+}
+
+TEST_F(SiteSessionTest, HelloReportIsRecordedAndGivesWhatTheSiteHasToSend) {
+  protocol::Hello hello = HelloOf(clock_, 9);
+  hello.log_head = 10;
+  hello.oldest_unsent = storage::StampOf(clock_.NowMillis() - 3'600'000);
+  hello.link_rate = 4000;
+  hello.round_trip_ms = 650;
+  SiteSession::Output out = session_.OnHello(hello, clock_.NowMillis(), {4, 9});
+  const auto& progress = std::get<SiteSession::RecordProgress>(out.steps[1]);
+  ASSERT_TRUE(progress.report);
+  EXPECT_EQ(*progress.report, (SiteReport{clock_.NowMillis(), 10, hello.oldest_unsent, 4000, 650}));
+  SiteEntry entry;
+  entry.acked = 4;
+  UpdateProgress(entry, clock_.NowMillis(), progress.clock_skew_ms, progress.cursor,
+                 progress.report);
+  EXPECT_EQ(ToSend(entry), 6u);
+  entry.acked = 10;  // pushes acknowledged since
+  EXPECT_EQ(ToSend(entry), 0u);
+  // An older report (a delayed update) does not replace a newer one.
+  UpdateProgress(entry, 0, std::nullopt, 0, SiteReport{1, 99, 0, 0, 0});
+  EXPECT_EQ(entry.report.log_head, 10u);
 }
 
 TEST_F(SiteSessionTest, HelloInStepAsksForNoPage) {

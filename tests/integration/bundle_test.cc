@@ -60,10 +60,12 @@ NodeState StableStateOf(const ClusterNode& node) {
   return state;
 }
 
-// The hub's site entry without the contact time (which every accepted bundle refreshes).
+// The hub's site entry without the contact and report times (which every accepted bundle
+// refreshes).
 json StableSiteStatus(const ClusterHub& hub, const std::string& site) {
   json entry = hub.SiteStatus(site);
   entry.erase("last_contact_ms");
+  entry.erase("reported_ms");
   return entry;
 }
 

@@ -101,7 +101,10 @@ TEST(HelloTest, HelloRoundTripsWithItsMergeVersion) {
               .clock = 99,
               .epoch = "epoch",
               .deliver_bytes = 4096,
-              .merge_version = 2};
+              .merge_version = 2,
+              .oldest_unsent = 0x123456789,
+              .link_rate = 32000,
+              .round_trip_ms = 612};
   Message message;
   ASSERT_TRUE(Decode(EncodeMessage(hello), &message).ok());
   ASSERT_TRUE(std::holds_alternative<Hello>(message));
@@ -111,6 +114,9 @@ TEST(HelloTest, HelloRoundTripsWithItsMergeVersion) {
   EXPECT_EQ(out.epoch, "epoch");
   EXPECT_EQ(out.deliver_bytes, 4096u);
   EXPECT_EQ(out.hub_cursor, 17u);
+  EXPECT_EQ(out.oldest_unsent, 0x123456789u);
+  EXPECT_EQ(out.link_rate, 32000u);
+  EXPECT_EQ(out.round_trip_ms, 612u);
 }
 
 }  // namespace

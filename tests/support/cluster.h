@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -242,10 +243,12 @@ class ClusterHub {
   bool running() const { return daemon_ != nullptr && daemon_->running(); }
 
   // Starts `osrc-hub run`, waits for its readiness line and reads the endpoint it bound; throws
-  // if either does not come. The first start then points the waiting nodes at it.
-  void Start() {
-    daemon_ =
-        std::make_unique<Process>(BinArgs("osrc-hub", {"run", "--data", dir_, "--console", "off"}));
+  // if either does not come. The first start then points the waiting nodes at it. The console
+  // is off unless `with_console` (then on 127.0.0.1, any free port: ConsoleAddress()).
+  void Start(bool with_console = false) {
+    std::remove(Path("console.address").c_str());
+    daemon_ = std::make_unique<Process>(BinArgs(
+        "osrc-hub", {"run", "--data", dir_, "--console", with_console ? "127.0.0.1:0" : "off"}));
     std::optional<std::string> ready = daemon_->WaitForOutputLine(
         "listening on ", DeadlineIn(std::chrono::seconds(30)), Stream::kStderr);
     if (!ready) {
@@ -279,6 +282,20 @@ class ClusterHub {
   }
   void Stop() { StopProcess(*daemon_, "osrc-hub run"); }
   void Crash() { KillProcess(*daemon_, "osrc-hub run"); }
+  // HOST:PORT of the console of a hub started with it; throws if it does not listen.
+  std::string ConsoleAddress() const {
+    std::string address;
+    if (!PollUntil(DeadlineIn(std::chrono::seconds(30)), [&] {
+          if (access(Path("console.address").c_str(), F_OK) != 0) return false;
+          std::vector<std::string> lines = SplitLines(ReadFile(Path("console.address")));
+          if (lines.empty()) return false;
+          address = lines.front();
+          return true;
+        })) {
+      throw std::runtime_error("no console.address in " + dir_);
+    }
+    return address;
+  }
 
   // Called by a node made before the first Start(): its node.toml gets the endpoint then,
   // unless it names another endpoint by that time (e.g. a proxy's).
