@@ -1,5 +1,6 @@
 #include "hub/commands.h"
 
+#include <fstream>
 #include <iostream>
 
 #include "base/text.h"
@@ -231,6 +232,7 @@ Status CommandMetrics(const std::string& dir) {
 
 #include "hub/backup.h"
 #include "hub/bundle_import.h"
+#include "hub/console_server.h"
 #include "hub/daemon.h"
 #include "replica/erase.h"
 #include "replica/run_lock.h"
@@ -245,15 +247,32 @@ Status CommandRun(const std::string& dir, const std::string& console) {
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
   replica::RunLock lock;
   OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
-  // A quiet moment: values an erasure left in freed pages go before serving and after.
-  if (!replica::CompactAfterErasure(dir, hub->store()).empty()) {
-    hub.reset();
-    OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  // Values an erasure left in freed pages go before serving, while running (the daemon pauses
+  // when it is alone with the store) and after.
+  std::string bound;
+  std::string console_bind = console.empty() ? hub->config().console_bind : console;
+  while (true) {
+    std::string compacted = replica::CompactAfterErasure(dir, hub->store());
+    if (!compacted.empty()) {
+      std::cerr << "osrc-hub: " << compacted << "\n";
+      hub.reset();
+      OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+    }
+    if (!bound.empty()) hub->BindInstead(bound);  // "tcp://HOST:*" took a port: keep it
+    bool compaction_due = false;
+    Status status = RunDaemon(*hub, console_bind, &compaction_due);
+    if (!compaction_due || !status.ok()) {
+      compacted = replica::CompactAfterErasure(dir, hub->store());
+      if (!compacted.empty()) std::cerr << "osrc-hub: " << compacted << "\n";
+      return status;
+    }
+    std::ifstream endpoint_file(dir + "/" + std::string(kEndpointFile));
+    std::getline(endpoint_file, bound);
+    if (console_bind.ends_with(":0")) {  // port 0 took a port: keep it too
+      std::ifstream console_file(dir + "/" + std::string(kConsoleAddressFile));
+      std::getline(console_file, console_bind);
+    }
   }
-  Status status = RunDaemon(*hub, console.empty() ? hub->config().console_bind : console);
-  std::string compacted = replica::CompactAfterErasure(dir, hub->store());
-  if (!compacted.empty()) std::cerr << "osrc-hub: " << compacted << "\n";
-  return status;
 }
 
 Status CommandBackup(const std::string& dir, const std::string& to) {

@@ -5,16 +5,23 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <chrono>
+#include <shared_mutex>
+#include <thread>
 
 #include "base/logging.h"
 #include "hub/console_server.h"
 #include "hub/metrics.h"
 #include "hub/server.h"
+#include "storage/compact.h"
 
 namespace osrc::hub {
 namespace {
 
 std::atomic<bool> stop_requested{false};
+
+// How often the running daemon asks whether an erasure waits for compaction.
+constexpr auto kCompactionCheck = std::chrono::seconds(5);
 
 void OnSignal(int) { stop_requested.store(true); }
 
@@ -43,7 +50,8 @@ void RaiseFileLimit(spdlog::logger& log) {
 
 }  // namespace
 
-Status RunDaemon(Hub& hub, const std::string& console_bind) {
+Status RunDaemon(Hub& hub, const std::string& console_bind, bool* compaction_due) {
+  *compaction_due = false;
   std::shared_ptr<spdlog::logger> logger;
   OSRC_RETURN_IF_ERROR(MakeDaemonLogger("hub", hub.dir() + "/hub.log", &logger));
   spdlog::logger& log = *logger;
@@ -65,14 +73,40 @@ Status RunDaemon(Hub& hub, const std::string& console_bind) {
       log.info("console off");
     }
     Server server(hub, log, &metrics);
-    status = server.Run(stop_requested);
+    // Stops the server on a signal, or to compact when an erasure waits and the hub is alone.
+    std::atomic<bool> stop{false};
+    std::thread watch([&] {
+      auto next_check = std::chrono::steady_clock::now() + kCompactionCheck;
+      while (!stop.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (stop_requested.load()) break;
+        if (std::chrono::steady_clock::now() < next_check) continue;
+        next_check = std::chrono::steady_clock::now() + kCompactionCheck;
+        try {
+          std::shared_lock guard(hub.store_guard());
+          if (storage::CompactionDue(hub.dir(), hub.store())) {
+            *compaction_due = true;
+            break;
+          }
+        } catch (const std::exception& e) {
+          log.error("cannot check for a pending compaction: {}", e.what());
+        }
+      }
+      stop.store(true);
+    });
+    status = server.Run(stop);
+    stop.store(true);
+    watch.join();
     console.Stop();
   } catch (const std::exception& e) {
     // The loop and its handlers catch their own faults; this is what they could not confine.
     log.error("hub daemon failed: {}", e.what());
     return {ErrorCode::kInternal, std::string("hub daemon failed: ") + e.what()};
   }
-  if (status.ok()) log.info("stopped");
+  if (status.ok()) {
+    log.info(*compaction_due ? "pausing to clear erased values from the store's freed pages"
+                             : "stopped");
+  }
   return status;
 }
 

@@ -7,7 +7,10 @@
 
 namespace osrc::hub {
 
-// `console_bind`: HOST:PORT of the web console beside the sync server, or "off".
-Status RunDaemon(Hub& hub, const std::string& console_bind);
+// `console_bind`: HOST:PORT of the web console beside the sync server, or "off". Runs until
+// SIGINT/SIGTERM, or until an erasure waits to be cleared from the store's freed pages and no
+// other process has the store open: then `*compaction_due` is set and the caller compacts,
+// reopens and runs again (sites reconnect; console logins end).
+Status RunDaemon(Hub& hub, const std::string& console_bind, bool* compaction_due);
 
 }  // namespace osrc::hub

@@ -39,6 +39,8 @@ class Hub {
 
   const std::string& dir() const { return dir_; }
   const config::HubConfig& config() const { return config_; }
+  // Binds `endpoint` instead of hub.toml's `bind` (a daemon resuming on the port it had).
+  void BindInstead(std::string endpoint) { config_.bind = std::move(endpoint); }
   const protocol::KeyPair& keys() const { return keys_; }
   // Seals the hub's changes for delivery and checks them when a site hands them back.
   const protocol::Sealer& sealer() const { return sealer_; }

@@ -165,14 +165,20 @@ Status CommandRun(const std::string& dir) {
   OSRC_RETURN_IF_ERROR(CheckHubSet(*node));
   replica::RunLock lock;
   OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
-  // A quiet moment: values an erasure left in freed pages go before linking and after.
-  if (!replica::CompactAfterErasure(dir, node->store()).empty()) {
-    node.reset();
-    OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+  // Values an erasure left in freed pages go before linking, while running (the daemon pauses
+  // when it is alone with the store) and after.
+  while (true) {
+    if (!replica::CompactAfterErasure(dir, node->store()).empty()) {
+      node.reset();
+      OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
+    }
+    bool compaction_due = false;
+    Status status = RunDaemon(*node, &compaction_due);
+    if (!compaction_due || !status.ok()) {
+      replica::CompactAfterErasure(dir, node->store());
+      return status;
+    }
   }
-  Status status = RunDaemon(*node);
-  replica::CompactAfterErasure(dir, node->store());
-  return status;
 }
 
 }  // namespace osrc::node

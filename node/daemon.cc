@@ -4,17 +4,22 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <random>
 
 #include "base/logging.h"
 #include "base/progress.h"
 #include "node/link_driver.h"
 #include "node/link_store.h"
+#include "storage/compact.h"
 
 namespace osrc::node {
 namespace {
 
 std::atomic<bool> stop_requested{false};
+
+// How often a running daemon asks whether an erasure waits for compaction.
+constexpr auto kCompactionCheck = std::chrono::seconds(5);
 
 void OnSignal(int) { stop_requested.store(true); }
 
@@ -63,8 +68,9 @@ Status SyncOnce(Node& node, int timeout_seconds) {
           node.config().hub_endpoint};
 }
 
-Status RunDaemon(Node& node) {
+Status RunDaemon(Node& node, bool* compaction_due) {
   InstallSignals();
+  *compaction_due = false;
   std::shared_ptr<spdlog::logger> log;
   OSRC_RETURN_IF_ERROR(MakeDaemonLogger("node", node.dir() + "/node.log", &log));
   zmq::context_t context(1);
@@ -72,8 +78,16 @@ Status RunDaemon(Node& node) {
   NodeLinkStore store(node, *log);
   LinkSession session(node.config().link, IdentityOf(node), store, /*reconnect=*/true,
                       std::random_device{}());
-  DriveLink(node, context, *log, session, [] { return stop_requested.load(); });
-  log->info("stopped");
+  auto next_check = std::chrono::steady_clock::now() + kCompactionCheck;
+  DriveLink(node, context, *log, session, [&] {
+    if (stop_requested.load()) return true;
+    if (std::chrono::steady_clock::now() < next_check) return false;
+    next_check = std::chrono::steady_clock::now() + kCompactionCheck;
+    *compaction_due = storage::CompactionDue(node.dir(), node.store());
+    return *compaction_due;
+  });
+  log->info(*compaction_due ? "pausing to clear erased values from the store's freed pages"
+                            : "stopped");
   return {};
 }
 

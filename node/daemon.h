@@ -8,6 +8,9 @@
 namespace osrc::node {
 
 Status SyncOnce(Node& node, int timeout_seconds);
-Status RunDaemon(Node& node);
+// Runs until SIGINT/SIGTERM, or until an erasure waits to be cleared from the store's freed
+// pages and no other process has the store open: then `*compaction_due` is set and the caller
+// compacts, reopens and runs again.
+Status RunDaemon(Node& node, bool* compaction_due);
 
 }  // namespace osrc::node

@@ -5,26 +5,44 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 namespace osrc::storage {
 namespace {
 
 namespace fs = std::filesystem;
 
-// LMDB holds a shared fcntl lock on byte 0 of lock.mdb while a process has the store open, and
-// a new opener waits for a shared one: an exclusive lock here means no other process has it
-// open, and none opens it until this process closes the store (which releases every fcntl lock
-// it holds on the file). The descriptor is never closed here: closing any descriptor of the
-// file would drop LMDB's own lock too. It is left to the process's end (one per call).
-bool LockAlone(const std::string& dir) {
+// A descriptor of `dir`'s lock.mdb, opened once per process and never closed: closing any
+// descriptor of the file would drop LMDB's own fcntl locks on it too. -1 if it cannot be opened.
+int LockFile(const std::string& dir) {
+  static std::mutex mutex;
+  static std::map<std::string, int> open;
+  std::lock_guard guard(mutex);
+  auto it = open.find(dir);
+  if (it != open.end()) return it->second;
   int fd = ::open((fs::path(dir) / "lock.mdb").c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return false;
+  if (fd >= 0) open[dir] = fd;
+  return fd;
+}
+
+// Byte 0 of lock.mdb, where LMDB keeps a shared fcntl lock while a process has the store open.
+struct flock ByteZero(short type) {
   struct flock lock = {};
-  lock.l_type = F_WRLCK;
+  lock.l_type = type;
   lock.l_whence = SEEK_SET;
   lock.l_start = 0;
   lock.l_len = 1;
-  return ::fcntl(fd, F_SETLK, &lock) == 0;
+  return lock;
+}
+
+// A new opener waits for a shared lock on byte 0: an exclusive one here means no other process
+// has the store open, and none opens it until this process closes the store (which releases
+// every fcntl lock it holds on the file).
+bool LockAlone(const std::string& dir) {
+  int fd = LockFile(dir);
+  struct flock lock = ByteZero(F_WRLCK);
+  return fd >= 0 && ::fcntl(fd, F_SETLK, &lock) == 0;
 }
 
 void SyncPath(const fs::path& path, bool directory) {
@@ -36,6 +54,17 @@ void SyncPath(const fs::path& path, bool directory) {
 }
 
 }  // namespace
+
+bool CompactionDue(const std::string& dir, Store& store) {
+  {
+    ReadTxn txn(store.env());
+    if (!store.GetMeta(txn, kMetaCompactPending)) return false;
+  }
+  int fd = LockFile(dir);
+  struct flock probe = ByteZero(F_WRLCK);
+  // This process's own locks never conflict: F_UNLCK means no other process holds one.
+  return fd >= 0 && ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type == F_UNLCK;
+}
 
 CompactOutcome CompactIfPending(const std::string& dir, Store& store, CompactStats* stats) {
   {

@@ -6,7 +6,8 @@
 // later openers back until this process closes the store).
 //
 // An erasure marks the store (meta kMetaCompactPending); each program compacts at the end of a
-// command that may have applied one, and the daemons when they start and stop.
+// command that may have applied one, and the daemons when they start and stop, and pause to
+// compact while they run as soon as CompactionDue says so.
 #pragma once
 
 #include <string>
@@ -26,6 +27,10 @@ struct CompactStats {
   size_t bytes_after = 0;
   double seconds = 0;
 };
+
+// An erasure is pending and no other process has the store open now: a running daemon should
+// pause (close its transactions) and compact. Cheap: one read and one fcntl query.
+bool CompactionDue(const std::string& dir, Store& store);
 
 // Compacts the store of folder `dir` if an erasure is pending and this process is alone.
 // Throws osrc::Error(kIo) if the copy or the rename fails (the erasure then stays pending).

@@ -176,5 +176,44 @@ TEST(Erasure, StaleSiteCannotReviveAnErasedRecordAndIsTold) {
   }
 }
 
+TEST(Erasure, RunningDaemonsClearFreedPagesWithoutBeingStopped) {
+  TempDir tmp("osrc-erasure-running");
+  ClusterHub hub(tmp);
+  ClusterNode mas(tmp, "MAS", hub);
+  hub.Start();
+  Person person = PersonOf("MAS");
+  WritePerson(mas, person);
+  mas.Start();
+  ASSERT_TRUE(PollUntil(DeadlineIn(std::chrono::seconds(60)), [&] {
+    return hub.Run({"get", "referrals", "MAS-R1"}).ok();
+  }));
+  std::vector<std::string> values = ValuesOf(person);
+  values.pop_back();  // no correction in this test
+  ASSERT_FALSE(FilesHolding(hub.dir(), values).empty()) << "the test's values are not there";
+  hub.Cli({"erase", "participants", "MAS-P1", "--reason", "request 2026-44"});
+  // Both daemons keep running: each pauses to compact once it is alone with its store.
+  std::vector<std::string> found;
+  EXPECT_TRUE(PollUntil(DeadlineIn(std::chrono::seconds(60)),
+                        [&] {
+                          found = FilesHolding(hub.dir(), values);
+                          for (const std::string& f : FilesHolding(mas.dir(), values))
+                            found.push_back(f);
+                          return found.empty();
+                        }))
+      << "still held:\n"
+      << ::testing::PrintToString(found);
+  EXPECT_TRUE(hub.running());
+  EXPECT_TRUE(mas.daemon()->running());
+  EXPECT_TRUE(Contains(ReadFile(hub.Path("hub.log")), "pausing to clear erased values"));
+  // And they still sync.
+  mas.Put("participants", "MAS-P3",
+          R"({"site":"MAS","family_name":"Afterfamily","given_name":"After","consent":true})");
+  EXPECT_TRUE(PollUntil(DeadlineIn(std::chrono::seconds(60)), [&] {
+    return hub.Run({"get", "participants", "MAS-P3"}).ok();
+  }));
+  mas.Stop();
+  hub.Stop();
+}
+
 }  // namespace
 }  // namespace osrc::testing
