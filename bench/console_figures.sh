@@ -50,7 +50,10 @@ done
 "$BIN/osrc-hub" status --data "$WORK/hub" | sed -n '2,3p;5,9p'
 echo "records at the hub: $("$BIN/osrc-hub" status --data "$WORK/hub" --json |
   python3 -c 'import json,sys; print(sum(s["records"] for s in json.load(sys.stdin)["sites"]))')"
-curl -s -c "$WORK/jar" -o /dev/null -d 'name=bench&password=bench-password' "http://$CONSOLE/login"
+curl -s -c "$WORK/jar" -o "$WORK/login.html" "http://$CONSOLE/login"  # the form's token and cookie
+TOKEN=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$WORK/login.html")
+curl -s -b "$WORK/jar" -c "$WORK/jar" -o /dev/null -d "csrf=$TOKEN&name=bench&password=bench-password" \
+  "http://$CONSOLE/login"
 for page in sites conflicts reference metrics; do
   auth=(-b "$WORK/jar")
   [ "$page" = metrics ] && auth=(-u bench:bench-password)

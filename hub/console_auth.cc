@@ -89,6 +89,11 @@ std::string SessionCookie(const std::string& id, uint64_t idle_ms) {
          "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(idle_ms / 1000);
 }
 
+std::string LoginCookie(const std::string& token) {
+  return std::string(kLoginCookie) + "=" + token +
+         "; Path=/login; HttpOnly; SameSite=Strict; Max-Age=600";
+}
+
 bool MayChange(Role role) { return role == Role::kAdmin; }
 
 }  // namespace osrc::hub

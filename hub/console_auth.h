@@ -16,6 +16,8 @@
 namespace osrc::hub {
 
 inline constexpr std::string_view kSessionCookie = "osrc_session";
+// The login form's CSRF token, before there is a session: a cookie the form repeats.
+inline constexpr std::string_view kLoginCookie = "osrc_login";
 // Names whose failed logins are remembered at once; beyond that the first in order is forgotten.
 inline constexpr size_t kMaxFailedNames = 10000;
 
@@ -64,6 +66,8 @@ bool TokensEqual(std::string_view a, std::string_view b);
 std::string CookieValue(std::string_view header, std::string_view name);
 // The Set-Cookie value of a session: HttpOnly, SameSite=Strict, Path=/, Max-Age of the idle time.
 std::string SessionCookie(const std::string& id, uint64_t idle_ms);
+// The Set-Cookie value carrying a login form's token (for /login only, 10 minutes).
+std::string LoginCookie(const std::string& token);
 // Resolving conflicts, importing reference data, managing operators and reading personal values.
 bool MayChange(Role role);
 

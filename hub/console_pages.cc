@@ -96,11 +96,13 @@ static std::string Document(std::string_view title, std::string_view header,
   return out;
 }
 
-std::string LoginPageHtml(std::string_view error) {
+std::string LoginPageHtml(std::string_view error, std::string_view csrf) {
   std::string body = "<h1>Log in</h1>";
   if (!error.empty()) body += "<p class=\"error\" role=\"alert\">" + HtmlEscape(error) + "</p>";
   body +=
-      "<form method=\"post\" action=\"/login\"><p><label>Name<br><input name=\"name\" "
+      "<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" value=\"" +
+      HtmlEscape(csrf) +
+      "\"><p><label>Name<br><input name=\"name\" "
       "autocomplete=\"username\" required></label></p><p><label>Password<br><input "
       "type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label></p>"
       "<p><button type=\"submit\">Log in</button></p></form>";

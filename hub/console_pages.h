@@ -30,7 +30,8 @@ struct PageContext {
   std::string error;   // shown in red
 };
 
-std::string LoginPageHtml(std::string_view error);
+// The login form, carrying `csrf` (the token of the login cookie).
+std::string LoginPageHtml(std::string_view error, std::string_view csrf);
 // A page with the navigation, `ctx`'s notice or error, and `body`.
 std::string PageHtml(std::string_view title, const PageContext& ctx, std::string_view body);
 

@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <sodium.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <shared_mutex>
@@ -151,8 +153,7 @@ void ConsoleServer::Handle(const httplib::Request& req, httplib::Response& res) 
   if (req.path == "/metrics" && req.method == "GET") return Metrics(req, res);
   if (req.path == "/login") {
     if (req.method == "POST") return Login(req, res);
-    res.set_content(LoginPageHtml(""), kHtml);
-    return;
+    return LoginForm(req, res, "");
   }
   std::string id = CookieValue(req.get_header_value("Cookie"), kSessionCookie);
   std::optional<ConsoleSession> session = id.empty() ? std::nullopt : auth_.Find(id, NowMs());
@@ -171,7 +172,25 @@ void ConsoleServer::Handle(const httplib::Request& req, httplib::Response& res) 
   Page(req, res, *session);
 }
 
+void ConsoleServer::LoginForm(const httplib::Request& req, httplib::Response& res,
+                              std::string_view error) {
+  // One token per browser: every tab and request (a favicon sent here too) sees the same one.
+  std::string token = CookieValue(req.get_header_value("Cookie"), kLoginCookie);
+  if (token.size() != 64 || !std::all_of(token.begin(), token.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c));
+      })) {
+    token = RandomToken();
+  }
+  res.set_header("Set-Cookie", LoginCookie(token));
+  res.set_content(LoginPageHtml(error, token), kHtml);
+}
+
 void ConsoleServer::Login(const httplib::Request& req, httplib::Response& res) {
+  if (!TokensEqual(req.get_param_value("csrf"),
+                   CookieValue(req.get_header_value("Cookie"), kLoginCookie))) {
+    res.status = 403;
+    return LoginForm(req, res, "the login form expired or came from elsewhere: log in again here");
+  }
   std::string name = req.get_param_value("name");
   std::string password = req.get_param_value("password");
   // This request's thread waits; the pool's others serve everyone else meanwhile.
@@ -183,8 +202,7 @@ void ConsoleServer::Login(const httplib::Request& req, httplib::Response& res) {
     Status audited = AppendAudit(hub_.dir(), name, "console login refused", "console");
     if (!audited.ok()) log_.error("console: {}", audited.ToString());
     res.status = 401;
-    res.set_content(LoginPageHtml("wrong name or password"), kHtml);
-    return;
+    return LoginForm(req, res, "wrong name or password");
   }
   Status audited = AppendAudit(hub_.dir(), name, "console login", "console");
   if (!audited.ok()) {

@@ -51,6 +51,8 @@ class ConsoleServer {
  private:
   void Route();
   void Handle(const httplib::Request& req, httplib::Response& res);
+  // The login form with a fresh token in its cookie; the login checks both agree.
+  void LoginForm(const httplib::Request& req, httplib::Response& res, std::string_view error);
   void Login(const httplib::Request& req, httplib::Response& res);
   void Metrics(const httplib::Request& req, httplib::Response& res);
   // Serves a page or an action for the session `session`.

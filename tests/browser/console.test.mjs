@@ -112,6 +112,8 @@ async function main() {
     // The waits are 0, 250, 500 and 1000 ms: compare the first and the last, so a busy machine's
     // jitter in hashing the password does not decide.
     check(times[3] > times[0], 'the fourth failed login is slower than the first');
+    const forgedLogin = await page.request.post(`${base}/login`, { form: { name: ADMIN[0], password: ADMIN[1] } });
+    check(forgedLogin.status() === 403, 'a login post without the login form\'s token is refused (403)');
     await page.screenshot({ path: path.join(shotDir, 'login-refused.png'), fullPage: true });
 
     await page.fill('input[name=name]', ADMIN[0]);

@@ -39,8 +39,17 @@ uint64_t ChartedChanges(const std::string& page) {
 std::string SitesPage(const ClusterHub& hub) {
   std::string address = hub.ConsoleAddress();
   httplib::Client client("http://" + address);
-  httplib::Result login = client.Post("/login", "name=admin&password=" + std::string(kPassword),
-                                      "application/x-www-form-urlencoded");
+  httplib::Result form = client.Get("/login");
+  std::smatch token;
+  if (!form ||
+      !std::regex_search(form->body, token, std::regex("name=\"csrf\" value=\"([0-9a-f]+)\""))) {
+    return "no login form";
+  }
+  std::string login_cookie = form->get_header_value("Set-Cookie");
+  httplib::Result login =
+      client.Post("/login", {{"Cookie", login_cookie.substr(0, login_cookie.find(';'))}},
+                  "csrf=" + token[1].str() + "&name=admin&password=" + std::string(kPassword),
+                  "application/x-www-form-urlencoded");
   if (!login || login->status != 303) return "login failed";
   std::string cookie = login->get_header_value("Set-Cookie");
   httplib::Result page = client.Get("/sites", {{"Cookie", cookie.substr(0, cookie.find(';'))}});
