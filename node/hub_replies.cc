@@ -1,6 +1,7 @@
 #include "node/hub_replies.h"
 
 #include "node/reoffer.h"
+#include "replica/erase.h"
 #include "storage/hlc.h"
 #include "storage/restamp.h"
 
@@ -89,9 +90,11 @@ Status ApplyDeliver(Node& node, storage::WriteTxn& txn, const protocol::Deliver&
     }
   }
   uint64_t stamp = store.GetMetaU64(txn, storage::kMetaClock);
+  std::vector<replica::ErasedRecord> erased;
   for (size_t i = 0; i < changes.size(); ++i) {
     bool changed = store.Apply(txn, changes[i]).changed;
     if (changes[i].erased && changed) {
+      erased.push_back({changes[i].collection, changes[i].id, changes[i].stamp});
       // The operator learns it here and in `osrc-node status`; the record name only, no value.
       std::string name = protocol::RecordName(changes[i].collection, changes[i].id);
       log.warn(
@@ -110,6 +113,15 @@ Status ApplyDeliver(Node& node, storage::WriteTxn& txn, const protocol::Deliver&
   *cursor = std::max(store.GetMetaU64(txn, storage::kMetaCursor), deliver.last);
   store.PutMetaU64(txn, storage::kMetaClock, stamp);
   store.PutMetaU64(txn, storage::kMetaCursor, *cursor);
+  if (!erased.empty()) {
+    // Records here that referenced them and are deleted keep values only in this site's log.
+    replica::Writer writer = node.writer();
+    replica::EraseResult referrers;
+    replica::EraseDeletedReferrersIn(writer, txn, erased, &referrers);
+    if (!referrers.erased.empty()) {
+      log.warn("erased {} more records of this site that referenced them", referrers.erased.size());
+    }
+  }
   if (!changes.empty())
     log.info("applied {} delivered changes, cursor {}", changes.size(), *cursor);
   return {};

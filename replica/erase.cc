@@ -31,6 +31,56 @@ std::vector<ErasedRecord> Referrers(const Writer& writer, const storage::Txn& tx
   return out;
 }
 
+// Records that referenced `collection`/`id` and are deleted now: their values live on only in
+// this replica's change log (its own writes), which their erasure scrubs. One scan of the log.
+std::vector<ErasedRecord> DeletedReferrers(const Writer& writer, const storage::Txn& txn,
+                                           std::string_view collection, std::string_view id) {
+  std::vector<ErasedRecord> out;
+  std::vector<config::Referrer> referrers = writer.schema.ReferrersOf(collection);
+  if (referrers.empty()) return out;
+  std::set<std::string> seen;
+  storage::Cursor cursor(txn, writer.store.log());
+  for (bool more = cursor.First(); more; more = cursor.Next()) {
+    protocol::Change change;
+    if (!protocol::DecodeChange(cursor.value(), protocol::DecodeLimits{}, &change).ok()) continue;
+    for (const config::Referrer& referrer : referrers) {
+      if (change.collection != referrer.collection) continue;
+      for (const protocol::Field& field : change.fields) {
+        const auto* value = std::get_if<std::string>(&field.value);
+        if (field.name != referrer.field || value == nullptr || *value != id) continue;
+        if (!seen.insert(storage::RecordKey(change.collection, change.id)).second) continue;
+        auto state = writer.store.GetRecord(txn, change.collection, change.id);
+        if (state && !state->live() && !writer.store.IsErased(txn, change.collection, change.id)) {
+          out.push_back({change.collection, change.id});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Every record referencing `first` (live, or deleted with values in this replica's log), and
+// theirs in turn, each once, `first` excluded.
+std::vector<ErasedRecord> AllReferrers(const Writer& writer, const storage::Txn& txn,
+                                       const ErasedRecord& first) {
+  std::vector<ErasedRecord> doomed = {first};
+  std::set<std::string> seen = {storage::RecordKey(first.collection, first.id)};
+  for (size_t i = 0; i < doomed.size(); ++i) {
+    std::vector<ErasedRecord> found = Referrers(writer, txn, doomed[i].collection, doomed[i].id);
+    for (ErasedRecord& deleted :
+         DeletedReferrers(writer, txn, doomed[i].collection, doomed[i].id)) {
+      found.push_back(std::move(deleted));
+    }
+    for (ErasedRecord& referrer : found) {
+      if (seen.insert(storage::RecordKey(referrer.collection, referrer.id)).second) {
+        doomed.push_back(std::move(referrer));
+      }
+    }
+  }
+  doomed.erase(doomed.begin());
+  return doomed;
+}
+
 // Erases `records` in order inside `txn`, each that is held and not yet erased.
 void EraseIn(Writer& writer, storage::WriteTxn& txn, const std::vector<ErasedRecord>& records,
              EraseResult* result) {
@@ -62,20 +112,27 @@ Status EraseRecord(Writer& writer, std::string_view collection, std::string_view
       return {ErrorCode::kBadInput, "already erased", where};
     }
     // The record, then those referencing it and theirs in turn, each once.
-    std::vector<ErasedRecord> doomed = {{std::string(collection), std::string(id)}};
-    std::set<std::string> seen = {storage::RecordKey(collection, id)};
-    for (size_t i = 0; i < doomed.size(); ++i) {
-      for (ErasedRecord& referrer : Referrers(writer, txn, doomed[i].collection, doomed[i].id)) {
-        if (seen.insert(storage::RecordKey(referrer.collection, referrer.id)).second) {
-          doomed.push_back(std::move(referrer));
-        }
-      }
+    ErasedRecord first{std::string(collection), std::string(id)};
+    std::vector<ErasedRecord> doomed = {first};
+    for (ErasedRecord& referrer : AllReferrers(writer, txn, first)) {
+      doomed.push_back(std::move(referrer));
     }
     EraseIn(writer, txn, doomed, result);
     txn.Commit();
     return {};
   }));
   return {};
+}
+
+void EraseDeletedReferrersIn(Writer& writer, storage::WriteTxn& txn,
+                             const std::vector<ErasedRecord>& erased, EraseResult* result) {
+  std::vector<ErasedRecord> doomed;
+  for (const ErasedRecord& record : erased) {
+    for (ErasedRecord& referrer : AllReferrers(writer, txn, record)) {
+      doomed.push_back(std::move(referrer));
+    }
+  }
+  if (!doomed.empty()) EraseIn(writer, txn, doomed, result);
 }
 
 Status EraseAgain(Writer& writer, const std::vector<ErasedRecord>& records, EraseResult* result) {

@@ -28,6 +28,11 @@ struct EraseResult {
 // erased) and, in the same transaction, the records that reference it, and theirs in turn.
 Status EraseRecord(Writer& writer, std::string_view collection, std::string_view id,
                    EraseResult* result);
+// After erasure orders from elsewhere (`erased`, applied in `txn`): erases the records of this
+// replica that referenced them and are deleted, whose values only its own change log still
+// holds, by erasure orders of its own (which reach the other replicas as any change).
+void EraseDeletedReferrersIn(Writer& writer, storage::WriteTxn& txn,
+                             const std::vector<ErasedRecord>& erased, EraseResult* result);
 // Erases each record of `records` that this store holds and has not erased (a register applied
 // after a restore); `*result` lists those erased now.
 Status EraseAgain(Writer& writer, const std::vector<ErasedRecord>& records, EraseResult* result);

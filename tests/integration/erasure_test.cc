@@ -176,6 +176,36 @@ TEST(Erasure, StaleSiteCannotReviveAnErasedRecordAndIsTold) {
   }
 }
 
+TEST(Erasure, DeletedReferrersLoseTheValuesTheSiteLogStillHeld) {
+  TempDir tmp("osrc-erasure-deleted");
+  ClusterHub hub(tmp);
+  ClusterNode mas(tmp, "MAS", hub);
+  hub.Start();
+  Person person = PersonOf("MAS");
+  WritePerson(mas, person);
+  // A service of the person, deleted before the erasure: only the site's log keeps its notes.
+  const std::string deleted_note = "Zqdeletednote legal advice on a withheld passport";
+  mas.Put(
+      "services", "MAS-S9",
+      R"({"participant_id":"MAS-P1","service_type":"legal_migration_counselling","date":"2026-10-01",)"
+      R"("notes":")" +
+          deleted_note + R"("})");
+  mas.Cli({"delete", "services", "MAS-S9"});
+  mas.MustSync();
+  hub.Cli({"erase", "participants", "MAS-P1", "--reason", "request 2026-45"});
+  mas.MustSync();  // applies the hub's orders, erases MAS-S9 itself, and sends that on
+  mas.MustSync();
+  hub.Stop();
+  std::vector<std::string> values = ValuesOf(person);
+  values.pop_back();  // no correction in this test
+  values.push_back(deleted_note);
+  for (const std::string& dir : {hub.dir(), mas.dir()}) {
+    std::vector<std::string> found = FilesHolding(dir, values);
+    EXPECT_TRUE(found.empty()) << dir << " still holds:\n" << ::testing::PrintToString(found);
+  }
+  EXPECT_TRUE(Contains(ReadFile(mas.Path("node.log")), "erased 1 more records of this site"));
+}
+
 TEST(Erasure, RunningDaemonsClearFreedPagesWithoutBeingStopped) {
   TempDir tmp("osrc-erasure-running");
   ClusterHub hub(tmp);
