@@ -6,17 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/hub/page_support.h"
+
 namespace osrc::hub {
 namespace {
 
-size_t Count(const std::string& text, const std::string& part) {
-  size_t n = 0;
-  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
-}
-
-PageContext Admin() { return {"alice", Role::kAdmin, std::string(64, 'c'), {}, {}}; }
-PageContext Viewer() { return {"vic", Role::kViewer, std::string(64, 'd'), {}, {}}; }
+using testing::Admin;
+using testing::Count;
+using testing::Viewer;
 
 // sex x site: F/MAS 12, F/ANT 2, M/MAS 9, M/ANT 7.
 StatisticsResult SmallResult(uint64_t k) {

@@ -1,0 +1,20 @@
+// What the console page tests share: who is looking, and counting parts of a page.
+#pragma once
+
+#include <string>
+
+#include "hub/console_pages.h"
+
+namespace osrc::hub::testing {
+
+// Occurrences of `part` in `text`, overlapping ones included.
+inline size_t Count(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+inline PageContext Admin() { return {"alice", Role::kAdmin, std::string(64, 'c'), {}, {}}; }
+inline PageContext Viewer() { return {"vic", Role::kViewer, std::string(64, 'd'), {}, {}}; }
+
+}  // namespace osrc::hub::testing
