@@ -94,9 +94,16 @@ Status RunDaemon(Hub& hub, const std::string& console_bind, bool* compaction_due
       }
       stop.store(true);
     });
+    // Joined however the server ends, a fault included: a joinable thread must not be destroyed.
+    struct StopAndJoin {
+      std::atomic<bool>& stop;
+      std::thread& thread;
+      ~StopAndJoin() {
+        stop.store(true);
+        thread.join();
+      }
+    } joined{stop, watch};
     status = server.Run(stop);
-    stop.store(true);
-    watch.join();
     console.Stop();
   } catch (const std::exception& e) {
     // The loop and its handlers catch their own faults; this is what they could not confine.
