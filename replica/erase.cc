@@ -10,27 +10,6 @@
 namespace osrc::replica {
 namespace {
 
-// The records of the same site that reference `collection`/`id` through the schema's site refs,
-// live ones (a deleted record keeps no values in its state).
-std::vector<ErasedRecord> Referrers(const Writer& writer, const storage::Txn& txn,
-                                    std::string_view collection, std::string_view id) {
-  std::vector<ErasedRecord> out;
-  std::string prefix = std::string(config::SiteOfId(id)) + "-";
-  for (const config::Referrer& referrer : writer.schema.ReferrersOf(collection)) {
-    writer.store.ForEachRecord(
-        txn, referrer.collection, prefix,
-        [&](std::string_view c, std::string_view referring_id, const storage::RecordState& s) {
-          auto field = s.fields.find(referrer.field);
-          if (field == s.fields.end()) return;
-          const auto* value = std::get_if<std::string>(&field->second.value);
-          if (value != nullptr && *value == id) {
-            out.push_back({std::string(c), std::string(referring_id)});
-          }
-        });
-  }
-  return out;
-}
-
 // Records that referenced `collection`/`id` and are deleted now: their values live on only in
 // this replica's change log (its own writes), which their erasure scrubs. One scan of the log.
 std::vector<ErasedRecord> DeletedReferrers(const Writer& writer, const storage::Txn& txn,
@@ -66,7 +45,10 @@ std::vector<ErasedRecord> AllReferrers(const Writer& writer, const storage::Txn&
   std::vector<ErasedRecord> doomed = {first};
   std::set<std::string> seen = {storage::RecordKey(first.collection, first.id)};
   for (size_t i = 0; i < doomed.size(); ++i) {
-    std::vector<ErasedRecord> found = Referrers(writer, txn, doomed[i].collection, doomed[i].id);
+    std::vector<ErasedRecord> found;
+    for (RecordRef& live : LiveReferrers(writer, txn, doomed[i].collection, doomed[i].id)) {
+      found.push_back({std::move(live.collection), std::move(live.id)});
+    }
     for (ErasedRecord& deleted :
          DeletedReferrers(writer, txn, doomed[i].collection, doomed[i].id)) {
       found.push_back(std::move(deleted));

@@ -44,32 +44,6 @@ config::WriteChecks LocalChecks(const config::RefLookup& refs, storage::LocalWri
   return {.refs = &refs, .now_ms = static_cast<int64_t>(local.hlc().PhysicalMillis())};
 }
 
-// A record a delete takes with it.
-struct RecordRef {
-  std::string collection;
-  std::string id;
-};
-
-// The live records of the same site that reference `collection`/`id` through the schema's
-// site refs. Scans the site's records of each referencing collection (an id-prefix range).
-std::vector<RecordRef> Referrers(const Writer& writer, const storage::Txn& txn,
-                                 std::string_view collection, std::string_view id) {
-  std::vector<RecordRef> out;
-  std::string prefix = std::string(config::SiteOfId(id)) + "-";
-  for (const config::Referrer& referrer : writer.schema.ReferrersOf(collection)) {
-    writer.store.ForEachRecord(
-        txn, referrer.collection, prefix,
-        [&](std::string_view c, std::string_view referring_id, const storage::RecordState& s) {
-          auto field = s.fields.find(referrer.field);
-          if (field == s.fields.end()) return;
-          const auto* value = std::get_if<std::string>(&field->second.value);
-          if (value != nullptr && *value == id)
-            out.push_back({std::string(c), std::string(referring_id)});
-        });
-  }
-  return out;
-}
-
 std::string Counts(const std::map<std::string, size_t>& counts) {
   std::string out;
   for (const auto& [collection, count] : counts) {
@@ -137,6 +111,24 @@ Status PutJsonUnchecked(Writer& writer, std::string_view collection, std::string
   return {};
 }
 
+std::vector<RecordRef> LiveReferrers(const Writer& writer, const storage::Txn& txn,
+                                     std::string_view collection, std::string_view id) {
+  std::vector<RecordRef> out;
+  std::string prefix = std::string(config::SiteOfId(id)) + "-";
+  for (const config::Referrer& referrer : writer.schema.ReferrersOf(collection)) {
+    writer.store.ForEachRecord(
+        txn, referrer.collection, prefix,
+        [&](std::string_view c, std::string_view referring_id, const storage::RecordState& s) {
+          auto field = s.fields.find(referrer.field);
+          if (field == s.fields.end()) return;
+          const auto* value = std::get_if<std::string>(&field->second.value);
+          if (value != nullptr && *value == id)
+            out.push_back({std::string(c), std::string(referring_id)});
+        });
+  }
+  return out;
+}
+
 Status DeleteRecord(Writer& writer, std::string_view collection, std::string_view id, bool cascade,
                     DeleteResult* result) {
   std::string where = protocol::RecordName(collection, id);
@@ -153,7 +145,7 @@ Status DeleteRecord(Writer& writer, std::string_view collection, std::string_vie
   while (!pending.empty()) {
     RecordRef record = std::move(pending.back());
     pending.pop_back();
-    for (RecordRef& referrer : Referrers(writer, txn, record.collection, record.id)) {
+    for (RecordRef& referrer : LiveReferrers(writer, txn, record.collection, record.id)) {
       if (!seen.insert(storage::RecordKey(referrer.collection, referrer.id)).second) continue;
       ++result->cascaded[referrer.collection];
       if (cascade) pending.push_back(referrer);

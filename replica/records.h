@@ -65,6 +65,17 @@ struct ImportOptions {
 // Sets fields from a JSON object; `*changed` false when the record already held them.
 Status PutJson(Writer& writer, std::string_view collection, std::string_view id,
                std::string_view json, bool* changed);
+// A record by collection and id.
+struct RecordRef {
+  std::string collection;
+  std::string id;
+};
+
+// The live records of the same site that reference `collection`/`id` through the schema's
+// site refs. Scans the site's records of each referencing collection (an id-prefix range).
+std::vector<RecordRef> LiveReferrers(const Writer& writer, const storage::Txn& txn,
+                                     std::string_view collection, std::string_view id);
+
 struct DeleteResult {
   // Records deleted with it because they referenced it (`cascade`), per collection.
   std::map<std::string, size_t> cascaded;
