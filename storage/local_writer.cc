@@ -34,12 +34,7 @@ std::optional<protocol::Change> LocalWriter::Put(std::string_view collection, st
     }
   }
   if (same) return std::nullopt;
-  protocol::Change change;
-  change.collection = collection;
-  change.id = id;
-  Base newest = state.Newest();
-  change.base = newest.stamp;
-  change.base_origin = std::move(newest.origin);
+  protocol::Change change = ChangeOf(collection, id, state);
   change.fields = std::move(fields);
   return Record(std::move(change), &state);
 }
@@ -48,12 +43,7 @@ std::optional<protocol::Change> LocalWriter::Delete(std::string_view collection,
                                                     std::string_view id) {
   auto state = store_.GetRecord(txn_, collection, id);
   if (!state || state->fields.empty()) return std::nullopt;
-  protocol::Change change;
-  change.collection = collection;
-  change.id = id;
-  Base newest = state->Newest();
-  change.base = newest.stamp;
-  change.base_origin = std::move(newest.origin);
+  protocol::Change change = ChangeOf(collection, id, *state);
   change.deleted = true;
   // What the writer removes knowingly: each field's current write.
   for (const auto& [name, field] : state->fields) {
@@ -66,15 +56,21 @@ std::optional<protocol::Change> LocalWriter::Erase(std::string_view collection,
                                                    std::string_view id) {
   auto state = store_.GetRecord(txn_, collection, id);
   if (!state || store_.IsErased(txn_, collection, id)) return std::nullopt;
-  protocol::Change change;
-  change.collection = collection;
-  change.id = id;
-  Base newest = state->Newest();
-  change.base = newest.stamp;
-  change.base_origin = std::move(newest.origin);
+  protocol::Change change = ChangeOf(collection, id, *state);
   change.deleted = true;
   change.erased = true;
   return Record(std::move(change), &*state);
+}
+
+protocol::Change LocalWriter::ChangeOf(std::string_view collection, std::string_view id,
+                                       const RecordState& state) {
+  protocol::Change change;
+  change.collection = collection;
+  change.id = id;
+  Base newest = state.Newest();
+  change.base = newest.stamp;
+  change.base_origin = std::move(newest.origin);
+  return change;
 }
 
 protocol::Change LocalWriter::Record(protocol::Change change, RecordState* state) {

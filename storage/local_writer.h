@@ -41,6 +41,9 @@ class LocalWriter {
   Hlc& hlc() { return hlc_; }
 
  private:
+  // A change of the record with `state`, based on the newest write the state holds.
+  static protocol::Change ChangeOf(std::string_view collection, std::string_view id,
+                                   const RecordState& state);
   protocol::Change Record(protocol::Change change, RecordState* state = nullptr);
 
   Store& store_;
