@@ -10,57 +10,65 @@
 namespace osrc::replica {
 namespace {
 
-// Records that referenced `collection`/`id` and are deleted now: their values live on only in
+// Records that referenced any of `targets` and are deleted now: their values live on only in
 // this replica's change log (its own writes), which their erasure scrubs. One scan of the log.
 std::vector<ErasedRecord> DeletedReferrers(const Writer& writer, const storage::Txn& txn,
-                                           std::string_view collection, std::string_view id) {
+                                           const std::vector<ErasedRecord>& targets) {
+  // collection 0x00 field 0x00 id of each reference to a target that a change could hold.
+  std::set<std::string, std::less<>> references;
+  for (const ErasedRecord& target : targets) {
+    for (const config::Referrer& referrer : writer.schema.ReferrersOf(target.collection)) {
+      references.insert(referrer.collection + '\0' + referrer.field + '\0' + target.id);
+    }
+  }
   std::vector<ErasedRecord> out;
-  std::vector<config::Referrer> referrers = writer.schema.ReferrersOf(collection);
-  if (referrers.empty()) return out;
+  if (references.empty()) return out;
   std::set<std::string> seen;
   storage::Cursor cursor(txn, writer.store.log());
   for (bool more = cursor.First(); more; more = cursor.Next()) {
     protocol::Change change;
     if (!protocol::DecodeChange(cursor.value(), protocol::DecodeLimits{}, &change).ok()) continue;
-    for (const config::Referrer& referrer : referrers) {
-      if (change.collection != referrer.collection) continue;
-      for (const protocol::Field& field : change.fields) {
-        const auto* value = std::get_if<std::string>(&field.value);
-        if (field.name != referrer.field || value == nullptr || *value != id) continue;
-        if (!seen.insert(storage::RecordKey(change.collection, change.id)).second) continue;
-        auto state = writer.store.GetRecord(txn, change.collection, change.id);
-        if (state && !state->live() && !writer.store.IsErased(txn, change.collection, change.id)) {
-          out.push_back({change.collection, change.id});
-        }
+    for (const protocol::Field& field : change.fields) {
+      const auto* value = std::get_if<std::string>(&field.value);
+      if (value == nullptr ||
+          !references.contains(change.collection + '\0' + field.name + '\0' + *value) ||
+          !seen.insert(storage::RecordKey(change.collection, change.id)).second) {
+        continue;
+      }
+      auto state = writer.store.GetRecord(txn, change.collection, change.id);
+      if (state && !state->live() && !writer.store.IsErased(txn, change.collection, change.id)) {
+        out.push_back({change.collection, change.id});
       }
     }
   }
   return out;
 }
 
-// Every record referencing `first` (live, or deleted with values in this replica's log), and
-// theirs in turn, each once, `first` excluded.
+// Every record referencing one of `firsts` (live, or deleted with values in this replica's
+// log), and theirs in turn, each once, `firsts` excluded. One log scan per level of references.
 std::vector<ErasedRecord> AllReferrers(const Writer& writer, const storage::Txn& txn,
-                                       const ErasedRecord& first) {
-  std::vector<ErasedRecord> doomed = {first};
-  std::set<std::string> seen = {storage::RecordKey(first.collection, first.id)};
-  for (size_t i = 0; i < doomed.size(); ++i) {
-    std::vector<ErasedRecord> found;
-    for (RecordRef& live : LiveReferrers(writer, txn, doomed[i].collection, doomed[i].id)) {
-      found.push_back({std::move(live.collection), std::move(live.id)});
+                                       const std::vector<ErasedRecord>& firsts) {
+  std::set<std::string> seen;
+  for (const ErasedRecord& first : firsts)
+    seen.insert(storage::RecordKey(first.collection, first.id));
+  std::vector<ErasedRecord> all;
+  std::vector<ErasedRecord> level = firsts;
+  while (!level.empty()) {
+    std::vector<ErasedRecord> found = DeletedReferrers(writer, txn, level);
+    for (const ErasedRecord& record : level) {
+      for (RecordRef& live : LiveReferrers(writer, txn, record.collection, record.id)) {
+        found.push_back({std::move(live.collection), std::move(live.id)});
+      }
     }
-    for (ErasedRecord& deleted :
-         DeletedReferrers(writer, txn, doomed[i].collection, doomed[i].id)) {
-      found.push_back(std::move(deleted));
-    }
+    level.clear();
     for (ErasedRecord& referrer : found) {
       if (seen.insert(storage::RecordKey(referrer.collection, referrer.id)).second) {
-        doomed.push_back(std::move(referrer));
+        level.push_back(referrer);
+        all.push_back(std::move(referrer));
       }
     }
   }
-  doomed.erase(doomed.begin());
-  return doomed;
+  return all;
 }
 
 // Erases `records` in order inside `txn`, each that is held and not yet erased.
@@ -94,9 +102,8 @@ Status EraseRecord(Writer& writer, std::string_view collection, std::string_view
       return {ErrorCode::kBadInput, "already erased", where};
     }
     // The record, then those referencing it and theirs in turn, each once.
-    ErasedRecord first{std::string(collection), std::string(id)};
-    std::vector<ErasedRecord> doomed = {first};
-    for (ErasedRecord& referrer : AllReferrers(writer, txn, first)) {
+    std::vector<ErasedRecord> doomed = {{std::string(collection), std::string(id)}};
+    for (ErasedRecord& referrer : AllReferrers(writer, txn, doomed)) {
       doomed.push_back(std::move(referrer));
     }
     EraseIn(writer, txn, doomed, result);
@@ -108,12 +115,7 @@ Status EraseRecord(Writer& writer, std::string_view collection, std::string_view
 
 void EraseDeletedReferrersIn(Writer& writer, storage::WriteTxn& txn,
                              const std::vector<ErasedRecord>& erased, EraseResult* result) {
-  std::vector<ErasedRecord> doomed;
-  for (const ErasedRecord& record : erased) {
-    for (ErasedRecord& referrer : AllReferrers(writer, txn, record)) {
-      doomed.push_back(std::move(referrer));
-    }
-  }
+  std::vector<ErasedRecord> doomed = AllReferrers(writer, txn, erased);
   if (!doomed.empty()) EraseIn(writer, txn, doomed, result);
 }
 
