@@ -5,8 +5,9 @@
 namespace osrc::hub {
 
 Status DecodeInbound(std::span<const uint8_t> frame, const std::string& site,
-                     const config::Schema& schema, const InboundLimits& limits, Inbound* out) {
-  OSRC_RETURN_IF_ERROR(protocol::DecodeMessage(frame, limits.message, &out->message));
+                     const config::Schema& schema, const InboundLimits& limits, Inbound* out,
+                     protocol::RunHistory* history) {
+  OSRC_RETURN_IF_ERROR(protocol::DecodeMessage(frame, limits.message, &out->message, history));
   auto* push = std::get_if<protocol::Push>(&out->message);
   if (push == nullptr) return {};
   // Sequences are dense from 1: a run starting at 0 or wrapping past 2^64 - 1 is no run of them.

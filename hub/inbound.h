@@ -27,9 +27,11 @@ struct Inbound {
   std::vector<protocol::Change> changes;  // a push's changes, decoded and checked
 };
 
-// `site`: the site the ZAP handler mapped the sender's key to.
+// `site`: the site the ZAP handler mapped the sender's key to. `history`: what the connection
+// carried before this frame (protocol/run_history.h); none for a bundle.
 Status DecodeInbound(std::span<const uint8_t> frame, const std::string& site,
-                     const config::Schema& schema, const InboundLimits& limits, Inbound* out);
+                     const config::Schema& schema, const InboundLimits& limits, Inbound* out,
+                     protocol::RunHistory* history = nullptr);
 
 // Checks hub changes a site hands back: each must carry this hub's seal over its exact bytes,
 // decode, and come from `hub_id` within the clock horizon. All or none: `out` holds them decoded.

@@ -123,10 +123,11 @@ uint64_t Server::LogHead() {
 }
 
 void Server::Send(const std::string& routing_id, const protocol::Message& message) {
-  std::string frame = protocol::EncodeMessage(message);
-  if (auto it = sessions_.find(routing_id); it != sessions_.end()) {
-    it->second.bytes_out += frame.size();
-  }
+  auto it = sessions_.find(routing_id);
+  Live* live = it == sessions_.end() ? nullptr : &it->second;
+  std::string frame = protocol::EncodeMessage(
+      message, live != nullptr && live->chains_runs ? &live->sent : nullptr);
+  if (live != nullptr) live->bytes_out += frame.size();
   if (!protocol::SendFrame(router_, routing_id, true) || !protocol::SendFrame(router_, frame)) {
     SPDLOG_LOGGER_DEBUG(&log_, "dropped {} to a gone peer", protocol::MessageName(message));
   }
@@ -148,8 +149,7 @@ Server::Live& Server::SessionOf(const std::string& routing_id, const std::string
     it = sessions_.end();
   }
   if (it == sessions_.end()) {
-    it = sessions_
-             .emplace(routing_id, Live{SiteSession(site, session_options_, now_ms), key, now_ms})
+    it = sessions_.try_emplace(routing_id, SiteSession(site, session_options_, now_ms), key, now_ms)
              .first;
     online_.SessionStarted(site, now_ms);
   }
@@ -246,9 +246,19 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site, con
   uint64_t now = hub_.clock().NowMillis();
   Inbound inbound;
   InboundLimits limits{limits_, {}, now, hub_.config().max_skew_ms};
+  // What this connection carried before: its session's, or nothing for the first message.
+  protocol::RunHistory first_received;
+  auto found = sessions_.find(routing_id);
+  protocol::RunHistory* received =
+      found == sessions_.end() ? &first_received : &found->second.received;
   Status status = DecodeInbound({static_cast<const uint8_t*>(frame.data()), frame.size()}, site,
-                                hub_.schema(), limits, &inbound);
+                                hub_.schema(), limits, &inbound, received);
   if (!status.ok()) return Refuse(routing_id, site, status.code(), status.ToString());
+  auto session_of = [&]() -> Live& {
+    Live& live = SessionOf(routing_id, site, key, now);
+    if (received == &first_received) live.received = std::move(first_received);
+    return live;
+  };
   protocol::Message& message = inbound.message;
   if (!Enrolled(site, key)) {
     EndSession(routing_id, "key no longer enrolled");
@@ -261,14 +271,15 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site, con
       if (auto entry = GetSite(hub_.store(), txn, site)) view.acked = entry->acked;
       view.log_head = hub_.store().LogHead(txn);
     }
-    Live& live = SessionOf(routing_id, site, key, now);
+    Live& live = session_of();
     live.bytes_in += frame.size();
+    live.chains_runs = hello->version >= 2;
     SPDLOG_LOGGER_DEBUG(&log_, "site {}: hello, log head {}, acked {}", site, hello->log_head,
                         view.acked);
     return Drive(routing_id, live, live.session.OnHello(*hello, now, view));
   }
   if (auto* push = std::get_if<protocol::Push>(&message)) {
-    Live& live = SessionOf(routing_id, site, key, now);
+    Live& live = session_of();
     live.bytes_in += frame.size();
     live.changes_in += inbound.changes.size();
     if (metrics_ != nullptr) metrics_->AddReceived(site, inbound.changes.size());
@@ -276,7 +287,7 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site, con
                  live.session.OnPush(push->first, std::move(inbound.changes), now));
   }
   if (auto* ack = std::get_if<protocol::CursorAck>(&message)) {
-    Live& live = SessionOf(routing_id, site, key, now);
+    Live& live = session_of();
     live.bytes_in += frame.size();
     return Drive(routing_id, live, live.session.OnCursorAck(*ack, now, LogHead()));
   }
@@ -290,7 +301,7 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site, con
     std::vector<protocol::Change> changes;
     Status checked = CheckReoffer(*reoffer, hub_.sealer(), hub_.config().hub_id, limits, &changes);
     if (!checked.ok()) return Refuse(routing_id, site, checked.code(), checked.ToString());
-    Live& live = SessionOf(routing_id, site, key, now);
+    Live& live = session_of();
     live.bytes_in += frame.size();
     return Drive(routing_id, live, live.session.OnReoffer(reoffer->token, std::move(changes), now));
   }

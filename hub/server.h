@@ -43,10 +43,14 @@ class Server {
   void OnZap(zmq::socket_t& zap);
   // A site's connection: its protocol core, the key it connected with, and what it carried.
   struct Live {
+    Live(SiteSession session, std::string key, uint64_t started_ms)
+        : session(std::move(session)), key(std::move(key)), started_ms(started_ms) {}
     SiteSession session;
     std::string key;
     uint64_t started_ms = 0;
     uint64_t changes_in = 0, changes_out = 0, bytes_in = 0, bytes_out = 0;
+    protocol::RunHistory received, sent;
+    bool chains_runs = false;  // the site speaks protocol version 2: Delivers use `sent`
   };
   using Sessions = std::map<std::string, Live>;  // by routing id
 

@@ -119,9 +119,11 @@ SiteSession::Output SiteSession::OnHello(const protocol::Hello& hello, uint64_t 
   Output out;
   if (state_ == State::kClosed) return out;
   last_seen_ms_ = now_ms;
-  if (hello.version != protocol::kProtocolVersion) {
+  if (hello.version < protocol::kOldestProtocolVersion ||
+      hello.version > protocol::kProtocolVersion) {
     Refuse(ErrorCode::kVersion,
            "protocol version " + std::to_string(hello.version) + " not supported (hub speaks " +
+               std::to_string(protocol::kOldestProtocolVersion) + " to " +
                std::to_string(protocol::kProtocolVersion) + ")",
            now_ms, &out);
     return out;
@@ -190,7 +192,7 @@ SiteSession::Output SiteSession::OnCursorAck(const protocol::CursorAck& ack, uin
   if (!Move(Event::kCursorAck, now_ms, &out)) return out;
   cursor_ = std::max(cursor_, ack.cursor);
   if (ack.deliver_bytes > 0) deliver_bytes_ = ack.deliver_bytes;
-  out.steps.push_back(RecordProgress{now_ms, std::nullopt, cursor_});
+  out.steps.push_back(RecordProgress{now_ms, std::nullopt, cursor_, {}});
   MaybeDeliver(log_head, &out);
   return out;
 }

@@ -28,6 +28,7 @@ struct Connection {
         monitor(socket, MonitorEndpoint()) {}
   zmq::socket_t socket;
   protocol::LinkMonitor monitor;
+  protocol::RunHistory received;  // the Delivers' runs, which compress the next
   bool connected = false;
   bool secured = false;
 };
@@ -132,8 +133,9 @@ class Driver {
       std::optional<zmq::message_t> frame = protocol::ReceiveFrame(connection_->socket);
       if (!frame) break;
       protocol::Message message;
-      Status status = protocol::DecodeMessage(
-          {static_cast<const uint8_t*>(frame->data()), frame->size()}, limits_, &message);
+      Status status =
+          protocol::DecodeMessage({static_cast<const uint8_t*>(frame->data()), frame->size()},
+                                  limits_, &message, &connection_->received);
       LinkEffects effects = status.ok() ? session_.OnMessage(message, frame->size(), Now())
                                         : session_.OnFailure(status, Now());
       bool close = effects.close;

@@ -218,6 +218,7 @@ class LinkSession {
   uint64_t lost_deliver_bytes_ = 0;      // what it had asked for
 
   // This connection.
+  protocol::RunHistory sent_;  // the pushes' runs, which compress the next
   std::deque<InFlight> in_flight_;
   uint64_t connect_started_ms_ = 0;
   bool tcp_connected_ = false;

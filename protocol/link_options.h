@@ -6,7 +6,10 @@
 
 namespace osrc::protocol {
 
-inline constexpr uint32_t kProtocolVersion = 1;
+// 2: change runs compressed against their connection's history (protocol/run_history.h). A hub
+// also serves sites of every version from kOldestProtocolVersion, with self-contained runs.
+inline constexpr uint32_t kProtocolVersion = 2;
+inline constexpr uint32_t kOldestProtocolVersion = 1;
 
 struct LinkOptions {
   size_t batch_bytes = 256 * 1024;      // Default: 256 KiB of raw changes per push

@@ -3,17 +3,15 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/exception.h>
-#include <zstd.h>
 
 #include <cstring>
 
 #include "protocol/capnp_reader.h"
+#include "protocol/run_history.h"
 #include "protocol/sync.capnp.h"
 
 namespace osrc::protocol {
 namespace {
-
-constexpr int kZstdLevel = 3;
 
 std::string BytesOf(capnp::MessageBuilder& builder) {
   auto words = capnp::messageToFlatArray(builder);
@@ -21,8 +19,9 @@ std::string BytesOf(capnp::MessageBuilder& builder) {
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
-// A zstd-compressed ChangeRun of `changes`; `*raw_size` is its uncompressed size.
-std::string CompressRun(const std::vector<std::string>& changes, uint32_t* raw_size) {
+// `changes` as a ChangeRun, compressed (against `history` if given) into `out`.
+template <typename Builder>
+void SetRun(const std::vector<std::string>& changes, RunHistory* history, Builder out) {
   capnp::MallocMessageBuilder builder;
   auto list = builder.initRoot<wire::ChangeRun>().initChanges(changes.size());
   for (size_t i = 0; i < changes.size(); ++i) {
@@ -30,34 +29,24 @@ std::string CompressRun(const std::vector<std::string>& changes, uint32_t* raw_s
              kj::arrayPtr(reinterpret_cast<const kj::byte*>(changes[i].data()), changes[i].size()));
   }
   std::string raw = BytesOf(builder);
-  *raw_size = static_cast<uint32_t>(raw.size());
-  std::string out(ZSTD_compressBound(raw.size()), '\0');
-  size_t size = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), kZstdLevel);
-  if (ZSTD_isError(size)) throw Error(ErrorCode::kInternal, "zstd compression failed");
-  out.resize(size);
-  return out;
+  if (history != nullptr) {
+    out.setChained(true);
+    out.setCarried(history->carried());
+  }
+  std::string compressed = CompressRun(raw, history);
+  out.setRawSize(static_cast<uint32_t>(raw.size()));
+  out.setCompressed(
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(compressed.data()), compressed.size()));
 }
 
-Status DecompressRun(capnp::Data::Reader compressed, uint32_t raw_size, const MessageLimits& limits,
-                     std::vector<std::string>* out) {
-  if (raw_size > limits.max_raw_bytes || raw_size % sizeof(capnp::word) != 0 || raw_size == 0) {
-    return {ErrorCode::kBadMessage, "change run size " + std::to_string(raw_size) + " refused"};
-  }
-  // Believe a claimed size only when the frame states the same, before allocating for it.
-  unsigned long long frame_size = ZSTD_getFrameContentSize(compressed.begin(), compressed.size());
-  if (frame_size == ZSTD_CONTENTSIZE_UNKNOWN || frame_size == ZSTD_CONTENTSIZE_ERROR) {
-    return {ErrorCode::kBadMessage, "change run is not a zstd frame that states its content size"};
-  }
-  if (frame_size != raw_size) {
-    return {ErrorCode::kBadMessage, "change run size " + std::to_string(raw_size) +
-                                        " does not match its zstd frame content size " +
-                                        std::to_string(frame_size)};
-  }
-  auto words = kj::heapArray<capnp::word>(raw_size / sizeof(capnp::word));
-  size_t size = ZSTD_decompress(words.begin(), raw_size, compressed.begin(), compressed.size());
-  if (ZSTD_isError(size) || size != raw_size) {
-    return {ErrorCode::kBadMessage, "change run does not decompress to its stated size"};
-  }
+template <typename Reader>
+Status ReadRun(Reader in, const MessageLimits& limits, RunHistory* history,
+               std::vector<std::string>* out) {
+  auto compressed = in.getCompressed();
+  RunFrame frame{
+      {compressed.begin(), compressed.size()}, in.getRawSize(), in.getChained(), in.getCarried()};
+  kj::Array<capnp::word> words;
+  OSRC_RETURN_IF_ERROR(DecompressRun(frame, limits.max_raw_bytes, history, &words));
   capnp::ReaderOptions options;
   options.traversalLimitInWords = limits.traversal_words;
   options.nestingLimit = limits.nesting;
@@ -89,7 +78,8 @@ void SetDataList(capnp::List<capnp::Data>::Builder list, const std::vector<std::
   for (size_t i = 0; i < values.size(); ++i) list.set(i, DataPtr(values[i]));
 }
 
-Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Message* out) {
+Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, RunHistory* history,
+                  Message* out) {
   switch (root.which()) {
     case wire::Message::HELLO: {
       auto in = root.getHello();
@@ -109,8 +99,7 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
       auto in = root.getPush();
       Push push;
       push.first = in.getFirst();
-      OSRC_RETURN_IF_ERROR(
-          DecompressRun(in.getCompressed(), in.getRawSize(), limits, &push.changes));
+      OSRC_RETURN_IF_ERROR(ReadRun(in, limits, history, &push.changes));
       if (push.changes.size() != in.getCount() || push.changes.empty()) {
         return {ErrorCode::kBadMessage, "push count does not match its changes"};
       }
@@ -130,8 +119,7 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, Messa
       deliver.hub_head = in.getHubHead();
       for (uint64_t seq : in.getSeqs()) deliver.seqs.push_back(seq);
       if (!deliver.seqs.empty()) {
-        OSRC_RETURN_IF_ERROR(
-            DecompressRun(in.getCompressed(), in.getRawSize(), limits, &deliver.changes));
+        OSRC_RETURN_IF_ERROR(ReadRun(in, limits, history, &deliver.changes));
       }
       if (deliver.changes.size() != deliver.seqs.size()) {
         return {ErrorCode::kBadMessage, "deliver sequence count does not match its changes"};
@@ -182,7 +170,7 @@ std::string_view MessageName(const Message& message) {
   return kNames[message.index()];
 }
 
-std::string EncodeMessage(const Message& message) {
+std::string EncodeMessage(const Message& message, RunHistory* history) {
   capnp::MallocMessageBuilder builder;
   auto root = builder.initRoot<wire::Message>();
   if (auto* m = std::get_if<Hello>(&message)) {
@@ -208,12 +196,9 @@ std::string EncodeMessage(const Message& message) {
     out.setMaxSkewMs(m->max_skew_ms);
   } else if (auto* m = std::get_if<Push>(&message)) {
     auto out = root.initPush();
-    uint32_t raw_size = 0;
-    std::string compressed = CompressRun(m->changes, &raw_size);
     out.setFirst(m->first);
     out.setCount(static_cast<uint32_t>(m->changes.size()));
-    out.setRawSize(raw_size);
-    out.setCompressed(DataPtr(compressed));
+    SetRun(m->changes, history, out);
   } else if (auto* m = std::get_if<Ack>(&message)) {
     auto out = root.initAck();
     out.setAcked(m->acked);
@@ -225,12 +210,7 @@ std::string EncodeMessage(const Message& message) {
     out.setHubHead(m->hub_head);
     auto seqs = out.initSeqs(m->seqs.size());
     for (size_t i = 0; i < m->seqs.size(); ++i) seqs.set(i, m->seqs[i]);
-    if (!m->changes.empty()) {
-      uint32_t raw_size = 0;
-      std::string compressed = CompressRun(m->changes, &raw_size);
-      out.setRawSize(raw_size);
-      out.setCompressed(DataPtr(compressed));
-    }
+    if (!m->changes.empty()) SetRun(m->changes, history, out);
     SetDataList(out.initSeals(m->seals.size()), m->seals);
   } else if (auto* m = std::get_if<Reoffer>(&message)) {
     auto out = root.initReoffer();
@@ -256,14 +236,15 @@ std::string EncodeMessage(const Message& message) {
   return BytesOf(builder);
 }
 
-Status DecodeMessage(std::span<const uint8_t> frame, const MessageLimits& limits, Message* out) {
+Status DecodeMessage(std::span<const uint8_t> frame, const MessageLimits& limits, Message* out,
+                     RunHistory* history) {
   if (frame.size() > limits.max_frame_bytes) {
     return {ErrorCode::kBadMessage,
             "frame of " + std::to_string(frame.size()) + " bytes too large"};
   }
   return ReadUntrusted(frame, limits.traversal_words, limits.nesting, "message",
                        [&](capnp::MessageReader& reader) {
-                         return DecodeRoot(reader.getRoot<wire::Message>(), limits, out);
+                         return DecodeRoot(reader.getRoot<wire::Message>(), limits, history, out);
                        });
 }
 

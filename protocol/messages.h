@@ -1,7 +1,7 @@
 // The sync messages of DESIGN.md as plain values, and their codec: one Cap'n Proto `Message` per
-// ZeroMQ frame, change runs zstd-compressed. Decoding untrusted bytes checks the frame size,
-// Cap'n Proto traversal and nesting limits, and a run's claimed size against its limit and its
-// zstd frame before allocating for it; it never throws.
+// ZeroMQ frame, change runs zstd-compressed (protocol/run_history.h). Decoding untrusted bytes
+// checks the frame size, Cap'n Proto traversal and nesting limits, and a run's claimed size against
+// its limit and its zstd frame before allocating for it; it never throws.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "protocol/run_history.h"
 
 namespace osrc::protocol {
 
@@ -97,7 +98,10 @@ struct MessageLimits {
   int nesting = 16;                     // Default: 16
 };
 
-std::string EncodeMessage(const Message& message);
-Status DecodeMessage(std::span<const uint8_t> frame, const MessageLimits& limits, Message* out);
+// With a `history` (protocol/run_history.h), a Push's or Deliver's changes are compressed against
+// what the connection already carried, and decoding one needs the receiver's history of it.
+std::string EncodeMessage(const Message& message, RunHistory* history = nullptr);
+Status DecodeMessage(std::span<const uint8_t> frame, const MessageLimits& limits, Message* out,
+                     RunHistory* history = nullptr);
 
 }  // namespace osrc::protocol

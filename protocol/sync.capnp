@@ -73,6 +73,11 @@ struct Push {
   count @1 :UInt32;
   rawSize @2 :UInt32;
   compressed @3 :Data;
+  # Compressed against what the connection carried this way before it (protocol version 2): the
+  # last 64 KiB of its raw runs are the zstd prefix, and `carried` counts those runs' bytes.
+  # Unset: a self-contained frame.
+  chained @4 :Bool;
+  carried @5 :UInt64;
 }
 
 # Sent only after the commit holding the changes is durable. On a gap, `acked` is the hub's
@@ -91,6 +96,8 @@ struct Deliver {
   compressed @4 :Data;   # zstd ChangeRun, one change per seq
   hubHead @5 :UInt64;
   seals @6 :List(Data);  # the hub's seal over each change (protocol/seal.h); empty: none
+  chained @7 :Bool;      # as in Push
+  carried @8 :UInt64;
 }
 
 struct CursorAck {

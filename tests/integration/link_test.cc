@@ -417,6 +417,47 @@ TEST(LinkFaults, APushCutInTransferIsNeverAppliedInPart) {
   ExpectConverged(link.hub(), node);
 }
 
+// 4b. Pushes and Delivers are compressed against what their connection carried before
+// (protocol/run_history.h). Cut the link every 96 KiB while the site pushes 6,000 records in
+// small pushes and the hub delivers 3,000 reference records: each cut falls inside such a stream,
+// and each new connection must start both histories afresh, or its first run would be refused as
+// out of step. Nothing is refused, nothing lost, both sides converge.
+TEST(LinkFaults, ACutInsideACompressedStreamLosesNothingAndTheNextConnectionStartsAfresh) {
+  TempDir tmp("osrc-link");
+  Link link(tmp, "", DebugLogging());
+  ClusterNode& node = link.node();
+  link.SetSync({{"batch_bytes", "16384"},
+                {"reconnect_min_ms", "100"},
+                {"reconnect_max_ms", "500"},
+                {"request_timeout_ms", "5000"}});
+  node.Import(
+      GenerateSample(tmp, "MAS", {"--participants", "3000", "--services-per", "1"}, "6k.jsonl"));
+  std::string agencies;
+  for (int i = 0; i < 3000; ++i) {
+    agencies += R"({"collection":"agencies","id":"AG)" + std::to_string(i) +
+                R"(","fields":{"name":"Agency )" + std::to_string(i * 7919 % 100003) + "\"}}\n";
+  }
+  WriteFile(tmp.Path("agencies.jsonl"), agencies);
+  link.hub().Cli({"ref", "import", "agencies", tmp.Path("agencies.jsonl")});
+  link.proxy().CutAfter(96 * kKiB);
+  node.Start();
+  json status;
+  ASSERT_TRUE(WaitInStep(node, seconds(120), &status)) << status.dump();
+  FaultProxyStats stats = link.proxy().Stats();
+  node.Stop();
+  std::string log = ReadFile(node.Path("node.log"));
+  std::cout << "[ figures  ] " << stats.cut << " cuts over " << stats.accepted << " connections; "
+            << stats.bytes_up << " bytes up, " << stats.bytes_down << " bytes down\n";
+  EXPECT_GE(stats.cut, 3u) << "too few cuts: the test proves little";
+  EXPECT_GE(PushesInLog(log).size(), 20u) << "too few pushes to chain";
+  EXPECT_FALSE(Contains(log, "hub refused")) << log.substr(0, 4000);
+  EXPECT_FALSE(Contains(log, "compressed after")) << log.substr(0, 4000);
+  EXPECT_FALSE(Contains(link.hub().daemon()->stderr_text(), "compressed after"));
+  ExpectConverged(link.hub(), node);
+  EXPECT_EQ(status["reference_version"], link.hub().Status()["log_head"]);
+  EXPECT_EQ(node.Get("agencies", "AG2999"), link.hub().Cli({"get", "agencies", "AG2999"}));
+}
+
 // 5. The link state and the reason of the last failure are visible in `status --json` while the
 // daemon runs.
 TEST(LinkFaults, StatusShowsTheLinkStateAndTheLastFailure) {

@@ -97,21 +97,24 @@ protocol::LinkOptions Options() {
   return options;
 }
 
-std::vector<protocol::Message> Decoded(const LinkEffects& effects) {
+// The frames of `effects`; pushes are read against `history`, what their connection carried.
+std::vector<protocol::Message> Decoded(const LinkEffects& effects,
+                                       protocol::RunHistory* history = nullptr) {
   std::vector<protocol::Message> messages;
   for (const std::string& frame : effects.frames) {
     protocol::Message message;
-    EXPECT_TRUE(protocol::DecodeMessage(
-                    {reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, {}, &message)
-                    .ok());
+    EXPECT_TRUE(
+        protocol::DecodeMessage({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, {},
+                                &message, history)
+            .ok());
     messages.push_back(std::move(message));
   }
   return messages;
 }
 
-std::string Names(const LinkEffects& effects) {
+std::string Names(const LinkEffects& effects, protocol::RunHistory* history = nullptr) {
   std::string names;
-  for (const protocol::Message& message : Decoded(effects)) {
+  for (const protocol::Message& message : Decoded(effects, history)) {
     if (!names.empty()) names += " ";
     names += protocol::MessageName(message);
   }
@@ -123,6 +126,7 @@ struct Fixture {
       : store(head, 120), session(options, {"MAS", 42, "tcp://hub"}, store, reconnect, 7) {}
   // Connects and answers the Hello with a Welcome; returns what the session sent then.
   LinkEffects Connect(uint64_t hub_acked = 0, uint64_t hub_head = 0, std::string epoch = "e1") {
+    hub = {};
     EXPECT_TRUE(session.Start(now).open);
     session.OnConnected(now);
     LinkEffects hello = session.OnSecured(now);
@@ -130,9 +134,12 @@ struct Fixture {
     now += 100;
     return session.OnMessage(protocol::Welcome{hub_acked, hub_head, now, epoch, 60000}, 200, now);
   }
+  // The session's frames as the hub reads them on the connection Connect() made.
+  std::vector<protocol::Message> Read(const LinkEffects& effects) { return Decoded(effects, &hub); }
   protocol::LinkOptions options = Options();
   MemoryStore store;
   LinkSession session;
+  protocol::RunHistory hub;  // what the connection carried to the hub
   uint64_t now = 1'000'000;
 };
 
@@ -153,7 +160,7 @@ TEST(LinkSession, HelloWaitsForTheSecureConnectionThenPushesFromTheHubsAcknowled
 
   LinkEffects pushes = f.session.OnMessage(protocol::Welcome{4, 0, f.now, "e1", 60000}, 100, f.now);
   EXPECT_EQ(f.session.state(), State::kSyncing);
-  auto messages = Decoded(pushes);
+  auto messages = f.Read(pushes);
   ASSERT_EQ(messages.size(), 1u);
   const auto& push = std::get<protocol::Push>(messages[0]);
   EXPECT_EQ(push.first, 5u);
@@ -180,13 +187,13 @@ TEST(LinkSession, AMessageTheTableDoesNotAllowEndsTheConnection) {
 TEST(LinkSession, GapGoesBackToTheHubsHighWaterMarkOnce) {
   Fixture f(5000);
   LinkEffects first = f.Connect();
-  auto pushes = Decoded(first);
+  auto pushes = f.Read(first);
   ASSERT_EQ(pushes.size(), 4u) << "a window of four pushes";
   uint64_t third = std::get<protocol::Push>(pushes[2]).first;
   // The push at the front is on its way: a gap at its start needs no resend.
   EXPECT_TRUE(f.session.OnMessage(protocol::Ack{0, true}, 20, f.now).frames.empty());
   // The hub holds the first two pushes but not the third: resend from there, once.
-  auto resent = Decoded(f.session.OnMessage(protocol::Ack{third - 1, true}, 20, f.now));
+  auto resent = f.Read(f.session.OnMessage(protocol::Ack{third - 1, true}, 20, f.now));
   ASSERT_FALSE(resent.empty());
   EXPECT_EQ(std::get<protocol::Push>(resent[0]).first, third);
   EXPECT_TRUE(f.session.OnMessage(protocol::Ack{third - 1, true}, 20, f.now).frames.empty());
@@ -260,7 +267,7 @@ TEST(LinkSession, NewLocalChangesLeaveInStepAndArePushed) {
   f.store.Write(3);
   f.now += 300;  // the log head is read every 250 ms
   LinkEffects effects = f.session.OnTick(f.now);
-  EXPECT_EQ(Names(effects), "Push");
+  EXPECT_EQ(Names(effects, &f.hub), "Push");
   EXPECT_EQ(f.session.state(), State::kSyncing);
   EXPECT_EQ(f.store.reports.back(), "syncing");
 }
@@ -421,7 +428,7 @@ class FlakyLink {
           OnHub(arrival.frame);
         } else {
           protocol::Message message;
-          ASSERT_OK(arrival.frame, &message);
+          ASSERT_OK(arrival.frame, &message, false);
           Handle(f_.session.OnMessage(message, arrival.frame.size(), f_.now), false);
         }
       }
@@ -443,10 +450,11 @@ class FlakyLink {
     bool operator<(const Arrival& other) const { return at > other.at; }
   };
 
-  static void ASSERT_OK(const std::string& frame, protocol::Message* message) {
+  void ASSERT_OK(const std::string& frame, protocol::Message* message, bool to_hub) {
     protocol::MessageLimits limits;
-    Status status = protocol::DecodeMessage(
-        {reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, limits, message);
+    Status status =
+        protocol::DecodeMessage({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()},
+                                limits, message, to_hub ? &hub_received_ : nullptr);
     EXPECT_TRUE(status.ok()) << status.ToString();
   }
 
@@ -460,6 +468,7 @@ class FlakyLink {
       acked_at_connect_ = hub_acked_;
       ++connections_;
       open_ = true;
+      hub_received_ = {};
       carried_ = 0;
       cut_at_ = 0;
       up_free_ = down_free_ = f_.now;
@@ -490,7 +499,7 @@ class FlakyLink {
 
   void OnHub(const std::string& frame) {
     protocol::Message message;
-    ASSERT_OK(frame, &message);
+    ASSERT_OK(frame, &message, true);
     if (std::holds_alternative<protocol::Hello>(message)) {
       Send(protocol::EncodeMessage(protocol::Welcome{hub_acked_, 0, f_.now, "e1", 60000}), false);
     } else if (auto* push = std::get_if<protocol::Push>(&message)) {
@@ -506,6 +515,7 @@ class FlakyLink {
   uint64_t latency_;
   std::priority_queue<Arrival> arrivals_;
   bool open_ = false;
+  protocol::RunHistory hub_received_;  // what this connection carried to the hub
   uint64_t carried_ = 0;
   uint64_t cut_at_ = 0;
   uint64_t up_free_ = 0;

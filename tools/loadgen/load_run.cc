@@ -31,6 +31,7 @@ struct Connection {
         monitor(socket, "inproc://osrc.loadgen.monitor." + std::to_string(index)) {}
   zmq::socket_t socket;
   protocol::LinkMonitor monitor;
+  protocol::RunHistory received;  // the Delivers' runs, which compress the next
   bool connected = false;
   bool secured = false;
 };
@@ -142,8 +143,9 @@ class Driver {
       std::optional<zmq::message_t> frame = protocol::ReceiveFrame(sim.connection->socket);
       if (!frame) break;
       protocol::Message message;
-      Status status = protocol::DecodeMessage(
-          {static_cast<const uint8_t*>(frame->data()), frame->size()}, limits_, &message);
+      Status status =
+          protocol::DecodeMessage({static_cast<const uint8_t*>(frame->data()), frame->size()},
+                                  limits_, &message, &sim.connection->received);
       size_t size = frame->size();
       Step(i, [&](uint64_t now) {
         return status.ok() ? sim.session.OnMessage(message, size, now)

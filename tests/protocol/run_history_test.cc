@@ -1,0 +1,129 @@
+// Tests of change runs compressed against their connection's history (protocol/run_history.h):
+// what a connection carried makes the next run smaller, and a run the receiver's history does not
+// match (one lost on the way, a new connection, other bytes) is refused, never misread.
+#include "protocol/run_history.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <variant>
+
+#include "protocol/messages.h"
+
+namespace osrc::protocol {
+namespace {
+
+// A change-like run: the same field names and codes each time, a few values that differ.
+std::string Change(int n) {
+  return "participants|MAS-" + std::to_string(100000 + n) +
+         ";given_name=Maria;family_name=Santos;municipality=Aroroy;sex="
+         "female;destination_country=Saudi Arabia;migration_status=returned;seq" +
+         std::to_string(n);
+}
+
+Push PushOf(int n) { return Push{static_cast<uint64_t>(n), {Change(n)}}; }
+
+Status Decode(const std::string& frame, Message* out, RunHistory* history) {
+  return DecodeMessage({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()},
+                       MessageLimits{}, out, history);
+}
+
+TEST(RunHistoryTest, RunsOfAConnectionRoundTripAndShrinkWithWhatItCarried) {
+  RunHistory sender, receiver;
+  size_t first_size = 0, last_size = 0;
+  for (int n = 1; n <= 20; ++n) {
+    std::string frame = EncodeMessage(PushOf(n), &sender);
+    if (n == 1) first_size = frame.size();
+    last_size = frame.size();
+    Message message;
+    ASSERT_TRUE(Decode(frame, &message, &receiver).ok()) << n;
+    ASSERT_EQ(std::get<Push>(message).changes, PushOf(n).changes) << n;
+  }
+  EXPECT_EQ(receiver.carried(), sender.carried());
+  EXPECT_EQ(receiver.window(), sender.window());
+  EXPECT_LT(last_size * 2, first_size) << "the 20th push should cost well under half the first";
+}
+
+TEST(RunHistoryTest, DeliverPagesAreChainedToo) {
+  RunHistory sender, receiver;
+  for (uint64_t page = 1; page <= 3; ++page) {
+    Deliver deliver{page, page, 3, {page}, {Change(static_cast<int>(page))}, {}};
+    Message message;
+    ASSERT_TRUE(Decode(EncodeMessage(deliver, &sender), &message, &receiver).ok());
+    EXPECT_EQ(std::get<Deliver>(message).changes, deliver.changes);
+  }
+  EXPECT_GT(receiver.carried(), 0u);
+  EXPECT_EQ(receiver.carried(), sender.carried());
+}
+
+TEST(RunHistoryTest, ARunAfterOneLostOnTheWayIsRefusedNamingBothPositions) {
+  RunHistory sender, receiver;
+  Message message;
+  ASSERT_TRUE(Decode(EncodeMessage(PushOf(1), &sender), &message, &receiver).ok());
+  uint64_t carried_before_loss = receiver.carried();
+  EncodeMessage(PushOf(2), &sender);  // lost: the connection was cut
+  std::string third = EncodeMessage(PushOf(3), &sender);
+  Status status = Decode(third, &message, &receiver);
+  EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
+  EXPECT_NE(status.what().find("which carried " + std::to_string(carried_before_loss)),
+            std::string::npos)
+      << status.what();
+  EXPECT_EQ(receiver.carried(), carried_before_loss) << "a refused run is not taken into it";
+}
+
+TEST(RunHistoryTest, ANewConnectionStartsAfreshOnBothSides) {
+  RunHistory old_sender;
+  EncodeMessage(PushOf(1), &old_sender);
+  // A run of the old connection reaching the new one's receiver is refused...
+  RunHistory new_receiver;
+  Message message;
+  EXPECT_FALSE(Decode(EncodeMessage(PushOf(2), &old_sender), &message, &new_receiver).ok());
+  // ...and the new connection's sender starts from nothing, which the receiver reads.
+  RunHistory new_sender;
+  ASSERT_TRUE(Decode(EncodeMessage(PushOf(2), &new_sender), &message, &new_receiver).ok());
+  EXPECT_EQ(std::get<Push>(message).changes, PushOf(2).changes);
+}
+
+TEST(RunHistoryTest, AHistoryOfOtherBytesIsCaughtByTheFrameChecksum) {
+  RunHistory sender, receiver;
+  sender.Append(Change(1));
+  std::string other = Change(1);
+  for (char& c : other) c = static_cast<char>(c ^ 0x20);
+  receiver.Append(other);  // as many bytes carried, not the same ones
+  Message message;
+  Status status = Decode(EncodeMessage(PushOf(2), &sender), &message, &receiver);
+  EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
+  EXPECT_EQ(status.what(), "change run does not decompress to its stated size");
+}
+
+TEST(RunHistoryTest, AChainedRunWithoutAConnectionIsRefused) {
+  RunHistory sender;
+  Message message;
+  Status status = Decode(EncodeMessage(PushOf(1), &sender), &message, nullptr);
+  EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
+  EXPECT_EQ(status.what(), "change run compressed against a connection's history");
+}
+
+TEST(RunHistoryTest, SelfContainedRunsLeaveTheHistoryAlone) {
+  RunHistory receiver;
+  Message message;
+  ASSERT_TRUE(Decode(EncodeMessage(PushOf(1)), &message, &receiver).ok());
+  EXPECT_EQ(receiver.carried(), 0u);
+}
+
+TEST(RunHistoryTest, TheWindowKeepsTheLastBytesAndCountsThemAll) {
+  RunHistory history;
+  std::string block(1000, 'a');
+  for (int i = 0; i < 100; ++i) {
+    block[0] = static_cast<char>('0' + i % 10);
+    history.Append(block);
+  }
+  EXPECT_EQ(history.carried(), 100000u);
+  ASSERT_EQ(history.window().size(), kHistoryBytes);
+  EXPECT_EQ(history.window().substr(kHistoryBytes - 1000), block);
+  history.Append(std::string(kHistoryBytes + 5, 'z'));
+  EXPECT_EQ(history.window(), std::string(kHistoryBytes, 'z'));
+}
+
+}  // namespace
+}  // namespace osrc::protocol
