@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "protocol/run_history.h"
+
 namespace osrc::node {
 namespace {
 
@@ -17,6 +19,11 @@ constexpr size_t kInitialDeliverBytes = 8 * 1024;
 constexpr size_t kMinDeliverBytes = 4 * 1024;
 // Weight of a new rate sample.
 constexpr double kRateGain = 0.5;
+// Links slower than these (wire bytes per second) get pushes compressed harder: level 6 costs
+// four times the CPU of level 3 for some 12% fewer bytes, level 9 five times for 17%, and still
+// compresses over 10 MB/s of changes on one core.
+constexpr double kFastLinkRate = 1024 * 1024;
+constexpr double kSlowLinkRate = 128 * 1024;
 
 }  // namespace
 
@@ -34,6 +41,11 @@ void LinkTuning::OnPushAcked(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t b
   raw_per_wire_ =
       static_cast<double>(std::max<uint64_t>(raw_bytes, 1)) / static_cast<double>(wire_bytes);
   Retune();
+}
+
+int LinkTuning::compression_level() const {
+  if (rate_ == 0 || rate_ >= kFastLinkRate) return protocol::kDefaultRunLevel;
+  return rate_ >= kSlowLinkRate ? 6 : 9;
 }
 
 void LinkTuning::OnRoundTrip(uint64_t ms) {

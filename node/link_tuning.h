@@ -26,6 +26,9 @@ class LinkTuning {
   uint32_t deliver_bytes() const;
   // Measured delivery rate in wire bytes per second; 0 before the first measurement.
   double rate() const { return rate_; }
+  // The zstd level of the next push: harder the slower the link is measured, while compressing
+  // stays far faster than the link carries.
+  int compression_level() const;
   // Smallest round trip seen, in ms; 0 before any.
   uint64_t round_trip_ms() const { return round_trip_ms_; }
 

@@ -19,9 +19,9 @@ std::string BytesOf(capnp::MessageBuilder& builder) {
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
-// `changes` as a ChangeRun, compressed (against `history` if given) into `out`.
+// `changes` as a ChangeRun, compressed at `level` (against `history` if given) into `out`.
 template <typename Builder>
-void SetRun(const std::vector<std::string>& changes, RunHistory* history, Builder out) {
+void SetRun(const std::vector<std::string>& changes, RunHistory* history, int level, Builder out) {
   capnp::MallocMessageBuilder builder;
   auto list = builder.initRoot<wire::ChangeRun>().initChanges(changes.size());
   for (size_t i = 0; i < changes.size(); ++i) {
@@ -33,7 +33,7 @@ void SetRun(const std::vector<std::string>& changes, RunHistory* history, Builde
     out.setChained(true);
     out.setCarried(history->carried());
   }
-  std::string compressed = CompressRun(raw, history);
+  std::string compressed = CompressRun(raw, history, level);
   out.setRawSize(static_cast<uint32_t>(raw.size()));
   out.setCompressed(
       kj::arrayPtr(reinterpret_cast<const kj::byte*>(compressed.data()), compressed.size()));
@@ -170,7 +170,7 @@ std::string_view MessageName(const Message& message) {
   return kNames[message.index()];
 }
 
-std::string EncodeMessage(const Message& message, RunHistory* history) {
+std::string EncodeMessage(const Message& message, RunHistory* history, int level) {
   capnp::MallocMessageBuilder builder;
   auto root = builder.initRoot<wire::Message>();
   if (auto* m = std::get_if<Hello>(&message)) {
@@ -198,7 +198,7 @@ std::string EncodeMessage(const Message& message, RunHistory* history) {
     auto out = root.initPush();
     out.setFirst(m->first);
     out.setCount(static_cast<uint32_t>(m->changes.size()));
-    SetRun(m->changes, history, out);
+    SetRun(m->changes, history, level, out);
   } else if (auto* m = std::get_if<Ack>(&message)) {
     auto out = root.initAck();
     out.setAcked(m->acked);
@@ -210,7 +210,7 @@ std::string EncodeMessage(const Message& message, RunHistory* history) {
     out.setHubHead(m->hub_head);
     auto seqs = out.initSeqs(m->seqs.size());
     for (size_t i = 0; i < m->seqs.size(); ++i) seqs.set(i, m->seqs[i]);
-    if (!m->changes.empty()) SetRun(m->changes, history, out);
+    if (!m->changes.empty()) SetRun(m->changes, history, level, out);
     SetDataList(out.initSeals(m->seals.size()), m->seals);
   } else if (auto* m = std::get_if<Reoffer>(&message)) {
     auto out = root.initReoffer();

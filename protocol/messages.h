@@ -100,7 +100,9 @@ struct MessageLimits {
 
 // With a `history` (protocol/run_history.h), a Push's or Deliver's changes are compressed against
 // what the connection already carried, and decoding one needs the receiver's history of it.
-std::string EncodeMessage(const Message& message, RunHistory* history = nullptr);
+// `level`: the zstd level of those changes.
+std::string EncodeMessage(const Message& message, RunHistory* history = nullptr,
+                          int level = kDefaultRunLevel);
 Status DecodeMessage(std::span<const uint8_t> frame, const MessageLimits& limits, Message* out,
                      RunHistory* history = nullptr);
 

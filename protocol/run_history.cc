@@ -8,8 +8,6 @@
 namespace osrc::protocol {
 namespace {
 
-constexpr int kZstdLevel = 3;
-
 struct FreeCCtx {
   void operator()(ZSTD_CCtx* context) const { ZSTD_freeCCtx(context); }
 };
@@ -48,10 +46,10 @@ void RunHistory::Append(std::string_view raw) {
   window_.append(raw);
 }
 
-std::string CompressRun(std::string_view raw, RunHistory* history) {
+std::string CompressRun(std::string_view raw, RunHistory* history, int level) {
   ZSTD_CCtx* context = Compressor();
   Check(ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters), "zstd reset");
-  Check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, kZstdLevel), "zstd level");
+  Check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level), "zstd level");
   Check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1), "zstd checksum");
   if (history != nullptr && !history->window().empty()) {
     Check(ZSTD_CCtx_refPrefix(context, history->window().data(), history->window().size()),
@@ -75,9 +73,9 @@ Status DecompressRun(const RunFrame& frame, size_t max_raw_bytes, RunHistory* hi
     return {ErrorCode::kBadMessage, "change run compressed against a connection's history"};
   }
   if (frame.chained && frame.carried != history->carried()) {
-    return {ErrorCode::kBadMessage,
-            "change run compressed after " + std::to_string(frame.carried) +
-                " bytes of this connection, which carried " + std::to_string(history->carried())};
+    return {ErrorCode::kBadMessage, "change run compressed after " + std::to_string(frame.carried) +
+                                        " bytes of this connection, which carried " +
+                                        std::to_string(history->carried())};
   }
   // Believe a claimed size only when the frame states the same, before allocating for it.
   const uint8_t* data = frame.compressed.data();

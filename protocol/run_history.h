@@ -8,13 +8,13 @@
 // contexts.
 #pragma once
 
+#include <capnp/common.h>
+#include <kj/array.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
-
-#include <capnp/common.h>
-#include <kj/array.h>
 
 #include "base/error.h"
 
@@ -35,9 +35,11 @@ class RunHistory {
   std::string window_;
 };
 
-// `raw` as one zstd frame stating its content size, against `history`'s window if given (then
-// appended to it), else self-contained.
-std::string CompressRun(std::string_view raw, RunHistory* history);
+inline constexpr int kDefaultRunLevel = 3;
+
+// `raw` as one zstd frame stating its content size and checksum, compressed at zstd `level`
+// against `history`'s window if given (then appended to it), else self-contained.
+std::string CompressRun(std::string_view raw, RunHistory* history, int level = kDefaultRunLevel);
 
 // A compressed run as it came: `chained` if compressed against the sender's history when it had
 // carried `carried` bytes, else self-contained.

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/run_history.h"
+
 namespace osrc::node {
 namespace {
 
@@ -38,6 +40,21 @@ TEST(LinkTuning, StartsSmallWithinTheConfiguredBounds) {
   options.batch_bytes = 8 * 1024;
   LinkTuning small(options);
   EXPECT_EQ(small.batch_bytes(), 8u * 1024);
+}
+
+// Slow links get their pushes compressed harder; a fast or unmeasured one the cheap default, so a
+// LAN sync is not held up by compression.
+TEST(LinkTuning, SlowerLinksGetHarderCompression) {
+  protocol::LinkOptions options = Options();
+  LinkTuning unmeasured(options);
+  EXPECT_EQ(unmeasured.compression_level(), protocol::kDefaultRunLevel);
+  LinkTuning lan(options), dsl(options), two_g(options);
+  Drive(lan, 50e6, 1, 8);
+  Drive(dsl, 300e3, 40, 8);
+  Drive(two_g, 6000, 2000, 8);
+  EXPECT_EQ(lan.compression_level(), protocol::kDefaultRunLevel);
+  EXPECT_GT(dsl.compression_level(), lan.compression_level());
+  EXPECT_GT(two_g.compression_level(), dsl.compression_level());
 }
 
 TEST(LinkTuning, AFastLinkGrowsToTheConfiguredBatchAndWindow) {
