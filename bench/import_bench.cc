@@ -18,7 +18,7 @@
 #include <stdexcept>
 
 #include "bench/bench_util.h"
-#include "config/data_config.h"
+#include "bench/site_store.h"
 #include "config/schema_loader.h"
 #include "replica/records.h"
 #include "storage/hlc.h"
@@ -47,27 +47,9 @@ struct ImportOps {
   size_t change_bytes = 0;
 };
 
-storage::EnvOptions NodeStoreOptions(bool durable = true) {
-  storage::EnvOptions options = config::NodeConfig{}.store;
-  options.durable = durable;
-  return options;
-}
-
-// Prepares a fresh site store in `dir` as `osrc-node init` does (reference data, meta), untimed.
-void PrepareStore(const std::string& dir, const std::string& site) {
-  std::filesystem::create_directories(dir);
-  storage::Store store(dir, NodeStoreOptions());
-  Status status = replica::LoadDefaultReferenceData(store, config::DefaultSchema());
-  if (!status.ok()) throw std::runtime_error(status.ToString());
-  storage::WriteTxn txn(store.env());
-  store.PutMeta(txn, storage::kMetaKind, "node");
-  store.PutMeta(txn, storage::kMetaOrigin, site);
-  txn.Commit();
-}
-
 // ImportJsonLines(file) into a freshly prepared store in `dir`, including its commit.
 Timing TimeImport(const std::string& dir, const Options& options, bool durable, size_t* lines) {
-  PrepareStore(dir, options.site);
+  PrepareSiteStore(dir, options.site);
   storage::Store store(dir, NodeStoreOptions(durable));
   storage::SystemClock clock;
   replica::Writer writer{store, config::DefaultSchema(), clock, options.site, false, {}};

@@ -11,7 +11,9 @@
 #      private PostgreSQL 15 server vs PostgreSQL COPY of the same rows; the feed's cost at merge.
 #   5. osrc-bench-status: `osrc-hub status` on a hub of 10,000,000 records vs a raw LMDB cursor
 #      scan of them (status reads kept counts; it must not scan).
-# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status]
+#   6. osrc-bench-wire: bytes per change of pushes by encoding and push size, on osrc-gen samples
+#      of two seeds and a hand-made file, vs their JSON Lines and zstd -19 of the whole file.
+# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire]
 #   --scale 0.05 runs a quick, smaller check (the full run takes about 10 minutes on 2 cores).
 # Environment: BENCH_SCALE, BENCH_REPS give the same defaults.
 set -euo pipefail
@@ -25,10 +27,10 @@ while [ $# -gt 0 ]; do
     --scale) SCALE=$2; shift 2 ;;
     --reps) REPS=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status]" >&2; exit 2 ;;
+    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire]" >&2; exit 2 ;;
   esac
 done
-for program in osrc-bench-import osrc-bench-ingest osrc-bench-report osrc-bench-mirror osrc-bench-status osrc-node osrc-hub osrc-gen; do
+for program in osrc-bench-import osrc-bench-ingest osrc-bench-report osrc-bench-mirror osrc-bench-status osrc-bench-wire osrc-node osrc-hub osrc-gen; do
   [ -x "$BIN/$program" ] || { echo "missing $BIN/$program: build first (make build)" >&2; exit 1; }
 done
 
@@ -53,6 +55,10 @@ fi
 if [ -z "$ONLY" ] || [ "$ONLY" = status ]; then
   echo
   "$BIN/osrc-bench-status" --scale "$SCALE" --reps "$REPS"
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = wire ]; then
+  echo
+  "$BIN/osrc-bench-wire" --participants "$(awk -v s="$SCALE" 'BEGIN { p = int(10000 * s); print (p < 100 ? 100 : p) }')"
 fi
 echo
 echo "reproduce: scripts/bench.sh $BIN --scale $SCALE --reps $REPS${ONLY:+ --only $ONLY}"
