@@ -122,8 +122,8 @@ void Measure(const DataSet& data, const std::string& dir) {
     table.Row(row);
   }
   table.Row({"JSON Lines of the records", Fixed(json, 1), "", "", "1.000"});
-  table.Row({"zstd -19 of the whole JSON Lines file", "", "", Fixed(Zstd19PerRecord(data.jsonl, records), 1),
-             ""});
+  table.Row({"zstd -19 of the whole JSON Lines file", "", "",
+             Fixed(Zstd19PerRecord(data.jsonl, records), 1), ""});
   table.Print();
   std::cout << "\n";
 }

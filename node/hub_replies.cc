@@ -8,22 +8,25 @@
 namespace osrc::node {
 namespace {
 
-// Restarts a clock found ahead of the hub's (never below what the hub holds of ours) and
-// re-stamps what the hub has not acknowledged yet.
+// Restarts a clock found ahead of the hub's (never below what the hub may hold of ours) and
+// re-stamps the changes after `kept`, the last the hub has or may have with their stamps.
 void CorrectClock(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome,
-                  int64_t offset, uint64_t acked, spdlog::logger& log) {
+                  int64_t offset, uint64_t kept, spdlog::logger& log) {
   storage::Store& store = node.store();
   uint64_t horizon = storage::StampOf(welcome.hub_clock + welcome.max_skew_ms);
-  if (store.GetMetaU64(txn, storage::kMetaClock) <= horizon) return;
+  // Changes pushed before an earlier Welcome kept their stamps, which may lie beyond the clock.
+  uint64_t newest = std::max(store.GetMetaU64(txn, storage::kMetaClock),
+                             storage::MaxPendingStamp(store, txn, kept + 1));
+  if (newest <= horizon) return;
   uint64_t floor = storage::StampOf(welcome.hub_clock);
-  protocol::Change last_acked;
-  auto bytes = acked > 0 ? store.GetLog(txn, acked) : std::nullopt;
-  if (bytes && protocol::DecodeChange(*bytes, {}, &last_acked).ok()) {
-    floor = std::max(floor, last_acked.stamp);
+  protocol::Change last_kept;
+  auto bytes = kept > 0 ? store.GetLog(txn, kept) : std::nullopt;
+  if (bytes && protocol::DecodeChange(*bytes, {}, &last_kept).ok()) {
+    floor = std::max(floor, last_kept.stamp);
   }
   storage::Hlc hlc(node.clock(), floor);
   hlc.set_offset_ms(offset);
-  size_t restamped = storage::RestampPending(store, txn, hlc, node.config().site, acked + 1);
+  size_t restamped = storage::RestampPending(store, txn, hlc, node.config().site, kept + 1);
   store.PutMetaU64(txn, storage::kMetaClock, hlc.last());
   log.warn("site clock {} ms ahead of the hub: re-stamped {} unacknowledged changes", -offset,
            restamped);
@@ -31,8 +34,21 @@ void CorrectClock(Node& node, storage::WriteTxn& txn, const protocol::Welcome& w
 
 }  // namespace
 
+bool ClockTrusted(Node& node, const storage::Txn& txn) {
+  storage::Store& store = node.store();
+  uint64_t max_skew_ms = store.GetMetaU64(txn, storage::kMetaMaxSkew);
+  if (max_skew_ms == 0) return false;
+  auto offset = static_cast<int64_t>(store.GetMetaU64(txn, storage::kMetaClockOffset));
+  auto hub_now = static_cast<int64_t>(node.clock().NowMillis()) + offset;
+  if (hub_now <= 0) return false;
+  uint64_t horizon = storage::StampOf(static_cast<uint64_t>(hub_now) + max_skew_ms / 2);
+  uint64_t acked = store.GetMetaU64(txn, storage::kMetaAcked);
+  return storage::MaxPendingStamp(store, txn, acked + 1) <= horizon;
+}
+
 Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome, bool live,
-                    uint64_t round_trip_ms, spdlog::logger& log, WelcomeOutcome* out) {
+                    uint64_t round_trip_ms, uint64_t sent_through, spdlog::logger& log,
+                    WelcomeOutcome* out) {
   storage::Store& store = node.store();
   out->head = store.LogHead(txn);
   std::string epoch(store.GetMeta(txn, storage::kMetaEpoch).value_or(""));
@@ -60,7 +76,8 @@ Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome&
                    static_cast<int64_t>(node.clock().NowMillis());
   if (live) {
     store.PutMetaU64(txn, storage::kMetaClockOffset, static_cast<uint64_t>(offset));
-    CorrectClock(node, txn, welcome, offset, out->acked, log);
+    store.PutMetaU64(txn, storage::kMetaMaxSkew, welcome.max_skew_ms);
+    CorrectClock(node, txn, welcome, offset, std::max(out->acked, sent_through), log);
   } else {
     auto current = static_cast<int64_t>(store.GetMetaU64(txn, storage::kMetaClockOffset));
     if (offset > current) {

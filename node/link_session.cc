@@ -80,7 +80,8 @@ bool LinkSession::Transition(Event event) {
   }
   State next = kNext[static_cast<int>(state_)][static_cast<int>(event)];
   if (next == State::kIdle) return false;
-  if (next == State::kBackoff && !reconnect_) next = State::kFailed;
+  if (next == State::kBackoff && !reconnect_ && !retry_refused_early_) next = State::kFailed;
+  retry_refused_early_ = false;
   state_ = next;
   return true;
 }
@@ -104,6 +105,7 @@ protocol::Hello LinkSession::MakeHello(const LinkStore::Position& position, uint
 }
 
 void LinkSession::ResetConnection(uint64_t now) {
+  pushed_early_ = false;
   sent_ = {};
   in_flight_.clear();
   connect_started_ms_ = now;
@@ -144,17 +146,27 @@ LinkEffects LinkSession::OnSecured(uint64_t now) {
   LinkEffects effects;
   if (!Transition(Event::kSecured)) return effects;
   last_heard_ms_ = now;
-  SendHello(now, &effects);
+  LinkStore::Position position = SendHello(now, &effects);
+  if (may_push_early_ && position.clock_trusted && position.log_head > position.acked) {
+    pushed_early_ = true;
+    head_ = position.log_head;
+    acked_ = position.acked;
+    next_ = acked_ + 1;
+    head_checked_ms_ = now;
+    SendPushes(now, &effects);
+  }
   return effects;
 }
 
-void LinkSession::SendHello(uint64_t now, LinkEffects* effects) {
-  protocol::Hello hello = MakeHello(store_.Read(), now);
+LinkStore::Position LinkSession::SendHello(uint64_t now, LinkEffects* effects) {
+  LinkStore::Position position = store_.Read();
+  protocol::Hello hello = MakeHello(position, now);
   hello_sent_ms_ = now;
   hello_outstanding_ = true;
   deliver_asked_ms_ = now;
   deliver_asked_bytes_ = hello.deliver_bytes;
   effects->frames.push_back(protocol::EncodeMessage(hello));
+  return position;
 }
 
 LinkEffects LinkSession::OnMessage(const protocol::Message& message, size_t frame_bytes,
@@ -163,6 +175,12 @@ LinkEffects LinkSession::OnMessage(const protocol::Message& message, size_t fram
   if (!connected()) return effects;  // a frame of a connection already given up
   last_heard_ms_ = now;
   if (auto* error = std::get_if<protocol::ErrorReply>(&message)) {
+    if (error->code == ErrorCode::kClockSkew && pushed_early_) {
+      // Stamps the Welcome has now taught this site to correct: connect again, without pushing
+      // before the Welcome, which re-stamps them.
+      may_push_early_ = false;
+      retry_refused_early_ = true;
+    }
     LinkEffects down =
         Down({error->code, "hub refused: " + error->message, identity_.endpoint}, now);
     down.log.insert(down.log.begin(),
@@ -205,7 +223,9 @@ Status LinkSession::OnWelcome(const protocol::Welcome& welcome, uint64_t now,
   uint64_t round_trip_ms = Elapsed(hello_sent_ms_, now);
   tuning_.OnRoundTrip(round_trip_ms);
   LinkStore::Welcomed outcome;
-  OSRC_RETURN_IF_ERROR(store_.ApplyWelcome(welcome, /*live=*/true, round_trip_ms, &outcome));
+  uint64_t sent_through = welcomed_ || in_flight_.empty() ? 0 : in_flight_.back().last;
+  OSRC_RETURN_IF_ERROR(
+      store_.ApplyWelcome(welcome, /*live=*/true, round_trip_ms, sent_through, &outcome));
   hello_outstanding_ = false;
   if (welcomed_) {  // the answer to a keep-alive: the pushes in flight stay in flight
     acked_ = std::max(acked_, outcome.acked);
@@ -235,7 +255,12 @@ Status LinkSession::OnWelcome(const protocol::Welcome& welcome, uint64_t now,
   head_ = outcome.head;
   acked_ = outcome.acked;
   cursor_ = outcome.cursor;
-  next_ = acked_ + 1;
+  // Pushes sent with the Hello go on if they start where the hub stands; otherwise pushing
+  // restarts there, and the hub answers them with gaps or repeats.
+  if (in_flight_.empty() || in_flight_.front().first != acked_ + 1) {
+    in_flight_.clear();
+    next_ = acked_ + 1;
+  }
   hub_head_ = welcome.hub_head;
   deliver_expected_ = cursor_ < hub_head_;
   head_checked_ms_ = now;
@@ -256,7 +281,10 @@ protocol::Push LinkSession::ReadPush(uint64_t first, uint64_t head, size_t max_b
 }
 
 void LinkSession::Pump(uint64_t now, LinkEffects* effects) {
-  if (state_ != State::kSyncing && state_ != State::kInStep) return;
+  if (state_ == State::kSyncing || state_ == State::kInStep) SendPushes(now, effects);
+}
+
+void LinkSession::SendPushes(uint64_t now, LinkEffects* effects) {
   while (in_flight_.size() < static_cast<size_t>(tuning_.window()) && next_ <= head_) {
     protocol::Push push = ReadPush(next_, head_, tuning_.batch_bytes());
     size_t raw_bytes = 0;
@@ -488,7 +516,7 @@ Status LinkSession::ImportReply(const std::vector<protocol::Message>& messages, 
   }
   LinkStore::Welcomed outcome;
   OSRC_RETURN_IF_ERROR(store_.ApplyWelcome(std::get<protocol::Welcome>(messages[0]),
-                                           /*live=*/false, 0, &outcome));
+                                           /*live=*/false, 0, 0, &outcome));
   const auto& deliver = std::get<protocol::Deliver>(messages[1]);
   OSRC_RETURN_IF_ERROR(store_.ApplyDeliver(deliver, &cursor_));
   if (messages.size() == 3) store_.DropReoffered(std::get<protocol::ReofferAck>(messages[2]).token);

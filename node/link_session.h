@@ -22,8 +22,10 @@
 // error.
 //
 // Rules kept here: the Hello waits for the secure connection (a fresh clock reading, and its
-// answer measures a round trip); pushes run from the hub's acknowledged sequence with a window
-// (go-back-N on a gap); one Deliver asked for at a time, its size from the measured link;
+// answer measures a round trip); the first pushes leave with it, from the sequence the hub last
+// acknowledged, when the site's clock is trusted not to be corrected by the Welcome (the Welcome
+// and the gap rule correct the start); pushes run from the hub's acknowledged sequence with a
+// window (go-back-N on a gap); one Deliver asked for at a time, its size from the measured link;
 // keep-alive Hellos one at a time when in step; hand-back after a hub restore; set-up, answer and
 // push deadlines; push and window sizing (node/link_tuning.h), shrunk after a lost connection to
 // what got through and grown again by acks; backoff with jitter, reset by any progress.
@@ -54,6 +56,7 @@ class LinkStore {
     uint64_t acked = 0;          // this site's sequence the hub holds, as last heard
     std::string epoch;           // hub epoch last seen
     uint64_t oldest_unsent = 0;  // stamp of change acked + 1; 0: none
+    bool clock_trusted = false;  // pushes may leave with the Hello (node/hub_replies.h)
   };
   struct Welcomed {
     uint64_t head = 0;
@@ -68,9 +71,10 @@ class LinkStore {
   // The site's changes from `first` up to `last`, stopping once `max_bytes` are reached (at
   // least one change).
   virtual std::vector<std::string> ReadLog(uint64_t first, uint64_t last, size_t max_bytes) = 0;
-  // Adopts the hub's epoch, acknowledged sequence and clock (node/hub_replies.h).
+  // Adopts the hub's epoch, acknowledged sequence and clock (node/hub_replies.h); re-stamps no
+  // change up to `sent_through`, pushed before the Welcome came.
   virtual Status ApplyWelcome(const protocol::Welcome& welcome, bool live, uint64_t round_trip_ms,
-                              Welcomed* out) = 0;
+                              uint64_t sent_through, Welcomed* out) = 0;
   // Applies delivered changes durably; `*cursor` is then the hub sequence applied.
   virtual Status ApplyDeliver(const protocol::Deliver& deliver, uint64_t* cursor) = 0;
   virtual void SaveAcked(uint64_t acked) = 0;
@@ -185,8 +189,11 @@ class LinkSession {
   // The push of the log from `first`: at most `max_bytes` (at least one change), up to `head`.
   protocol::Push ReadPush(uint64_t first, uint64_t head, size_t max_bytes);
   protocol::Hello MakeHello(const LinkStore::Position& position, uint64_t now) const;
-  void SendHello(uint64_t now, LinkEffects* effects);
+  // Sends a Hello; returns the position it reported.
+  LinkStore::Position SendHello(uint64_t now, LinkEffects* effects);
+  // Pushes while the window has room, once welcomed.
   void Pump(uint64_t now, LinkEffects* effects);
+  void SendPushes(uint64_t now, LinkEffects* effects);
   void SendReoffer(LinkEffects* effects);
   Status OnWelcome(const protocol::Welcome& welcome, uint64_t now, LinkEffects* effects);
   Status OnAck(const protocol::Ack& ack, uint64_t now, LinkEffects* effects);
@@ -208,6 +215,8 @@ class LinkSession {
   LinkTuning tuning_;
 
   // Across connections.
+  bool may_push_early_ = true;        // until the hub refuses pushes sent with a Hello as ahead
+  bool retry_refused_early_ = false;  // that refusal ends the connection, not a one-shot sync
   int backoff_ms_;
   uint64_t retry_at_ = 0;
   bool reached_in_step_ = false;
@@ -218,6 +227,7 @@ class LinkSession {
   uint64_t lost_deliver_bytes_ = 0;      // what it had asked for
 
   // This connection.
+  bool pushed_early_ = false;  // pushes left with the Hello
   protocol::RunHistory sent_;  // the pushes' runs, which compress the next
   std::deque<InFlight> in_flight_;
   uint64_t connect_started_ms_ = 0;

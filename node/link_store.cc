@@ -38,6 +38,7 @@ LinkStore::Position NodeLinkStore::Read() {
     if (bytes && protocol::DecodeChange(*bytes, {}, &oldest).ok()) {
       position.oldest_unsent = oldest.stamp;
     }
+    position.clock_trusted = ClockTrusted(node_, txn);
     return position;
   });
 }
@@ -62,11 +63,11 @@ std::vector<std::string> NodeLinkStore::ReadLog(uint64_t first, uint64_t last, s
 }
 
 Status NodeLinkStore::ApplyWelcome(const protocol::Welcome& welcome, bool live,
-                                   uint64_t round_trip_ms, Welcomed* out) {
+                                   uint64_t round_trip_ms, uint64_t sent_through, Welcomed* out) {
   return Write([&](storage::WriteTxn& txn) {
     WelcomeOutcome outcome;
     OSRC_RETURN_IF_ERROR(
-        node::ApplyWelcome(node_, txn, welcome, live, round_trip_ms, log_, &outcome));
+        node::ApplyWelcome(node_, txn, welcome, live, round_trip_ms, sent_through, log_, &outcome));
     *out = {outcome.head, outcome.acked, outcome.cursor, OwedCount(node_.store(), txn) > 0};
     return Status();
   });

@@ -144,6 +144,40 @@ TEST_P(ClockSkew, SkewedSiteConvergesIsReportedAndItsStampsAreCorrected) {
   hub.Stop();
 }
 
+// A site welcomed in step pushes its next session's first changes with the Hello. If its clock
+// has since jumped years ahead, the hub refuses those stamps; the same `osrc-node sync` connects
+// again without pushing early, the Welcome re-stamps the change and the sync ends in step. The
+// hub holds the change with a stamp near real time.
+TEST(ClockJump, ASiteWhoseClockJumpsAheadAfterASyncIsCorrectedInTheSameSync) {
+  TempDir tmp("osrc-clock");
+  ClusterHub hub(tmp);
+  ClusterNode mas(tmp, "MAS", hub);
+  mas.Import(
+      GenerateSample(tmp, "MAS", {"--participants", "20", "--services-per", "1"}, "mas.jsonl"));
+  hub.Start();
+  mas.MustSync();
+  ExpectConverged(hub, mas);
+
+  mas.SetEnv({{"OSRC_CLOCK_SKEW_MS", std::to_string(kThreeYearsMs)}});
+  hub.Cli({"put", "participants", "MAS-P0000001", "--json", R"({"occupation":"hub first"})"});
+  mas.Put("participants", "MAS-P0000001", R"({"occupation":"site after the jump"})");
+  const int64_t before_ms = WallMillis();
+  RunResult sync = mas.Sync();
+  ASSERT_TRUE(sync.ok()) << sync.Describe();
+  ExpectConverged(hub, mas);
+  std::string log = ReadFile(mas.Path("node.log"));
+  EXPECT_TRUE(Contains(log, "hub refused")) << "the early push was not refused:\n" << log;
+  EXPECT_TRUE(Contains(log, "re-stamped 1 unacknowledged")) << log;
+  std::vector<std::string> conflicts = SplitLines(hub.Cli({"conflicts", "--json"}));
+  ASSERT_EQ(conflicts.size(), 1u) << hub.Cli({"conflicts"});
+  json conflict = json::parse(conflicts[0]);
+  for (const char* side : {"winner", "loser"}) {
+    const int64_t millis = static_cast<int64_t>(conflict[side]["stamp"].get<uint64_t>() >> 16);
+    EXPECT_GE(millis, before_ms - kToleranceMs) << side << ": " << conflict.dump();
+    EXPECT_LE(millis, WallMillis() + kToleranceMs) << side << ": " << conflict.dump();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(YearsOff, ClockSkew,
                          ::testing::Values(SkewCase{"ThreeYearsAhead", kThreeYearsMs, "ahead"},
                                            SkewCase{"ThreeYearsBehind", -kThreeYearsMs, "behind"}),

@@ -21,7 +21,11 @@ class MemoryStore final : public LinkStore {
  public:
   MemoryStore(uint64_t head, size_t entry_bytes) : head_(head), entry_bytes_(entry_bytes) {}
 
-  Position Read() override { return {head_, cursor_, acked_, epoch_}; }
+  Position Read() override {
+    Position position{head_, cursor_, acked_, epoch_};
+    position.clock_trusted = clock_trusted;
+    return position;
+  }
   uint64_t LogHead() override { return head_; }
   std::vector<std::string> ReadLog(uint64_t first, uint64_t last, size_t max_bytes) override {
     std::vector<std::string> changes;
@@ -36,7 +40,9 @@ class MemoryStore final : public LinkStore {
     }
     return changes;
   }
-  Status ApplyWelcome(const protocol::Welcome& welcome, bool, uint64_t, Welcomed* out) override {
+  Status ApplyWelcome(const protocol::Welcome& welcome, bool, uint64_t, uint64_t sent_through,
+                      Welcomed* out) override {
+    welcomed_sent_through = sent_through;
     if (welcome.acked > head_) return {ErrorCode::kCorruption, "hub holds more than the log"};
     if (epoch_ != welcome.epoch) {
       if (!epoch_.empty()) owed_ = kept_;
@@ -75,6 +81,8 @@ class MemoryStore final : public LinkStore {
   uint64_t owed() const { return owed_; }
   std::vector<std::string> reports;
   std::string last_failure;
+  bool clock_trusted = false;
+  uint64_t welcomed_sent_through = 0;  // as the last Welcome was told
 
  private:
   uint64_t head_;
@@ -171,6 +179,60 @@ TEST(LinkSession, HelloWaitsForTheSecureConnectionThenPushesFromTheHubsAcknowled
   EXPECT_TRUE(f.session.reached_in_step());
   EXPECT_EQ(f.store.acked(), 10u);
   EXPECT_EQ(f.store.reports.back(), "in step");
+}
+
+// A site whose clock the last Welcome found in step sends its first pushes with the Hello, from
+// the sequence the hub last acknowledged: a Welcome that agrees leaves them in flight, and is told
+// how far they went so the clock correction leaves them alone.
+TEST(LinkSession, TheFirstPushesLeaveWithTheHelloWhenTheClockIsTrusted) {
+  Fixture f(5000);
+  f.store.SaveAcked(1000);
+  f.store.clock_trusted = true;
+  f.session.Start(f.now);
+  f.session.OnConnected(f.now);
+  auto sent = f.Read(f.session.OnSecured(f.now));
+  ASSERT_EQ(sent.size(), 1u + static_cast<size_t>(f.session.tuning().window()));
+  ASSERT_TRUE(std::holds_alternative<protocol::Hello>(sent[0]));
+  EXPECT_EQ(std::get<protocol::Push>(sent[1]).first, 1001u);
+  uint64_t last = 0;
+  for (size_t i = 1; i < sent.size(); ++i) {
+    const auto& push = std::get<protocol::Push>(sent[i]);
+    EXPECT_EQ(push.first, last == 0 ? 1001u : last + 1);
+    last = push.first + push.changes.size() - 1;
+  }
+  f.now += 600;
+  LinkEffects welcomed =
+      f.session.OnMessage(protocol::Welcome{1000, 0, f.now, "", 60000}, 100, f.now);
+  EXPECT_TRUE(welcomed.frames.empty()) << "the window is still full of the early pushes";
+  EXPECT_EQ(f.store.welcomed_sent_through, last);
+  LinkEffects acked = f.session.OnMessage(protocol::Ack{last, false}, 20, f.now);
+  auto next = f.Read(acked);
+  ASSERT_FALSE(next.empty());
+  EXPECT_EQ(std::get<protocol::Push>(next[0]).first, last + 1) << "nothing sent twice";
+}
+
+// A Welcome that finds the hub holding less (a restored hub) restarts pushing where the hub
+// stands; the hub's gap answers to the early pushes resend nothing more.
+TEST(LinkSession, AWelcomeBehindTheEarlyPushesRestartsThemOnce) {
+  Fixture f(5000);
+  f.store.SaveAcked(1000);
+  f.store.clock_trusted = true;
+  f.session.Start(f.now);
+  f.session.OnConnected(f.now);
+  f.Read(f.session.OnSecured(f.now));  // the hub reads them, then answers with gaps
+  auto resent =
+      f.Read(f.session.OnMessage(protocol::Welcome{400, 0, f.now, "", 60000}, 100, f.now));
+  ASSERT_FALSE(resent.empty());
+  EXPECT_EQ(std::get<protocol::Push>(resent[0]).first, 401u);
+  EXPECT_TRUE(f.session.OnMessage(protocol::Ack{400, true}, 20, f.now).frames.empty());
+}
+
+// Without a trusted clock the Hello goes alone, as the Welcome may re-stamp what is pending.
+TEST(LinkSession, AnUntrustedClockWaitsForTheWelcome) {
+  Fixture f(5000);
+  f.session.Start(f.now);
+  f.session.OnConnected(f.now);
+  EXPECT_EQ(Names(f.session.OnSecured(f.now)), "Hello");
 }
 
 TEST(LinkSession, AMessageTheTableDoesNotAllowEndsTheConnection) {

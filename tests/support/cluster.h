@@ -386,6 +386,9 @@ class ClusterNode {
   Process* daemon() { return daemon_.get(); }
   bool running() const { return daemon_ != nullptr && daemon_->running(); }
 
+  // Replaces the extra environment of this node's later commands.
+  void SetEnv(std::vector<std::pair<std::string, std::string>> env) { env_ = std::move(env); }
+
   ProcessOptions ProcessEnv() const {
     ProcessOptions options;
     options.env = env_;

@@ -57,7 +57,8 @@ std::vector<std::string> SimSite::ReadLog(uint64_t first, uint64_t last, size_t 
   return out;
 }
 
-Status SimSite::ApplyWelcome(const protocol::Welcome& welcome, bool, uint64_t, Welcomed* out) {
+Status SimSite::ApplyWelcome(const protocol::Welcome& welcome, bool, uint64_t, uint64_t,
+                             Welcomed* out) {
   if (welcome.acked > log_.size()) {
     return {ErrorCode::kCorruption,
             "hub holds sequence " + std::to_string(welcome.acked) +

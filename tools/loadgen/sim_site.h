@@ -47,7 +47,7 @@ class SimSite : public node::LinkStore {
   uint64_t LogHead() override { return log_.size(); }
   std::vector<std::string> ReadLog(uint64_t first, uint64_t last, size_t max_bytes) override;
   Status ApplyWelcome(const protocol::Welcome& welcome, bool live, uint64_t round_trip_ms,
-                      Welcomed* out) override;
+                      uint64_t sent_through, Welcomed* out) override;
   Status ApplyDeliver(const protocol::Deliver& deliver, uint64_t* cursor) override;
   void SaveAcked(uint64_t acked) override;
   std::optional<protocol::Reoffer> NextReoffer(size_t) override { return std::nullopt; }
