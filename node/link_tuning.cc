@@ -24,6 +24,7 @@ constexpr double kRateGain = 0.5;
 // compresses over 10 MB/s of changes on one core.
 constexpr double kFastLinkRate = 1024 * 1024;
 constexpr double kSlowLinkRate = 128 * 1024;
+constexpr size_t kMinHardRunBytes = 4 * 1024;
 
 }  // namespace
 
@@ -43,8 +44,10 @@ void LinkTuning::OnPushAcked(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t b
   Retune();
 }
 
-int LinkTuning::compression_level() const {
-  if (rate_ == 0 || rate_ >= kFastLinkRate) return protocol::kDefaultRunLevel;
+int LinkTuning::compression_level(size_t raw_bytes) const {
+  if (raw_bytes < kMinHardRunBytes || rate_ == 0 || rate_ >= kFastLinkRate) {
+    return protocol::kDefaultRunLevel;
+  }
   return rate_ >= kSlowLinkRate ? 6 : 9;
 }
 

@@ -26,9 +26,11 @@ class LinkTuning {
   uint32_t deliver_bytes() const;
   // Measured delivery rate in wire bytes per second; 0 before the first measurement.
   double rate() const { return rate_; }
-  // The zstd level of the next push: harder the slower the link is measured, while compressing
-  // stays far faster than the link carries.
-  int compression_level() const;
+  // The zstd level of a push of `raw_bytes`: harder the slower the link is measured, while
+  // compressing stays far faster than the link carries. Small pushes keep the default: loading
+  // their prefix dominates their cost, harder levels save them little, and their acks measure
+  // the round trip more than the rate.
+  int compression_level(size_t raw_bytes) const;
   // Smallest round trip seen, in ms; 0 before any.
   uint64_t round_trip_ms() const { return round_trip_ms_; }
 

@@ -35,6 +35,12 @@ void Check(size_t result, const char* what) {
 
 }  // namespace
 
+std::string_view RunHistory::PrefixFor(size_t raw_size) const {
+  constexpr size_t kMinPrefixBytes = 16 * 1024;
+  size_t wanted = std::clamp(raw_size * 16, kMinPrefixBytes, kHistoryBytes);
+  return std::string_view(window_).substr(window_.size() - std::min(wanted, window_.size()));
+}
+
 void RunHistory::Append(std::string_view raw) {
   carried_ += raw.size();
   if (raw.size() >= kHistoryBytes) {
@@ -52,8 +58,8 @@ std::string CompressRun(std::string_view raw, RunHistory* history, int level) {
   Check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level), "zstd level");
   Check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1), "zstd checksum");
   if (history != nullptr && !history->window().empty()) {
-    Check(ZSTD_CCtx_refPrefix(context, history->window().data(), history->window().size()),
-          "zstd prefix");
+    std::string_view prefix = history->PrefixFor(raw.size());
+    Check(ZSTD_CCtx_refPrefix(context, prefix.data(), prefix.size()), "zstd prefix");
   }
   std::string out(ZSTD_compressBound(raw.size()), '\0');
   size_t size = ZSTD_compress2(context, out.data(), out.size(), raw.data(), raw.size());
@@ -91,8 +97,8 @@ Status DecompressRun(const RunFrame& frame, size_t max_raw_bytes, RunHistory* hi
   ZSTD_DCtx* context = Decompressor();
   Check(ZSTD_DCtx_reset(context, ZSTD_reset_session_and_parameters), "zstd reset");
   if (frame.chained && !history->window().empty()) {
-    Check(ZSTD_DCtx_refPrefix(context, history->window().data(), history->window().size()),
-          "zstd prefix");
+    std::string_view prefix = history->PrefixFor(raw_size);
+    Check(ZSTD_DCtx_refPrefix(context, prefix.data(), prefix.size()), "zstd prefix");
   }
   auto words = kj::heapArray<capnp::word>(raw_size / sizeof(capnp::word));
   size_t size =

@@ -1,11 +1,12 @@
 // Change runs compressed against what their connection already carried. Each side of a connection
 // keeps one RunHistory per direction: the last kHistoryBytes of the raw runs carried that way,
-// which is the zstd prefix of the next run, so a push of one change costs what is new in it rather
-// than its field names and codes again. A run states how many raw bytes its connection carried
-// before it; a receiver whose history differs refuses it, and a new connection starts empty.
-// Decoding untrusted runs checks the claimed size against the limit and the zstd frame before
-// allocating, and the frame's checksum after. Not thread-safe; each thread has its own zstd
-// contexts.
+// whose tail is the zstd prefix of the next run, so a push of one change costs what is new in it
+// rather than its field names and codes again. The prefix is 16 times the run, at least 16 KiB:
+// loading a prefix costs the compressor time in proportion, and small runs gain little from more. A
+// run states how many raw bytes its connection carried before it; a receiver whose history differs
+// refuses it, and a new connection starts empty. Decoding untrusted runs checks the claimed size
+// against the limit and the zstd frame before allocating, and the frame's checksum after. Not
+// thread-safe; each thread has its own zstd contexts.
 #pragma once
 
 #include <capnp/common.h>
@@ -26,8 +27,10 @@ class RunHistory {
  public:
   // Raw run bytes this connection carried this way so far.
   uint64_t carried() const { return carried_; }
-  // The zstd prefix of the next run: the last kHistoryBytes of them.
+  // The last kHistoryBytes of them.
   std::string_view window() const { return window_; }
+  // The zstd prefix of a run of `raw_size` bytes: the window's tail.
+  std::string_view PrefixFor(size_t raw_size) const;
   void Append(std::string_view raw);
 
  private:

@@ -47,14 +47,16 @@ TEST(LinkTuning, StartsSmallWithinTheConfiguredBounds) {
 TEST(LinkTuning, SlowerLinksGetHarderCompression) {
   protocol::LinkOptions options = Options();
   LinkTuning unmeasured(options);
-  EXPECT_EQ(unmeasured.compression_level(), protocol::kDefaultRunLevel);
+  constexpr size_t kRun = 64 * 1024;
+  EXPECT_EQ(unmeasured.compression_level(kRun), protocol::kDefaultRunLevel);
   LinkTuning lan(options), dsl(options), two_g(options);
   Drive(lan, 50e6, 1, 8);
   Drive(dsl, 300e3, 40, 8);
   Drive(two_g, 6000, 2000, 8);
-  EXPECT_EQ(lan.compression_level(), protocol::kDefaultRunLevel);
-  EXPECT_GT(dsl.compression_level(), lan.compression_level());
-  EXPECT_GT(two_g.compression_level(), dsl.compression_level());
+  EXPECT_EQ(lan.compression_level(kRun), protocol::kDefaultRunLevel);
+  EXPECT_GT(dsl.compression_level(kRun), lan.compression_level(kRun));
+  EXPECT_GT(two_g.compression_level(kRun), dsl.compression_level(kRun));
+  EXPECT_EQ(two_g.compression_level(400), protocol::kDefaultRunLevel) << "one change alone";
 }
 
 TEST(LinkTuning, AFastLinkGrowsToTheConfiguredBatchAndWindow) {

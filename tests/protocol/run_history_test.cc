@@ -121,6 +121,10 @@ TEST(RunHistoryTest, TheWindowKeepsTheLastBytesAndCountsThemAll) {
   EXPECT_EQ(history.carried(), 100000u);
   ASSERT_EQ(history.window().size(), kHistoryBytes);
   EXPECT_EQ(history.window().substr(kHistoryBytes - 1000), block);
+  EXPECT_EQ(history.PrefixFor(100).size(), 16u * 1024) << "a small run: the last 16 KiB";
+  EXPECT_EQ(history.PrefixFor(2000).size(), 32000u) << "16 times the run";
+  EXPECT_EQ(history.PrefixFor(8000).size(), kHistoryBytes) << "at most the window";
+  EXPECT_EQ(history.PrefixFor(100), history.window().substr(kHistoryBytes - 16 * 1024));
   history.Append(std::string(kHistoryBytes + 5, 'z'));
   EXPECT_EQ(history.window(), std::string(kHistoryBytes, 'z'));
 }
