@@ -8,6 +8,7 @@
 
 #include "protocol/capnp_reader.h"
 #include "protocol/run_history.h"
+#include "protocol/seal.h"
 #include "protocol/sync.capnp.h"
 
 namespace osrc::protocol {
@@ -19,14 +20,32 @@ std::string BytesOf(capnp::MessageBuilder& builder) {
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
-// `changes` as a ChangeRun, compressed at `level` (against `history` if given) into `out`.
+// A Deliver page's sequences and seals, carried inside its run.
+struct PageIndex {
+  const std::vector<uint64_t>* seqs = nullptr;
+  const std::vector<std::string>* seals = nullptr;
+};
+
+// `changes` (and `index`, if given) as a ChangeRun, compressed at `level` (against `history` if
+// given) into `out`.
 template <typename Builder>
-void SetRun(const std::vector<std::string>& changes, RunHistory* history, int level, Builder out) {
+void SetRun(const std::vector<std::string>& changes, RunHistory* history, int level, Builder out,
+            PageIndex index = {}) {
   capnp::MallocMessageBuilder builder;
-  auto list = builder.initRoot<wire::ChangeRun>().initChanges(changes.size());
+  auto run = builder.initRoot<wire::ChangeRun>();
+  auto list = run.initChanges(changes.size());
   for (size_t i = 0; i < changes.size(); ++i) {
     list.set(i,
              kj::arrayPtr(reinterpret_cast<const kj::byte*>(changes[i].data()), changes[i].size()));
+  }
+  if (index.seqs != nullptr) {
+    auto seqs = run.initSeqs(index.seqs->size());
+    for (size_t i = 0; i < index.seqs->size(); ++i) seqs.set(i, (*index.seqs)[i]);
+  }
+  if (index.seals != nullptr && !index.seals->empty()) {
+    std::string seals;
+    for (const std::string& seal : *index.seals) seals += seal;
+    run.setSeals(kj::arrayPtr(reinterpret_cast<const kj::byte*>(seals.data()), seals.size()));
   }
   std::string raw = BytesOf(builder);
   if (history != nullptr) {
@@ -39,9 +58,11 @@ void SetRun(const std::vector<std::string>& changes, RunHistory* history, int le
       kj::arrayPtr(reinterpret_cast<const kj::byte*>(compressed.data()), compressed.size()));
 }
 
+// Reads a run's changes into `out`, and into `deliver` (if given) any sequences and seals the run
+// carries.
 template <typename Reader>
 Status ReadRun(Reader in, const MessageLimits& limits, RunHistory* history,
-               std::vector<std::string>* out) {
+               std::vector<std::string>* out, Deliver* deliver = nullptr) {
   auto compressed = in.getCompressed();
   RunFrame frame{
       {compressed.begin(), compressed.size()}, in.getRawSize(), in.getChained(), in.getCarried()};
@@ -51,12 +72,25 @@ Status ReadRun(Reader in, const MessageLimits& limits, RunHistory* history,
   options.traversalLimitInWords = limits.traversal_words;
   options.nestingLimit = limits.nesting;
   capnp::FlatArrayMessageReader reader(words.asPtr(), options);
-  auto changes = reader.getRoot<wire::ChangeRun>().getChanges();
+  auto run = reader.getRoot<wire::ChangeRun>();
+  auto changes = run.getChanges();
   if (changes.size() > limits.max_changes) return {ErrorCode::kBadMessage, "too many changes"};
   out->clear();
   out->reserve(changes.size());
   for (auto change : changes) {
     out->emplace_back(reinterpret_cast<const char*>(change.begin()), change.size());
+  }
+  if (!run.hasSeqs() && !run.hasSeals()) return {};
+  if (deliver == nullptr || !deliver->seqs.empty() || !deliver->seals.empty()) {
+    return {ErrorCode::kBadMessage, "sequences or seals both in a change run and beside it"};
+  }
+  for (uint64_t seq : run.getSeqs()) deliver->seqs.push_back(seq);
+  auto seals = run.getSeals();
+  if (seals.size() > 0 && seals.size() != changes.size() * kSealBytes) {
+    return {ErrorCode::kBadMessage, "deliver seal count does not match its changes"};
+  }
+  for (size_t at = 0; at < seals.size(); at += kSealBytes) {
+    deliver->seals.emplace_back(reinterpret_cast<const char*>(seals.begin() + at), kSealBytes);
   }
   return {};
 }
@@ -118,13 +152,13 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, RunHi
       deliver.last = in.getLast();
       deliver.hub_head = in.getHubHead();
       for (uint64_t seq : in.getSeqs()) deliver.seqs.push_back(seq);
-      if (!deliver.seqs.empty()) {
-        OSRC_RETURN_IF_ERROR(ReadRun(in, limits, history, &deliver.changes));
+      deliver.seals = DataListOf(in.getSeals());
+      if (!deliver.seqs.empty() || in.getRawSize() > 0) {
+        OSRC_RETURN_IF_ERROR(ReadRun(in, limits, history, &deliver.changes, &deliver));
       }
       if (deliver.changes.size() != deliver.seqs.size()) {
         return {ErrorCode::kBadMessage, "deliver sequence count does not match its changes"};
       }
-      deliver.seals = DataListOf(in.getSeals());
       if (!deliver.seals.empty() && deliver.seals.size() != deliver.changes.size()) {
         return {ErrorCode::kBadMessage, "deliver seal count does not match its changes"};
       }
@@ -208,10 +242,14 @@ std::string EncodeMessage(const Message& message, RunHistory* history, int level
     out.setFirst(m->first);
     out.setLast(m->last);
     out.setHubHead(m->hub_head);
-    auto seqs = out.initSeqs(m->seqs.size());
-    for (size_t i = 0; i < m->seqs.size(); ++i) seqs.set(i, m->seqs[i]);
-    if (!m->changes.empty()) SetRun(m->changes, history, level, out);
-    SetDataList(out.initSeals(m->seals.size()), m->seals);
+    if (history != nullptr && !m->changes.empty()) {
+      SetRun(m->changes, history, level, out, {&m->seqs, &m->seals});
+    } else {
+      auto seqs = out.initSeqs(m->seqs.size());
+      for (size_t i = 0; i < m->seqs.size(); ++i) seqs.set(i, m->seqs[i]);
+      if (!m->changes.empty()) SetRun(m->changes, history, level, out);
+      SetDataList(out.initSeals(m->seals.size()), m->seals);
+    }
   } else if (auto* m = std::get_if<Reoffer>(&message)) {
     auto out = root.initReoffer();
     out.setToken(m->token);

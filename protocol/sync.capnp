@@ -41,6 +41,11 @@ struct Change {
 # Framing of a run of encoded changes: each element is one Change message, as stored.
 struct ChangeRun {
   changes @0 :List(Data);
+  # A chained Deliver page's (protocol version 2) hub sequences and seals travel here, compressed
+  # with the changes, instead of in the Deliver: the sequences cost next to nothing, the seals
+  # lose their list pointers. Seals: 16 bytes per change, concatenated; empty: none.
+  seqs @1 :List(UInt64);
+  seals @2 :Data;
 }
 
 struct Hello {

@@ -56,6 +56,32 @@ TEST(RunHistoryTest, DeliverPagesAreChainedToo) {
   EXPECT_EQ(receiver.carried(), sender.carried());
 }
 
+// A chained page carries its sequences and seals inside its run: the sequences compress to
+// almost nothing and the seals lose their list pointers.
+TEST(RunHistoryTest, AChainedPageCarriesItsSequencesAndSealsInItsRun) {
+  Deliver page{101, 400, 400, {}, {}, {}};
+  for (int i = 0; i < 200; ++i) {
+    page.seqs.push_back(101 + static_cast<uint64_t>(i) * 3 / 2);
+    page.changes.push_back(Change(i));
+    std::string seal(16, '\0');
+    for (char& c : seal) c = static_cast<char>((i * 131 + (&c - seal.data()) * 71) % 251);
+    page.seals.push_back(seal);
+  }
+  RunHistory sender, receiver;
+  std::string chained = EncodeMessage(page, &sender);
+  Message message;
+  ASSERT_TRUE(Decode(chained, &message, &receiver).ok());
+  const Deliver& out = std::get<Deliver>(message);
+  EXPECT_EQ(out.seqs, page.seqs);
+  EXPECT_EQ(out.seals, page.seals);
+  EXPECT_EQ(out.changes, page.changes);
+  std::string alone = EncodeMessage(page);
+  EXPECT_LT(chained.size() + 200 * 16, alone.size())
+      << "at least 16 bytes a change fewer than a self-contained page";
+  ASSERT_TRUE(Decode(alone, &message, nullptr).ok());
+  EXPECT_EQ(std::get<Deliver>(message).seals, page.seals);
+}
+
 TEST(RunHistoryTest, ARunAfterOneLostOnTheWayIsRefusedNamingBothPositions) {
   RunHistory sender, receiver;
   Message message;
