@@ -7,16 +7,18 @@
 #       `osrc-node sync` of the same site, whose first pushes leave with the Hello;
 #   (b) bytes re-sent when the connection is cut every 1 MiB during a 30,000-record sync by the
 #       daemon (`osrc-node run`): bytes up with cuts minus bytes up of a clean run of the same data;
+#   (d) a first sync of 30,000 records (10,000 participants) on loopback through the proxy without
+#       limits, `osrc-node sync` from process start to exit, median of 3;
 #   (c) time from a blackhole to its detection with the default heartbeats (2000/6000 ms): node
 #       status leaving "in step" (polled every 50 ms) and the "link down" line of node.log.
 #
-#   bench/link_figures.sh [BIN_DIR] [a|b|c ...]       e.g. bench/link_figures.sh build/bin
+#   bench/link_figures.sh [BIN_DIR] [a|b|c|d ...]     e.g. bench/link_figures.sh build/bin
 # LINK_FIGURES_RUNS=N repeats (c) N times (default 3). Exits 1 if a sync fails.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 BIN=$(cd "${1:-build/bin}" && pwd)
 shift || true
-WHICH=${*:-a b c}
+WHICH=${*:-a b c d}
 RUNS=${LINK_FIGURES_RUNS:-3}
 WORK=$(mktemp -d /tmp/osrc-link-figures.XXXXXX)
 PIDS=()
@@ -145,6 +147,28 @@ figure_b() {
   printf '(b) 30,000 records, cut every 1 MiB: clean %d bytes up; with %d cuts %d bytes up over %d connections: re-sent %d bytes (%d per cut); %d.%03d s\n' \
     "$clean_up" "$cut" "$up" "$accepted" $(( up - clean_up )) $(( cut > 0 ? (up - clean_up) / cut : 0 )) \
     $(( (t1 - t0) / 1000 )) $(( (t1 - t0) % 1000 ))
+}
+
+figure_d() {
+  local t0 t1 rc up down accepted cut runs=() run
+  "$BIN/osrc-gen" --site MAS --participants 10000 --services-per 2 --out "$WORK/d30k.jsonl"
+  for run in 1 2 3; do
+    setup "d$run"
+    "$BIN/osrc-node" import --data "$D/node" "$WORK/d30k.jsonl" >/dev/null
+    t0=$(now_ms)
+    "$BIN/osrc-node" sync --data "$D/node" --timeout 300 >/dev/null 2>"$D/sync.err"
+    rc=$?
+    t1=$(now_ms)
+    read -r up down accepted cut < <(proxy_stats)
+    teardown
+    [ "$rc" = 0 ] || { echo "(d) sync failed: $(cat "$D/sync.err")"; return 1; }
+    runs+=($(( t1 - t0 )))
+    printf '(d) run %d: 30,000 records, first sync on loopback (osrc-node sync, process start to exit): %d.%03d s, %d bytes up (%d.%d per record)\n' \
+      "$run" $(( (t1 - t0) / 1000 )) $(( (t1 - t0) % 1000 )) "$up" $(( up / 30000 )) $(( up * 10 / 30000 % 10 ))
+  done
+  local median
+  median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
+  printf '(d) median %d.%03d s\n' $(( median / 1000 )) $(( median % 1000 ))
 }
 
 figure_c() {

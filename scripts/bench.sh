@@ -13,7 +13,9 @@
 #      scan of them (status reads kept counts; it must not scan).
 #   6. osrc-bench-wire: bytes per change of pushes by encoding and push size, on osrc-gen samples
 #      of two seeds and a hand-made file, vs their JSON Lines and zstd -19 of the whole file.
-# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire]
+#   7. bench/link_figures.sh a d: a site's sync of 3,000 records over 256 kbit/s with 300 ms one
+#      way (first and later session), and a first sync of 30,000 records on loopback.
+# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire|link]
 #   --scale 0.05 runs a quick, smaller check (the full run takes about 10 minutes on 2 cores).
 # Environment: BENCH_SCALE, BENCH_REPS give the same defaults.
 set -euo pipefail
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
     --scale) SCALE=$2; shift 2 ;;
     --reps) REPS=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire]" >&2; exit 2 ;;
+    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire|link]" >&2; exit 2 ;;
   esac
 done
 for program in osrc-bench-import osrc-bench-ingest osrc-bench-report osrc-bench-mirror osrc-bench-status osrc-bench-wire osrc-node osrc-hub osrc-gen; do
@@ -55,6 +57,10 @@ fi
 if [ -z "$ONLY" ] || [ "$ONLY" = status ]; then
   echo
   "$BIN/osrc-bench-status" --scale "$SCALE" --reps "$REPS"
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = link ]; then
+  echo
+  "$(dirname "${BASH_SOURCE[0]}")/../bench/link_figures.sh" "$BIN" a d
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = wire ]; then
   echo
