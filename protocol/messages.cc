@@ -20,6 +20,23 @@ std::string BytesOf(capnp::MessageBuilder& builder) {
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
+std::string TextOf(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
+std::string DataOf(capnp::Data::Reader data) {
+  return std::string(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+kj::ArrayPtr<const kj::byte> DataPtr(const std::string& s) {
+  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+std::vector<std::string> DataListOf(capnp::List<capnp::Data>::Reader list) {
+  std::vector<std::string> out;
+  out.reserve(list.size());
+  for (auto data : list) out.push_back(DataOf(data));
+  return out;
+}
+void SetDataList(capnp::List<capnp::Data>::Builder list, const std::vector<std::string>& values) {
+  for (size_t i = 0; i < values.size(); ++i) list.set(i, DataPtr(values[i]));
+}
+
 // A Deliver page's sequences and seals, carried inside its run.
 struct PageIndex {
   const std::vector<uint64_t>* seqs = nullptr;
@@ -33,11 +50,7 @@ void SetRun(const std::vector<std::string>& changes, RunHistory* history, int le
             PageIndex index = {}) {
   capnp::MallocMessageBuilder builder;
   auto run = builder.initRoot<wire::ChangeRun>();
-  auto list = run.initChanges(changes.size());
-  for (size_t i = 0; i < changes.size(); ++i) {
-    list.set(i,
-             kj::arrayPtr(reinterpret_cast<const kj::byte*>(changes[i].data()), changes[i].size()));
-  }
+  SetDataList(run.initChanges(changes.size()), changes);
   if (index.seqs != nullptr) {
     auto seqs = run.initSeqs(index.seqs->size());
     for (size_t i = 0; i < index.seqs->size(); ++i) seqs.set(i, (*index.seqs)[i]);
@@ -45,7 +58,7 @@ void SetRun(const std::vector<std::string>& changes, RunHistory* history, int le
   if (index.seals != nullptr && !index.seals->empty()) {
     std::string seals;
     for (const std::string& seal : *index.seals) seals += seal;
-    run.setSeals(kj::arrayPtr(reinterpret_cast<const kj::byte*>(seals.data()), seals.size()));
+    run.setSeals(DataPtr(seals));
   }
   std::string raw = BytesOf(builder);
   if (history != nullptr) {
@@ -54,8 +67,7 @@ void SetRun(const std::vector<std::string>& changes, RunHistory* history, int le
   }
   std::string compressed = CompressRun(raw, history, level);
   out.setRawSize(static_cast<uint32_t>(raw.size()));
-  out.setCompressed(
-      kj::arrayPtr(reinterpret_cast<const kj::byte*>(compressed.data()), compressed.size()));
+  out.setCompressed(DataPtr(compressed));
 }
 
 // Reads a run's changes into `out`, and into `deliver` (if given) any sequences and seals the run
@@ -75,11 +87,7 @@ Status ReadRun(Reader in, const MessageLimits& limits, RunHistory* history,
   auto run = reader.getRoot<wire::ChangeRun>();
   auto changes = run.getChanges();
   if (changes.size() > limits.max_changes) return {ErrorCode::kBadMessage, "too many changes"};
-  out->clear();
-  out->reserve(changes.size());
-  for (auto change : changes) {
-    out->emplace_back(reinterpret_cast<const char*>(change.begin()), change.size());
-  }
+  *out = DataListOf(changes);
   if (!run.hasSeqs() && !run.hasSeals()) return {};
   if (deliver == nullptr || !deliver->seqs.empty() || !deliver->seals.empty()) {
     return {ErrorCode::kBadMessage, "sequences or seals both in a change run and beside it"};
@@ -93,23 +101,6 @@ Status ReadRun(Reader in, const MessageLimits& limits, RunHistory* history,
     deliver->seals.emplace_back(reinterpret_cast<const char*>(seals.begin() + at), kSealBytes);
   }
   return {};
-}
-
-std::string TextOf(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
-std::string DataOf(capnp::Data::Reader data) {
-  return std::string(reinterpret_cast<const char*>(data.begin()), data.size());
-}
-kj::ArrayPtr<const kj::byte> DataPtr(const std::string& s) {
-  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
-std::vector<std::string> DataListOf(capnp::List<capnp::Data>::Reader list) {
-  std::vector<std::string> out;
-  out.reserve(list.size());
-  for (auto data : list) out.push_back(DataOf(data));
-  return out;
-}
-void SetDataList(capnp::List<capnp::Data>::Builder list, const std::vector<std::string>& values) {
-  for (size_t i = 0; i < values.size(); ++i) list.set(i, DataPtr(values[i]));
 }
 
 Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, RunHistory* history,
