@@ -15,9 +15,10 @@ void CorrectClock(Node& node, storage::WriteTxn& txn, const protocol::Welcome& w
   storage::Store& store = node.store();
   uint64_t horizon = storage::StampOf(welcome.hub_clock + welcome.max_skew_ms);
   // Changes pushed before an earlier Welcome kept their stamps, which may lie beyond the clock.
-  uint64_t newest = std::max(store.GetMetaU64(txn, storage::kMetaClock),
-                             storage::MaxPendingStamp(store, txn, kept + 1));
-  if (newest <= horizon) return;
+  if (store.GetMetaU64(txn, storage::kMetaClock) <= horizon &&
+      storage::MaxPendingStamp(store, txn, kept + 1) <= horizon) {
+    return;
+  }
   uint64_t floor = storage::StampOf(welcome.hub_clock);
   protocol::Change last_kept;
   auto bytes = kept > 0 ? store.GetLog(txn, kept) : std::nullopt;

@@ -73,15 +73,14 @@ LinkSession::LinkSession(const protocol::LinkOptions& options, LinkIdentity iden
       tuning_(options),
       backoff_ms_(options.reconnect_min_ms) {}
 
-bool LinkSession::Transition(Event event) {
+bool LinkSession::Transition(Event event, bool reconnect_anyway) {
   if (event == Event::kStop) {
     state_ = State::kStopped;
     return true;
   }
   State next = kNext[static_cast<int>(state_)][static_cast<int>(event)];
   if (next == State::kIdle) return false;
-  if (next == State::kBackoff && !reconnect_ && !retry_refused_early_) next = State::kFailed;
-  retry_refused_early_ = false;
+  if (next == State::kBackoff && !reconnect_ && !reconnect_anyway) next = State::kFailed;
   state_ = next;
   return true;
 }
@@ -175,14 +174,12 @@ LinkEffects LinkSession::OnMessage(const protocol::Message& message, size_t fram
   if (!connected()) return effects;  // a frame of a connection already given up
   last_heard_ms_ = now;
   if (auto* error = std::get_if<protocol::ErrorReply>(&message)) {
-    if (error->code == ErrorCode::kClockSkew && pushed_early_) {
-      // Stamps the Welcome has now taught this site to correct: connect again, without pushing
-      // before the Welcome, which re-stamps them.
-      may_push_early_ = false;
-      retry_refused_early_ = true;
-    }
-    LinkEffects down =
-        Down({error->code, "hub refused: " + error->message, identity_.endpoint}, now);
+    // Early pushes refused as stamped ahead: the Welcome has now taught this site to correct
+    // them. Connect again, even for a one-shot sync, without pushing before the Welcome.
+    bool refused_early = error->code == ErrorCode::kClockSkew && pushed_early_;
+    if (refused_early) may_push_early_ = false;
+    LinkEffects down = Down({error->code, "hub refused: " + error->message, identity_.endpoint},
+                            now, refused_early);
     down.log.insert(down.log.begin(),
                     {LinkEffects::Level::kWarn, "hub refused: " + error->message + " (" +
                                                     std::string(ErrorCodeName(error->code)) + ")"});
@@ -459,7 +456,7 @@ LinkEffects LinkSession::OnFailure(const Status& failure, uint64_t now) {
   return connected() ? Down(failure, now) : LinkEffects{};
 }
 
-LinkEffects LinkSession::Down(const Status& failure, uint64_t now) {
+LinkEffects LinkSession::Down(const Status& failure, uint64_t now, bool reconnect_anyway) {
   LinkEffects effects;
   effects.close = true;
   failure_ = failure;
@@ -473,7 +470,7 @@ LinkEffects LinkSession::Down(const Status& failure, uint64_t now) {
   }
   // Any progress shows the link works: retry soon. Otherwise back off further.
   if (progressed_) backoff_ms_ = options_.reconnect_min_ms;
-  Transition(Event::kDown);
+  Transition(Event::kDown, reconnect_anyway);
   in_flight_.clear();
   if (state_ == State::kBackoff) {
     // Full jitter in [backoff/2, backoff].

@@ -180,7 +180,7 @@ class LinkSession {
   };
 
   // Moves to the state the table gives for `event`; false (no move) if it allows none.
-  bool Transition(Event event);
+  bool Transition(Event event, bool reconnect_anyway = false);
   // A connection is open or being made: kConnecting to kInStep.
   bool connected() const {
     return state_ == State::kConnecting || state_ == State::kHelloSent ||
@@ -203,7 +203,8 @@ class LinkSession {
   Status CheckDeadlines(uint64_t now) const;
   bool CaughtUp() const;
   void UpdateInStep(uint64_t now, LinkEffects* effects);
-  LinkEffects Down(const Status& failure, uint64_t now);
+  // `reconnect_anyway`: back off and connect again even when not reconnecting.
+  LinkEffects Down(const Status& failure, uint64_t now, bool reconnect_anyway = false);
   void ResetConnection(uint64_t now);
 
   const protocol::LinkOptions& options_;
@@ -215,8 +216,7 @@ class LinkSession {
   LinkTuning tuning_;
 
   // Across connections.
-  bool may_push_early_ = true;        // until the hub refuses pushes sent with a Hello as ahead
-  bool retry_refused_early_ = false;  // that refusal ends the connection, not a one-shot sync
+  bool may_push_early_ = true;  // until the hub refuses pushes sent with a Hello as ahead
   int backoff_ms_;
   uint64_t retry_at_ = 0;
   bool reached_in_step_ = false;
