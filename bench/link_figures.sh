@@ -84,6 +84,17 @@ wait_in_step() {  # seconds
   done
 }
 
+# timed_sync TIMEOUT: one `osrc-node sync` of $D/node, from process start to exit; sets SYNC_MS
+# and returns the sync's exit status (its stderr in $D/sync.err).
+timed_sync() {
+  local t0 rc
+  t0=$(now_ms)
+  "$BIN/osrc-node" sync --data "$D/node" --timeout "$1" >/dev/null 2>"$D/sync.err"
+  rc=$?
+  SYNC_MS=$(( $(now_ms) - t0 ))
+  return "$rc"
+}
+
 teardown() {
   echo quit >&"$PFD"
   exec {PFD}>&-
@@ -97,28 +108,24 @@ figure_a() {
     "$BIN/osrc-node" import --data "$D/node" - >/dev/null
   echo "rate 32000" >&"$PFD"
   echo "latency 300" >&"$PFD"
-  local t0 t1 rc
-  t0=$(now_ms)
-  "$BIN/osrc-node" sync --data "$D/node" --timeout 600 >/dev/null 2>"$D/sync.err"
+  local rc
+  timed_sync 600
   rc=$?
-  t1=$(now_ms)
   read -r up down accepted cut < <(proxy_stats)
   [ "$rc" = 0 ] || { teardown; echo "(a) sync failed: $(cat "$D/sync.err")"; return 1; }
   printf '(a) 3,000 records over 32,000 B/s + 300 ms: %d.%03d s, %d bytes up + %d bytes down = %d bytes (%d connection)\n' \
-    $(( (t1 - t0) / 1000 )) $(( (t1 - t0) % 1000 )) "$up" "$down" $(( up + down )) "$accepted"
+    $(( SYNC_MS / 1000 )) $(( SYNC_MS % 1000 )) "$up" "$down" $(( up + down )) "$accepted"
   # A later session of the same site: its first pushes leave with the Hello.
   "$BIN/osrc-gen" --site MAS --participants 1000 --services-per 2 --start 1001 --seed 2 |
     "$BIN/osrc-node" import --data "$D/node" - >/dev/null
   local up2 down2 accepted2
-  t0=$(now_ms)
-  "$BIN/osrc-node" sync --data "$D/node" --timeout 600 >/dev/null 2>"$D/sync.err"
+  timed_sync 600
   rc=$?
-  t1=$(now_ms)
   read -r up2 down2 accepted2 cut < <(proxy_stats)
   teardown
   [ "$rc" = 0 ] || { echo "(a2) sync failed: $(cat "$D/sync.err")"; return 1; }
   printf '(a2) 3,000 more records in a later session, same link: %d.%03d s, %d bytes up + %d bytes down = %d bytes\n' \
-    $(( (t1 - t0) / 1000 )) $(( (t1 - t0) % 1000 )) $(( up2 - up )) $(( down2 - down )) $(( up2 - up + down2 - down ))
+    $(( SYNC_MS / 1000 )) $(( SYNC_MS % 1000 )) $(( up2 - up )) $(( down2 - down )) $(( up2 - up + down2 - down ))
 }
 
 figure_b() {
@@ -150,21 +157,19 @@ figure_b() {
 }
 
 figure_d() {
-  local t0 t1 rc up down accepted cut runs=() run
+  local rc up down accepted cut runs=() run
   "$BIN/osrc-gen" --site MAS --participants 10000 --services-per 2 --out "$WORK/d30k.jsonl"
   for run in 1 2 3; do
     setup "d$run"
     "$BIN/osrc-node" import --data "$D/node" "$WORK/d30k.jsonl" >/dev/null
-    t0=$(now_ms)
-    "$BIN/osrc-node" sync --data "$D/node" --timeout 300 >/dev/null 2>"$D/sync.err"
+    timed_sync 300
     rc=$?
-    t1=$(now_ms)
     read -r up down accepted cut < <(proxy_stats)
     teardown
     [ "$rc" = 0 ] || { echo "(d) sync failed: $(cat "$D/sync.err")"; return 1; }
-    runs+=($(( t1 - t0 )))
+    runs+=("$SYNC_MS")
     printf '(d) run %d: 30,000 records, first sync on loopback (osrc-node sync, process start to exit): %d.%03d s, %d bytes up (%d.%d per record)\n' \
-      "$run" $(( (t1 - t0) / 1000 )) $(( (t1 - t0) % 1000 )) "$up" $(( up / 30000 )) $(( up * 10 / 30000 % 10 ))
+      "$run" $(( SYNC_MS / 1000 )) $(( SYNC_MS % 1000 )) "$up" $(( up / 30000 )) $(( up * 10 / 30000 % 10 ))
   done
   local median
   median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)

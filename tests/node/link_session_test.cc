@@ -142,6 +142,15 @@ struct Fixture {
     now += 100;
     return session.OnMessage(protocol::Welcome{hub_acked, hub_head, now, epoch, 60000}, 200, now);
   }
+  // Connects a site whose clock its last Welcome found in step and whose hub acknowledged
+  // `acked`; returns what the session sent once the connection was secured.
+  LinkEffects SecureWithTrustedClock(uint64_t acked) {
+    store.SaveAcked(acked);
+    store.clock_trusted = true;
+    session.Start(now);
+    session.OnConnected(now);
+    return session.OnSecured(now);
+  }
   // The session's frames as the hub reads them on the connection Connect() made.
   std::vector<protocol::Message> Read(const LinkEffects& effects) { return Decoded(effects, &hub); }
   protocol::LinkOptions options = Options();
@@ -186,11 +195,7 @@ TEST(LinkSession, HelloWaitsForTheSecureConnectionThenPushesFromTheHubsAcknowled
 // how far they went so the clock correction leaves them alone.
 TEST(LinkSession, TheFirstPushesLeaveWithTheHelloWhenTheClockIsTrusted) {
   Fixture f(5000);
-  f.store.SaveAcked(1000);
-  f.store.clock_trusted = true;
-  f.session.Start(f.now);
-  f.session.OnConnected(f.now);
-  auto sent = f.Read(f.session.OnSecured(f.now));
+  auto sent = f.Read(f.SecureWithTrustedClock(1000));
   ASSERT_EQ(sent.size(), 1u + static_cast<size_t>(f.session.tuning().window()));
   ASSERT_TRUE(std::holds_alternative<protocol::Hello>(sent[0]));
   EXPECT_EQ(std::get<protocol::Push>(sent[1]).first, 1001u);
@@ -215,11 +220,7 @@ TEST(LinkSession, TheFirstPushesLeaveWithTheHelloWhenTheClockIsTrusted) {
 // stands; the hub's gap answers to the early pushes resend nothing more.
 TEST(LinkSession, AWelcomeBehindTheEarlyPushesRestartsThemOnce) {
   Fixture f(5000);
-  f.store.SaveAcked(1000);
-  f.store.clock_trusted = true;
-  f.session.Start(f.now);
-  f.session.OnConnected(f.now);
-  f.Read(f.session.OnSecured(f.now));  // the hub reads them, then answers with gaps
+  f.Read(f.SecureWithTrustedClock(1000));  // the hub reads them, then answers with gaps
   auto resent =
       f.Read(f.session.OnMessage(protocol::Welcome{400, 0, f.now, "", 60000}, 100, f.now));
   ASSERT_FALSE(resent.empty());
