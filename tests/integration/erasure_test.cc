@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -54,13 +57,19 @@ std::vector<std::string> ValuesOf(const Person& p) {
   return {p.family, p.given, p.phone, p.service_notes, p.referral_reason, p.correction};
 }
 
-// Each file under `dir` (recursively) that holds `value`, as "file: value".
+// Each file under `dir` (recursively) that holds `value`, as "file: value". A running daemon
+// replaces some files by rename (online.json): one gone between listing and reading holds nothing.
 std::vector<std::string> FilesHolding(const std::string& dir,
                                       const std::vector<std::string>& values) {
   std::vector<std::string> found;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) continue;
-    std::string bytes = ReadFile(entry.path().string());
+    std::ifstream in(entry.path(), std::ios::binary);
+    if (!in) {
+      if (!fs::exists(entry.path())) continue;
+      throw std::runtime_error("cannot read " + entry.path().string());
+    }
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     for (const std::string& value : values) {
       if (bytes.find(value) != std::string::npos)
         found.push_back(entry.path().string() + ": " + value);
