@@ -10,15 +10,21 @@
 #   (d) a first sync of 30,000 records (10,000 participants) on loopback through the proxy without
 #       limits, `osrc-node sync` from process start to exit, median of 3;
 #   (c) time from a blackhole to its detection with the default heartbeats (2000/6000 ms): node
-#       status leaving "in step" (polled every 50 ms) and the "link down" line of node.log.
+#       status leaving "in step" (polled every 50 ms) and the "link down" line of node.log;
+#   (e) a long thin pipe, 64 kbit/s (8,000 bytes/s each way) with 1 s one-way latency: how busy
+#       the link is during (e1) a first sync of 1,000 participants (`osrc-node sync`, bytes up)
+#       and (e2) a reference update of 10,000 records at the hub delivered to the running site
+#       node (bytes down). Busy: the share of the link's capacity used from the first to the last
+#       100 ms the direction ran at least half full (the proxy's timeline); the set-up round
+#       trips before and the last acknowledgement after are outside it, and shown as the time.
 #
-#   bench/link_figures.sh [BIN_DIR] [a|b|c|d ...]     e.g. bench/link_figures.sh build/bin
+#   bench/link_figures.sh [BIN_DIR] [a|b|c|d|e ...]     e.g. bench/link_figures.sh build/bin
 # LINK_FIGURES_RUNS=N repeats (c) N times (default 3). Exits 1 if a sync fails.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 BIN=$(cd "${1:-build/bin}" && pwd)
 shift || true
-WHICH=${*:-a b c d}
+WHICH=${*:-a b c d e}
 RUNS=${LINK_FIGURES_RUNS:-3}
 WORK=$(mktemp -d /tmp/osrc-link-figures.XXXXXX)
 PIDS=()
@@ -58,17 +64,21 @@ setup() {
   "$BIN/osrc-hub" enrol --data "$D/hub" --site MAS --key "$key" >/dev/null
 }
 
-# proxy_stats: "UP DOWN ACCEPTED CUT" of the current proxy.
-proxy_stats() {
+# proxy_ask COMMAND PREFIX: sends COMMAND to the proxy and prints its answer, the next line of its
+# output that starts with PREFIX.
+proxy_ask() {
   local before
-  before=$(grep -c '^up=' "$D/proxy.out")
-  echo stats >&"$PFD"
+  before=$(grep -c "^$2" "$D/proxy.out")
+  echo "$1" >&"$PFD"
   for _ in $(seq 200); do
-    [ "$(grep -c '^up=' "$D/proxy.out")" -gt "$before" ] && break
+    [ "$(grep -c "^$2" "$D/proxy.out")" -gt "$before" ] && break
     sleep 0.02
   done
-  grep '^up=' "$D/proxy.out" | tail -1 | sed 's/[a-z]*=//g'
+  grep "^$2" "$D/proxy.out" | tail -1
 }
+
+# proxy_stats: "UP DOWN ACCEPTED CUT" of the current proxy.
+proxy_stats() { proxy_ask stats up= | sed 's/[a-z]*=//g'; }
 
 in_step() {
   local status
@@ -93,6 +103,23 @@ timed_sync() {
   rc=$?
   SYNC_MS=$(( $(now_ms) - t0 ))
   return "$rc"
+}
+
+# link_busy up|down RATE: "BYTES SPAN_MS PERCENT" of that direction since the proxy's last `mark`:
+# the bytes over its busy span (first to last 100 ms slot at least half full) and how full.
+link_busy() {
+  local line
+  line=$(proxy_ask timeline timeline)
+  sed -n "s/.* $1=\([0-9,]*\).*/\1/p" <<<"$line" | tr ',' '\n' | awk -v rate="$2" '
+    { slot[NR] = $1 }
+    END {
+      full = rate / 10; first = 0; last = 0
+      for (i = 1; i <= NR; i++) if (slot[i] >= full / 2) { if (!first) first = i; last = i }
+      if (!first) { print 0, 0, 0; exit }
+      for (i = first; i <= last; i++) bytes += slot[i]
+      span = (last - first + 1) * 100
+      printf "%d %d %d\n", bytes, span, 100 * bytes / (full * (last - first + 1))
+    }'
 }
 
 teardown() {
@@ -205,6 +232,43 @@ figure_c() {
     kill -TERM "$node"; wait "$node"
     teardown
   done
+}
+
+figure_e() {
+  local rate=8000 rc up down accepted cut bytes span busy t0 head
+  setup e
+  "$BIN/osrc-gen" --site MAS --participants 1000 --services-per 2 |
+    "$BIN/osrc-node" import --data "$D/node" - >/dev/null
+  echo "rate $rate" >&"$PFD"
+  echo "latency 1000" >&"$PFD"
+  echo mark >&"$PFD"
+  timed_sync 600
+  rc=$?
+  read -r up down accepted cut < <(proxy_stats)
+  [ "$rc" = 0 ] || { teardown; echo "(e1) sync failed: $(cat "$D/sync.err")"; return 1; }
+  read -r bytes span busy < <(link_busy up "$rate")
+  printf '(e1) first sync of 3,000 records over 8,000 B/s + 1 s: %d.%03d s, %d bytes up; link up %d%% busy over %d.%d s (%d bytes)\n' \
+    $(( SYNC_MS / 1000 )) $(( SYNC_MS % 1000 )) "$up" "$busy" $(( span / 1000 )) $(( span % 1000 / 100 )) "$bytes"
+
+  "$BIN/osrc-node" run --data "$D/node" 2>"$D/node.err" &
+  local node=$!
+  PIDS+=("$node")
+  wait_in_step 120 || { teardown; echo "(e2) node not in step"; return 1; }
+  write_reference_records "$WORK/reference.jsonl" 10000
+  echo mark >&"$PFD"
+  t0=$(now_ms)
+  "$BIN/osrc-hub" ref import --data "$D/hub" localities "$WORK/reference.jsonl" >/dev/null
+  head=$(json_value "$("$BIN/osrc-hub" status --data "$D/hub" --json)" log_head)
+  until [ "$(json_value "$("$BIN/osrc-node" status --data "$D/node" --json)" reference_version)" -ge "$head" ]; do
+    [ $(( $(now_ms) - t0 )) -lt 600000 ] || { teardown; echo "(e2) not delivered in 600 s"; return 1; }
+    sleep 0.05  # polling interval
+  done
+  local took=$(( $(now_ms) - t0 ))
+  read -r bytes span busy < <(link_busy down "$rate")
+  kill -TERM "$node"; wait "$node"
+  teardown
+  printf '(e2) 10,000 reference records to a running site over the same link: %d.%03d s from the import; link down %d%% busy over %d.%d s (%d bytes)\n' \
+    $(( took / 1000 )) $(( took % 1000 )) "$busy" $(( span / 1000 )) $(( span % 1000 / 100 )) "$bytes"
 }
 
 echo "link figures: $BIN, work folder $WORK"

@@ -228,7 +228,13 @@ bool Server::Execute(const std::string& routing_id, Live& live, SiteSession::Out
                           page.last);
       live.changes_out += page.changes.size();
       if (metrics_ != nullptr) metrics_->AddDelivered(site, page.changes.size());
+      size_t raw_bytes = 0;
+      for (const std::string& change : page.changes) raw_bytes += change.size();
       Send(routing_id, page);
+      if (!Execute(routing_id, live,
+                   live.session.OnPageSent(page.last, raw_bytes, page.hub_head))) {
+        return false;
+      }
     }
   }
   return true;

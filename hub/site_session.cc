@@ -24,17 +24,20 @@ std::optional<State> SiteSession::Transition(State state, Event event) {
   if (state == State::kClosed) return std::nullopt;
   switch (event) {
     case Event::kHello:
-      return State::kReady;
+      return state == State::kDelivering ? state : State::kReady;
     case Event::kPush:
     case Event::kReoffer:
     case Event::kTick:
       return state;
     case Event::kCursorAck:
       if (state == State::kAwaitHello) return std::nullopt;
-      return State::kReady;
+      return state;
     case Event::kPageDue:
-      if (state != State::kReady) return std::nullopt;
+      if (state == State::kAwaitHello) return std::nullopt;
       return State::kDelivering;
+    case Event::kPageSent:
+      if (state != State::kDelivering) return std::nullopt;
+      return state;
     case Event::kEnd:
       if (state == State::kAwaitHello) return std::nullopt;
       return State::kClosed;
@@ -71,6 +74,8 @@ std::string_view SiteSession::EventName(Event event) {
       return "cursor ack";
     case Event::kPageDue:
       return "page due";
+    case Event::kPageSent:
+      return "page sent";
     case Event::kTick:
       return "tick";
     case Event::kEnd:
@@ -108,10 +113,27 @@ protocol::Welcome SiteSession::MakeWelcome(uint64_t now_ms, const HubView& view)
 }
 
 void SiteSession::MaybeDeliver(uint64_t log_head, Output* out) {
-  if (state_ != State::kReady || cursor_ >= log_head) return;
+  if (state_ == State::kAwaitHello || state_ == State::kClosed || page_asked_) return;
+  if (sent_through_ >= log_head) return;
+  if (!unacknowledged_.empty()) {
+    bool windowed = deliver_window_ > 0 && deliver_bytes_ > 0;
+    if (!windowed || unacknowledged_bytes_ + deliver_bytes_ > deliver_window_) return;
+  }
   state_ = *Transition(state_, Event::kPageDue);
-  out->steps.emplace_back(std::in_place_type<ReadDeliverPage>, cursor_, options_.deliver_page,
+  page_asked_ = true;
+  out->steps.emplace_back(std::in_place_type<ReadDeliverPage>, sent_through_, options_.deliver_page,
                           deliver_bytes_);
+}
+
+void SiteSession::DropAcknowledged() {
+  while (!unacknowledged_.empty() && unacknowledged_.front().last <= cursor_) {
+    unacknowledged_bytes_ -= unacknowledged_.front().raw_bytes;
+    unacknowledged_.pop_front();
+  }
+  sent_through_ = std::max(sent_through_, cursor_);
+  if (state_ == State::kDelivering && unacknowledged_.empty() && !page_asked_) {
+    state_ = State::kReady;
+  }
 }
 
 SiteSession::Output SiteSession::OnHello(const protocol::Hello& hello, uint64_t now_ms,
@@ -146,9 +168,13 @@ SiteSession::Output SiteSession::OnHello(const protocol::Hello& hello, uint64_t 
            now_ms, &out);
     return out;
   }
+  bool first_hello = state_ == State::kAwaitHello;
   Move(Event::kHello, now_ms, &out);
-  cursor_ = hello.epoch == options_.epoch ? hello.hub_cursor : 0;
+  uint64_t cursor = hello.epoch == options_.epoch ? hello.hub_cursor : 0;
+  cursor_ = first_hello ? cursor : std::max(cursor_, cursor);
   deliver_bytes_ = hello.deliver_bytes;
+  deliver_window_ = hello.deliver_window;
+  DropAcknowledged();
   report_ =
       SiteReport{now_ms, hello.log_head, hello.oldest_unsent, hello.link_rate, hello.round_trip_ms};
   if (options_.bundle) return out;  // answered at End, after the bundle's pushes
@@ -192,7 +218,23 @@ SiteSession::Output SiteSession::OnCursorAck(const protocol::CursorAck& ack, uin
   if (!Move(Event::kCursorAck, now_ms, &out)) return out;
   cursor_ = std::max(cursor_, ack.cursor);
   if (ack.deliver_bytes > 0) deliver_bytes_ = ack.deliver_bytes;
+  if (ack.deliver_window > 0) deliver_window_ = ack.deliver_window;
+  DropAcknowledged();
   out.steps.push_back(RecordProgress{now_ms, std::nullopt, cursor_, {}});
+  MaybeDeliver(log_head, &out);
+  return out;
+}
+
+SiteSession::Output SiteSession::OnPageSent(uint64_t last, size_t raw_bytes, uint64_t log_head) {
+  Output out;
+  if (options_.bundle || !page_asked_ || !Move(Event::kPageSent, 0, &out)) return out;
+  page_asked_ = false;
+  if (last > sent_through_) {
+    unacknowledged_.push_back({last, raw_bytes});
+    unacknowledged_bytes_ += raw_bytes;
+    sent_through_ = last;
+  }
+  DropAcknowledged();
   MaybeDeliver(log_head, &out);
   return out;
 }

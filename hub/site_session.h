@@ -6,27 +6,32 @@
 //
 // States and events:
 //
-//   state \ event  Hello    Push     Reoffer  CursorAck PageDue  Tick     End      Refuse   Expire
-//   kAwaitHello    Ready    Await    Await    -         -        Await    -        Closed   Closed
-//   kReady         Ready    Ready    Ready    Ready     Deliv    Ready    Closed   Closed   Closed
-//   kDelivering    Ready    Deliv    Deliv    Ready     -        Deliv    Closed   Closed   Closed
-//   kClosed        -        -        -        -         -        -        -        -        -
+//   state \ event Hello  Push   Reoffer CursorAck PageDue PageSent Tick   End    Refuse Expire
+//   kAwaitHello   Ready  Await  Await   -         -       -        Await  -      Closed Closed
+//   kReady        Ready  Ready  Ready   Ready     Deliv   -        Ready  Closed Closed Closed
+//   kDelivering   Deliv  Deliv  Deliv   Deliv*    Deliv   Deliv    Deliv  Closed Closed Closed
+//   kClosed       -      -      -       -         -       -        -      -      -      -
 //
-// Hello is an accepted Hello (a refused one is Refuse). PageDue: the session asks for the next
-// Deliver page (one outstanding at a time; the site's CursorAck answers it). End: a bundle's
-// messages are all in (answered), or a live site's Bye (it is leaving; nothing sent). Expire: no
-// message for 3 × the heartbeat timeout.
+// Hello is an accepted Hello (a refused one is Refuse). PageDue: the session asks its driver to
+// read the next Deliver page; PageSent: the driver sent it. Pages go in a window: more while the
+// raw bytes of those the site has not acknowledged, plus one more page, fit the window the site
+// asked for (its Hello or CursorAck); a site that asked for none gets one page at a time.
+// *CursorAck returns to kReady once no page is unacknowledged. End: a bundle's messages are all
+// in (answered), or a live site's Bye (it is leaving; nothing sent). Expire: no message for 3 ×
+// the heartbeat timeout.
 // A message the table does not allow (a CursorAck before the Hello) is answered with an Error
 // and dropped; the state stays. Pushes and hand-backs need no Hello: the store checks them
-// against what it holds.
+// against what it holds. A later Hello of the session (a keep-alive) leaves the pages sent on
+// its connection in flight.
 //
 // Rules kept here: protocol version, the Hello's site against the key's site, schema hash and
 // merge version; clock skew reported; cursor = the Hello's hub cursor if its epoch is the hub's,
-// else 0; the Welcome; Deliver page limits (entries from the hub's config, bytes from the site's
-// last Hello or CursorAck); a bundle answered by one unbounded page.
+// else 0; the Welcome; Deliver page limits (entries from the hub's config, bytes and window from
+// the site's last Hello or CursorAck); a bundle answered by one unbounded page.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,7 +63,18 @@ struct HubView {
 class SiteSession {
  public:
   enum class State { kAwaitHello, kReady, kDelivering, kClosed };
-  enum class Event { kHello, kPush, kReoffer, kCursorAck, kPageDue, kTick, kEnd, kRefuse, kExpire };
+  enum class Event {
+    kHello,
+    kPush,
+    kReoffer,
+    kCursorAck,
+    kPageDue,
+    kPageSent,
+    kTick,
+    kEnd,
+    kRefuse,
+    kExpire
+  };
 
   // Actions and messages, in the order the driver runs them.
   struct Send {
@@ -107,6 +123,9 @@ class SiteSession {
   Output OnReoffer(uint64_t token, std::vector<protocol::Change> changes, uint64_t now_ms);
   // `log_head`: the hub log's head now, to ask for the next page at once.
   Output OnCursorAck(const protocol::CursorAck& ack, uint64_t now_ms, uint64_t log_head);
+  // The driver sent the page last asked for: entries up to hub sequence `last`, `raw_bytes` of
+  // changes. Asks for the next if the window has room.
+  Output OnPageSent(uint64_t last, size_t raw_bytes, uint64_t log_head);
   // A clock tick: expires the session, or asks for a Deliver page if one is due.
   Output OnTick(uint64_t now_ms, uint64_t log_head);
   // Bundle mode: every message of the bundle is in, and applied; `view` is the store after them.
@@ -124,20 +143,33 @@ class SiteSession {
   bool closed() const { return state_ == State::kClosed; }
   uint64_t cursor() const { return cursor_; }
   size_t deliver_bytes() const { return deliver_bytes_; }
+  size_t deliver_window() const { return deliver_window_; }
 
  private:
   // Moves by the table; false (and an Error in `out`) if it does not allow `event` now.
   bool Move(Event event, uint64_t now_ms, Output* out);
   void Refuse(ErrorCode code, std::string message, uint64_t now_ms, Output* out);
-  // Asks for the next page when none is outstanding and the site is behind `log_head`.
+  // Asks for the next page when the window has room and the site is behind `log_head`.
   void MaybeDeliver(uint64_t log_head, Output* out);
+  // Forgets pages the site has applied.
+  void DropAcknowledged();
   protocol::Welcome MakeWelcome(uint64_t now_ms, const HubView& view) const;
 
   std::string site_;
   SiteSessionOptions options_;
   State state_ = State::kAwaitHello;
-  uint64_t cursor_ = 0;       // hub sequence the site has applied, in this epoch
-  size_t deliver_bytes_ = 0;  // the site's page limit; 0: none
+  struct Page {
+    uint64_t last = 0;
+    size_t raw_bytes = 0;
+  };
+
+  uint64_t cursor_ = 0;        // hub sequence the site has applied, in this epoch
+  size_t deliver_bytes_ = 0;   // the site's page limit; 0: none
+  size_t deliver_window_ = 0;  // raw bytes of pages it takes unacknowledged; 0: one page
+  bool page_asked_ = false;    // a ReadDeliverPage not yet answered by OnPageSent
+  uint64_t sent_through_ = 0;  // last hub sequence of the pages sent on this connection
+  std::deque<Page> unacknowledged_;
+  size_t unacknowledged_bytes_ = 0;
   uint64_t last_seen_ms_ = 0;
   std::optional<SiteReport> report_;  // from the last Hello
 };

@@ -100,6 +100,7 @@ protocol::Hello LinkSession::MakeHello(const LinkStore::Position& position, uint
   hello.link_rate = static_cast<uint32_t>(std::min<double>(tuning_.rate(), UINT32_MAX));
   hello.round_trip_ms =
       static_cast<uint32_t>(std::min<uint64_t>(tuning_.round_trip_ms(), UINT32_MAX));
+  hello.deliver_window = tuning_.deliver_window();
   return hello;
 }
 
@@ -115,8 +116,11 @@ void LinkSession::ResetConnection(uint64_t now) {
   last_acked_ms_ = 0;
   head_checked_ms_ = 0;
   deliver_expected_ = false;
-  deliver_asked_ms_ = 0;
   deliver_asked_bytes_ = 0;
+  deliver_asks_.clear();
+  received_raw_ = 0;
+  last_delivered_ms_ = 0;
+  last_page_hub_head_ = 0;
   owed_ = false;
   reoffer_outstanding_ = 0;
   acked_wire_ = 0;
@@ -162,8 +166,9 @@ LinkStore::Position LinkSession::SendHello(uint64_t now, LinkEffects* effects) {
   protocol::Hello hello = MakeHello(position, now);
   hello_sent_ms_ = now;
   hello_outstanding_ = true;
-  deliver_asked_ms_ = now;
   deliver_asked_bytes_ = hello.deliver_bytes;
+  deliver_asks_.push_back(
+      {received_raw_, now, hub_head_, hello.deliver_bytes, hello.deliver_window});
   effects->frames.push_back(protocol::EncodeMessage(hello));
   return position;
 }
@@ -338,18 +343,45 @@ Status LinkSession::OnAck(const protocol::Ack& ack, uint64_t now, LinkEffects* e
 
 Status LinkSession::OnDeliver(const protocol::Deliver& deliver, size_t frame_bytes, uint64_t now,
                               LinkEffects* effects) {
+  if (deliver.first > cursor_ + 1) {
+    return {ErrorCode::kBadMessage, "hub delivered from sequence " + std::to_string(deliver.first) +
+                                        " but this site has applied only up to " +
+                                        std::to_string(cursor_)};
+  }
   uint64_t raw_bytes = 0;
   for (const std::string& change : deliver.changes) raw_bytes += change.size();
-  tuning_.OnDelivered(frame_bytes, raw_bytes, Elapsed(deliver_asked_ms_, now));
+  tuning_.OnDelivered(frame_bytes, raw_bytes, DeliverOnWireMs(deliver, now));
   OSRC_RETURN_IF_ERROR(store_.ApplyDeliver(deliver, &cursor_));
   if (!deliver.changes.empty()) progressed_ = true;
+  received_raw_ += raw_bytes;
+  last_delivered_ms_ = now;
+  last_page_hub_head_ = deliver.hub_head;
   hub_head_ = std::max(hub_head_, deliver.hub_head);
   deliver_expected_ = cursor_ < hub_head_;
-  deliver_asked_ms_ = now;
   deliver_asked_bytes_ = tuning_.deliver_bytes();
+  uint32_t window = tuning_.deliver_window();
+  deliver_asks_.push_back({received_raw_, now, hub_head_, deliver_asked_bytes_, window});
   effects->frames.push_back(
-      protocol::EncodeMessage(protocol::CursorAck{cursor_, deliver_asked_bytes_}));
+      protocol::EncodeMessage(protocol::CursorAck{cursor_, deliver_asked_bytes_, window}));
   return {};
+}
+
+uint64_t LinkSession::DeliverOnWireMs(const protocol::Deliver& deliver, uint64_t now) {
+  uint64_t start = received_raw_;
+  // The hub sends a page while those unacknowledged and one more fit the window (or when none
+  // is unacknowledged): the first ask after which this one did let it go.
+  auto lets_go = [start](const DeliverAsk& ask) {
+    return ask.received_raw >= start ||
+           start + ask.page_bytes <= ask.received_raw + ask.window_bytes;
+  };
+  while (deliver_asks_.size() > 1 && !lets_go(deliver_asks_.front())) deliver_asks_.pop_front();
+  if (deliver_asks_.empty() || !lets_go(deliver_asks_.front())) return 0;
+  const DeliverAsk& ask = deliver_asks_.front();
+  // Known only if the hub held the page's entries when it could send it; else it may have
+  // waited for them.
+  if (std::max(ask.hub_head, last_page_hub_head_) < deliver.first) return 0;
+  uint64_t could_arrive = std::max(last_delivered_ms_, ask.sent_ms + tuning_.round_trip_ms());
+  return now > could_arrive ? now - could_arrive : 0;
 }
 
 void LinkSession::SendReoffer(LinkEffects* effects) {

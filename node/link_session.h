@@ -25,7 +25,8 @@
 // answer measures a round trip); the first pushes leave with it, from the sequence the hub last
 // acknowledged, when the site's clock is trusted not to be corrected by the Welcome (the Welcome
 // and the gap rule correct the start); pushes run from the hub's acknowledged sequence with a
-// window (go-back-N on a gap); one Deliver asked for at a time, its size from the measured link;
+// window (go-back-N on a gap); Deliver pages in a window sized from the measured link, each timed
+// from when it could have left the hub; a page that skips entries ends the connection;
 // keep-alive Hellos one at a time when in step; hand-back after a hub restore; set-up, answer and
 // push deadlines; push and window sizing (node/link_tuning.h), shrunk after a lost connection to
 // what got through and grown again by acks; backoff with jitter, reset by any progress.
@@ -178,6 +179,14 @@ class LinkSession {
     uint64_t wire_bytes;
     uint64_t raw_bytes;
   };
+  // A Hello or CursorAck: it lets the hub send Deliver pages up to its window.
+  struct DeliverAsk {
+    uint64_t received_raw;  // raw page bytes received on the connection when it was sent
+    uint64_t sent_ms;
+    uint64_t hub_head;  // the hub's log head as this site knew it then
+    uint32_t page_bytes;
+    uint32_t window_bytes;
+  };
 
   // Moves to the state the table gives for `event`; false (no move) if it allows none.
   bool Transition(Event event, bool reconnect_anyway = false);
@@ -200,6 +209,10 @@ class LinkSession {
   Status OnDeliver(const protocol::Deliver& deliver, size_t frame_bytes, uint64_t now,
                    LinkEffects* effects);
   Status OnReofferAck(const protocol::ReofferAck& ack, LinkEffects* effects);
+  // How long a page of `deliver` was on the wire: from when the hub could send it (the ask
+  // that made room for it, a round trip before it could arrive) or when the page before it
+  // arrived, whichever is later. 0 when unknown.
+  uint64_t DeliverOnWireMs(const protocol::Deliver& deliver, uint64_t now);
   Status CheckDeadlines(uint64_t now) const;
   bool CaughtUp() const;
   void UpdateInStep(uint64_t now, LinkEffects* effects);
@@ -243,8 +256,11 @@ class LinkSession {
   uint64_t cursor_ = 0;
   uint64_t hub_head_ = 0;
   bool deliver_expected_ = false;
-  uint64_t deliver_asked_ms_ = 0;
   uint32_t deliver_asked_bytes_ = 0;
+  std::deque<DeliverAsk> deliver_asks_;  // oldest first, back to the one that let the last page go
+  uint64_t received_raw_ = 0;            // raw bytes of Deliver pages on this connection
+  uint64_t last_delivered_ms_ = 0;
+  uint64_t last_page_hub_head_ = 0;  // the hub's log head when it read the last page
   bool owed_ = false;
   uint64_t reoffer_outstanding_ = 0;  // token of the Reoffer awaiting its ack; 0: none
   uint64_t acked_wire_ = 0;           // wire bytes acknowledged on this connection

@@ -12,8 +12,11 @@ namespace {
 constexpr double kPushShareOfTimeout = 0.25;
 // The first pushes of a daemon, before the link is measured.
 constexpr size_t kInitialBatchBytes = 64 * 1024;
-// A Deliver (one at a time) should take at most this share of the heartbeat timeout.
+// A Deliver page should take at most this share of the heartbeat timeout on the wire: pages in
+// a window arrive one after another, and each arrival is traffic.
 constexpr double kDeliverShareOfTimeout = 0.5;
+// The Deliver window, in pages, at most.
+constexpr double kMaxDeliverPagesInFlight = 16;
 // Deliver pages asked of the hub before the link is measured, and at the least.
 constexpr size_t kInitialDeliverBytes = 8 * 1024;
 constexpr size_t kMinDeliverBytes = 4 * 1024;
@@ -56,13 +59,24 @@ void LinkTuning::OnRoundTrip(uint64_t ms) {
   Retune();
 }
 
-void LinkTuning::OnDelivered(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t waited_ms) {
+void LinkTuning::OnDelivered(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t on_wire_ms) {
   if (wire_bytes == 0 || raw_bytes == 0) return;
-  uint64_t on_wire_ms = waited_ms > round_trip_ms_ ? waited_ms - round_trip_ms_ : 1;
-  double sample = static_cast<double>(wire_bytes) * 1000.0 / static_cast<double>(on_wire_ms);
-  down_rate_ = down_rate_ == 0 ? sample : down_rate_ + kRateGain * (sample - down_rate_);
+  if (on_wire_ms > 0) {
+    double sample = static_cast<double>(wire_bytes) * 1000.0 / static_cast<double>(on_wire_ms);
+    down_rate_ = down_rate_ == 0 ? sample : down_rate_ + kRateGain * (sample - down_rate_);
+  }
   down_raw_per_wire_ = static_cast<double>(raw_bytes) / static_cast<double>(wire_bytes);
   if (deliver_limit_ > 0) deliver_limit_ *= 2;
+}
+
+uint32_t LinkTuning::deliver_window() const {
+  double page = deliver_bytes();
+  double in_round_trip = 0;
+  if (deliver_limit_ == 0 && down_rate_ > 0) {
+    in_round_trip = down_rate_ * static_cast<double>(round_trip_ms_) / 1000.0 * down_raw_per_wire_;
+  }
+  double window = std::min(2 * page + in_round_trip, kMaxDeliverPagesInFlight * page);
+  return static_cast<uint32_t>(std::min<double>(window, UINT32_MAX));
 }
 
 uint32_t LinkTuning::deliver_bytes() const {

@@ -24,6 +24,10 @@ class LinkTuning {
   // half the heartbeat timeout (only one is in flight), or before the link is measured, one
   // small enough for a 2G link.
   uint32_t deliver_bytes() const;
+  // Raw bytes of Deliver pages the hub may send before their acknowledgements come back: what
+  // the link carries in a round trip (the bandwidth-delay product), plus two pages, so one page
+  // is on the wire while the next waits and the acknowledgements travel.
+  uint32_t deliver_window() const;
   // Measured delivery rate in wire bytes per second; 0 before the first measurement.
   double rate() const { return rate_; }
   // The zstd level of a push of `raw_bytes`: harder the slower the link is measured, while
@@ -39,9 +43,9 @@ class LinkTuning {
   void OnPushAcked(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t busy_ms);
   // A small request answered after `ms`: an upper bound of the round trip.
   void OnRoundTrip(uint64_t ms);
-  // A Deliver of `wire_bytes` (`raw_bytes` of changes) arrived `waited_ms` after it was asked
-  // for (one at a time: the wait holds a round trip).
-  void OnDelivered(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t waited_ms);
+  // A Deliver page of `wire_bytes` (`raw_bytes` of changes) arrived, having been on the wire for
+  // `on_wire_ms`; 0: its timing is unknown (the hub may have held it back for lack of data).
+  void OnDelivered(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t on_wire_ms);
   // A connection was lost with pushes in flight, after `through_wire` bytes of pushes on it
   // reached the hub. Until acks show more, pushes in flight stay within what got through (two
   // pushes of half of it, so one can be on the wire while the other is acknowledged); nothing

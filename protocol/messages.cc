@@ -111,7 +111,8 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, RunHi
       *out = Hello{in.getVersion(),       TextOf(in.getSite()), in.getSchemaHash(),
                    in.getLogHead(),       in.getHubCursor(),    in.getClock(),
                    DataOf(in.getEpoch()), in.getDeliverBytes(), in.getMergeVersion(),
-                   in.getOldestUnsent(),  in.getLinkRate(),     in.getRoundTripMs()};
+                   in.getOldestUnsent(),  in.getLinkRate(),     in.getRoundTripMs(),
+                   in.getDeliverWindow()};
       return {};
     }
     case wire::Message::WELCOME: {
@@ -156,9 +157,11 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, RunHi
       *out = std::move(deliver);
       return {};
     }
-    case wire::Message::CURSOR_ACK:
-      *out = CursorAck{root.getCursorAck().getCursor(), root.getCursorAck().getDeliverBytes()};
+    case wire::Message::CURSOR_ACK: {
+      auto ack = root.getCursorAck();
+      *out = CursorAck{ack.getCursor(), ack.getDeliverBytes(), ack.getDeliverWindow()};
       return {};
+    }
     case wire::Message::REOFFER: {
       auto in = root.getReoffer();
       Reoffer reoffer{in.getToken(), DataListOf(in.getChanges()), DataListOf(in.getSeals())};
@@ -212,6 +215,7 @@ std::string EncodeMessage(const Message& message, RunHistory* history, int level
     out.setOldestUnsent(m->oldest_unsent);
     out.setLinkRate(m->link_rate);
     out.setRoundTripMs(m->round_trip_ms);
+    out.setDeliverWindow(m->deliver_window);
   } else if (auto* m = std::get_if<Welcome>(&message)) {
     auto out = root.initWelcome();
     out.setAcked(m->acked);
@@ -254,6 +258,7 @@ std::string EncodeMessage(const Message& message, RunHistory* history, int level
     auto out = root.initCursorAck();
     out.setCursor(m->cursor);
     out.setDeliverBytes(m->deliver_bytes);
+    out.setDeliverWindow(m->deliver_window);
   } else if (auto* m = std::get_if<ErrorReply>(&message)) {
     auto out = root.initError();
     out.setCode(static_cast<uint16_t>(m->code));

@@ -29,6 +29,8 @@ struct Hello {
   uint64_t oldest_unsent = 0;  // stamp of the oldest change the hub has not acknowledged
   uint32_t link_rate = 0;      // bytes per second towards the hub
   uint32_t round_trip_ms = 0;
+  // Raw bytes of Deliver pages the node takes before acknowledging them; 0: one page at a time.
+  uint32_t deliver_window = 0;
 };
 
 struct Welcome {
@@ -61,7 +63,8 @@ struct Deliver {
 
 struct CursorAck {
   uint64_t cursor = 0;
-  uint32_t deliver_bytes = 0;  // as in Hello, measured anew; 0: unchanged
+  uint32_t deliver_bytes = 0;   // as in Hello, measured anew; 0: unchanged
+  uint32_t deliver_window = 0;  // as in Hello, measured anew; 0: unchanged
 };
 
 struct ErrorReply {

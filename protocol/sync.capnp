@@ -62,6 +62,7 @@ struct Hello {
   oldestUnsent @9 :UInt64;  # stamp of the oldest change the hub has not acknowledged
   linkRate @10 :UInt32;     # bytes per second the site measured towards the hub
   roundTripMs @11 :UInt32;  # its measured round trip
+  deliverWindow @12 :UInt32;  # changes' bytes of Deliver pages it takes unacknowledged (0: one)
 }
 
 struct Welcome {
@@ -108,6 +109,7 @@ struct Deliver {
 struct CursorAck {
   cursor @0 :UInt64;
   deliverBytes @1 :UInt32;  # as in Hello, measured anew (0: unchanged)
+  deliverWindow @2 :UInt32;  # as in Hello, measured anew (0: unchanged)
 }
 
 struct Error {

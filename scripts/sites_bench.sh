@@ -6,6 +6,7 @@
 # the hub's peak anonymous memory, and the time from the reference import to the last site.
 # Usage: scripts/sites_bench.sh [BIN_DIR] [SITES] [CHANGES] [RATE] [REFERENCE]
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BIN=$(cd "${1:-build/bin}" && pwd)
 SITES=${2:-2000}
 CHANGES=${3:-60}
@@ -32,13 +33,7 @@ until [ -s "$WORK/hub/hub.endpoint" ]; do
   sleep 0.1
 done
 HEAD=$(hub_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["log_head"])')
-python3 - "$WORK/reference.jsonl" "$REFERENCE" <<'PY'
-import json, sys
-with open(sys.argv[1], "w") as out:
-    for i in range(int(sys.argv[2])):
-        out.write(json.dumps({"collection": "localities", "id": "99%08d" % i,
-                              "fields": {"level": "municipality", "name": "Bench town %d" % i}}) + "\n")
-PY
+write_reference_records "$WORK/reference.jsonl" "$REFERENCE"
 "$BIN/osrc-loadgen" run --keys "$WORK/keys.csv" --hub "$(cat "$WORK/hub/hub.endpoint")" \
   --hub-key "$(cat "$WORK/hub/hub.pub")" --changes-per-site "$CHANGES" --rate "$RATE" \
   --until-cursor $((HEAD + REFERENCE)) --timeout 900 >"$WORK/loadgen.json" &

@@ -1,6 +1,8 @@
 // osrc-faultproxy: runs a FaultProxy (tests/support/fault_proxy.h) in front of
 // a local TCP service and takes fault commands on stdin, one per line:
-//   rate N | latency MS | cut-after N | cut | blackhole | heal | stats | quit
+//   rate N | latency MS | cut-after N | cut | blackhole | heal | stats | mark | timeline | quit
+// `timeline` prints the bytes each direction carried per 100 ms since the last `mark`:
+//   timeline slot_ms=100 up=N,N,... down=N,N,...
 // Listens on --listen PORT, or on a free port if it is 0 or not given, and
 // prints "listening 127.0.0.1:PORT" once ready: read the port from that line.
 // Exits on quit, EOF, SIGINT or SIGTERM.
@@ -20,6 +22,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/version.h"
 #include "tests/support/fault_proxy.h"
@@ -31,7 +34,7 @@ constexpr char kUsage[] =
     " free port)\n"
     "       osrc-faultproxy --version\n"
     "stdin commands: rate N | latency MS | cut-after N | cut | blackhole |"
-    " heal | stats | quit\n";
+    " heal | stats | mark | timeline | quit\n";
 
 std::optional<uint64_t> ParseNumber(std::string_view text) {
   uint64_t value = 0;
@@ -80,6 +83,18 @@ bool RunCommand(osrc::testing::FaultProxy& proxy, const std::string& line) {
         "up=%llu down=%llu accepted=%llu cut=%llu\n", static_cast<unsigned long long>(s.bytes_up),
         static_cast<unsigned long long>(s.bytes_down), static_cast<unsigned long long>(s.accepted),
         static_cast<unsigned long long>(s.cut));
+    std::fflush(stdout);
+  } else if (verb == "mark") {
+    proxy.MarkTimeline();
+  } else if (verb == "timeline") {
+    osrc::testing::FaultProxyTimeline timeline = proxy.Timeline();
+    auto join = [](const std::vector<uint64_t>& slots) {
+      std::string text;
+      for (uint64_t bytes : slots) text += (text.empty() ? "" : ",") + std::to_string(bytes);
+      return text;
+    };
+    std::printf("timeline slot_ms=%d up=%s down=%s\n", osrc::testing::FaultProxyTimeline::kSlotMs,
+                join(timeline.up).c_str(), join(timeline.down).c_str());
     std::fflush(stdout);
   } else if (verb == "quit") {
     return false;

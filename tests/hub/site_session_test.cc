@@ -178,9 +178,10 @@ TEST_F(SiteSessionTest, ReportsClockSkewBeyondTheLimit) {
   EXPECT_TRUE(near.OnHello(hello, clock_.NowMillis(), {0, 0}).warnings.empty());
 }
 
-TEST_F(SiteSessionTest, OneDeliverOutstandingUntilTheCursorAck) {
+TEST_F(SiteSessionTest, WithoutAWindowOnePageIsOutstandingUntilItsCursorAck) {
   session_.OnHello(HelloOf(clock_, 0), clock_.NowMillis(), {0, 500});
   ASSERT_EQ(session_.state(), State::kDelivering);
+  EXPECT_EQ(Render(session_.OnPageSent(100, 9000, 600)), "");
   // Ticks while the page is out ask for no other.
   clock_.Advance(500);
   EXPECT_EQ(Render(session_.OnTick(clock_.NowMillis(), 600)), "");
@@ -189,6 +190,7 @@ TEST_F(SiteSessionTest, OneDeliverOutstandingUntilTheCursorAck) {
   // The ack asks for the next page at once.
   SiteSession::Output out = session_.OnCursorAck({100, 0}, clock_.NowMillis(), 600);
   EXPECT_EQ(Render(out), "progress cursor=100\nread page cursor=100 entries=100 bytes=65536\n");
+  session_.OnPageSent(600, 9000, 600);
   // Caught up: no page; a later write at the hub makes one due at the next tick.
   session_.OnCursorAck({600, 0}, clock_.NowMillis(), 600);
   EXPECT_EQ(session_.state(), State::kReady);
@@ -197,13 +199,48 @@ TEST_F(SiteSessionTest, OneDeliverOutstandingUntilTheCursorAck) {
             "read page cursor=600 entries=100 bytes=65536\n");
 }
 
+TEST_F(SiteSessionTest, PagesGoInTheSitesWindow) {
+  protocol::Hello hello = HelloOf(clock_, 0);
+  hello.deliver_bytes = 1000;
+  hello.deliver_window = 2500;
+  EXPECT_EQ(Render(session_.OnHello(hello, clock_.NowMillis(), {0, 1000})),
+            "send Welcome acked=0 head=1000 epoch=epoch-2\n"
+            "progress cursor=0 skew=0\n"
+            "read page cursor=0 entries=100 bytes=1000\n");
+  // One page asked for at a time: the next starts where it ends.
+  EXPECT_EQ(Render(session_.OnTick(clock_.NowMillis(), 1000)), "");
+  EXPECT_EQ(Render(session_.OnPageSent(100, 1000, 1000)),
+            "read page cursor=100 entries=100 bytes=1000\n");
+  // 2,000 bytes unacknowledged and a page of 1,000 more would pass 2,500.
+  EXPECT_EQ(Render(session_.OnPageSent(200, 1000, 1000)), "");
+  EXPECT_EQ(Render(session_.OnTick(clock_.NowMillis(), 1000)), "");
+  EXPECT_EQ(Render(session_.OnCursorAck({100, 0}, clock_.NowMillis(), 1000)),
+            "progress cursor=100\nread page cursor=200 entries=100 bytes=1000\n");
+  // A smaller page leaves room for one more.
+  EXPECT_EQ(Render(session_.OnPageSent(300, 400, 1000)),
+            "read page cursor=300 entries=100 bytes=1000\n");
+  EXPECT_EQ(Render(session_.OnPageSent(400, 1000, 1000)), "");
+  // A larger window from the site lets more go.
+  EXPECT_EQ(Render(session_.OnCursorAck({200, 0, 3500}, clock_.NowMillis(), 1000)),
+            "progress cursor=200\nread page cursor=400 entries=100 bytes=1000\n");
+  EXPECT_EQ(session_.deliver_window(), 3500u);
+  // Acknowledged through the last page sent: ready again once it is sent and acknowledged.
+  session_.OnPageSent(1000, 1000, 1000);
+  EXPECT_EQ(session_.state(), State::kDelivering);
+  EXPECT_EQ(Render(session_.OnCursorAck({1000, 0}, clock_.NowMillis(), 1000)),
+            "progress cursor=1000\n");
+  EXPECT_EQ(session_.state(), State::kReady);
+}
+
 TEST_F(SiteSessionTest, PageSizeFollowsTheSitesDeliverBytes) {
   protocol::Hello hello = HelloOf(clock_, 0);
   hello.deliver_bytes = 2048;
   session_.OnHello(hello, clock_.NowMillis(), {0, 50});
   EXPECT_EQ(session_.deliver_bytes(), 2048u);
+  session_.OnPageSent(10, 2000, 50);
   EXPECT_EQ(Render(session_.OnCursorAck({10, 16384}, clock_.NowMillis(), 50)),
             "progress cursor=10\nread page cursor=10 entries=100 bytes=16384\n");
+  session_.OnPageSent(20, 2000, 50);
   // 0: the site measured nothing new; the last limit stays.
   EXPECT_EQ(Render(session_.OnCursorAck({20, 0}, clock_.NowMillis(), 50)),
             "progress cursor=20\nread page cursor=20 entries=100 bytes=16384\n");
@@ -215,14 +252,20 @@ TEST_F(SiteSessionTest, CursorNeverMovesBack) {
   EXPECT_EQ(session_.cursor(), 40u);
 }
 
-TEST_F(SiteSessionTest, KeepAliveHelloResetsTheOutstandingPage) {
+TEST_F(SiteSessionTest, KeepAliveHelloLeavesThePagesSentInFlight) {
   session_.OnHello(HelloOf(clock_, 0), clock_.NowMillis(), {0, 10});
-  ASSERT_EQ(session_.state(), State::kDelivering);
+  session_.OnPageSent(10, 500, 10);
   SiteSession::Output out = session_.OnHello(HelloOf(clock_, 4), clock_.NowMillis(), {0, 10});
   EXPECT_EQ(Render(out),
             "send Welcome acked=0 head=10 epoch=epoch-2\n"
-            "progress cursor=4 skew=0\n"
-            "read page cursor=4 entries=100 bytes=65536\n");
+            "progress cursor=4 skew=0\n");
+  EXPECT_EQ(session_.state(), State::kDelivering);
+  session_.OnCursorAck({10, 0}, clock_.NowMillis(), 10);
+  EXPECT_EQ(session_.state(), State::kReady);
+  // A keep-alive sent before the last page arrived does not take the cursor back.
+  EXPECT_EQ(Render(session_.OnHello(HelloOf(clock_, 4), clock_.NowMillis(), {0, 10})),
+            "send Welcome acked=0 head=10 epoch=epoch-2\n"
+            "progress cursor=10 skew=0\n");
 }
 
 TEST_F(SiteSessionTest, PushesAndHandBacksBecomeStoreActions) {
@@ -272,18 +315,19 @@ TEST(SiteSessionTableTest, RejectsPairsTheTableDoesNotAllow) {
     table += std::string(SiteSession::StateName(state)) + ":";
     for (Event event :
          {Event::kHello, Event::kPush, Event::kReoffer, Event::kCursorAck, Event::kPageDue,
-          Event::kTick, Event::kEnd, Event::kRefuse, Event::kExpire}) {
+          Event::kPageSent, Event::kTick, Event::kEnd, Event::kRefuse, Event::kExpire}) {
       std::optional<State> next = SiteSession::Transition(state, event);
       table += " " + (next ? std::string(SiteSession::StateName(*next)) : std::string("-"));
     }
     table += "\n";
   }
   EXPECT_EQ(table,
-            "awaiting hello: ready awaiting hello awaiting hello - - awaiting hello - closed "
+            "awaiting hello: ready awaiting hello awaiting hello - - - awaiting hello - closed "
             "closed\n"
-            "ready: ready ready ready ready delivering ready closed closed closed\n"
-            "delivering: ready delivering delivering ready - delivering closed closed closed\n"
-            "closed: - - - - - - - - -\n");
+            "ready: ready ready ready ready delivering - ready closed closed closed\n"
+            "delivering: delivering delivering delivering delivering delivering delivering "
+            "delivering closed closed closed\n"
+            "closed: - - - - - - - - - -\n");
 }
 
 TEST(SiteSessionBundleTest, AnsweredAtTheEndWithOneUnboundedPage) {

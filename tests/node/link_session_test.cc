@@ -359,6 +359,21 @@ TEST(LinkSession, DeliveriesAreAskedForOneAtATimeAndAcknowledged) {
   EXPECT_EQ(f.session.state(), State::kInStep);
 }
 
+TEST(LinkSession, APageThatSkipsEntriesEndsTheConnectionAndTheCursorStays) {
+  Fixture f(0);
+  f.Connect(0, 5);
+  protocol::Deliver page{3, 5, 5, {3, 4, 5}, {"c", "d", "e"}, {}};
+  LinkEffects down = f.session.OnMessage(page, 100, f.now);
+  EXPECT_TRUE(down.close);
+  EXPECT_EQ(f.session.state(), State::kBackoff);
+  EXPECT_EQ(f.session.failure().code(), ErrorCode::kBadMessage);
+  EXPECT_NE(f.session.failure().ToString().find(
+                "hub delivered from sequence 3 but this site has applied only up to 0"),
+            std::string::npos)
+      << f.session.failure().ToString();
+  EXPECT_EQ(f.store.cursor(), 0u);
+}
+
 TEST(LinkSession, ANewHubEpochHandsBackTheHubsChangesBeforeInStep) {
   Fixture f(0);
   f.Connect(0, 2, "e1");

@@ -143,8 +143,8 @@ TEST(LinkTuning, GrowsAtMostTwofoldPerAcknowledgement) {
   EXPECT_EQ(tuning.batch_bytes(), 2 * before);
 }
 
-// Deliver pages: small before the link is measured; then one page (one at a time, a round trip
-// between them) crosses the link in half the heartbeat timeout.
+// Deliver pages: small before the link is measured; then one page crosses the link in half the
+// heartbeat timeout.
 TEST(LinkTuning, DeliverPagesFitTheMeasuredDownlink) {
   protocol::LinkOptions options = Options();
   LinkTuning tuning(options);
@@ -153,7 +153,7 @@ TEST(LinkTuning, DeliverPagesFitTheMeasuredDownlink) {
   for (int i = 0; i < 10; ++i) {
     uint64_t raw = tuning.deliver_bytes();
     uint64_t wire = raw * 2 / 3;  // hub changes that compress badly
-    tuning.OnDelivered(wire, raw, 2000 + wire * 1000 / 6000);
+    tuning.OnDelivered(wire, raw, wire * 1000 / 6000);
   }
   double seconds_on_wire = tuning.deliver_bytes() * 2.0 / 3.0 / 6000.0;
   EXPECT_LE(seconds_on_wire, 3.3);
@@ -163,6 +163,29 @@ TEST(LinkTuning, DeliverPagesFitTheMeasuredDownlink) {
   fast.OnRoundTrip(1);
   for (int i = 0; i < 10; ++i) fast.OnDelivered(100000, 800000, 3);
   EXPECT_EQ(fast.deliver_bytes(), options.max_message_bytes / 2);
+}
+
+// The window holds two pages and what the link carries in a round trip: on a 64 kbit/s link with
+// a 2 s round trip, 16,000 wire bytes, so the hub keeps sending while acknowledgements travel.
+TEST(LinkTuning, DeliverWindowHoldsTheBandwidthDelayProduct) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  EXPECT_EQ(tuning.deliver_window(), 2 * tuning.deliver_bytes()) << "before a measurement";
+  tuning.OnRoundTrip(2000);
+  for (int i = 0; i < 10; ++i) {
+    uint64_t wire = tuning.deliver_bytes() / 3;
+    tuning.OnDelivered(wire, 3 * wire, wire * 1000 / 8000);
+  }
+  double page = tuning.deliver_bytes();
+  double in_round_trip = 8000.0 * 2 * 3;  // wire bytes in 2 s, three raw bytes to one
+  EXPECT_NEAR(tuning.deliver_window(), 2 * page + in_round_trip, 0.02 * (2 * page + in_round_trip));
+  // Pages of unknown timing change nothing.
+  uint32_t window = tuning.deliver_window();
+  tuning.OnDelivered(100, 300, 0);
+  EXPECT_EQ(tuning.deliver_window(), window);
+  // After a lost page: two (halved) pages, no more, until pages arrive again.
+  tuning.OnDeliverLost(tuning.deliver_bytes());
+  EXPECT_EQ(tuning.deliver_window(), 2 * tuning.deliver_bytes());
 }
 
 }  // namespace

@@ -294,6 +294,7 @@ class FaultProxy::Loop {
     ssize_t n = recv(fd, data.data(), budget, 0);
     if (n > 0) {
       bucket.Take(static_cast<size_t>(n));
+      proxy_.Record(&p == &c.up, static_cast<size_t>(n));
       data.resize(static_cast<size_t>(n));
       p.queued += data.size();
       p.queue.push_back({now + cur_.latency, std::move(data), 0});
@@ -475,6 +476,27 @@ void FaultProxy::ResetStats() {
                         &counters_.cut, &counters_.refused}) {
     *counter = 0;
   }
+}
+
+void FaultProxy::MarkTimeline() {
+  std::lock_guard<std::mutex> lock(timeline_mu_);
+  timeline_mark_ = Clock::now();
+  timeline_ = {};
+}
+
+FaultProxyTimeline FaultProxy::Timeline() const {
+  std::lock_guard<std::mutex> lock(timeline_mu_);
+  return timeline_;
+}
+
+void FaultProxy::Record(bool up, size_t bytes) {
+  std::lock_guard<std::mutex> lock(timeline_mu_);
+  auto slot = static_cast<size_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - timeline_mark_).count() /
+      FaultProxyTimeline::kSlotMs);
+  std::vector<uint64_t>& slots = up ? timeline_.up : timeline_.down;
+  if (slots.size() <= slot) slots.resize(slot + 1, 0);
+  slots[slot] += bytes;
 }
 
 void FaultProxy::Update(const std::function<void(Settings&)>& fn) {

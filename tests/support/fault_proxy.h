@@ -32,6 +32,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace osrc::testing {
 
@@ -44,6 +45,14 @@ struct FaultProxyStats {
   uint64_t accepted = 0;    // Client connections accepted.
   uint64_t cut = 0;         // Connections closed by CutAfter()/CutNow().
   uint64_t refused = 0;     // Connections whose target connect failed.
+};
+
+// Bytes each direction took from the link, per slot of kSlotMs since the last MarkTimeline() (or
+// Start()): how busy the link was, second by second.
+struct FaultProxyTimeline {
+  static constexpr int kSlotMs = 100;
+  std::vector<uint64_t> up;
+  std::vector<uint64_t> down;
 };
 
 class FaultProxy {
@@ -87,6 +96,9 @@ class FaultProxy {
 
   FaultProxyStats Stats() const;
   void ResetStats();
+  // Starts the timeline afresh from now.
+  void MarkTimeline();
+  FaultProxyTimeline Timeline() const;
 
  private:
   struct Settings {
@@ -108,6 +120,8 @@ class FaultProxy {
   };
   class Loop;  // The I/O loop state, owned by the thread (fault_proxy.cc).
 
+  // Called by the loop: `bytes` read in one direction.
+  void Record(bool up, size_t bytes);
   // Applies fn to the settings, wakes the loop and waits until it applied
   // them (unless not running or called from the loop thread).
   void Update(const std::function<void(Settings&)>& fn);
@@ -130,6 +144,9 @@ class FaultProxy {
   uint64_t applied_version_ = 0;  // Guarded by mu_.
   bool running_ = false;          // Guarded by mu_.
   Counters counters_;
+  mutable std::mutex timeline_mu_;
+  std::chrono::steady_clock::time_point timeline_mark_ = std::chrono::steady_clock::now();
+  FaultProxyTimeline timeline_;  // Guarded by timeline_mu_.
   std::thread thread_;
 };
 
