@@ -7,7 +7,7 @@ PACKAGES := cmake g++ make pkg-config libzmq3-dev cppzmq-dev capnproto libcapnp-
   dpkg-dev help2man man-db systemd libseccomp-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps browser-deps build test package demo bench clean proxy fuzz-deps fuzz fuzz-seeds format-deps format format-check
+.PHONY: all deps node-deps browser-deps pouchdb-deps build test package demo bench clean proxy fuzz-deps fuzz fuzz-seeds format-deps format format-check
 
 all: build
 
@@ -32,14 +32,21 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The browser tests' chromium (Debian) and playwright-core (npm, pinned by
-# tests/browser/package-lock.json); node and npm from Debian unless already installed.
-BROWSER_PACKAGES := chromium
-browser-deps:
-	$(call install_missing,$(BROWSER_PACKAGES))
+# node and npm from Debian unless already installed.
+node-deps:
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends nodejs npm; }
+
+# The browser tests' chromium (Debian) and playwright-core (npm, pinned by
+# tests/browser/package-lock.json).
+BROWSER_PACKAGES := chromium
+browser-deps: node-deps
+	$(call install_missing,$(BROWSER_PACKAGES))
 	cd tests/browser && npm ci --no-audit --no-fund
+
+# The PouchDB baseline of the link figures (npm, pinned by bench/pouchdb/package-lock.json).
+pouchdb-deps: node-deps
+	cd bench/pouchdb && npm ci --no-audit --no-fund
 
 test: build format-check browser-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
@@ -53,7 +60,7 @@ package: build
 demo: build
 	KEEP=$(KEEP) scripts/demo.sh $(BUILD)/bin
 
-bench: build
+bench: build pouchdb-deps
 	scripts/bench.sh $(BUILD)/bin
 
 clean:

@@ -16,15 +16,20 @@
 #       and (e2) a reference update of 10,000 records at the hub delivered to the running site
 #       node (bytes down). Busy: the share of the link's capacity used from the first to the last
 #       100 ms the direction ran at least half full (the proxy's timeline); the set-up round
-#       trips before and the last acknowledgement after are outside it, and shown as the time.
+#       trips before and the last acknowledgement after are outside it, and shown as the time;
+#   (p) the baseline of (d) and (a): PouchDB 9 replicating the same records to a CouchDB-protocol
+#       server (express-pouchdb, bench/pouchdb) through the same proxy; the replication alone is
+#       timed. With (a) or (d) in the same run, prints how many times as long PouchDB took.
 #
-#   bench/link_figures.sh [BIN_DIR] [a|b|c|d|e ...]     e.g. bench/link_figures.sh build/bin
+#   bench/link_figures.sh [BIN_DIR] [a|b|c|d|e|p ...]     e.g. bench/link_figures.sh build/bin
 # LINK_FIGURES_RUNS=N repeats (c) N times (default 3). Exits 1 if a sync fails.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+POUCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/pouchdb" && pwd)
+POUCH=$POUCH_DIR/replicate.mjs
 BIN=$(cd "${1:-build/bin}" && pwd)
 shift || true
-WHICH=${*:-a b c d e}
+WHICH=${*:-a b c d e p}
 RUNS=${LINK_FIGURES_RUNS:-3}
 WORK=$(mktemp -d /tmp/osrc-link-figures.XXXXXX)
 PIDS=()
@@ -38,6 +43,20 @@ trap cleanup EXIT
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# start_proxy TARGET_PORT: an osrc-faultproxy in front of it, in $D. Sets PFD and PROXY_PORT.
+start_proxy() {
+  mkfifo "$D/proxy.in"
+  "$BIN/osrc-faultproxy" --listen 0 --target "$1" <"$D/proxy.in" >"$D/proxy.out" 2>&1 &
+  PIDS+=($!)
+  exec {PFD}>"$D/proxy.in"
+  PROXY_PORT=
+  for _ in $(seq 100); do
+    PROXY_PORT=$(sed -n 's/^listening 127.0.0.1:\([0-9]*\)$/\1/p' "$D/proxy.out")
+    [ -n "$PROXY_PORT" ] && break
+    sleep 0.05
+  done
+}
+
 # setup NAME: a hub (running) and a node MAS behind a proxy, in $WORK/NAME. Sets D, HUB, PFD.
 setup() {
   D=$WORK/$1
@@ -49,19 +68,29 @@ setup() {
   PIDS+=("$HUB")
   for _ in $(seq 200); do grep -q 'listening on' "$D/hub.err" && break; sleep 0.05; done
   port=$(sed -n 's/^tcp:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$D/hub/hub.endpoint")
-  mkfifo "$D/proxy.in"
-  "$BIN/osrc-faultproxy" --listen 0 --target "$port" <"$D/proxy.in" >"$D/proxy.out" 2>&1 &
-  PIDS+=($!)
-  exec {PFD}>"$D/proxy.in"
-  local proxy_port=
-  for _ in $(seq 100); do
-    proxy_port=$(sed -n 's/^listening 127.0.0.1:\([0-9]*\)$/\1/p' "$D/proxy.out")
-    [ -n "$proxy_port" ] && break
-    sleep 0.05
-  done
-  key=$("$BIN/osrc-node" init --data "$D/node" --site MAS --hub "tcp://127.0.0.1:$proxy_port" \
+  start_proxy "$port"
+  key=$("$BIN/osrc-node" init --data "$D/node" --site MAS --hub "tcp://127.0.0.1:$PROXY_PORT" \
         --hub-key "$hub_key" | tail -1)
   "$BIN/osrc-hub" enrol --data "$D/hub" --site MAS --key "$key" >/dev/null
+}
+
+# setup_pouch NAME: the PouchDB baseline's CouchDB-protocol server (running, as HUB) behind a
+# proxy, in $WORK/NAME. Sets D, HUB, PFD.
+setup_pouch() {
+  D=$WORK/$1
+  mkdir -p "$D"
+  node "$POUCH" serve "$D/server" >"$D/server.out" 2>&1 &
+  HUB=$!
+  PIDS+=("$HUB")
+  for _ in $(seq 200); do grep -q '^listening' "$D/server.out" && break; sleep 0.05; done
+  start_proxy "$(sed -n 's/^listening 127.0.0.1:\([0-9]*\)$/\1/p' "$D/server.out")"
+}
+
+# participants N: the path of osrc-gen's records of N participants (3 records each) for MAS.
+participants() {
+  local file=$WORK/participants-$1.jsonl
+  [ -s "$file" ] || "$BIN/osrc-gen" --site MAS --participants "$1" --services-per 2 --out "$file"
+  echo "$file"
 }
 
 # proxy_ask COMMAND PREFIX: sends COMMAND to the proxy and prints its answer, the next line of its
@@ -131,8 +160,7 @@ teardown() {
 
 figure_a() {
   setup a
-  "$BIN/osrc-gen" --site MAS --participants 1000 --services-per 2 |
-    "$BIN/osrc-node" import --data "$D/node" - >/dev/null
+  "$BIN/osrc-node" import --data "$D/node" "$(participants 1000)" >/dev/null
   echo "rate 32000" >&"$PFD"
   echo "latency 300" >&"$PFD"
   local rc
@@ -142,6 +170,7 @@ figure_a() {
   [ "$rc" = 0 ] || { teardown; echo "(a) sync failed: $(cat "$D/sync.err")"; return 1; }
   printf '(a) 3,000 records over 32,000 B/s + 300 ms: %d.%03d s, %d bytes up + %d bytes down = %d bytes (%d connection)\n' \
     $(( SYNC_MS / 1000 )) $(( SYNC_MS % 1000 )) "$up" "$down" $(( up + down )) "$accepted"
+  A_MS=$SYNC_MS
   # A later session of the same site: its first pushes leave with the Hello.
   "$BIN/osrc-gen" --site MAS --participants 1000 --services-per 2 --start 1001 --seed 2 |
     "$BIN/osrc-node" import --data "$D/node" - >/dev/null
@@ -156,17 +185,16 @@ figure_a() {
 }
 
 figure_b() {
-  "$BIN/osrc-gen" --site MAS --participants 10000 --services-per 2 --out "$WORK/30k.jsonl"
   local clean_up up down accepted cut t0 t1
   setup b-clean
-  "$BIN/osrc-node" import --data "$D/node" "$WORK/30k.jsonl" >/dev/null
+  "$BIN/osrc-node" import --data "$D/node" "$(participants 10000)" >/dev/null
   "$BIN/osrc-node" sync --data "$D/node" --timeout 300 >/dev/null 2>"$D/sync.err" ||
     { echo "(b) clean sync failed: $(cat "$D/sync.err")"; teardown; return 1; }
   read -r clean_up down accepted cut < <(proxy_stats)
   teardown
 
   setup b-cut
-  "$BIN/osrc-node" import --data "$D/node" "$WORK/30k.jsonl" >/dev/null
+  "$BIN/osrc-node" import --data "$D/node" "$(participants 10000)" >/dev/null
   sed -i -e 's/^reconnect_max_ms = .*/reconnect_max_ms = 1000/' "$D/node/node.toml"
   echo "cut-after 1048576" >&"$PFD"
   t0=$(now_ms)
@@ -185,10 +213,9 @@ figure_b() {
 
 figure_d() {
   local rc up down accepted cut runs=() run
-  "$BIN/osrc-gen" --site MAS --participants 10000 --services-per 2 --out "$WORK/d30k.jsonl"
   for run in 1 2 3; do
     setup "d$run"
-    "$BIN/osrc-node" import --data "$D/node" "$WORK/d30k.jsonl" >/dev/null
+    "$BIN/osrc-node" import --data "$D/node" "$(participants 10000)" >/dev/null
     timed_sync 300
     rc=$?
     read -r up down accepted cut < <(proxy_stats)
@@ -201,6 +228,54 @@ figure_d() {
   local median
   median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
   printf '(d) median %d.%03d s\n' $(( median / 1000 )) $(( median % 1000 ))
+  D_MS=$median
+}
+
+# pouch_push RECORDS: replicates them from a fresh local PouchDB through the proxy once; sets
+# SYNC_MS (the replication alone, as PouchDB times it).
+pouch_push() {
+  local result
+  result=$(node "$POUCH" push "$D/local" "$1" "http://127.0.0.1:$PROXY_PORT/osrc" 2>"$D/push.err") ||
+    { echo "PouchDB replication failed: $(cat "$D/push.err")" >&2; return 1; }
+  SYNC_MS=$(sed -n 's/.*"ms":\([0-9]*\).*/\1/p' <<<"$result")
+}
+
+# (p) the PouchDB baseline of (d) and (a): the same records replicated by PouchDB 9 to a
+# CouchDB-protocol server (express-pouchdb) through the same proxy.
+figure_p() {
+  if [ ! -d "$POUCH_DIR/node_modules" ]; then
+    echo "(p) skipped: the PouchDB baseline is not installed (make pouchdb-deps)"
+    return 0
+  fi
+  local run runs=() up down accepted cut median
+  for run in 1 2 3; do
+    setup_pouch "p$run"
+    pouch_push "$(participants 10000)" || { teardown; return 1; }
+    read -r up down accepted cut < <(proxy_stats)
+    teardown
+    runs+=("$SYNC_MS")
+    printf '(p-d) run %d: PouchDB, 30,000 records on loopback: %d.%03d s, %d bytes up + %d down (%d per record)\n' \
+      "$run" $(( SYNC_MS / 1000 )) $(( SYNC_MS % 1000 )) "$up" "$down" $(( (up + down) / 30000 ))
+  done
+  median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
+  printf '(p-d) median %d.%03d s\n' $(( median / 1000 )) $(( median % 1000 ))
+  PD_MS=$median
+  setup_pouch pa
+  echo "rate 32000" >&"$PFD"
+  echo "latency 300" >&"$PFD"
+  pouch_push "$(participants 1000)" || { teardown; return 1; }
+  read -r up down accepted cut < <(proxy_stats)
+  teardown
+  printf '(p-a) PouchDB, 3,000 records over 32,000 B/s + 300 ms: %d.%03d s, %d bytes up + %d down (%d per record)\n' \
+    $(( SYNC_MS / 1000 )) $(( SYNC_MS % 1000 )) "$up" "$down" $(( (up + down) / 3000 ))
+  PA_MS=$SYNC_MS
+}
+
+# ratio NAME OURS_MS THEIRS_MS: how many times faster osrc-sync was in this run.
+ratio() {
+  [ -n "$2" ] && [ -n "$3" ] && [ "$2" -gt 0 ] || return 0
+  printf '%s: PouchDB took %d.%d times as long as osrc-sync in this run\n' "$1" \
+    $(( $3 / $2 )) $(( $3 * 10 / $2 % 10 ))
 }
 
 figure_c() {
@@ -237,8 +312,7 @@ figure_c() {
 figure_e() {
   local rate=8000 rc up down accepted cut bytes span busy t0 head
   setup e
-  "$BIN/osrc-gen" --site MAS --participants 1000 --services-per 2 |
-    "$BIN/osrc-node" import --data "$D/node" - >/dev/null
+  "$BIN/osrc-node" import --data "$D/node" "$(participants 1000)" >/dev/null
   echo "rate $rate" >&"$PFD"
   echo "latency 1000" >&"$PFD"
   echo mark >&"$PFD"
@@ -273,5 +347,8 @@ figure_e() {
 
 echo "link figures: $BIN, work folder $WORK"
 status=0
+A_MS= D_MS= PA_MS= PD_MS=
 for figure in $WHICH; do "figure_$figure" || status=1; done
+ratio "(d) vs (p-d), 30,000 records on loopback" "$D_MS" "$PD_MS"
+ratio "(a) vs (p-a), 3,000 records over 256 kbit/s + 300 ms" "$A_MS" "$PA_MS"
 exit "$status"

@@ -13,8 +13,10 @@
 #      scan of them (status reads kept counts; it must not scan).
 #   6. osrc-bench-wire: bytes per change of pushes by encoding and push size, on osrc-gen samples
 #      of two seeds and a hand-made file, vs their JSON Lines and zstd -19 of the whole file.
-#   7. bench/link_figures.sh a d: a site's sync of 3,000 records over 256 kbit/s with 300 ms one
-#      way (first and later session), and a first sync of 30,000 records on loopback.
+#   7. bench/link_figures.sh a d e p: a site's sync of 3,000 records over 256 kbit/s with 300 ms
+#      one way (first and later session); a first sync of 30,000 records on loopback; how busy
+#      a 64 kbit/s link with 1 s one way is kept by a first sync and a reference update; and
+#      PouchDB replicating the same records through the same proxy, the baseline of the first two.
 # Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire|link]
 #   --scale 0.05 runs a quick, smaller check (the full run takes about 10 minutes on 2 cores).
 # Environment: BENCH_SCALE, BENCH_REPS give the same defaults.
@@ -60,7 +62,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = status ]; then
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = link ]; then
   echo
-  "$(dirname "${BASH_SOURCE[0]}")/../bench/link_figures.sh" "$BIN" a d
+  "$(dirname "${BASH_SOURCE[0]}")/../bench/link_figures.sh" "$BIN" a d e p
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = wire ]; then
   echo
