@@ -14,9 +14,14 @@ void CorrectClock(Node& node, storage::WriteTxn& txn, const protocol::Welcome& w
                   int64_t offset, uint64_t kept, spdlog::logger& log) {
   storage::Store& store = node.store();
   uint64_t horizon = storage::StampOf(welcome.hub_clock + welcome.max_skew_ms);
-  // Changes pushed before an earlier Welcome kept their stamps, which may lie beyond the clock.
-  if (store.GetMetaU64(txn, storage::kMetaClock) <= horizon &&
-      storage::MaxPendingStamp(store, txn, kept + 1) <= horizon) {
+  if (storage::StampsBoundedBy(store, txn, horizon)) return;
+  // Changes pushed before an earlier Welcome kept their stamps, which may lie beyond the clock;
+  // so may those pushed with this connection's Hello (after the hub's acknowledgement, to
+  // `kept`), which keep their stamps.
+  uint64_t sent = storage::MaxLogStamp(store, txn, welcome.acked + 1, kept);
+  uint64_t unsent = storage::MaxLogStamp(store, txn, kept + 1);
+  if (store.GetMetaU64(txn, storage::kMetaClock) <= horizon && unsent <= horizon) {
+    storage::RecordStampsAhead(store, txn, std::max(sent, unsent));
     return;
   }
   uint64_t floor = storage::StampOf(welcome.hub_clock);
@@ -29,6 +34,7 @@ void CorrectClock(Node& node, storage::WriteTxn& txn, const protocol::Welcome& w
   hlc.set_offset_ms(offset);
   size_t restamped = storage::RestampPending(store, txn, hlc, node.config().site, kept + 1);
   store.PutMetaU64(txn, storage::kMetaClock, hlc.last());
+  storage::RecordStampsAhead(store, txn, sent);
   log.warn("site clock {} ms ahead of the hub: re-stamped {} unacknowledged changes", -offset,
            restamped);
 }
@@ -44,7 +50,7 @@ bool ClockTrusted(Node& node, const storage::Txn& txn) {
   if (hub_now <= 0) return false;
   uint64_t horizon = storage::StampOf(static_cast<uint64_t>(hub_now) + max_skew_ms / 2);
   uint64_t acked = store.GetMetaU64(txn, storage::kMetaAcked);
-  return storage::MaxPendingStamp(store, txn, acked + 1) <= horizon;
+  return storage::PendingWithin(store, txn, acked + 1, horizon);
 }
 
 Status ApplyWelcome(Node& node, storage::WriteTxn& txn, const protocol::Welcome& welcome, bool live,

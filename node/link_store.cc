@@ -21,8 +21,13 @@ Status NodeLinkStore::Write(const std::function<Status(storage::WriteTxn&)>& wri
   if (txn_ != nullptr) return write(*txn_);
   return storage::WithGrowth(node_.store().env(), [&] {
     storage::WriteTxn txn(node_.store().env());
+    if (unsaved_acked_ > 0) node_.store().PutMetaU64(txn, storage::kMetaAcked, unsaved_acked_);
     Status status = write(txn);
-    if (status.ok()) txn.Commit();
+    if (status.ok()) {
+      txn.Commit();
+      unsaved_acked_ = 0;
+      acked_saved_ms_ = node_.clock().NowMillis();
+    }
     return status;
   });
 }
@@ -30,8 +35,9 @@ Status NodeLinkStore::Write(const std::function<Status(storage::WriteTxn&)>& wri
 LinkStore::Position NodeLinkStore::Read() {
   return ReadWith<Position>([&](const storage::Txn& txn) {
     storage::Store& store = node_.store();
-    Position position{store.LogHead(txn), store.GetMetaU64(txn, storage::kMetaCursor),
-                      store.GetMetaU64(txn, storage::kMetaAcked),
+    uint64_t acked =
+        unsaved_acked_ > 0 ? unsaved_acked_ : store.GetMetaU64(txn, storage::kMetaAcked);
+    Position position{store.LogHead(txn), store.GetMetaU64(txn, storage::kMetaCursor), acked,
                       std::string(store.GetMeta(txn, storage::kMetaEpoch).value_or(""))};
     protocol::Change oldest;
     auto bytes = store.GetLog(txn, position.acked + 1);
@@ -80,6 +86,11 @@ Status NodeLinkStore::ApplyDeliver(const protocol::Deliver& deliver, uint64_t* c
 }
 
 void NodeLinkStore::SaveAcked(uint64_t acked) {
+  constexpr uint64_t kSaveIntervalMs = 1000;
+  if (txn_ == nullptr) {
+    unsaved_acked_ = acked;
+    if (node_.clock().NowMillis() < acked_saved_ms_ + kSaveIntervalMs) return;
+  }
   IgnoreError(Write([&](storage::WriteTxn& txn) {
                 node_.store().PutMetaU64(txn, storage::kMetaAcked, acked);
                 return Status();

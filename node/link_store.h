@@ -1,6 +1,9 @@
 // NodeLinkStore: a site's LMDB store as its LinkSession sees it (node/link_session.h). Either each
 // call commits a transaction of its own (the network link), or every call works inside one
-// transaction the caller commits (bundles: all or nothing). Thread-compatible.
+// transaction the caller commits (bundles: all or nothing). On the link, the hub's
+// acknowledgement is written with the next write, or at least once a second: a durable commit
+// per acknowledgement would hold up the pushes, and one lost in a crash only resends changes
+// the hub answers as repeats. Thread-compatible.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -47,6 +50,8 @@ class NodeLinkStore final : public LinkStore {
   Node& node_;
   spdlog::logger& log_;
   storage::WriteTxn* txn_;
+  uint64_t unsaved_acked_ = 0;  // an acknowledgement not yet written; 0: none
+  uint64_t acked_saved_ms_ = 0;
   Progress* progress_ = nullptr;
   uint64_t progress_base_ = 0;
 };

@@ -32,6 +32,7 @@ Status InitNode(const InitOptions& options, std::string* public_key) {
     storage::WriteTxn txn(store.env());
     store.PutMeta(txn, storage::kMetaKind, "node");
     store.PutMeta(txn, storage::kMetaOrigin, config.site);
+    store.PutMetaU64(txn, storage::kMetaStampsAhead, 0);  // no change yet, none ahead
     txn.Commit();
   }
   // The config file last: its presence marks a complete node.

@@ -22,8 +22,11 @@ inline constexpr std::string_view kMetaCompactPending = "compact_pending";
 // Node stores.
 inline constexpr std::string_view kMetaClockOffset = "clock_offset";  // be64 (int64) ms to hub
 inline constexpr std::string_view kMetaMaxSkew = "max_skew";  // be64 ms the hub allowed; 0: never
-inline constexpr std::string_view kMetaAcked = "acked";       // be64 own seq the hub holds
-inline constexpr std::string_view kMetaCursor = "cursor";     // be64 hub seq applied
+// be64 highest stamp above kMetaClock that a clock correction left on changes already pushed
+// (storage/restamp.h); 0: none; absent: unknown (a store from before it).
+inline constexpr std::string_view kMetaStampsAhead = "stamps_ahead";
+inline constexpr std::string_view kMetaAcked = "acked";                // be64 own seq the hub holds
+inline constexpr std::string_view kMetaCursor = "cursor";              // be64 hub seq applied
 inline constexpr std::string_view kMetaLastContact = "last_contact";   // be64 hub clock, Unix ms
 inline constexpr std::string_view kMetaRefVersion = "ref_version";     // be64 hub seq
 inline constexpr std::string_view kMetaBundleSeq = "bundle_seq";       // be64 last bundle exported

@@ -127,6 +127,7 @@ const Version* CommonVersion(const std::map<std::string, FieldState, std::less<>
     if (count > best_count) {
       best = &it->second.version;
       best_count = count;
+      if (2 * best_count > fields.size()) break;  // a majority: none can share more
     }
   }
   return best;

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "storage/varint.h"
+
 namespace osrc::storage {
 namespace {
 
@@ -35,14 +37,30 @@ void RemapVersion(const std::map<uint64_t, uint64_t>& remap, const std::string& 
 
 }  // namespace
 
-uint64_t MaxPendingStamp(Store& store, const Txn& txn, uint64_t from) {
+uint64_t MaxLogStamp(Store& store, const Txn& txn, uint64_t from, uint64_t to) {
   uint64_t max_stamp = 0;
   Cursor cursor(txn, store.log());
-  for (bool more = cursor.Seek(SeqKey(from)); more; more = cursor.Next()) {
+  for (bool more = cursor.Seek(SeqKey(from)); more && ReadBigEndian64(cursor.key()) <= to;
+       more = cursor.Next()) {
     protocol::Change change = DecodeLogged(cursor.value(), from);
     max_stamp = std::max(max_stamp, change.stamp);
   }
   return max_stamp;
+}
+
+bool StampsBoundedBy(Store& store, const Txn& txn, uint64_t horizon) {
+  return store.GetMeta(txn, kMetaStampsAhead).has_value() &&
+         std::max(store.GetMetaU64(txn, kMetaClock), store.GetMetaU64(txn, kMetaStampsAhead)) <=
+             horizon;
+}
+
+bool PendingWithin(Store& store, const Txn& txn, uint64_t from, uint64_t horizon) {
+  return StampsBoundedBy(store, txn, horizon) || MaxLogStamp(store, txn, from) <= horizon;
+}
+
+void RecordStampsAhead(Store& store, WriteTxn& txn, uint64_t highest) {
+  store.PutMetaU64(txn, kMetaStampsAhead,
+                   highest > store.GetMetaU64(txn, kMetaClock) ? highest : 0);
 }
 
 size_t RestampPending(Store& store, WriteTxn& txn, Hlc& hlc, const std::string& origin,

@@ -16,7 +16,20 @@ namespace osrc::storage {
 size_t RestampPending(Store& store, WriteTxn& txn, Hlc& hlc, const std::string& origin,
                       uint64_t from);
 
-// The highest stamp among changes `from`..head, 0 if none.
-uint64_t MaxPendingStamp(Store& store, const Txn& txn, uint64_t from);
+// The highest stamp among changes `from`..`to` of the log, 0 if none.
+uint64_t MaxLogStamp(Store& store, const Txn& txn, uint64_t from, uint64_t to = UINT64_MAX);
+
+// Whether the metas alone show every stamp of the log at most `horizon`: the clock (kMetaClock)
+// bounds every stamp issued but those a correction left above it on changes already pushed
+// (kMetaStampsAhead). False if they do not, or the store predates kMetaStampsAhead.
+bool StampsBoundedBy(Store& store, const Txn& txn, uint64_t horizon);
+
+// Whether every change from `from` on is stamped at most `horizon`: by the metas, or else by a
+// scan of the log.
+bool PendingWithin(Store& store, const Txn& txn, uint64_t from, uint64_t horizon);
+
+// Records `highest`, a stamp of pending changes, in kMetaStampsAhead if above the clock; else
+// records none.
+void RecordStampsAhead(Store& store, WriteTxn& txn, uint64_t highest);
 
 }  // namespace osrc::storage

@@ -195,8 +195,9 @@ class ThinPipe {
         page.first = read->cursor + 1;
         page.hub_head = hub_entries_;
         size_t raw_bytes = 0;
-        for (uint64_t seq = page.first; seq <= hub_entries_ && page.seqs.size() < read->max_entries &&
-                                        (page.seqs.empty() || raw_bytes < read->max_bytes);
+        for (uint64_t seq = page.first;
+             seq <= hub_entries_ && page.seqs.size() < read->max_entries &&
+             (page.seqs.empty() || raw_bytes < read->max_bytes);
              ++seq) {
           page.seqs.push_back(seq);
           page.changes.push_back(SiteStore::Entry(seq, 60));

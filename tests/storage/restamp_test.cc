@@ -1,5 +1,5 @@
-// Tests of RestampPending (storage/restamp.h): a site's unacknowledged changes get fresh stamps,
-// and only the bases that name them, by (stamp, origin), follow.
+// Tests of storage/restamp.h: a site's unacknowledged changes get fresh stamps, and only the bases
+// that name them, by (stamp, origin), follow; the clock metas bound every stamp of the log.
 #include "storage/restamp.h"
 
 #include <gtest/gtest.h>
@@ -84,6 +84,37 @@ TEST_F(RestampTest, OnlyBasesNamingThisOriginFollowTheNewStamps) {
   EXPECT_EQ(state.fields.at("a").version,
             (Version{new_second.stamp, "MAS", {new_first.stamp, "MAS"}}));
   EXPECT_EQ(state.fields.at("b").version, (Version{new_second.stamp, "MAS", {shared, "MNL"}}));
+}
+
+// A correction left change 1 (pushed with the Hello) above the corrected clock: the metas say so,
+// so no check trusts the clock meta alone; a store from before kMetaStampsAhead is scanned.
+TEST_F(RestampTest, TheMetasBoundEveryStampOrTheLogIsScanned) {
+  Change ahead = PutCommitted({{"a", std::string("x")}});
+  clock_.Advance(1);
+  PutCommitted({{"a", std::string("y")}});
+  WriteTxn txn(store_->env());
+  uint64_t beyond = MaxLogStamp(*store_, txn, 1);
+  EXPECT_EQ(MaxLogStamp(*store_, txn, 1, 1), ahead.stamp);
+  EXPECT_FALSE(StampsBoundedBy(*store_, txn, beyond)) << "a store without the meta";
+  EXPECT_TRUE(PendingWithin(*store_, txn, 1, beyond));
+  EXPECT_FALSE(PendingWithin(*store_, txn, 1, beyond - 1));
+
+  // The clock goes back an hour and change 2 is re-stamped; change 1 keeps its stamp.
+  Hlc hlc(clock_, 0);
+  hlc.set_offset_ms(-3'600'000);
+  ASSERT_EQ(RestampPending(*store_, txn, hlc, "MAS", 2), 1u);
+  store_->PutMetaU64(txn, kMetaClock, hlc.last());
+  RecordStampsAhead(*store_, txn, MaxLogStamp(*store_, txn, 1, 1));
+  EXPECT_EQ(store_->GetMetaU64(txn, kMetaStampsAhead), ahead.stamp);
+  EXPECT_FALSE(StampsBoundedBy(*store_, txn, hlc.last()));
+  EXPECT_TRUE(StampsBoundedBy(*store_, txn, ahead.stamp));
+  EXPECT_FALSE(PendingWithin(*store_, txn, 1, hlc.last()));
+  EXPECT_TRUE(PendingWithin(*store_, txn, 2, hlc.last())) << "change 2 was re-stamped";
+
+  // Once acknowledged, nothing is left ahead.
+  RecordStampsAhead(*store_, txn, MaxLogStamp(*store_, txn, 2));
+  EXPECT_EQ(store_->GetMetaU64(txn, kMetaStampsAhead), 0u);
+  EXPECT_TRUE(StampsBoundedBy(*store_, txn, hlc.last()));
 }
 
 }  // namespace
