@@ -16,6 +16,9 @@ namespace {
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kResultsEndpoint = "inproc://osrc.hub.writer";
 constexpr int kTimerMs = 500;
+// Deliver pages are read, sealed and compressed in turns of this long, between which the loop
+// takes the sites' messages and forwards the writer's acknowledgements.
+constexpr std::chrono::milliseconds kPageBudget{5};
 // ZeroMQ's I/O threads: encryption and framing of the sites' connections. Each keeps its own
 // timers, and libzmq cancels a heartbeat timer by a linear search of them: with thousands of
 // sites one thread spends much of its time there.
@@ -190,7 +193,7 @@ void Server::EndStaleSessions(const storage::Txn& txn) {
   }
 }
 
-bool Server::Execute(const std::string& routing_id, Live& live, SiteSession::Output output) {
+void Server::Execute(const std::string& routing_id, Live& live, SiteSession::Output output) {
   const std::string& site = live.session.site();
   for (const std::string& warning : output.warnings) log_.warn("{}", warning);
   if (output.refused) {
@@ -209,42 +212,60 @@ bool Server::Execute(const std::string& routing_id, Live& live, SiteSession::Out
       writer_->Submit(SiteUpdate{site, progress->last_contact_ms, progress->clock_skew_ms,
                                  progress->cursor, progress->report});
     } else {
-      const auto& read = std::get<SiteSession::ReadDeliverPage>(step);
-      protocol::Deliver page;
-      try {
-        storage::ReadTxn txn(hub_.store().env());
-        page = ReadDeliverPage(hub_.store(), txn, hub_.sealer(), site, read.cursor,
-                               read.max_entries, read.max_bytes);
-        CheckDeliverPage(page);
-      } catch (const Error& e) {
-        log_.error("site {}: cannot deliver after hub sequence {}, session dropped: {}", site,
-                   read.cursor, e.what());
-        Send(routing_id,
-             protocol::ErrorReply{e.code(), "hub failed to deliver: " + std::string(e.what()),
-                                  hub_.clock().NowMillis()});
-        return false;
-      }
-      SPDLOG_LOGGER_DEBUG(&log_, "site {}: deliver {} entries up to {}", site, page.changes.size(),
-                          page.last);
-      live.changes_out += page.changes.size();
-      if (metrics_ != nullptr) metrics_->AddDelivered(site, page.changes.size());
-      size_t raw_bytes = 0;
-      for (const std::string& change : page.changes) raw_bytes += change.size();
-      Send(routing_id, page);
-      if (!Execute(routing_id, live,
-                   live.session.OnPageSent(page.last, raw_bytes, page.hub_head))) {
-        return false;
-      }
+      pages_due_.push_back({routing_id, std::get<SiteSession::ReadDeliverPage>(step)});
     }
   }
+}
+
+bool Server::SendPage(const std::string& routing_id, Live& live,
+                      const SiteSession::ReadDeliverPage& read) {
+  const std::string& site = live.session.site();
+  protocol::Deliver page;
+  try {
+    storage::ReadTxn txn(hub_.store().env());
+    page = ReadDeliverPage(hub_.store(), txn, hub_.sealer(), site, read.cursor, read.max_entries,
+                           read.max_bytes);
+    CheckDeliverPage(page);
+  } catch (const Error& e) {
+    log_.error("site {}: cannot deliver after hub sequence {}, session dropped: {}", site,
+               read.cursor, e.what());
+    Send(routing_id,
+         protocol::ErrorReply{e.code(), "hub failed to deliver: " + std::string(e.what()),
+                              hub_.clock().NowMillis()});
+    return false;
+  }
+  SPDLOG_LOGGER_DEBUG(&log_, "site {}: deliver {} entries up to {}", site, page.changes.size(),
+                      page.last);
+  live.changes_out += page.changes.size();
+  if (metrics_ != nullptr) metrics_->AddDelivered(site, page.changes.size());
+  size_t raw_bytes = 0;
+  for (const std::string& change : page.changes) raw_bytes += change.size();
+  Send(routing_id, page);
+  Execute(routing_id, live, live.session.OnPageSent(page.last, raw_bytes, page.hub_head));
   return true;
+}
+
+void Server::ServePages(std::chrono::milliseconds budget) {
+  auto deadline = std::chrono::steady_clock::now() + budget;
+  while (!pages_due_.empty() && std::chrono::steady_clock::now() < deadline) {
+    PageDue due = std::move(pages_due_.front());
+    pages_due_.pop_front();
+    auto it = sessions_.find(due.routing_id);
+    if (it == sessions_.end() || it->second.session.closed()) continue;
+    bool served = false;
+    try {
+      served = SendPage(due.routing_id, it->second, due.read);
+    } catch (const std::exception& e) {
+      log_.error("site {}: session dropped: {}", it->second.session.site(), e.what());
+    }
+    if (!served) EndSession(it, "hub failed to serve it");
+  }
 }
 
 void Server::Drive(const std::string& routing_id, Live& live, SiteSession::Output output,
                    std::string_view why) {
-  bool served = Execute(routing_id, live, std::move(output));
-  if (!served) EndSession(routing_id, "hub failed to serve it");
-  if (served && live.session.closed()) EndSession(routing_id, why);
+  Execute(routing_id, live, std::move(output));
+  if (live.session.closed()) EndSession(routing_id, why);
 }
 
 void Server::OnFrame(const std::string& routing_id, const std::string& site, const std::string& key,
@@ -328,7 +349,8 @@ void Server::OnTimer() {
     std::string why = "expired";
     bool keep = false;
     try {
-      keep = Execute(it->first, live, live.session.OnTick(now, head)) && !live.session.closed();
+      Execute(it->first, live, live.session.OnTick(now, head));
+      keep = !live.session.closed();
     } catch (const std::exception& e) {
       log_.error("site {}: session dropped: {}", live.session.site(), e.what());
       why = "dropped on a fault";
@@ -384,7 +406,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
       break;
     }
     try {
-      zmq::poll(items, 3, std::chrono::milliseconds(100));
+      zmq::poll(items, 3, std::chrono::milliseconds(pages_due_.empty() ? 100 : 0));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       throw;
@@ -423,6 +445,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
         }
       }
       if (items[2].revents & ZMQ_POLLIN) ForwardResults(results, 256);
+      ServePages(kPageBudget);
       uint64_t now = hub_.clock().NowMillis();
       if (now >= next_timer) {
         next_timer = now + kTimerMs;

@@ -12,6 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -53,6 +55,11 @@ class Server {
     bool chains_runs = false;  // the site speaks protocol version 2: Delivers use `sent`
   };
   using Sessions = std::map<std::string, Live>;  // by routing id
+  // A Deliver page a session asked for, waiting its turn.
+  struct PageDue {
+    std::string routing_id;
+    SiteSession::ReadDeliverPage read;
+  };
 
   void OnFrame(const std::string& routing_id, const std::string& site, const std::string& key,
                const zmq::message_t& frame);
@@ -67,9 +74,15 @@ class Server {
   void EndSession(const std::string& routing_id, std::string_view why);
   // Ends the sessions whose key is no longer their site's enrolled key.
   void EndStaleSessions(const storage::Txn& txn);
-  // Runs a session's steps; false if the session must end (a store fault while serving it).
-  bool Execute(const std::string& routing_id, Live& live, SiteSession::Output output);
-  // Runs `output` and drops the session of `routing_id` if it ended (`why`, for the log).
+  // Runs a session's steps; Deliver pages join the queue of pages due.
+  void Execute(const std::string& routing_id, Live& live, SiteSession::Output output);
+  // Reads and sends the pages due, in turn, for about `budget`: a reference update to every
+  // site is served between the sites' messages and acknowledgements, not before them.
+  void ServePages(std::chrono::milliseconds budget);
+  // Reads and sends one page; false if the session must end (a store fault while reading).
+  bool SendPage(const std::string& routing_id, Live& live,
+                const SiteSession::ReadDeliverPage& read);
+  // Runs `output` and drops the session of `routing_id` if it closed (`why`, for the log).
   void Drive(const std::string& routing_id, Live& live, SiteSession::Output output,
              std::string_view why = "closed");
   void Send(const std::string& routing_id, const protocol::Message& message);
@@ -91,6 +104,7 @@ class Server {
   zmq::socket_t router_;
   std::unique_ptr<Writer> writer_;
   Sessions sessions_;
+  std::deque<PageDue> pages_due_;  // each session's next page, in the order they were asked for
   OnlineRegister online_;
   protocol::MessageLimits limits_;
   SiteSessionOptions session_options_;
