@@ -77,8 +77,16 @@ Status ReadUntrustedPacked(std::span<const uint8_t> bytes, uint64_t traversal_wo
   Status status;
   capnp_reader_internal::KjLogCapture capture;
   kj::Maybe<kj::Exception> failure = kj::runCatchingExceptions([&]() {
+    // Unpacked into this thread's scratch words, unless a read inside `read` holds them: most
+    // messages fit, and need no allocation.
+    thread_local capnp::word scratch[8192];
+    thread_local bool scratch_held = false;
+    bool hold = !scratch_held;
+    scratch_held = true;
+    KJ_DEFER(if (hold) scratch_held = false);
     kj::ArrayInputStream input(kj::arrayPtr(bytes.data(), bytes.size()));
-    capnp::PackedMessageReader reader(input, options);
+    capnp::PackedMessageReader reader(input, options,
+                                      hold ? kj::arrayPtr(scratch, std::size(scratch)) : nullptr);
     status = read(reader);
   });
   KJ_IF_MAYBE (exception, failure) {

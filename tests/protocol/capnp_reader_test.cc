@@ -6,10 +6,13 @@
 #include <kj/debug.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "protocol/change.h"
 #include "protocol/kj_log.h"
+#include "protocol/sync.capnp.h"
 
 namespace osrc::protocol {
 namespace {
@@ -76,6 +79,31 @@ TEST(CapnpReaderTest, TruncatedPackedMessageIsABadMessage) {
   });
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage) << status.ToString();
+}
+
+// Packed reads unpack into the thread's scratch words; a read inside another's callback must not
+// overwrite the outer message while it is still being read.
+TEST(CapnpReaderTest, APackedReadInsideAnotherLeavesTheOuterMessageIntact) {
+  auto packed = [](const std::string& id) {
+    std::string bytes = EncodeChange(Change{"participants", id, "MAS", 1, 2, 0, false, {}});
+    return std::vector<uint8_t>(bytes.begin(), bytes.end());
+  };
+  std::vector<uint8_t> outer = packed("MAS-OUTER"), inner = packed("MAS-INNER");
+  std::vector<std::string> ids;
+  std::function<Status(capnp::MessageReader&)> read = [&](capnp::MessageReader& reader) {
+    auto change = reader.getRoot<wire::Change>();
+    if (ids.empty()) {
+      ids.emplace_back();  // the outer's place
+      Status nested = ReadUntrustedPacked(inner, 1024, 8, "change", read);
+      if (!nested.ok()) return nested;
+      ids[0] = change.getId().cStr();
+    } else {
+      ids.emplace_back(change.getId().cStr());
+    }
+    return Status();
+  };
+  ASSERT_TRUE(ReadUntrustedPacked(outer, 1024, 8, "change", read).ok());
+  EXPECT_EQ(ids, (std::vector<std::string>{"MAS-OUTER", "MAS-INNER"}));
 }
 
 TEST(KjLogRouteTest, KjLinesGoToTheSinkNotStderr) {
