@@ -91,9 +91,9 @@ MergeResult Merge(const protocol::Change& change, RecordState* state) {
       }
       continue;
     }
-    auto it = state->fields.find(incoming.name);
-    if (it == state->fields.end()) {
-      state->fields.emplace(incoming.name, FieldState{incoming.value, std::move(version)});
+    auto it = state->fields.lower_bound(incoming.name);
+    if (it == state->fields.end() || it->first != incoming.name) {
+      state->fields.emplace_hint(it, incoming.name, FieldState{incoming.value, std::move(version)});
       result.changed = true;
       continue;
     }
