@@ -21,10 +21,10 @@ Status ApplyPush(storage::Store& store, storage::WriteTxn& txn, const config::Sc
   config::RefLookup lookup = [&](std::string_view collection, std::string_view id) {
     std::string key = storage::RecordKey(collection, id);
     if (seen.count(key) > 0) return config::RefState::kLive;
-    auto state = store.GetRecord(txn, collection, id);
-    if (!state) return config::RefState::kNone;
+    std::optional<bool> live = store.RecordLive(txn, collection, id);
+    if (!live) return config::RefState::kNone;
     seen.insert(std::move(key));
-    return state->live() ? config::RefState::kLive : config::RefState::kDeleted;
+    return *live ? config::RefState::kLive : config::RefState::kDeleted;
   };
   for (const protocol::Change& change : changes) {
     if (change.seq <= site.acked) continue;

@@ -172,6 +172,15 @@ std::string EncodeRecordState(const RecordState& state) {
   return out;
 }
 
+bool RecordStateLive(std::string_view bytes) {
+  if (!bytes.empty() && bytes.front() == 0) {  // no tombstone: the field count comes next
+    std::string_view in = bytes.substr(1);
+    uint64_t count = 0;
+    if (ReadVarint(&in, &count)) return count > 0;
+  }
+  return DecodeRecordState(bytes).live();
+}
+
 RecordState DecodeRecordState(std::string_view in, uint32_t format) {
   RecordState state;
   auto fail = [] { throw Error(ErrorCode::kCorruption, "malformed record state in store"); };

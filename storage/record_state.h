@@ -80,6 +80,10 @@ std::string EncodeRecordState(const RecordState& state);
 // the store format the bytes were written in; older ones decode with unknown base origins.
 RecordState DecodeRecordState(std::string_view bytes, uint32_t format = kStoreFormat);
 
+// Whether an encoded state is live (holds a field), reading no more of it than it must.
+// Throws osrc::Error(kCorruption) as DecodeRecordState does.
+bool RecordStateLive(std::string_view bytes);
+
 // A field's value of an encoded state, not copied: text points into the encoded bytes.
 struct FieldView {
   std::string_view name;

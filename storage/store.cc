@@ -186,6 +186,13 @@ std::optional<RecordState> Store::GetRecord(const Txn& txn, std::string_view col
   return DecodeRecordState(*bytes);
 }
 
+std::optional<bool> Store::RecordLive(const Txn& txn, std::string_view collection,
+                                      std::string_view id) const {
+  auto bytes = txn.Get(records_, RecordKey(collection, id));
+  if (!bytes) return std::nullopt;
+  return RecordStateLive(*bytes);
+}
+
 MergeResult Store::Apply(WriteTxn& txn, const protocol::Change& change) {
   RecordState state;
   if (auto bytes = txn.Get(records_, RecordKey(change.collection, change.id))) {

@@ -70,6 +70,10 @@ class Store {
   // Records.
   std::optional<RecordState> GetRecord(const Txn& txn, std::string_view collection,
                                        std::string_view id) const;
+  // Whether the record is live; nullopt if the store holds no state of it. Decodes no more of
+  // the state than that takes.
+  std::optional<bool> RecordLive(const Txn& txn, std::string_view collection,
+                                 std::string_view id) const;
   // Merges `change` into its record and keeps its conflicts. Does not touch the log.
   MergeResult Apply(WriteTxn& txn, const protocol::Change& change);
   // As Apply, with the record's current `state` already read in this transaction; updates it.

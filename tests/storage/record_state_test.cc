@@ -70,6 +70,22 @@ TEST(RecordStateViews, ReadTheSameFieldsAsTheFullDecoder) {
   }
 }
 
+TEST(RecordStateViews, LivenessReadsAsTheFullDecoderSays) {
+  std::mt19937 rng(9);
+  int live = 0, tombstones = 0;
+  for (int trial = 0; trial < 500; ++trial) {
+    RecordState state = RandomState(rng);
+    std::string bytes = EncodeRecordState(state);
+    ASSERT_EQ(RecordStateLive(bytes), DecodeRecordState(bytes).live()) << "trial " << trial;
+    live += state.live();
+    tombstones += state.tombstone.has_value();
+  }
+  EXPECT_GT(live, 0);
+  EXPECT_LT(live, 500) << "no state without fields: the test shows nothing";
+  EXPECT_GT(tombstones, 0);
+  EXPECT_THROW(RecordStateLive(std::string_view("\0", 1)), Error) << "the field count is missing";
+}
+
 TEST(RecordStateEncoding, RoundTripsWithSharedAndOwnVersions) {
   std::mt19937 rng(11);
   for (int trial = 0; trial < 500; ++trial) {
