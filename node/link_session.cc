@@ -167,8 +167,7 @@ LinkStore::Position LinkSession::SendHello(uint64_t now, LinkEffects* effects) {
   hello_sent_ms_ = now;
   hello_outstanding_ = true;
   deliver_asked_bytes_ = hello.deliver_bytes;
-  deliver_asks_.push_back(
-      {received_raw_, now, hub_head_, hello.deliver_bytes, hello.deliver_window});
+  AskDeliver({received_raw_, now, hub_head_, hello.deliver_bytes, hello.deliver_window});
   effects->frames.push_back(protocol::EncodeMessage(hello));
   return position;
 }
@@ -360,10 +359,17 @@ Status LinkSession::OnDeliver(const protocol::Deliver& deliver, size_t frame_byt
   deliver_expected_ = cursor_ < hub_head_;
   deliver_asked_bytes_ = tuning_.deliver_bytes();
   uint32_t window = tuning_.deliver_window();
-  deliver_asks_.push_back({received_raw_, now, hub_head_, deliver_asked_bytes_, window});
+  AskDeliver({received_raw_, now, hub_head_, deliver_asked_bytes_, window});
   effects->frames.push_back(
       protocol::EncodeMessage(protocol::CursorAck{cursor_, deliver_asked_bytes_, window}));
   return {};
+}
+
+void LinkSession::AskDeliver(const DeliverAsk& ask) {
+  // An ask after no new page lets nothing go earlier than the one before it: keep-alives in step
+  // add none.
+  if (!deliver_asks_.empty() && deliver_asks_.back().received_raw == ask.received_raw) return;
+  deliver_asks_.push_back(ask);
 }
 
 uint64_t LinkSession::DeliverOnWireMs(const protocol::Deliver& deliver, uint64_t now) {

@@ -213,6 +213,8 @@ class LinkSession {
   // that made room for it, a round trip before it could arrive) or when the page before it
   // arrived, whichever is later. 0 when unknown.
   uint64_t DeliverOnWireMs(const protocol::Deliver& deliver, uint64_t now);
+  // Keeps the ask for page timing, unless one after the same pages is kept already.
+  void AskDeliver(const DeliverAsk& ask);
   Status CheckDeadlines(uint64_t now) const;
   bool CaughtUp() const;
   void UpdateInStep(uint64_t now, LinkEffects* effects);
