@@ -3,7 +3,9 @@
 // changes per site, 1,000,000 in all), run `osrc-node sync` at once into one `osrc-hub run`
 // through a counting TCP proxy (tests/support/fault_proxy.h). Measured per repetition: the wall
 // time from starting the four syncs until all four exited 0 (the hub is already listening), the
-// bytes the proxy forwarded each way, and the CPU of hub, nodes and proxy.
+// bytes the proxy forwarded each way, and the CPU of hub, nodes and proxy. With --pre-encoded the
+// hub alone is timed: the sites' pushes are read and encoded before the clock starts
+// (bench/pre_encoded.h) and sent by this process, from its Hellos to the last acknowledgement.
 // Baseline in the same run, after each ingest: the raw LMDB put rate of the same data (the hub's
 // record keys and stored record-state values, in the order the nodes pushed them), one durable
 // write transaction per push-sized batch (the node's rule: changes up to batch_bytes of raw change
@@ -21,10 +23,12 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "bench/bench_util.h"
 #include "bench/ingest_setup.h"
+#include "bench/pre_encoded.h"
 #include "config/data_config.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/process.h"
@@ -122,18 +126,26 @@ RepResult RunOnce(IngestFixture& fixture, const IngestOptions& options, const st
   std::string error;
   if (!direct && !proxy.Start(&error)) throw std::runtime_error("proxy: " + error);
   fixture.PointNodesAt(dir, direct ? hub_port : proxy.port());
+  std::optional<PreEncodedSites> pre_encoded;
+  if (options.pre_encoded) pre_encoded.emplace(fixture, dir);
   proxy.ResetStats();
   double children_start = ChildrenCpuSeconds(), self_start = SelfCpuSeconds();
   double start = NowSeconds(), start_epoch = EpochSeconds();
-  std::vector<std::unique_ptr<testing::Process>> syncs;
-  for (const SiteData& site : fixture.sites()) {
-    syncs.push_back(std::make_unique<testing::Process>(std::vector<std::string>{
-        options.bin + "/osrc-node", "sync", "--data", dir + "/" + site.code, "--timeout", "1200"}));
-  }
-  for (auto& sync : syncs) {
-    auto status = sync->WaitFor(std::chrono::minutes(25));
-    if (!status || !status->success()) {
-      throw std::runtime_error(sync->CommandLine() + " failed: " + sync->stderr_text());
+  if (pre_encoded) {
+    pre_encoded->Send("tcp://127.0.0.1:" + std::to_string(direct ? hub_port : proxy.port()),
+                      /*window=*/8, std::chrono::minutes(20));
+  } else {
+    std::vector<std::unique_ptr<testing::Process>> syncs;
+    for (const SiteData& site : fixture.sites()) {
+      syncs.push_back(std::make_unique<testing::Process>(
+          std::vector<std::string>{options.bin + "/osrc-node", "sync", "--data",
+                                   dir + "/" + site.code, "--timeout", "1200"}));
+    }
+    for (auto& sync : syncs) {
+      auto status = sync->WaitFor(std::chrono::minutes(25));
+      if (!status || !status->success()) {
+        throw std::runtime_error(sync->CommandLine() + " failed: " + sync->stderr_text());
+      }
     }
   }
   result.ingest.seconds = NowSeconds() - start;
@@ -184,8 +196,9 @@ void Report(const IngestFixture& fixture, const IngestOptions& options, bool dir
               Thousands(changes / 4) + "): medians of " + std::to_string(reps.size()) +
               " repetitions");
   rates.Header({"", "wall s", "changes/s", "min s", "max s", "ingest/this", "target >= 0.5"});
-  rates.Row({direct ? "hub ingest, 4 concurrent syncs, CURVE, direct"
-                    : "hub ingest, 4 concurrent syncs, CURVE, via proxy",
+  std::string senders =
+      options.pre_encoded ? "4 sites' pre-encoded pushes from one process" : "4 concurrent syncs";
+  rates.Row({"hub ingest, " + senders + ", CURVE, " + (direct ? "direct" : "via proxy"),
              Fixed(ingest_s, 2), Thousands(changes / ingest_s),
              Fixed(MinOf(ingest, &Timing::seconds), 2), Fixed(MaxOf(ingest, &Timing::seconds), 2),
              "", ""});
@@ -221,7 +234,8 @@ void Report(const IngestFixture& fixture, const IngestOptions& options, bool dir
   };
   row("osrc-hub run", MedianBy(reps, [](const RepResult& r) { return r.hub_cpu; }));
   row("4 x osrc-node sync", MedianBy(reps, [](const RepResult& r) { return r.nodes_cpu; }));
-  row("bench process (proxy)", MedianBy(reps, [](const RepResult& r) { return r.proxy_cpu; }));
+  row(options.pre_encoded ? "bench process (proxy, senders)" : "bench process (proxy)",
+      MedianBy(reps, [](const RepResult& r) { return r.proxy_cpu; }));
   cpu.Print();
   if (options.commit_stats) {
     double commits = MedianBy(reps, [](const RepResult& r) { return double(r.commits); });
@@ -240,7 +254,7 @@ void Report(const IngestFixture& fixture, const IngestOptions& options, bool dir
             << " s\n  reproduce: " << options.bin << "/osrc-bench-ingest --reps " << options.reps
             << " --participants " << options.participants << " --scale " << options.scale
             << (direct ? " --direct" : "") << (options.commit_stats ? " --commit-stats" : "")
-            << "\n";
+            << (options.pre_encoded ? " --pre-encoded" : "") << "\n";
 }
 
 void Run(IngestOptions options, bool direct) {
@@ -281,6 +295,9 @@ int main(int argc, char** argv) {
   app.add_flag("--commit-stats", options.commit_stats,
                "run the hub at debug level and count its group commits");
   app.add_flag("--direct", direct, "no proxy: nodes connect to the hub (no byte counts)");
+  app.add_flag("--pre-encoded", options.pre_encoded,
+               "time the hub alone: the sites' pushes encoded before the clock starts and sent "
+               "by this process instead of four osrc-node sync processes");
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGPIPE, SIG_IGN);
   try {

@@ -20,6 +20,9 @@ struct IngestOptions {
   double scale = 1.0;
   int reps = 5;
   bool commit_stats = false;  // hub at debug level: count its group commits
+  // The pushes encoded before the clock starts and sent by the bench process (the hub alone),
+  // instead of four `osrc-node sync` processes.
+  bool pre_encoded = false;
 };
 
 struct SiteData {

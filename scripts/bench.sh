@@ -4,7 +4,8 @@
 #   1. osrc-bench-import: ImportJsonLines of 100,000 records (50,000 participants x 1 service)
 #      vs raw LMDB puts of the same keys and values.
 #   2. osrc-bench-ingest: four sites x 250,000 changes synced at once into one hub over CURVE,
-#      vs raw LMDB batched durable puts of the same data; bytes on the wire per change.
+#      vs raw LMDB batched durable puts of the same data; bytes on the wire per change. Then the
+#      hub alone: the same pushes encoded beforehand and sent by the bench process.
 #   3. osrc-bench-report: reports with disclosure control over 1,000,000 participants and
 #      3,000,000 services at a hub vs a raw LMDB cursor scan of the same records.
 #   4. osrc-bench-mirror: `osrc-hub mirror --once`'s first copy of the same data set into a
@@ -47,6 +48,8 @@ fi
 if [ -z "$ONLY" ] || [ "$ONLY" = ingest ]; then
   echo
   "$BIN/osrc-bench-ingest" --bin "$BIN" --scale "$SCALE" --reps "$REPS" --commit-stats
+  echo
+  "$BIN/osrc-bench-ingest" --bin "$BIN" --scale "$SCALE" --reps "$REPS" --pre-encoded
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = report ]; then
   echo
