@@ -70,8 +70,8 @@ void PreEncodedSites::Send(const std::string& endpoint, size_t window,
     zmq::socket_t socket;
     bool welcomed = false;
     uint64_t acked = 0;
-    size_t next = 0;           // the next push to send
-    size_t acknowledged = 0;   // pushes wholly acknowledged
+    size_t next = 0;          // the next push to send
+    size_t acknowledged = 0;  // pushes wholly acknowledged
     protocol::RunHistory received;
   };
   zmq::context_t context;
@@ -111,9 +111,8 @@ void PreEncodedSites::Send(const std::string& endpoint, size_t window,
       const Site& site = sites_[i];
       while (auto frame = protocol::ReceiveFrame(c.socket)) {
         protocol::Message message;
-        Check(protocol::DecodeMessage(
-                  {static_cast<const uint8_t*>(frame->data()), frame->size()}, {}, &message,
-                  &c.received),
+        Check(protocol::DecodeMessage({static_cast<const uint8_t*>(frame->data()), frame->size()},
+                                      {}, &message, &c.received),
               site.code + " reply");
         if (auto* error = std::get_if<protocol::ErrorReply>(&message)) {
           throw std::runtime_error(site.code + ": hub refused: " + error->message);

@@ -438,19 +438,26 @@ Status Schema::CheckRequired(const CollectionSpec& spec, const std::vector<proto
 }
 
 Status Schema::CheckChange(const protocol::Change& change, std::string_view site) const {
-  std::string where = protocol::RecordName(change.collection, change.id);
+  // The record's name, built only when the change fails a check.
+  auto where = [&] { return protocol::RecordName(change.collection, change.id); };
   const CollectionSpec* spec = nullptr;
-  OSRC_RETURN_IF_ERROR(CheckCollection(change.collection, site, &spec).WithContext(where));
-  OSRC_RETURN_IF_ERROR(CheckId(*spec, change.id, site).WithContext(where));
+  if (Status status = CheckCollection(change.collection, site, &spec); !status.ok()) {
+    return status.WithContext(where());
+  }
+  if (Status status = CheckId(*spec, change.id, site); !status.ok()) {
+    return status.WithContext(where());
+  }
   if (change.deleted) {
     for (const protocol::Field& field : change.fields) {
       if (!protocol::IsNull(field.value)) {
-        return {ErrorCode::kBadMessage, "a delete carries a field value", where};
+        return {ErrorCode::kBadMessage, "a delete carries a field value", where()};
       }
     }
   }
   for (const protocol::Field& field : change.fields) {
-    OSRC_RETURN_IF_ERROR(CheckField(*spec, change.id, field, WriteChecks{}).WithContext(where));
+    if (Status status = CheckField(*spec, change.id, field, WriteChecks{}); !status.ok()) {
+      return status.WithContext(where());
+    }
   }
   return {};
 }

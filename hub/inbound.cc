@@ -22,24 +22,31 @@ Status DecodeInbound(std::span<const uint8_t> frame, const std::string& site,
   for (size_t i = 0; i < push->changes.size(); ++i) {
     protocol::Change& change = out->changes[i];
     uint64_t expected = push->first + i;
-    std::string where = "change " + std::to_string(expected);
-    OSRC_RETURN_IF_ERROR(
-        protocol::DecodeChange(push->changes[i], limits.change, &change).WithContext(where));
-    std::string record = protocol::RecordName(change.collection, change.id);
+    // The error's place, built only when a change fails.
+    auto where = [&] { return "change " + std::to_string(expected); };
+    auto where_record = [&] {
+      return where() + ": " + protocol::RecordName(change.collection, change.id);
+    };
+    if (Status decoded = protocol::DecodeChange(push->changes[i], limits.change, &change);
+        !decoded.ok()) {
+      return decoded.WithContext(where());
+    }
     if (change.origin != site) {
       return {ErrorCode::kForbidden, "origin " + change.origin + " is not the site " + site,
-              where + ": " + record};
+              where_record()};
     }
     if (change.seq != expected) {
       return {ErrorCode::kBadMessage, "sequence " + std::to_string(change.seq) + " out of order",
-              where + ": " + record};
+              where_record()};
     }
-    OSRC_RETURN_IF_ERROR(schema.CheckChange(change, site).WithContext(where));
+    if (Status checked = schema.CheckChange(change, site); !checked.ok()) {
+      return checked.WithContext(where());
+    }
     if (change.stamp > horizon) {
       return {ErrorCode::kClockSkew,
               "stamp more than " + std::to_string(limits.max_skew_ms) +
                   " ms ahead of the hub clock; correct the site clock",
-              where + ": " + record};
+              where_record()};
     }
   }
   push->changes.clear();  // decoded into `changes`

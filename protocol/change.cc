@@ -92,8 +92,9 @@ Status DecodeReader(wire::Change::Reader in, const DecodeLimits& limits, Change*
     if (!text(field.getBaseOrigin(), &f.base_origin)) {
       return {ErrorCode::kBadMessage, "field base origin too long"};
     }
-    OSRC_RETURN_IF_ERROR(
-        ReadValue(field, limits, &f.value).WithContext("field \"" + f.name + "\""));
+    if (Status value = ReadValue(field, limits, &f.value); !value.ok()) {
+      return value.WithContext("field \"" + f.name + "\"");  // built only when it fails
+    }
   }
   for (size_t i = 1; i < out->fields.size(); ++i) {
     if (!(out->fields[i - 1].name < out->fields[i].name)) {
