@@ -49,7 +49,7 @@ PreEncodedSites::PreEncodedSites(const IngestFixture& fixture, const std::string
         if (!bytes) throw std::runtime_error(data.code + " log lacks " + std::to_string(next));
         push.changes.emplace_back(*bytes);
       }
-      site.pushes.push_back(protocol::EncodeMessage(push, &sent));
+      site.pushes.push_back(protocol::EncodeMessage(push, {.history = &sent}));
       site.lasts.push_back(next - 1);
     }
     if (next - 1 != site.head) throw std::runtime_error(data.code + ": pushes miss changes");

@@ -4,13 +4,15 @@
 //   - osrc-gen with seed 2: the same generator, other records;
 //   - bench/data/handmade.jsonl: 80 records of another site written by hand, with other names,
 //     places and notes; beside it the first 80 records of the seed-1 sample, for a like size.
-// Encodings: self-contained zstd frames at level 3 (protocol version 1), and runs compressed
-// against what the connection carried (version 2) at level 3 (fast or unmeasured links) and 9
-// (links under 128 KB/s). Baselines from the same records: their JSON Lines, and zstd -19 of the
-// whole JSON Lines file at once. Message bytes: CURVE and ZMTP add some 40 bytes per message.
+// Encodings: self-contained zstd frames at level 3 (protocol version 1), runs compressed against
+// what the connection carried (version 2), and those runs in compact form (version 3,
+// protocol/compact_run.h), each at level 3 (fast or unmeasured links) and 9 (under 128 KB/s).
+// Baselines from the same records: their JSON Lines, and zstd -19 of the whole JSON Lines file at
+// once. Message bytes: CURVE and ZMTP add some 40 bytes per message.
 #include <zstd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -75,7 +77,7 @@ std::vector<std::string> ImportedLog(const DataSet& data, const std::string& dir
 // Message bytes per change of pushing `log` in pushes of up to `push_bytes` of changes (at least
 // one change each) on one connection.
 double BytesPerChange(const std::vector<std::string>& log, size_t push_bytes, bool chained,
-                      int level) {
+                      int level, protocol::RunForm form) {
   protocol::RunHistory history;
   size_t total = 0;
   for (size_t i = 0; i < log.size();) {
@@ -85,9 +87,54 @@ double BytesPerChange(const std::vector<std::string>& log, size_t push_bytes, bo
       bytes += log[i].size();
       push.changes.push_back(log[i++]);
     }
-    total += protocol::EncodeMessage(push, chained ? &history : nullptr, level).size();
+    total += protocol::EncodeMessage(push, {chained ? &history : nullptr, level, form}).size();
   }
   return static_cast<double>(total) / static_cast<double>(log.size());
+}
+
+// Microseconds per change to encode `log` as one 256 KiB-sized push after another, and to decode
+// them as the hub does (values where the run is compact), medians of 5.
+std::pair<double, double> CostPerChange(const std::vector<std::string>& log,
+                                        protocol::RunForm form) {
+  std::vector<double> encode, decode;
+  for (int rep = 0; rep < 5; ++rep) {
+    protocol::RunHistory sent, received;
+    std::vector<std::string> frames;
+    auto start = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < log.size();) {
+      protocol::Push push{i + 1, {}};
+      size_t bytes = 0;
+      while (i < log.size() && bytes + log[i].size() <= 256 * 1024) {
+        bytes += log[i].size();
+        push.changes.push_back(log[i++]);
+      }
+      frames.push_back(protocol::EncodeMessage(push, {&sent, 3, form}));
+    }
+    auto encoded = std::chrono::steady_clock::now();
+    for (const std::string& frame : frames) {
+      protocol::Message message;
+      Status status =
+          protocol::DecodeMessage({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()},
+                                  {}, &message, &received, protocol::PushChanges::kValues);
+      if (!status.ok()) throw std::runtime_error("decoding a push: " + status.ToString());
+      protocol::Change change;
+      const auto& push = std::get<protocol::Push>(message);
+      for (size_t i = 0; i < push.changes.size(); ++i) {
+        if (i < push.values.size() && push.values[i]) continue;
+        if (!protocol::DecodeChange(push.changes[i], {}, &change).ok()) {
+          throw std::runtime_error("decoding a change");
+        }
+      }
+    }
+    auto decoded = std::chrono::steady_clock::now();
+    auto micros = [&](auto from, auto to) {
+      return std::chrono::duration<double, std::micro>(to - from).count() /
+             static_cast<double>(log.size());
+    };
+    encode.push_back(micros(start, encoded));
+    decode.push_back(micros(encoded, decoded));
+  }
+  return {Median(encode), Median(decode)};
 }
 
 double Zstd19PerRecord(const std::string& jsonl, size_t records) {
@@ -108,14 +155,20 @@ void Measure(const DataSet& data, const std::string& dir) {
     const char* name;
     bool chained;
     int level;
+    protocol::RunForm form;
   };
-  for (const Encoding& encoding : {Encoding{"self-contained, level 3 (protocol 1)", false, 3},
-                                   Encoding{"chained, level 3 (fast links)", true, 3},
-                                   Encoding{"chained, level 9 (under 128 KB/s)", true, 9}}) {
+  constexpr auto kChangeRun = protocol::RunForm::kChangeRun;
+  constexpr auto kCompact = protocol::RunForm::kCompact;
+  for (const Encoding& encoding :
+       {Encoding{"self-contained, level 3 (protocol 1)", false, 3, kChangeRun},
+        Encoding{"chained, level 3 (protocol 2, fast links)", true, 3, kChangeRun},
+        Encoding{"chained, level 9 (protocol 2, slow links)", true, 9, kChangeRun},
+        Encoding{"compact, level 3 (protocol 3, fast links)", true, 3, kCompact},
+        Encoding{"compact, level 9 (protocol 3, slow links)", true, 9, kCompact}}) {
     std::vector<std::string> row = {encoding.name};
     double last = 0;
     for (size_t push_bytes : {size_t{1}, size_t{4096}, size_t{256 * 1024}}) {
-      last = BytesPerChange(log, push_bytes, encoding.chained, encoding.level);
+      last = BytesPerChange(log, push_bytes, encoding.chained, encoding.level, encoding.form);
       row.push_back(Fixed(last, 1));
     }
     row.push_back(Fixed(last / json, 3));
@@ -125,6 +178,17 @@ void Measure(const DataSet& data, const std::string& dir) {
   table.Row({"zstd -19 of the whole JSON Lines file", "", "",
              Fixed(Zstd19PerRecord(data.jsonl, records), 1), ""});
   table.Print();
+  std::cout << "\n";
+
+  Table cost(data.name + ": CPU microseconds per change, 256 KiB pushes at level 3 (median of 5)");
+  cost.Header({"", "site: encode", "hub: decode to values"});
+  auto [change_run_encode, change_run_decode] = CostPerChange(log, protocol::RunForm::kChangeRun);
+  auto [compact_encode, compact_decode] = CostPerChange(log, protocol::RunForm::kCompact);
+  cost.Row({"chained (protocol 2)", Fixed(change_run_encode, 2), Fixed(change_run_decode, 2)});
+  cost.Row({"compact (protocol 3)", Fixed(compact_encode, 2), Fixed(compact_decode, 2)});
+  cost.Row({"compact / chained", Fixed(compact_encode / change_run_encode, 2),
+            Fixed(compact_decode / change_run_decode, 2)});
+  cost.Print();
   std::cout << "\n";
 }
 

@@ -2,6 +2,8 @@
 // fuzz-seeds writes fuzz/corpus/hub_inbound). Files named valid_* are frames hub::DecodeInbound
 // accepts; bad_* are edge cases it must refuse; edge_* may go either way. Deterministic: the same
 // files on every run.
+#include <zstd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +14,7 @@
 
 #include "fuzz/hub_inbound_target.h"
 #include "protocol/change.h"
+#include "protocol/compact_run.h"
 #include "protocol/link_options.h"
 #include "protocol/messages.h"
 #include "storage/hlc.h"
@@ -52,10 +55,23 @@ Change Deletion(uint64_t seq) {
   return {"referrals", "MAS-R0000001", kHubInboundSite, seq, kStamp + seq, kStamp, true, {}};
 }
 
-std::string PushOf(uint64_t first, const std::vector<Change>& changes) {
+// The seeds from before protocol version 3 keep their ChangeRun form; those named *_compact_*
+// are in the compact form.
+const protocol::RunCoding kChangeRun{.form = protocol::RunForm::kChangeRun};
+
+std::string PushOf(uint64_t first, const std::vector<Change>& changes,
+                   const protocol::RunCoding& coding = kChangeRun) {
   protocol::Push push{first, {}};
   for (const Change& change : changes) push.changes.push_back(protocol::EncodeChange(change));
-  return protocol::EncodeMessage(push);
+  return protocol::EncodeMessage(push, coding);
+}
+
+// A compact push frame of `count` changes whose run is `raw`, padded to whole words.
+std::string CompactPush(uint64_t first, uint32_t count, std::string raw) {
+  raw.resize((raw.size() + 7) / 8 * 8, '\0');
+  std::string compressed(ZSTD_compressBound(raw.size()), '\0');
+  compressed.resize(ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(), 3));
+  return RawPush(first, count, static_cast<uint32_t>(raw.size()), compressed, true);
 }
 
 class Writer {
@@ -118,7 +134,7 @@ int Main(int argc, char** argv) {
   std::vector<std::string> delivered = {protocol::EncodeChange(country),
                                         protocol::EncodeChange(Service(9))};
   w.Write("valid_deliver",
-          protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {7, 9}, delivered, {}}));
+          protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {7, 9}, delivered, {}}, kChangeRun));
   w.Write("valid_deliver_empty", protocol::EncodeMessage(protocol::Deliver{7, 9, 9, {}, {}, {}}));
 
   // Hub changes handed back after a restore: sealed by this hub, or not.
@@ -202,14 +218,17 @@ int Main(int argc, char** argv) {
   w.Write("bad_push_id_with_space", PushOf(1, {space_id}));
   Change long_id = Participant("MAS-" + std::string(70, '9'), 1);
   w.Write("bad_push_id_too_long", PushOf(1, {long_id}));
-  w.Write("bad_push_empty_change", protocol::EncodeMessage(protocol::Push{1, {""}}));
+  w.Write("bad_push_empty_change", protocol::EncodeMessage(protocol::Push{1, {""}}, kChangeRun));
   w.Write("edge_push_change_trailing_byte",
-          protocol::EncodeMessage(protocol::Push{1, {protocol::EncodeChange(Service(1)) + "x"}}));
+          protocol::EncodeMessage(protocol::Push{1, {protocol::EncodeChange(Service(1)) + "x"}},
+                                  kChangeRun));
   std::string change = protocol::EncodeChange(Service(1));
   w.Write("bad_push_change_truncated",
-          protocol::EncodeMessage(protocol::Push{1, {change.substr(0, change.size() / 2)}}));
+          protocol::EncodeMessage(protocol::Push{1, {change.substr(0, change.size() / 2)}},
+                                  kChangeRun));
   change[0] = '\x7f';  // the packed tag of the segment table
-  w.Write("bad_push_change_garbled", protocol::EncodeMessage(protocol::Push{1, {change}}));
+  w.Write("bad_push_change_garbled",
+          protocol::EncodeMessage(protocol::Push{1, {change}}, kChangeRun));
 
   // Pushes whose framing lies.
   uint32_t raw_size = 0;
@@ -226,7 +245,7 @@ int Main(int argc, char** argv) {
   corrupt[0] ^= 0x5a;  // the zstd magic number
   w.Write("bad_push_corrupt_compressed", RawPush(1, 3, raw_size, corrupt));
   w.Write("bad_push_compressed_missing", RawPush(1, 3, raw_size, ""));
-  w.Write("bad_push_empty", protocol::EncodeMessage(protocol::Push{1, {}}));
+  w.Write("bad_push_empty", protocol::EncodeMessage(protocol::Push{1, {}}, kChangeRun));
 
   // Frames that are not messages.
   w.Write("bad_empty_frame", "");
@@ -253,7 +272,30 @@ int Main(int argc, char** argv) {
   pointer[9] = pointer[10] = pointer[11] = '\x7f';
   w.Write("bad_root_pointer_out_of_bounds", pointer);
   w.Write("bad_deliver_count_mismatch",
-          protocol::EncodeMessage(protocol::Deliver{1, 3, 3, {1, 2, 3}, {change, change}, {}}));
+          protocol::EncodeMessage(protocol::Deliver{1, 3, 3, {1, 2, 3}, {change, change}, {}},
+                                  kChangeRun));
+
+  // Compact runs (protocol version 3): well formed, and cut, altered or lying.
+  std::vector<Change> three = {Participant("MAS-P0000001", 1), Service(2), Deletion(3)};
+  w.Write("valid_push_compact", PushOf(1, three, {}));
+  Change of_ant = Participant("MAS-P0000001", 1);
+  of_ant.origin = "ANT";
+  w.Write("bad_push_compact_forged_origin", PushOf(1, {of_ant}, {}));
+  std::vector<std::string> encoded;
+  for (const Change& change : three) encoded.push_back(protocol::EncodeChange(change));
+  std::string run = protocol::EncodeCompactRun({encoded, {}, {}});
+  w.Write("bad_push_compact_truncated", CompactPush(1, 3, run.substr(0, run.size() / 2)));
+  w.Write("bad_push_compact_trailing_bytes", CompactPush(1, 3, run + std::string(8, '\x01')));
+  std::string format = run;
+  format[0] = 2;
+  w.Write("bad_push_compact_unknown_format", CompactPush(1, 3, format));
+  std::string renamed = run;
+  size_t name = renamed.find(
+      "\x0b"
+      "family_name");  // its table of names: now after given_name
+  if (name != std::string::npos) renamed.replace(name + 1, 6, "zamily");
+  w.Write("bad_push_compact_unsorted_fields", CompactPush(1, 3, renamed));
+  w.Write("bad_push_compact_count_mismatch", CompactPush(1, 2, run));
   return w.failed() ? 1 : 0;
 }
 

@@ -38,7 +38,7 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
   std::vector<replica::ErasedRecord> erased;  // the site's erasure orders applied
   // Decode and check everything before applying anything.
   uint64_t now = hub.clock().NowMillis();
-  InboundLimits limits{{}, {}, now, hub.config().max_skew_ms};
+  InboundLimits limits{{}, now, hub.config().max_skew_ms};
   limits.message.max_frame_bytes = protocol::kMaxBundleBytes;
   std::optional<protocol::Hello> hello;
   std::vector<Inbound> pushes;
@@ -151,7 +151,8 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
       content.seq,
       true,
       hub.clock().NowMillis(),
-      {protocol::EncodeMessage(welcome), protocol::EncodeMessage(deliver)}};
+      {protocol::EncodeMessage(welcome),
+       protocol::EncodeMessage(deliver, {.form = protocol::RunFormOf(hello->version)})}};
   if (reoffer_ack) reply.messages.push_back(protocol::EncodeMessage(*reoffer_ack));
   return protocol::WriteBundleFile(reply_file,
                                    protocol::SealBundle(reply, hub.keys(), site->public_key));

@@ -7,7 +7,8 @@ namespace osrc::hub {
 Status DecodeInbound(std::span<const uint8_t> frame, const std::string& site,
                      const config::Schema& schema, const InboundLimits& limits, Inbound* out,
                      protocol::RunHistory* history) {
-  OSRC_RETURN_IF_ERROR(protocol::DecodeMessage(frame, limits.message, &out->message, history));
+  OSRC_RETURN_IF_ERROR(protocol::DecodeMessage(frame, limits.message, &out->message, history,
+                                               protocol::PushChanges::kValues));
   auto* push = std::get_if<protocol::Push>(&out->message);
   if (push == nullptr) return {};
   // Sequences are dense from 1: a run starting at 0 or wrapping past 2^64 - 1 is no run of them.
@@ -27,8 +28,11 @@ Status DecodeInbound(std::span<const uint8_t> frame, const std::string& site,
     auto where_record = [&] {
       return where() + ": " + protocol::RecordName(change.collection, change.id);
     };
-    if (Status decoded = protocol::DecodeChange(push->changes[i], limits.change, &change);
-        !decoded.ok()) {
+    if (i < push->values.size() && push->values[i]) {
+      change = std::move(*push->values[i]);
+    } else if (Status decoded =
+                   protocol::DecodeChange(push->changes[i], limits.message.change, &change);
+               !decoded.ok()) {
       return decoded.WithContext(where());
     }
     if (change.origin != site) {
@@ -50,6 +54,7 @@ Status DecodeInbound(std::span<const uint8_t> frame, const std::string& site,
     }
   }
   push->changes.clear();  // decoded into `changes`
+  push->values.clear();
   return {};
 }
 
@@ -64,8 +69,8 @@ Status CheckReoffer(const protocol::Reoffer& reoffer, const protocol::Sealer& se
       return {ErrorCode::kForbidden, "seal does not prove this hub wrote it", where};
     }
     protocol::Change& change = (*out)[i];
-    OSRC_RETURN_IF_ERROR(
-        protocol::DecodeChange(reoffer.changes[i], limits.change, &change).WithContext(where));
+    OSRC_RETURN_IF_ERROR(protocol::DecodeChange(reoffer.changes[i], limits.message.change, &change)
+                             .WithContext(where));
     if (change.origin != hub_id || change.stamp > horizon) {
       return {ErrorCode::kForbidden, "sealed, yet not a change of hub " + hub_id + " in time",
               where + ": " + protocol::RecordName(change.collection, change.id)};

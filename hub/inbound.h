@@ -16,10 +16,9 @@
 namespace osrc::hub {
 
 struct InboundLimits {
-  protocol::MessageLimits message;
-  protocol::DecodeLimits change;
-  uint64_t now_ms = 0;       // hub clock
-  uint64_t max_skew_ms = 0;  // stamps beyond now + max_skew are refused
+  protocol::MessageLimits message;  // its `change` limits apply to every change
+  uint64_t now_ms = 0;              // hub clock
+  uint64_t max_skew_ms = 0;         // stamps beyond now + max_skew are refused
 };
 
 struct Inbound {

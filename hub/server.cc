@@ -128,8 +128,12 @@ uint64_t Server::LogHead() {
 void Server::Send(const std::string& routing_id, const protocol::Message& message) {
   auto it = sessions_.find(routing_id);
   Live* live = it == sessions_.end() ? nullptr : &it->second;
-  std::string frame = protocol::EncodeMessage(
-      message, live != nullptr && live->chains_runs ? &live->sent : nullptr);
+  protocol::RunCoding coding;
+  if (live != nullptr) {
+    coding.form = live->run_form;
+    if (live->chains_runs) coding.history = &live->sent;
+  }
+  std::string frame = protocol::EncodeMessage(message, coding);
   if (live != nullptr) live->bytes_out += frame.size();
   if (!protocol::SendFrame(router_, routing_id, true) || !protocol::SendFrame(router_, frame)) {
     SPDLOG_LOGGER_DEBUG(&log_, "dropped {} to a gone peer", protocol::MessageName(message));
@@ -272,7 +276,7 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site, con
                      const zmq::message_t& frame) {
   uint64_t now = hub_.clock().NowMillis();
   Inbound inbound;
-  InboundLimits limits{limits_, {}, now, hub_.config().max_skew_ms};
+  InboundLimits limits{limits_, now, hub_.config().max_skew_ms};
   // What this connection carried before: its session's, or nothing for the first message.
   protocol::RunHistory first_received;
   auto found = sessions_.find(routing_id);
@@ -301,6 +305,7 @@ void Server::OnFrame(const std::string& routing_id, const std::string& site, con
     Live& live = session_of();
     live.bytes_in += frame.size();
     live.chains_runs = hello->version >= 2;
+    live.run_form = protocol::RunFormOf(hello->version);
     SPDLOG_LOGGER_DEBUG(&log_, "site {}: hello, log head {}, acked {}", site, hello->log_head,
                         view.acked);
     return Drive(routing_id, live, live.session.OnHello(*hello, now, view));

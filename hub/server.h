@@ -53,6 +53,7 @@ class Server {
     uint64_t changes_in = 0, changes_out = 0, bytes_in = 0, bytes_out = 0;
     protocol::RunHistory received, sent;
     bool chains_runs = false;  // the site speaks protocol version 2: Delivers use `sent`
+    protocol::RunForm run_form = protocol::RunForm::kChangeRun;  // what the site's version reads
   };
   using Sessions = std::map<std::string, Live>;  // by routing id
   // A Deliver page a session asked for, waiting its turn.

@@ -291,7 +291,8 @@ void LinkSession::SendPushes(uint64_t now, LinkEffects* effects) {
     size_t raw_bytes = 0;
     for (const std::string& change : push.changes) raw_bytes += change.size();
     uint64_t last = push.first + push.changes.size() - 1;
-    std::string wire = protocol::EncodeMessage(push, &sent_, tuning_.compression_level(raw_bytes));
+    std::string wire = protocol::EncodeMessage(
+        push, {.history = &sent_, .level = tuning_.compression_level(raw_bytes)});
     in_flight_.push_back({push.first, last, now, wire.size(), raw_bytes});
     effects->log.push_back({LinkEffects::Level::kDebug,
                             "push " + std::to_string(push.first) + ".." + std::to_string(last) +

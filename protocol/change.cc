@@ -4,8 +4,11 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "protocol/capnp_reader.h"
 #include "protocol/sync.capnp.h"
@@ -104,10 +107,17 @@ Status DecodeReader(wire::Change::Reader in, const DecodeLimits& limits, Change*
   return {};
 }
 
+// A change's first segment, reused: the builder zeroes what it used when it is done.
+kj::ArrayPtr<capnp::word> ScratchSegment() {
+  constexpr size_t kWords = 1024;
+  thread_local std::unique_ptr<capnp::word[]> words(new capnp::word[kWords]());
+  return {words.get(), kWords};
+}
+
 }  // namespace
 
 std::string EncodeChange(const Change& change) {
-  capnp::MallocMessageBuilder message(256);
+  capnp::MallocMessageBuilder message(ScratchSegment());
   auto out = message.initRoot<wire::Change>();
   out.setCollection(TextOf(change.collection));
   out.setId(TextOf(change.id));
@@ -128,8 +138,11 @@ std::string EncodeChange(const Change& change) {
     }
     SetValue(fields[i], change.fields[i].value);
   }
-  // Packed: a change is mostly small integers and short texts, about half the flat size.
-  kj::VectorOutputStream output(512);
+  // Packed: a change is mostly small integers and short texts, about half the flat size. Packing
+  // takes at most 10 bytes a word (a tag, the word, a run count).
+  thread_local std::vector<kj::byte> buffer;
+  buffer.resize(std::max(buffer.size(), capnp::computeSerializedSizeInWords(message) * 10));
+  kj::ArrayOutputStream output(kj::arrayPtr(buffer.data(), buffer.size()));
   capnp::writePackedMessage(output, message);
   auto bytes = output.getArray();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());

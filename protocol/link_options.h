@@ -6,9 +6,10 @@
 
 namespace osrc::protocol {
 
-// 2: change runs compressed against their connection's history (protocol/run_history.h). A hub
-// also serves sites of every version from kOldestProtocolVersion, with self-contained runs.
-inline constexpr uint32_t kProtocolVersion = 2;
+// 2: change runs compressed against their connection's history (protocol/run_history.h).
+// 3: change runs in compact form (protocol/compact_run.h). A hub also serves sites of every
+// version from kOldestProtocolVersion, with the runs each reads.
+inline constexpr uint32_t kProtocolVersion = 3;
 inline constexpr uint32_t kOldestProtocolVersion = 1;
 
 struct LinkOptions {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "protocol/capnp_reader.h"
+#include "protocol/compact_run.h"
 #include "protocol/run_history.h"
 #include "protocol/seal.h"
 #include "protocol/sync.capnp.h"
@@ -43,11 +44,7 @@ struct PageIndex {
   const std::vector<std::string>* seals = nullptr;
 };
 
-// `changes` (and `index`, if given) as a ChangeRun, compressed at `level` (against `history` if
-// given) into `out`.
-template <typename Builder>
-void SetRun(const std::vector<std::string>& changes, RunHistory* history, int level, Builder out,
-            PageIndex index = {}) {
+std::string ChangeRunBytes(const std::vector<std::string>& changes, PageIndex index) {
   capnp::MallocMessageBuilder builder;
   auto run = builder.initRoot<wire::ChangeRun>();
   SetDataList(run.initChanges(changes.size()), changes);
@@ -60,12 +57,29 @@ void SetRun(const std::vector<std::string>& changes, RunHistory* history, int le
     for (const std::string& seal : *index.seals) seals += seal;
     run.setSeals(DataPtr(seals));
   }
-  std::string raw = BytesOf(builder);
-  if (history != nullptr) {
+  return BytesOf(builder);
+}
+
+std::string CompactRunBytes(const std::vector<std::string>& changes, PageIndex index) {
+  RunContents contents{changes, {}, {}};
+  if (index.seqs != nullptr) contents.seqs = *index.seqs;
+  if (index.seals != nullptr) contents.seals = *index.seals;
+  return EncodeCompactRun(contents);
+}
+
+// `changes` (and `index`, if given) as a run in `form`, compressed at `level` (against `history`
+// if given) into `out`.
+template <typename Builder>
+void SetRun(const std::vector<std::string>& changes, const RunCoding& coding, Builder out,
+            PageIndex index = {}) {
+  std::string raw = coding.form == RunForm::kCompact ? CompactRunBytes(changes, index)
+                                                     : ChangeRunBytes(changes, index);
+  if (coding.form == RunForm::kCompact) out.setCompact(true);
+  if (coding.history != nullptr) {
     out.setChained(true);
-    out.setCarried(history->carried());
+    out.setCarried(coding.history->carried());
   }
-  std::string compressed = CompressRun(raw, history, level);
+  std::string compressed = CompressRun(raw, coding.history, coding.level);
   out.setRawSize(static_cast<uint32_t>(raw.size()));
   out.setCompressed(DataPtr(compressed));
 }
@@ -74,12 +88,27 @@ void SetRun(const std::vector<std::string>& changes, RunHistory* history, int le
 // carries.
 template <typename Reader>
 Status ReadRun(Reader in, const MessageLimits& limits, RunHistory* history,
-               std::vector<std::string>* out, Deliver* deliver = nullptr) {
+               std::vector<std::string>* out, Deliver* deliver = nullptr,
+               std::vector<std::optional<Change>>* values = nullptr) {
   auto compressed = in.getCompressed();
   RunFrame frame{
       {compressed.begin(), compressed.size()}, in.getRawSize(), in.getChained(), in.getCarried()};
   kj::Array<capnp::word> words;
   OSRC_RETURN_IF_ERROR(DecompressRun(frame, limits.max_raw_bytes, history, &words));
+  if (in.getCompact()) {
+    auto bytes = words.asChars();
+    RunContents contents;
+    OSRC_RETURN_IF_ERROR(DecodeCompactRun({bytes.begin(), bytes.size()}, limits.max_changes,
+                                          limits.change, &contents, values));
+    *out = std::move(contents.changes);
+    if (contents.seqs.empty() && contents.seals.empty()) return {};
+    if (deliver == nullptr || !deliver->seqs.empty() || !deliver->seals.empty()) {
+      return {ErrorCode::kBadMessage, "sequences or seals both in a change run and beside it"};
+    }
+    deliver->seqs = std::move(contents.seqs);
+    deliver->seals = std::move(contents.seals);
+    return {};
+  }
   capnp::ReaderOptions options;
   options.traversalLimitInWords = limits.traversal_words;
   options.nestingLimit = limits.nesting;
@@ -104,7 +133,7 @@ Status ReadRun(Reader in, const MessageLimits& limits, RunHistory* history,
 }
 
 Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, RunHistory* history,
-                  Message* out) {
+                  PushChanges want, Message* out) {
   switch (root.which()) {
     case wire::Message::HELLO: {
       auto in = root.getHello();
@@ -125,7 +154,8 @@ Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, RunHi
       auto in = root.getPush();
       Push push;
       push.first = in.getFirst();
-      OSRC_RETURN_IF_ERROR(ReadRun(in, limits, history, &push.changes));
+      OSRC_RETURN_IF_ERROR(ReadRun(in, limits, history, &push.changes, nullptr,
+                                   want == PushChanges::kValues ? &push.values : nullptr));
       if (push.changes.size() != in.getCount() || push.changes.empty()) {
         return {ErrorCode::kBadMessage, "push count does not match its changes"};
       }
@@ -198,7 +228,7 @@ std::string_view MessageName(const Message& message) {
   return kNames[message.index()];
 }
 
-std::string EncodeMessage(const Message& message, RunHistory* history, int level) {
+std::string EncodeMessage(const Message& message, const RunCoding& coding) {
   capnp::MallocMessageBuilder builder;
   auto root = builder.initRoot<wire::Message>();
   if (auto* m = std::get_if<Hello>(&message)) {
@@ -227,7 +257,7 @@ std::string EncodeMessage(const Message& message, RunHistory* history, int level
     auto out = root.initPush();
     out.setFirst(m->first);
     out.setCount(static_cast<uint32_t>(m->changes.size()));
-    SetRun(m->changes, history, level, out);
+    SetRun(m->changes, coding, out);
   } else if (auto* m = std::get_if<Ack>(&message)) {
     auto out = root.initAck();
     out.setAcked(m->acked);
@@ -237,12 +267,12 @@ std::string EncodeMessage(const Message& message, RunHistory* history, int level
     out.setFirst(m->first);
     out.setLast(m->last);
     out.setHubHead(m->hub_head);
-    if (history != nullptr && !m->changes.empty()) {
-      SetRun(m->changes, history, level, out, {&m->seqs, &m->seals});
+    if (coding.history != nullptr && !m->changes.empty()) {
+      SetRun(m->changes, coding, out, {&m->seqs, &m->seals});
     } else {
       auto seqs = out.initSeqs(m->seqs.size());
       for (size_t i = 0; i < m->seqs.size(); ++i) seqs.set(i, m->seqs[i]);
-      if (!m->changes.empty()) SetRun(m->changes, history, level, out);
+      if (!m->changes.empty()) SetRun(m->changes, coding, out);
       SetDataList(out.initSeals(m->seals.size()), m->seals);
     }
   } else if (auto* m = std::get_if<Reoffer>(&message)) {
@@ -271,15 +301,15 @@ std::string EncodeMessage(const Message& message, RunHistory* history, int level
 }
 
 Status DecodeMessage(std::span<const uint8_t> frame, const MessageLimits& limits, Message* out,
-                     RunHistory* history) {
+                     RunHistory* history, PushChanges want) {
   if (frame.size() > limits.max_frame_bytes) {
     return {ErrorCode::kBadMessage,
             "frame of " + std::to_string(frame.size()) + " bytes too large"};
   }
-  return ReadUntrusted(frame, limits.traversal_words, limits.nesting, "message",
-                       [&](capnp::MessageReader& reader) {
-                         return DecodeRoot(reader.getRoot<wire::Message>(), limits, history, out);
-                       });
+  return ReadUntrusted(
+      frame, limits.traversal_words, limits.nesting, "message", [&](capnp::MessageReader& reader) {
+        return DecodeRoot(reader.getRoot<wire::Message>(), limits, history, want, out);
+      });
 }
 
 }  // namespace osrc::protocol

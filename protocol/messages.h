@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "base/error.h"
+#include "protocol/change.h"
 #include "protocol/run_history.h"
 
 namespace osrc::protocol {
@@ -45,6 +47,9 @@ struct Welcome {
 struct Push {
   uint64_t first = 0;
   std::vector<std::string> changes;
+  // Decoded with PushChanges::kValues from a compact run: one per change, set for those rebuilt
+  // from its columns, whose `changes` entry is then empty.
+  std::vector<std::optional<Change>> values;
 };
 
 struct Ack {
@@ -99,14 +104,30 @@ struct MessageLimits {
   size_t max_changes = 100000;          // Default: 100,000 changes per run
   uint64_t traversal_words = 16 << 20;  // Default: 128 MiB traversed
   int nesting = 16;                     // Default: 16
+  DecodeLimits change;                  // each change of a compact run rebuilt from its columns
 };
 
-// With a `history` (protocol/run_history.h), a Push's or Deliver's changes are compressed against
-// what the connection already carried, and decoding one needs the receiver's history of it.
-// `level`: the zstd level of those changes.
-std::string EncodeMessage(const Message& message, RunHistory* history = nullptr,
-                          int level = kDefaultRunLevel);
+// How a Push's or Deliver's changes travel: as a ChangeRun (protocol versions 1 and 2) or in
+// compact form (3, protocol/compact_run.h); with a `history` (protocol/run_history.h), compressed
+// against what the connection already carried, so decoding one needs the receiver's history of
+// it; at zstd `level`.
+enum class RunForm { kChangeRun, kCompact };
+struct RunCoding {
+  RunHistory* history = nullptr;
+  int level = kDefaultRunLevel;
+  RunForm form = RunForm::kCompact;
+};
+
+// The form of run a peer speaking `protocol_version` reads.
+inline RunForm RunFormOf(uint32_t protocol_version) {
+  return protocol_version >= 3 ? RunForm::kCompact : RunForm::kChangeRun;
+}
+
+std::string EncodeMessage(const Message& message, const RunCoding& coding = {});
+// What decoding a Push gives: every change's stored bytes, or (for a receiver that decodes them
+// anyway) values where the run held them in compact form, checked as DecodeChange checks.
+enum class PushChanges { kBytes, kValues };
 Status DecodeMessage(std::span<const uint8_t> frame, const MessageLimits& limits, Message* out,
-                     RunHistory* history = nullptr);
+                     RunHistory* history = nullptr, PushChanges want = PushChanges::kBytes);
 
 }  // namespace osrc::protocol

@@ -84,6 +84,9 @@ struct Push {
   # Unset: a self-contained frame.
   chained @4 :Bool;
   carried @5 :UInt64;
+  # The run is in the compact form of protocol version 3 (protocol/compact_run.h), zero-padded to
+  # whole words, not a ChangeRun.
+  compact @6 :Bool;
 }
 
 # Sent only after the commit holding the changes is durable. On a gap, `acked` is the hub's
@@ -104,6 +107,7 @@ struct Deliver {
   seals @6 :List(Data);  # the hub's seal over each change (protocol/seal.h); empty: none
   chained @7 :Bool;      # as in Push
   carried @8 :UInt64;
+  compact @9 :Bool;      # as in Push
 }
 
 struct CursorAck {

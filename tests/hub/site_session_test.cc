@@ -141,7 +141,7 @@ TEST_F(SiteSessionTest, RefusesHelloOfAnotherVersionSiteSchemaOrMergeVersion) {
   };
   const Case cases[] = {
       {[](protocol::Hello& h) { h.version = 99; }, ErrorCode::kVersion,
-       "protocol version 99 not supported (hub speaks 1 to 2)"},
+       "protocol version 99 not supported (hub speaks 1 to 3)"},
       {[](protocol::Hello& h) { h.site = "ANT"; }, ErrorCode::kForbidden,
        "hello names site ANT but the key is enrolled as MAS"},
       {[](protocol::Hello& h) { h.schema_hash = 1; }, ErrorCode::kSchemaMismatch,

@@ -165,12 +165,13 @@ TEST(LinkFaults, BlackholeIsDetectedAndTheNodeRecoversByItself) {
   node.Stop();
 }
 
-// 2. Cut the connection every 1 MiB during a 30,000-record sync: the node resends at most what
-// was in flight at each cut (window x batch_bytes), and the hub ends with exactly the records.
+// 2. Cut the connection every 256 KiB during a 30,000-record sync (some 550 KB on the wire): the
+// node resends at most what was in flight at each cut (window x batch_bytes), and the hub ends
+// with exactly the records.
 TEST(LinkFaults, AfterCutsTheNodeResendsAtMostTheBatchesInFlight) {
   constexpr int kWindow = 4;
-  constexpr uint64_t kBatchBytes = 64 * kKiB;  // Window x batch (256 KiB) well below a cut.
-  constexpr uint64_t kCutAfter = kMiB;
+  constexpr uint64_t kBatchBytes = 16 * kKiB;  // Window x batch (64 KiB) well below a cut.
+  constexpr uint64_t kCutAfter = 256 * kKiB;
   constexpr uint64_t kRecords = 30'000;
   TempDir tmp("osrc-link");
   std::string data =
@@ -198,7 +199,7 @@ TEST(LinkFaults, AfterCutsTheNodeResendsAtMostTheBatchesInFlight) {
   configure(link);
   ClusterNode& node = link.node();
   node.Import(data);
-  // Every connection is reset once it has carried 1 MiB (CutAfter applies to each new
+  // Every connection is reset once it has carried 256 KiB (CutAfter applies to each new
   // connection afresh), so the sync needs several connections.
   link.proxy().CutAfter(kCutAfter);
   node.Start();
@@ -247,7 +248,7 @@ TEST(LinkFaults, AFirstSyncFinishesThroughALinkThatResetsEvery128KiB) {
     clean_ms = MillisSince(start);
     clean.node().Stop();
   }
-  for (uint64_t cut_after : {128 * kKiB, kMiB}) {
+  for (uint64_t cut_after : {128 * kKiB, 256 * kKiB}) {
     Link link(tmp, "-cut" + std::to_string(cut_after));
     ClusterNode& node = link.node();
     node.Import(data);
@@ -365,7 +366,7 @@ TEST(LinkFaults, TwoGLinkGetsDeliveriesThatFitTheLink) {
 }
 
 // 4. Cut connections in the middle of pushes: the hub applies a push whole or not at all. While
-// the node syncs through a link cut every 150 KiB, every hub status read shows as many records
+// the node syncs through a link cut every 64 KiB, every hub status read shows as many records
 // of the site as acknowledged changes (each change of this data set makes one record), and an
 // acknowledged sequence that ends a push the node sent.
 TEST(LinkFaults, APushCutInTransferIsNeverAppliedInPart) {
@@ -377,7 +378,7 @@ TEST(LinkFaults, APushCutInTransferIsNeverAppliedInPart) {
   node.Import(
       GenerateSample(tmp, "MAS", {"--participants", "5000", "--services-per", "1"}, "10k.jsonl"));
   constexpr uint64_t kRecords = 10'000;
-  link.proxy().CutAfter(150 * kKiB);
+  link.proxy().CutAfter(64 * kKiB);
   node.Start();
 
   std::vector<std::pair<uint64_t, uint64_t>> seen;  // (acked, records) at the hub
@@ -418,7 +419,7 @@ TEST(LinkFaults, APushCutInTransferIsNeverAppliedInPart) {
 }
 
 // 4b. Pushes and Delivers are compressed against what their connection carried before
-// (protocol/run_history.h). Cut the link every 96 KiB while the site pushes 6,000 records in
+// (protocol/run_history.h). Cut the link every 48 KiB while the site pushes 6,000 records in
 // small pushes and the hub delivers 3,000 reference records: each cut falls inside such a stream,
 // and each new connection must start both histories afresh, or its first run would be refused as
 // out of step. Nothing is refused, nothing lost, both sides converge.
@@ -439,7 +440,7 @@ TEST(LinkFaults, ACutInsideACompressedStreamLosesNothingAndTheNextConnectionStar
   }
   WriteFile(tmp.Path("agencies.jsonl"), agencies);
   link.hub().Cli({"ref", "import", "agencies", tmp.Path("agencies.jsonl")});
-  link.proxy().CutAfter(96 * kKiB);
+  link.proxy().CutAfter(48 * kKiB);
   node.Start();
   json status;
   ASSERT_TRUE(WaitInStep(node, seconds(120), &status)) << status.dump();

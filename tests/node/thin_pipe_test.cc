@@ -212,7 +212,7 @@ class ThinPipe {
   }
 
   void HubSend(const protocol::Message& message) {
-    std::string frame = protocol::EncodeMessage(message, &hub_sent_);
+    std::string frame = protocol::EncodeMessage(message, {.history = &hub_sent_});
     bool bulk = std::holds_alternative<protocol::Deliver>(message);
     arrivals_.push({down_.Carry(now_, frame.size(), bulk), false, frame});
   }

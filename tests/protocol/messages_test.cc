@@ -28,7 +28,9 @@ Status Decode(const std::string& frame, Message* out) {
 // An encoded push of three changes, split into its raw size and compressed run.
 class PushFrameTest : public ::testing::Test {
  protected:
-  void SetUp() override { PushParts(EncodeMessage(push_), &raw_size_, &compressed_); }
+  void SetUp() override {
+    PushParts(EncodeMessage(push_, {.form = RunForm::kChangeRun}), &raw_size_, &compressed_);
+  }
 
   // The same run compressed again into a frame that leaves its content size out.
   std::string CompressedWithoutContentSize() const {

@@ -32,7 +32,7 @@ TEST(RunHistoryTest, RunsOfAConnectionRoundTripAndShrinkWithWhatItCarried) {
   RunHistory sender, receiver;
   size_t first_size = 0, last_size = 0;
   for (int n = 1; n <= 20; ++n) {
-    std::string frame = EncodeMessage(PushOf(n), &sender);
+    std::string frame = EncodeMessage(PushOf(n), {.history = &sender});
     if (n == 1) first_size = frame.size();
     last_size = frame.size();
     Message message;
@@ -49,7 +49,7 @@ TEST(RunHistoryTest, DeliverPagesAreChainedToo) {
   for (uint64_t page = 1; page <= 3; ++page) {
     Deliver deliver{page, page, 3, {page}, {Change(static_cast<int>(page))}, {}};
     Message message;
-    ASSERT_TRUE(Decode(EncodeMessage(deliver, &sender), &message, &receiver).ok());
+    ASSERT_TRUE(Decode(EncodeMessage(deliver, {.history = &sender}), &message, &receiver).ok());
     EXPECT_EQ(std::get<Deliver>(message).changes, deliver.changes);
   }
   EXPECT_GT(receiver.carried(), 0u);
@@ -68,7 +68,7 @@ TEST(RunHistoryTest, AChainedPageCarriesItsSequencesAndSealsInItsRun) {
     page.seals.push_back(seal);
   }
   RunHistory sender, receiver;
-  std::string chained = EncodeMessage(page, &sender);
+  std::string chained = EncodeMessage(page, {.history = &sender});
   Message message;
   ASSERT_TRUE(Decode(chained, &message, &receiver).ok());
   const Deliver& out = std::get<Deliver>(message);
@@ -85,10 +85,10 @@ TEST(RunHistoryTest, AChainedPageCarriesItsSequencesAndSealsInItsRun) {
 TEST(RunHistoryTest, ARunAfterOneLostOnTheWayIsRefusedNamingBothPositions) {
   RunHistory sender, receiver;
   Message message;
-  ASSERT_TRUE(Decode(EncodeMessage(PushOf(1), &sender), &message, &receiver).ok());
+  ASSERT_TRUE(Decode(EncodeMessage(PushOf(1), {.history = &sender}), &message, &receiver).ok());
   uint64_t carried_before_loss = receiver.carried();
-  EncodeMessage(PushOf(2), &sender);  // lost: the connection was cut
-  std::string third = EncodeMessage(PushOf(3), &sender);
+  EncodeMessage(PushOf(2), {.history = &sender});  // lost: the connection was cut
+  std::string third = EncodeMessage(PushOf(3), {.history = &sender});
   Status status = Decode(third, &message, &receiver);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_NE(status.what().find("which carried " + std::to_string(carried_before_loss)),
@@ -99,14 +99,16 @@ TEST(RunHistoryTest, ARunAfterOneLostOnTheWayIsRefusedNamingBothPositions) {
 
 TEST(RunHistoryTest, ANewConnectionStartsAfreshOnBothSides) {
   RunHistory old_sender;
-  EncodeMessage(PushOf(1), &old_sender);
+  EncodeMessage(PushOf(1), {.history = &old_sender});
   // A run of the old connection reaching the new one's receiver is refused...
   RunHistory new_receiver;
   Message message;
-  EXPECT_FALSE(Decode(EncodeMessage(PushOf(2), &old_sender), &message, &new_receiver).ok());
+  EXPECT_FALSE(
+      Decode(EncodeMessage(PushOf(2), {.history = &old_sender}), &message, &new_receiver).ok());
   // ...and the new connection's sender starts from nothing, which the receiver reads.
   RunHistory new_sender;
-  ASSERT_TRUE(Decode(EncodeMessage(PushOf(2), &new_sender), &message, &new_receiver).ok());
+  ASSERT_TRUE(
+      Decode(EncodeMessage(PushOf(2), {.history = &new_sender}), &message, &new_receiver).ok());
   EXPECT_EQ(std::get<Push>(message).changes, PushOf(2).changes);
 }
 
@@ -117,7 +119,7 @@ TEST(RunHistoryTest, AHistoryOfOtherBytesIsCaughtByTheFrameChecksum) {
   for (char& c : other) c = static_cast<char>(c ^ 0x20);
   receiver.Append(other);  // as many bytes carried, not the same ones
   Message message;
-  Status status = Decode(EncodeMessage(PushOf(2), &sender), &message, &receiver);
+  Status status = Decode(EncodeMessage(PushOf(2), {.history = &sender}), &message, &receiver);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_EQ(status.what(), "change run does not decompress to its stated size");
 }
@@ -125,7 +127,7 @@ TEST(RunHistoryTest, AHistoryOfOtherBytesIsCaughtByTheFrameChecksum) {
 TEST(RunHistoryTest, AChainedRunWithoutAConnectionIsRefused) {
   RunHistory sender;
   Message message;
-  Status status = Decode(EncodeMessage(PushOf(1), &sender), &message, nullptr);
+  Status status = Decode(EncodeMessage(PushOf(1), {.history = &sender}), &message, nullptr);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_EQ(status.what(), "change run compressed against a connection's history");
 }

@@ -15,13 +15,15 @@
 namespace osrc::testing {
 
 // A Push message frame with exactly these fields.
+// `compact`: the run claims the compact form (protocol/compact_run.h).
 inline std::string RawPush(uint64_t first, uint32_t count, uint32_t raw_size,
-                           const std::string& compressed) {
+                           const std::string& compressed, bool compact = false) {
   capnp::MallocMessageBuilder builder;
   auto push = builder.initRoot<protocol::wire::Message>().initPush();
   push.setFirst(first);
   push.setCount(count);
   push.setRawSize(raw_size);
+  push.setCompact(compact);
   push.setCompressed(
       kj::arrayPtr(reinterpret_cast<const kj::byte*>(compressed.data()), compressed.size()));
   auto words = capnp::messageToFlatArray(builder);
