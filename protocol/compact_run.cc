@@ -72,11 +72,11 @@ size_t SharedPrefix(std::string_view a, std::string_view b) {
 // The columns of a run, in the order they are written: Columns to write, Readers to read.
 template <typename T>
 struct ColumnSet {
-  T kinds, stored, flags, collections, origins, ids, seqs, stamps, bases, base_origins,
-      field_names, page_seqs, seals;
+  T kinds, stored, flags, collections, origins, ids, seqs, stamps, bases, base_origins, field_names,
+      page_seqs, seals;
   std::vector<T*> All() {
-    return {&kinds, &stored, &flags,       &collections, &origins,   &ids,  &seqs,
-            &stamps, &bases, &base_origins, &field_names, &page_seqs, &seals};
+    return {&kinds,  &stored, &flags,        &collections, &origins,   &ids,  &seqs,
+            &stamps, &bases,  &base_origins, &field_names, &page_seqs, &seals};
   }
 };
 
@@ -122,7 +122,9 @@ class Reader {
     return Take(size);
   }
   bool done() const { return at_ == bytes_.size(); }
-  [[noreturn]] void Fail(const std::string& what) const { throw Malformed{name_ + " column " + what}; }
+  [[noreturn]] void Fail(const std::string& what) const {
+    throw Malformed{name_ + " column " + what};
+  }
 
  private:
   std::string_view bytes_;
@@ -232,8 +234,9 @@ std::string EncodeCompactRun(const RunContents& contents) {
 namespace {
 
 constexpr const char* kColumnNames[] = {
-    "kinds", "stored changes", "flags", "collections", "origins", "ids", "sequences",
-    "stamps", "bases", "base origins", "field names", "page sequences", "seals"};
+    "kinds",       "stored changes", "flags",  "collections", "origins",
+    "ids",         "sequences",      "stamps", "bases",       "base origins",
+    "field names", "page sequences", "seals"};
 
 class RunDecoder {
  public:
@@ -243,7 +246,8 @@ class RunDecoder {
   void Decode(RunContents* out, std::vector<std::optional<Change>>* values) {
     if (run_.Varint() != kFormat) run_.Fail("is of an unknown format");
     uint64_t count = run_.Varint();
-    if (count > max_changes_) run_.Fail("holds more than " + std::to_string(max_changes_) + " changes");
+    if (count > max_changes_)
+      run_.Fail("holds more than " + std::to_string(max_changes_) + " changes");
     uint64_t seq_count = run_.Varint(), seal_count = run_.Varint();
     if ((seq_count != 0 && seq_count != count) || (seal_count != 0 && seal_count != count)) {
       run_.Fail("holds page sequences or seals not one per change");
@@ -274,8 +278,8 @@ class RunDecoder {
           out->changes[i] = EncodeChange(NextChange());
         }
       } catch (Malformed& error) {
-        error.what = "change " + std::to_string(i + 1) + " of " + std::to_string(count) + ": " +
-                     error.what;
+        error.what =
+            "change " + std::to_string(i + 1) + " of " + std::to_string(count) + ": " + error.what;
         throw;
       }
     }

@@ -45,17 +45,18 @@ std::vector<std::string> MixedLog() {
                   {"count", std::numeric_limits<int64_t>::min()},
                   {"limit", std::numeric_limits<int64_t>::max()}});
   log.push_back(EncodeChange(numbers));
-  log.push_back(EncodeChange(
-      Change("services", "MAS-S0000001", "MAS", 43, stamp + 1, stamp - 10, true, {})));
+  log.push_back(
+      EncodeChange(Change("services", "MAS-S0000001", "MAS", 43, stamp + 1, stamp - 10, true, {})));
   Change erasure("participants", "MAS-P1000004", "MAS", 44, stamp + 2, stamp, true, {});
   erasure.erased = true;
   log.push_back(EncodeChange(erasure));
-  log.push_back(EncodeChange(Change("localities", "L-001", "MNL", 7, 5, 0, false,
-                                    {{"name", std::string("Aroroy")}})));
+  log.push_back(EncodeChange(
+      Change("localities", "L-001", "MNL", 7, 5, 0, false, {{"name", std::string("Aroroy")}})));
   return log;
 }
 
-RunContents MustDecode(const std::string& run, std::vector<std::optional<Change>>* values = nullptr) {
+RunContents MustDecode(const std::string& run,
+                       std::vector<std::optional<Change>>* values = nullptr) {
   RunContents out;
   Status status = DecodeCompactRun(run, 100000, DecodeLimits{}, &out, values);
   EXPECT_TRUE(status.ok()) << status.ToString();
@@ -121,8 +122,8 @@ TEST(CompactRunTest, EveryCutOfARunIsRefused) {
   while (end > 0 && run[end - 1] == '\0') --end;  // the padding
   for (size_t size = 0; size < end; ++size) {
     RunContents out;
-    Status status = DecodeCompactRun(std::string_view(run).substr(0, size), 100000,
-                                     DecodeLimits{}, &out);
+    Status status =
+        DecodeCompactRun(std::string_view(run).substr(0, size), 100000, DecodeLimits{}, &out);
     EXPECT_FALSE(status.ok()) << "cut at " << size;
     EXPECT_NE(status.ToString().find("compact run"), std::string::npos) << status.ToString();
   }
@@ -171,7 +172,8 @@ Status DecodeOne(const std::string& run, const DecodeLimits& limits = {}) {
 TEST(CompactRunTest, ChangesTheChecksRefuseAreRefusedWithTheirPlace) {
   Change two("participants", "MAS-P1", "MAS", 1, 5, 0, true,
              {{"aa", 1.5}, {"bb", std::string("x")}});
-  std::string run = EncodeCompactRun({{EncodeChange(Participant(1, 4)), EncodeChange(two)}, {}, {}});
+  std::string run =
+      EncodeCompactRun({{EncodeChange(Participant(1, 4)), EncodeChange(two)}, {}, {}});
   ASSERT_TRUE(DecodeOne(run).ok());
   double nan = std::nan("");
   std::string nan_bytes(reinterpret_cast<const char*>(&nan), 8);
@@ -189,9 +191,16 @@ TEST(CompactRunTest, ChangesTheChecksRefuseAreRefusedWithTheirPlace) {
   DecodeLimits short_texts;
   short_texts.max_text = 5;
   for (const Case& c : {
-           Case{Patched(run, "\x02" "aa", "\x02" "cc"), {}, "not sorted or not unique"},
+           Case{Patched(run,
+                        "\x02"
+                        "aa",
+                        "\x02"
+                        "cc"),
+                {},
+                "not sorted or not unique"},
            Case{Patched(run, one_and_half_bytes, nan_bytes), {}, "float that is not finite"},
-           Case{Patched(run, kFlagsOfTwo + "\x01", kFlagsOfTwo + "\x03"), {},
+           Case{Patched(run, kFlagsOfTwo + "\x01", kFlagsOfTwo + "\x03"),
+                {},
                 "erasure that is not a delete without fields"},
            Case{run, few_fields, "too many fields"},
            Case{run, short_texts, "text longer than 5 bytes"},
@@ -207,7 +216,8 @@ TEST(CompactRunTest, ChangesTheChecksRefuseAreRefusedWithTheirPlace) {
 
 TEST(CompactRunTest, MoreChangesThanTheLimitAreRefused) {
   RunContents out;
-  Status status = DecodeCompactRun(EncodeCompactRun({MixedLog(), {}, {}}), 10, DecodeLimits{}, &out);
+  Status status =
+      DecodeCompactRun(EncodeCompactRun({MixedLog(), {}, {}}), 10, DecodeLimits{}, &out);
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.ToString().find("more than 10 changes"), std::string::npos) << status.ToString();
 }
