@@ -294,6 +294,7 @@ void LinkSession::SendPushes(uint64_t now, LinkEffects* effects) {
     std::string wire = protocol::EncodeMessage(
         push, {.history = &sent_, .level = tuning_.compression_level(raw_bytes)});
     in_flight_.push_back({push.first, last, now, wire.size(), raw_bytes});
+    tuning_.OnPushSent(wire.size(), raw_bytes);
     effects->log.push_back({LinkEffects::Level::kDebug,
                             "push " + std::to_string(push.first) + ".." + std::to_string(last) +
                                 " (" + std::to_string(raw_bytes) + " bytes raw, " +
@@ -319,8 +320,14 @@ Status LinkSession::OnAck(const protocol::Ack& ack, uint64_t now, LinkEffects* e
     next_ = resume;
   }
   if (!in_flight_.empty() && in_flight_.front().last <= ack.acked) {
-    // The link was busy with these pushes since the first was sent or the previous ack came.
-    uint64_t busy_ms = Elapsed(std::max(in_flight_.front().sent_ms, last_acked_ms_), now);
+    // The link was busy with these pushes since the first was sent or the previous ack came. One
+    // sent after the previous ack came also waited a round trip for its ack: take that out (the
+    // smallest round trip seen), or a first push over a long link reads as a slow link.
+    uint64_t sent_ms = in_flight_.front().sent_ms;
+    uint64_t busy_ms = Elapsed(std::max(sent_ms, last_acked_ms_), now);
+    if (sent_ms >= last_acked_ms_ && busy_ms > tuning_.round_trip_ms()) {
+      busy_ms -= tuning_.round_trip_ms();
+    }
     uint64_t wire_bytes = 0;
     uint64_t raw_bytes = 0;
     while (!in_flight_.empty() && in_flight_.front().last <= ack.acked) {

@@ -38,9 +38,13 @@ class LinkTuning {
   // Smallest round trip seen, in ms; 0 before any.
   uint64_t round_trip_ms() const { return round_trip_ms_; }
 
-  // A push of `wire_bytes` on the link (`raw_bytes` of changes) was acknowledged `busy_ms` after
-  // it reached the head of the queue: its send time, or the previous acknowledgement if later.
+  // A push of `wire_bytes` on the link (`raw_bytes` of changes) kept it busy `busy_ms`: from the
+  // previous acknowledgement to its own, or for a push sent after that, from its sending to its
+  // acknowledgement less a round trip.
   void OnPushAcked(uint64_t wire_bytes, uint64_t raw_bytes, uint64_t busy_ms);
+  // A push of `raw_bytes` of changes left as `wire_bytes`. Before the link is measured, the next
+  // pushes hold as many changes as compress to a size safe on any link.
+  void OnPushSent(uint64_t wire_bytes, uint64_t raw_bytes);
   // A small request answered after `ms`: an upper bound of the round trip.
   void OnRoundTrip(uint64_t ms);
   // A Deliver page of `wire_bytes` (`raw_bytes` of changes) arrived, having been on the wire for

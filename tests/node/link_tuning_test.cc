@@ -19,15 +19,32 @@ protocol::LinkOptions Options() {
 
 // Feeds the tuning what a link of `bytes_per_second` with `round_trip_ms` would show: the node
 // keeps the window full, so after the first push each ack follows the previous one by the time
-// the next push takes on the wire. Pushes compress tenfold.
+// the next push takes on the wire (the first's round trip taken out). Pushes compress tenfold.
 void Drive(LinkTuning& tuning, double bytes_per_second, uint64_t round_trip_ms, int pushes) {
   tuning.OnRoundTrip(round_trip_ms);
   for (int i = 0; i < pushes; ++i) {
     uint64_t raw = tuning.batch_bytes();
     uint64_t wire = raw / 10;
     auto on_wire_ms = static_cast<uint64_t>(wire * 1000.0 / bytes_per_second);
-    tuning.OnPushAcked(wire, raw, i == 0 ? round_trip_ms + on_wire_ms : on_wire_ms);
+    tuning.OnPushAcked(wire, raw, on_wire_ms);
   }
+}
+
+// Before an ack measures the link, a push holds as many changes as compress to 16 KiB on the wire,
+// by what the last push sent compressed to; once measured, what is sent changes nothing.
+TEST(LinkTuning, BeforeTheLinkIsMeasuredPushesHoldWhatCompressesToASafeSize) {
+  protocol::LinkOptions options = Options();
+  LinkTuning tuning(options);
+  tuning.OnPushSent(6000, 60000);
+  EXPECT_EQ(tuning.batch_bytes(), 10u * 16 * 1024);
+  tuning.OnPushSent(30000, 60000);
+  EXPECT_EQ(tuning.batch_bytes(), 2u * 16 * 1024);
+  tuning.OnPushSent(1, 60000);
+  EXPECT_EQ(tuning.batch_bytes(), options.batch_bytes) << "within the configured bounds";
+  Drive(tuning, 6000, 2000, 4);
+  size_t measured = tuning.batch_bytes();
+  tuning.OnPushSent(1, measured);
+  EXPECT_EQ(tuning.batch_bytes(), measured);
 }
 
 TEST(LinkTuning, StartsSmallWithinTheConfiguredBounds) {
