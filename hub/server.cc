@@ -128,7 +128,7 @@ uint64_t Server::LogHead() {
 void Server::Send(const std::string& routing_id, const protocol::Message& message) {
   auto it = sessions_.find(routing_id);
   Live* live = it == sessions_.end() ? nullptr : &it->second;
-  protocol::RunCoding coding;
+  protocol::RunCoding coding{.cache = &rebuilt_};
   if (live != nullptr) {
     coding.form = live->run_form;
     if (live->chains_runs) coding.history = &live->sent;

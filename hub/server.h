@@ -108,6 +108,7 @@ class Server {
   std::deque<PageDue> pages_due_;  // each session's next page, in the order they were asked for
   OnlineRegister online_;
   protocol::MessageLimits limits_;
+  protocol::RebuildCache rebuilt_;  // the hub changes Deliver pages carry, checked once
   SiteSessionOptions session_options_;
   std::set<std::string> corrupt_sites_;  // site entries already reported corrupt
   std::map<std::string, std::string> site_of_key_;

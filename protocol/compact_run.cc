@@ -80,6 +80,8 @@ struct ColumnSet {
   }
 };
 
+const std::optional<Change> kNotRebuildable;
+
 // Whether `bytes` are exactly what EncodeChange makes of them, as `*change`.
 bool Rebuildable(const std::string& bytes, Change* change) {
   DecodeLimits any{bytes.size(), UINT64_MAX / 8, 64, SIZE_MAX, SIZE_MAX};
@@ -167,7 +169,21 @@ void WriteValue(const Field& field, uint64_t stamp, uint64_t base_origin, Column
 
 }  // namespace
 
-std::string EncodeCompactRun(const RunContents& contents) {
+const std::optional<Change>* RebuildCache::Find(const std::string& bytes) const {
+  auto it = changes_.find(bytes);
+  return it == changes_.end() ? nullptr : &it->second;
+}
+
+void RebuildCache::Add(const std::string& bytes, std::optional<Change> change) {
+  if (capacity_ == 0 || !changes_.try_emplace(bytes, std::move(change)).second) return;
+  order_.push_back(bytes);
+  if (order_.size() > capacity_) {
+    changes_.erase(order_.front());
+    order_.pop_front();
+  }
+}
+
+std::string EncodeCompactRun(const RunContents& contents, RebuildCache* cache) {
   ColumnSet<Column> columns;
   NameTable names;
   std::vector<Column> values;  // one per name, for the fields of that name
@@ -177,13 +193,22 @@ std::string EncodeCompactRun(const RunContents& contents) {
   };
   uint64_t seq = 0, stamp = 0;
   std::string id;
-  Change change;
+  Change decoded;
   for (const std::string& bytes : contents.changes) {
-    if (!Rebuildable(bytes, &change)) {
+    const std::optional<Change>* seen = cache == nullptr ? nullptr : cache->Find(bytes);
+    if (seen == nullptr) {
+      bool rebuildable = Rebuildable(bytes, &decoded);
+      if (cache != nullptr) {
+        cache->Add(bytes, rebuildable ? std::optional<Change>(decoded) : std::nullopt);
+      }
+      if (!rebuildable) seen = &kNotRebuildable;
+    }
+    if (seen != nullptr && !*seen) {
       columns.kinds.Byte(kStored);
       columns.stored.Text(bytes);
       continue;
     }
+    const Change& change = seen != nullptr ? **seen : decoded;
     columns.kinds.Byte(kRebuilt);
     uint8_t flags = (change.deleted ? kDeleted : 0) | (change.erased ? kErased : 0) |
                     (change.base != 0 ? kHasBase : 0) |

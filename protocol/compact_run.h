@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/error.h"
@@ -25,8 +27,24 @@ struct RunContents {
   std::vector<std::string> seals;    // one per change, or none
 };
 
+// What encoding found of changes it saw before, by their bytes: a hub sending the same reference
+// changes to many sites decodes and checks each once. Keeps the last `capacity` changes seen.
+// Not thread-safe.
+class RebuildCache {
+ public:
+  explicit RebuildCache(size_t capacity = 16384) : capacity_(capacity) {}
+  // The change `bytes` rebuild from, nullopt if they do not; null if not seen.
+  const std::optional<Change>* Find(const std::string& bytes) const;
+  void Add(const std::string& bytes, std::optional<Change> change);
+
+ private:
+  size_t capacity_;
+  std::unordered_map<std::string, std::optional<Change>> changes_;
+  std::deque<std::string> order_;
+};
+
 // `contents` as one compact run, padded with zeros to whole 8-byte words.
-std::string EncodeCompactRun(const RunContents& contents);
+std::string EncodeCompactRun(const RunContents& contents, RebuildCache* cache = nullptr);
 
 // Decodes an untrusted compact run of at most `max_changes` changes. A change rebuilt from its
 // columns passes the checks DecodeChange makes under `limits`; one carried as stored bytes is

@@ -60,11 +60,12 @@ std::string ChangeRunBytes(const std::vector<std::string>& changes, PageIndex in
   return BytesOf(builder);
 }
 
-std::string CompactRunBytes(const std::vector<std::string>& changes, PageIndex index) {
+std::string CompactRunBytes(const std::vector<std::string>& changes, PageIndex index,
+                            RebuildCache* cache) {
   RunContents contents{changes, {}, {}};
   if (index.seqs != nullptr) contents.seqs = *index.seqs;
   if (index.seals != nullptr) contents.seals = *index.seals;
-  return EncodeCompactRun(contents);
+  return EncodeCompactRun(contents, cache);
 }
 
 // `changes` (and `index`, if given) as a run in `form`, compressed at `level` (against `history`
@@ -72,7 +73,7 @@ std::string CompactRunBytes(const std::vector<std::string>& changes, PageIndex i
 template <typename Builder>
 void SetRun(const std::vector<std::string>& changes, const RunCoding& coding, Builder out,
             PageIndex index = {}) {
-  std::string raw = coding.form == RunForm::kCompact ? CompactRunBytes(changes, index)
+  std::string raw = coding.form == RunForm::kCompact ? CompactRunBytes(changes, index, coding.cache)
                                                      : ChangeRunBytes(changes, index);
   if (coding.form == RunForm::kCompact) out.setCompact(true);
   if (coding.history != nullptr) {

@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "protocol/change.h"
+#include "protocol/compact_run.h"
 #include "protocol/run_history.h"
 
 namespace osrc::protocol {
@@ -116,6 +117,7 @@ struct RunCoding {
   RunHistory* history = nullptr;
   int level = kDefaultRunLevel;
   RunForm form = RunForm::kCompact;
+  RebuildCache* cache = nullptr;  // for a sender of the same changes to many peers
 };
 
 // The form of run a peer speaking `protocol_version` reads.

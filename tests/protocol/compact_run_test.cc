@@ -116,6 +116,25 @@ TEST(CompactRunTest, BytesEncodeChangeWouldNotWriteTravelAsTheyAre) {
   EXPECT_TRUE(values[21]);
 }
 
+// A sender of the same changes to many peers checks each once; the run is the same either way.
+TEST(CompactRunTest, ACacheOfChangesSeenBeforeChangesNothingInTheRun) {
+  std::vector<std::string> log = MixedLog();
+  log.insert(log.begin() + 5, "not a change at all");
+  RunContents contents{log, {}, {}};
+  std::string plain = EncodeCompactRun(contents);
+  RebuildCache all, last_eight(8);
+  for (int pass = 0; pass < 2; ++pass) {
+    EXPECT_EQ(EncodeCompactRun(contents, &all), plain) << pass;
+    EXPECT_EQ(EncodeCompactRun(contents, &last_eight), plain) << pass;
+  }
+  ASSERT_NE(all.Find(log[0]), nullptr);
+  EXPECT_TRUE(*all.Find(log[0]));
+  ASSERT_NE(all.Find(log[5]), nullptr);
+  EXPECT_FALSE(*all.Find(log[5])) << "kept as not rebuildable";
+  EXPECT_EQ(last_eight.Find(log[0]), nullptr) << "the oldest dropped";
+  EXPECT_NE(last_eight.Find(log.back()), nullptr);
+}
+
 TEST(CompactRunTest, EveryCutOfARunIsRefused) {
   std::string run = EncodeCompactRun({MixedLog(), {}, {}});
   size_t end = run.size();
