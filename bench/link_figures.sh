@@ -5,7 +5,7 @@
 #       --participants 1000 --services-per 2) over 256 kbit/s (32,000 bytes/s each way) with
 #       300 ms one-way latency, one `osrc-node sync`; (a2) then 3,000 more records in a second
 #       `osrc-node sync` of the same site, whose first pushes leave with the Hello;
-#   (b) bytes re-sent when the connection is cut every 1 MiB during a 30,000-record sync by the
+#   (b) bytes re-sent when the connection is cut every 256 KiB during a 30,000-record sync by the
 #       daemon (`osrc-node run`): bytes up with cuts minus bytes up of a clean run of the same data;
 #   (d) a first sync of 30,000 records (10,000 participants) on loopback through the proxy without
 #       limits, `osrc-node sync` from process start to exit, median of 3;
@@ -196,7 +196,7 @@ figure_b() {
   setup b-cut
   "$BIN/osrc-node" import --data "$D/node" "$(participants 10000)" >/dev/null
   sed -i -e 's/^reconnect_max_ms = .*/reconnect_max_ms = 1000/' "$D/node/node.toml"
-  echo "cut-after 1048576" >&"$PFD"
+  echo "cut-after 262144" >&"$PFD"
   t0=$(now_ms)
   "$BIN/osrc-node" run --data "$D/node" 2>"$D/node.err" &
   local node=$!
@@ -206,7 +206,7 @@ figure_b() {
   read -r up down accepted cut < <(proxy_stats)
   kill -TERM "$node"; wait "$node"
   teardown
-  printf '(b) 30,000 records, cut every 1 MiB: clean %d bytes up; with %d cuts %d bytes up over %d connections: re-sent %d bytes (%d per cut); %d.%03d s\n' \
+  printf '(b) 30,000 records, cut every 256 KiB: clean %d bytes up; with %d cuts %d bytes up over %d connections: re-sent %d bytes (%d per cut); %d.%03d s\n' \
     "$clean_up" "$cut" "$up" "$accepted" $(( up - clean_up )) $(( cut > 0 ? (up - clean_up) / cut : 0 )) \
     $(( (t1 - t0) / 1000 )) $(( (t1 - t0) % 1000 ))
 }
