@@ -18,7 +18,11 @@
 #      one way (first and later session); a first sync of 30,000 records on loopback; how busy
 #      a 64 kbit/s link with 1 s one way is kept by a first sync and a reference update; and
 #      PouchDB replicating the same records through the same proxy, the baseline of the first two.
-# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire|link]
+#   8. scripts/sites_bench.sh: 2,000 sites (times the scale, at least 100) in one osrc-loadgen,
+#      60 changes each at 1/s, and a reference update of 1,000 records to all of them.
+#   9. scripts/store_size.sh: a site's folder after a year (5,000 participants times the scale,
+#      at least 100, with 2 services each, then each record edited), vs the JSON Lines imported.
+# Usage: scripts/bench.sh [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire|link|sites|store]
 #   --scale 0.05 runs a quick, smaller check (the full run takes about 10 minutes on 2 cores).
 # Environment: BENCH_SCALE, BENCH_REPS give the same defaults.
 set -euo pipefail
@@ -32,12 +36,15 @@ while [ $# -gt 0 ]; do
     --scale) SCALE=$2; shift 2 ;;
     --reps) REPS=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire|link]" >&2; exit 2 ;;
+    *) echo "usage: $0 [BIN_DIR] [--scale X] [--reps N] [--only import|ingest|report|mirror|status|wire|link|sites|store]" >&2; exit 2 ;;
   esac
 done
-for program in osrc-bench-import osrc-bench-ingest osrc-bench-report osrc-bench-mirror osrc-bench-status osrc-bench-wire osrc-node osrc-hub osrc-gen; do
+for program in osrc-bench-import osrc-bench-ingest osrc-bench-report osrc-bench-mirror osrc-bench-status osrc-bench-wire osrc-loadgen osrc-node osrc-hub osrc-gen; do
   [ -x "$BIN/$program" ] || { echo "missing $BIN/$program: build first (make build)" >&2; exit 1; }
 done
+
+# N times the scale, at least 100.
+scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { p = int(n * s); print (p < 100 ? 100 : p) }'; }
 
 echo "osrc-sync benchmarks: scale $SCALE, $REPS repetitions, $(nproc) cores, $(uname -srm)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -69,7 +76,15 @@ if [ -z "$ONLY" ] || [ "$ONLY" = link ]; then
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = wire ]; then
   echo
-  "$BIN/osrc-bench-wire" --participants "$(awk -v s="$SCALE" 'BEGIN { p = int(10000 * s); print (p < 100 ? 100 : p) }')"
+  "$BIN/osrc-bench-wire" --participants "$(scaled 10000)"
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = sites ]; then
+  echo
+  "$(dirname "${BASH_SOURCE[0]}")/sites_bench.sh" "$BIN" "$(scaled 2000)" 60 1 1000
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = store ]; then
+  echo
+  "$(dirname "${BASH_SOURCE[0]}")/store_size.sh" "$BIN" "$(scaled 5000)"
 fi
 echo
 echo "reproduce: scripts/bench.sh $BIN --scale $SCALE --reps $REPS${ONLY:+ --only $ONLY}"
