@@ -124,6 +124,7 @@ class Reader {
     return Take(size);
   }
   bool done() const { return at_ == bytes_.size(); }
+  size_t left() const { return bytes_.size() - at_; }
   [[noreturn]] void Fail(const std::string& what) const {
     throw Malformed{name_ + " column " + what};
   }
@@ -278,7 +279,8 @@ class RunDecoder {
       run_.Fail("holds page sequences or seals not one per change");
     }
     uint64_t name_count = run_.Varint();
-    if (name_count > count * (limits_.max_fields + 4) + 1) run_.Fail("holds too many names");
+    // Each name takes a byte at least: a count beyond the bytes left is no table of names.
+    if (name_count > run_.left()) run_.Fail("holds more names than bytes");
     names_.reserve(name_count);
     for (uint64_t i = 0; i < name_count; ++i) names_.emplace_back(run_.Text(limits_.max_text));
     size_t column = 0;
@@ -295,7 +297,9 @@ class RunDecoder {
     if (values != nullptr) values->assign(count, std::nullopt);
     for (uint64_t i = 0; i < count; ++i) {
       try {
-        if (columns_.kinds.Byte() == kStored) {
+        uint8_t kind = columns_.kinds.Byte();
+        if (kind != kRebuilt && kind != kStored) columns_.kinds.Fail("holds an unknown kind");
+        if (kind == kStored) {
           out->changes[i] = columns_.stored.Text(limits_.max_bytes);
         } else if (values != nullptr) {
           (*values)[i] = NextChange();

@@ -233,6 +233,21 @@ TEST(CompactRunTest, ChangesTheChecksRefuseAreRefusedWithTheirPlace) {
   }
 }
 
+// Counts are believed only as far as the bytes back them; a kind of change this build does not
+// know is refused, not read as another.
+TEST(CompactRunTest, ClaimsTheBytesDoNotBackAreRefused) {
+  std::string many_names("\x01\x01\x00\x00\x80\x89\x7a", 7);  // 2,000,000 names
+  Status status = DecodeOne(many_names);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.ToString().find("more names than bytes"), std::string::npos)
+      << status.ToString();
+  std::string run = EncodeCompactRun({{EncodeChange(Participant(1, 4))}, {}, {}});
+  const std::string kKindsOfOne("\x01\x00\x00\x01", 4);  // kinds (rebuilt), stored, flags
+  status = DecodeOne(Patched(run, kKindsOfOne, std::string("\x01\x07\x00\x01", 4)));
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.ToString().find("unknown kind"), std::string::npos) << status.ToString();
+}
+
 TEST(CompactRunTest, MoreChangesThanTheLimitAreRefused) {
   RunContents out;
   Status status =
