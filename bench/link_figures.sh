@@ -4,7 +4,8 @@
 #   (a) time and bytes (both directions) to sync 1,000 participants (3,000 records: osrc-gen
 #       --participants 1000 --services-per 2) over 256 kbit/s (32,000 bytes/s each way) with
 #       300 ms one-way latency, one `osrc-node sync`; (a2) then 3,000 more records in a second
-#       `osrc-node sync` of the same site, whose first pushes leave with the Hello;
+#       `osrc-node sync` of the same site, whose first pushes leave with the Hello; (a3) the floor
+#       of a session: one with nothing to send, and the data's own time on the link;
 #   (b) bytes re-sent when the connection is cut every 256 KiB during a 30,000-record sync by the
 #       daemon (`osrc-node run`): bytes up with cuts minus bytes up of a clean run of the same data;
 #   (d) a first sync of 30,000 records (10,000 participants) on loopback through the proxy without
@@ -178,10 +179,22 @@ figure_a() {
   timed_sync 600
   rc=$?
   read -r up2 down2 accepted2 cut < <(proxy_stats)
-  teardown
-  [ "$rc" = 0 ] || { echo "(a2) sync failed: $(cat "$D/sync.err")"; return 1; }
+  [ "$rc" = 0 ] || { teardown; echo "(a2) sync failed: $(cat "$D/sync.err")"; return 1; }
   printf '(a2) 3,000 more records in a later session, same link: %d.%03d s, %d bytes up + %d bytes down = %d bytes\n' \
     $(( SYNC_MS / 1000 )) $(( SYNC_MS % 1000 )) $(( up2 - up )) $(( down2 - down )) $(( up2 - up + down2 - down ))
+  local a2_ms=$SYNC_MS
+  # The floor: a session with nothing to send (connection, CurveZMQ handshake, Hello and
+  # Welcome, Bye), and the data's own time on the link; a session cannot take much less than
+  # their sum.
+  timed_sync 600
+  rc=$?
+  teardown
+  [ "$rc" = 0 ] || { echo "(a3) sync failed: $(cat "$D/sync.err")"; return 1; }
+  awk -v e="$SYNC_MS" -v a="$A_MS" -v a2="$a2_ms" -v b1="$up" -v b2="$(( up2 - up ))" 'BEGIN {
+    t1 = b1 / 32; t2 = b2 / 32
+    printf "(a3) the floor, same link: a session with nothing to send %.3f s; (a) %.3f s is %+.3f s from it plus its data time on the link (%.3f s); (a2) %.3f s is %+.3f s from it plus its data time (%.3f s)\n",
+      e / 1000, a / 1000, (a - e - t1) / 1000, t1 / 1000, a2 / 1000, (a2 - e - t2) / 1000, t2 / 1000
+  }'
 }
 
 figure_b() {
