@@ -79,7 +79,10 @@ Status PlanRetention(storage::Store& store, const storage::Txn& txn, const confi
   for (const auto& [name, spec] : schema.collections()) {
     if (spec.owner == config::Owner::kSite && IsRoot(spec)) roots.insert(name);
   }
-  for (const auto& [name, spec] : schema.collections()) {
+  for (const auto& collection : schema.collections()) {
+    // Named, not structured bindings: the lambda below captures them (clang 14 cannot).
+    const std::string& name = collection.first;
+    const config::CollectionSpec& spec = collection.second;
     if (spec.owner != config::Owner::kSite) continue;
     bool root = roots.contains(name);
     store.ForEachRecord(

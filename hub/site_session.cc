@@ -121,8 +121,7 @@ void SiteSession::MaybeDeliver(uint64_t log_head, Output* out) {
   }
   state_ = *Transition(state_, Event::kPageDue);
   page_asked_ = true;
-  out->steps.emplace_back(std::in_place_type<ReadDeliverPage>, sent_through_, options_.deliver_page,
-                          deliver_bytes_);
+  out->steps.push_back(ReadDeliverPage{sent_through_, options_.deliver_page, deliver_bytes_});
 }
 
 void SiteSession::DropAcknowledged() {
@@ -256,8 +255,7 @@ SiteSession::Output SiteSession::OnEnd(uint64_t now_ms, const HubView& view) {
   Output out;
   if (!Move(Event::kEnd, now_ms, &out)) return out;
   out.steps.push_back(Send{MakeWelcome(now_ms, view)});
-  out.steps.emplace_back(std::in_place_type<ReadDeliverPage>, cursor_, kBundlePageEntries,
-                         size_t{0});
+  out.steps.push_back(ReadDeliverPage{cursor_, kBundlePageEntries, 0});
   out.steps.push_back(RecordProgress{now_ms, std::nullopt, cursor_, report_});
   return out;
 }
