@@ -81,7 +81,7 @@ double BytesPerChange(const std::vector<std::string>& log, size_t push_bytes, bo
   protocol::RunHistory history;
   size_t total = 0;
   for (size_t i = 0; i < log.size();) {
-    protocol::Push push{i + 1, {}};
+    protocol::Push push{i + 1, {}, {}};
     size_t bytes = 0;
     while (i < log.size() && (push.changes.empty() || bytes + log[i].size() <= push_bytes)) {
       bytes += log[i].size();
@@ -102,7 +102,7 @@ std::pair<double, double> CostPerChange(const std::vector<std::string>& log,
     std::vector<std::string> frames;
     auto start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < log.size();) {
-      protocol::Push push{i + 1, {}};
+      protocol::Push push{i + 1, {}, {}};
       size_t bytes = 0;
       while (i < log.size() && bytes + log[i].size() <= 256 * 1024) {
         bytes += log[i].size();

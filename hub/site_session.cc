@@ -121,7 +121,8 @@ void SiteSession::MaybeDeliver(uint64_t log_head, Output* out) {
   }
   state_ = *Transition(state_, Event::kPageDue);
   page_asked_ = true;
-  out->steps.push_back(ReadDeliverPage{sent_through_, options_.deliver_page, deliver_bytes_});
+  out->steps.emplace_back(std::in_place_type<ReadDeliverPage>,
+                          ReadDeliverPage{sent_through_, options_.deliver_page, deliver_bytes_});
 }
 
 void SiteSession::DropAcknowledged() {
@@ -255,7 +256,8 @@ SiteSession::Output SiteSession::OnEnd(uint64_t now_ms, const HubView& view) {
   Output out;
   if (!Move(Event::kEnd, now_ms, &out)) return out;
   out.steps.push_back(Send{MakeWelcome(now_ms, view)});
-  out.steps.push_back(ReadDeliverPage{cursor_, kBundlePageEntries, 0});
+  out.steps.emplace_back(std::in_place_type<ReadDeliverPage>,
+                         ReadDeliverPage{cursor_, kBundlePageEntries, 0});
   out.steps.push_back(RecordProgress{now_ms, std::nullopt, cursor_, report_});
   return out;
 }
