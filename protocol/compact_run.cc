@@ -185,7 +185,8 @@ void RebuildCache::Add(const std::string& bytes, std::optional<Change> change) {
   }
 }
 
-std::string EncodeCompactRun(const RunContents& contents, RebuildCache* cache) {
+std::string EncodeCompactRun(std::span<const std::string> changes, std::span<const uint64_t> seqs,
+                             std::span<const std::string> seals, RebuildCache* cache) {
   ColumnSet<Column> columns;
   NameTable names;
   std::vector<Column> values;  // one per name, for the fields of that name
@@ -196,7 +197,7 @@ std::string EncodeCompactRun(const RunContents& contents, RebuildCache* cache) {
   uint64_t seq = 0, stamp = 0;
   std::string id;
   Change decoded;
-  for (const std::string& bytes : contents.changes) {
+  for (const std::string& bytes : changes) {
     const std::optional<Change>* seen = cache == nullptr ? nullptr : cache->Find(bytes);
     if (seen == nullptr) {
       bool rebuildable = Rebuildable(bytes, &decoded);
@@ -237,17 +238,17 @@ std::string EncodeCompactRun(const RunContents& contents, RebuildCache* cache) {
     }
   }
   uint64_t previous = 0;
-  for (uint64_t page_seq : contents.seqs) {
+  for (uint64_t page_seq : seqs) {
     columns.page_seqs.Signed(Difference(previous, page_seq));
     previous = page_seq;
   }
-  for (const std::string& seal : contents.seals) columns.seals.Raw(seal);
+  for (const std::string& seal : seals) columns.seals.Raw(seal);
 
   Column out;
   out.Varint(kFormat);
-  out.Varint(contents.changes.size());
-  out.Varint(contents.seqs.size());
-  out.Varint(contents.seals.size());
+  out.Varint(changes.size());
+  out.Varint(seqs.size());
+  out.Varint(seals.size());
   out.Varint(names.names().size());
   for (const std::string& name : names.names()) out.Text(name);
   for (Column* column : columns.All()) out.Text(column->bytes());

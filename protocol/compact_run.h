@@ -43,8 +43,13 @@ class RebuildCache {
   std::deque<std::string> order_;
 };
 
-// `contents` as one compact run, padded with zeros to whole 8-byte words.
-std::string EncodeCompactRun(const RunContents& contents, RebuildCache* cache = nullptr);
+// `changes`, with a page's `seqs` and `seals` (or none), as one compact run, padded with zeros to
+// whole 8-byte words.
+std::string EncodeCompactRun(std::span<const std::string> changes, std::span<const uint64_t> seqs,
+                             std::span<const std::string> seals, RebuildCache* cache = nullptr);
+inline std::string EncodeCompactRun(const RunContents& contents, RebuildCache* cache = nullptr) {
+  return EncodeCompactRun(contents.changes, contents.seqs, contents.seals, cache);
+}
 
 // Decodes an untrusted compact run of at most `max_changes` changes. A change rebuilt from its
 // columns passes the checks DecodeChange makes under `limits`; one carried as stored bytes is

@@ -62,10 +62,11 @@ std::string ChangeRunBytes(const std::vector<std::string>& changes, PageIndex in
 
 std::string CompactRunBytes(const std::vector<std::string>& changes, PageIndex index,
                             RebuildCache* cache) {
-  RunContents contents{changes, {}, {}};
-  if (index.seqs != nullptr) contents.seqs = *index.seqs;
-  if (index.seals != nullptr) contents.seals = *index.seals;
-  return EncodeCompactRun(contents, cache);
+  std::span<const uint64_t> seqs;
+  std::span<const std::string> seals;
+  if (index.seqs != nullptr) seqs = *index.seqs;
+  if (index.seals != nullptr) seals = *index.seals;
+  return EncodeCompactRun(changes, seqs, seals, cache);
 }
 
 // `changes` (and `index`, if given) as a run in `form`, compressed at `level` (against `history`

@@ -35,7 +35,8 @@ std::vector<std::string> MixedLog() {
   std::vector<std::string> log;
   uint64_t stamp = uint64_t{1'735'689'600'000} << 16;
   for (int n = 1; n <= 40; ++n) log.push_back(EncodeChange(Participant(n, stamp += 70000)));
-  Change edit("participants", "MAS-P1000003", "MAS", 41, stamp += 3, stamp - 500, false,
+  stamp += 3;
+  Change edit("participants", "MAS-P1000003", "MAS", 41, stamp, stamp - 500, false,
               {{"family_name", std::string("Reyes\0Cruz", 10), stamp - 900, "MNL"},
                {"given_name", std::string("Ma. Lourdes Ñ"), stamp - 800}},
               "MNL");
@@ -275,7 +276,7 @@ std::vector<std::string> GeneratedLog(int count) {
 }
 
 TEST(CompactRunTest, ACompactPushIsSmallerThanItsChangeRun) {
-  Push push{1, GeneratedLog(2000)};
+  Push push{1, GeneratedLog(2000), {}};
   RunHistory compact_history, change_run_history;
   size_t compact = EncodeMessage(push, {.history = &compact_history}).size();
   size_t change_run =
@@ -294,7 +295,8 @@ TEST(CompactRunTest, ACutInTheMiddleOfTheStreamLosesNothing) {
   std::vector<std::string> log = GeneratedLog(300);
   auto push = [&](int n) {
     return Push{static_cast<uint64_t>(100 * n + 1),
-                {log.begin() + 100 * n, log.begin() + 100 * (n + 1)}};
+                {log.begin() + 100 * n, log.begin() + 100 * (n + 1)},
+                {}};
   };
   RunHistory sender, receiver;
   Message message;
