@@ -273,9 +273,12 @@ const FieldSpec* CollectionSpec::Find(std::string_view field) const {
 
 Schema::Schema(std::map<std::string, CollectionSpec, std::less<>> collections, uint64_t hash)
     : collections_(std::move(collections)), hash_(hash) {
-  for (const auto& [name, spec] : collections_) {
+  for (auto& [name, spec] : collections_) {
+    spec.site_refs.clear();
     for (const auto& [field_name, field] : spec.fields) {
-      if (field.site_ref) referenced_.insert(field.collection);
+      if (!field.site_ref) continue;
+      referenced_.insert(field.collection);
+      spec.site_refs.push_back(field_name);
     }
   }
 }
@@ -464,11 +467,14 @@ Status Schema::CheckChange(const protocol::Change& change, std::string_view site
 
 Status Schema::CheckMergeRefs(const protocol::Change& change, const RefLookup& refs) const {
   const CollectionSpec* spec = Find(change.collection);
-  if (spec == nullptr || change.deleted) return {};
+  if (spec == nullptr || change.deleted || spec->site_refs.empty()) return {};
   for (const protocol::Field& field : change.fields) {
-    const FieldSpec* f = spec->Find(field.name);
     const auto* text = std::get_if<std::string>(&field.value);
-    if (f == nullptr || !f->site_ref || text == nullptr) continue;
+    if (text == nullptr || std::find(spec->site_refs.begin(), spec->site_refs.end(), field.name) ==
+                               spec->site_refs.end()) {
+      continue;
+    }
+    const FieldSpec* f = spec->Find(field.name);
     if (refs(f->collection, *text) == RefState::kNone) {
       return {ErrorCode::kBadInput, "no " + f->collection + " record " + Quote(*text),
               protocol::RecordName(change.collection, change.id) + ": field " + Quote(field.name)};

@@ -52,6 +52,7 @@ struct CollectionSpec {
   Owner owner = Owner::kSite;
   std::map<std::string, FieldSpec, std::less<>> fields;
   std::vector<std::string> field_order;  // field names as declared in the schema (CSV columns)
+  std::vector<std::string> site_refs;    // names of its site_ref fields (set by Schema)
 
   const FieldSpec* Find(std::string_view field) const;
 };

@@ -172,6 +172,47 @@ std::string EncodeRecordState(const RecordState& state) {
   return out;
 }
 
+std::optional<std::string> EncodeNewRecordState(const protocol::Change& change) {
+  const std::vector<protocol::Field>& fields = change.fields;
+  if (change.deleted || change.erased || fields.empty()) return std::nullopt;
+  for (size_t i = 1; i < fields.size(); ++i) {
+    if (!(fields[i - 1].name < fields[i].name)) return std::nullopt;
+  }
+  // Every field gets the change's stamp and origin: versions differ only by the field's base.
+  auto same_base = [&](size_t a, size_t b) {
+    return fields[a].base == fields[b].base && fields[a].base_origin == fields[b].base_origin;
+  };
+  size_t common = 0, common_count = 0;  // as CommonVersion: the first of the most common
+  for (size_t i = 0; i < fields.size(); ++i) {
+    size_t count = 0;
+    for (size_t j = 0; j < fields.size(); ++j) count += same_base(i, j);
+    if (count > common_count) {
+      common = i;
+      common_count = count;
+      if (2 * common_count > fields.size()) break;
+    }
+  }
+  auto append_version = [&](std::string* out, const protocol::Field& field) {
+    AppendVarint(out, change.stamp);
+    AppendString(out, change.origin);
+    AppendVarint(out, field.base);
+    AppendString(out, field.base_origin);
+  };
+  std::string out;
+  out.reserve(64 + fields.size() * 32);
+  out.push_back(0);
+  AppendVarint(&out, fields.size());
+  append_version(&out, fields[common]);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    AppendString(&out, fields[i].name);
+    bool own = !same_base(i, common);
+    out.push_back(static_cast<char>(TagOf(fields[i].value) | (own ? kOwnVersion : 0)));
+    if (own) append_version(&out, fields[i]);
+    AppendPayload(&out, fields[i].value);
+  }
+  return out;
+}
+
 bool RecordStateLive(std::string_view bytes) {
   if (!bytes.empty() && bytes.front() == 0) {  // no tombstone: the field count comes next
     std::string_view in = bytes.substr(1);

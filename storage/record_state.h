@@ -76,6 +76,9 @@ struct RecordState {
 //            | 4 f64le (float) | 5 string (text)
 // Formats before 5: no common version; field_state := version value.
 std::string EncodeRecordState(const RecordState& state);
+// EncodeRecordState of what `change` merges into a record the store does not hold, without
+// building the state; nullopt unless `change` writes fields (not a delete) sorted and unique.
+std::optional<std::string> EncodeNewRecordState(const protocol::Change& change);
 // Throws osrc::Error(kCorruption) on malformed bytes: they come from our own store. `format`:
 // the store format the bytes were written in; older ones decode with unknown base origins.
 RecordState DecodeRecordState(std::string_view bytes, uint32_t format = kStoreFormat);

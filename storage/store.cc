@@ -194,9 +194,18 @@ std::optional<bool> Store::RecordLive(const Txn& txn, std::string_view collectio
 }
 
 MergeResult Store::Apply(WriteTxn& txn, const protocol::Change& change) {
+  std::string key = RecordKey(change.collection, change.id);
   RecordState state;
-  if (auto bytes = txn.Get(records_, RecordKey(change.collection, change.id))) {
+  if (auto bytes = txn.Get(records_, key)) {
     state = DecodeRecordState(*bytes);
+  } else if (auto fresh = EncodeNewRecordState(change)) {
+    // A record the store never held (most of a first sync): nothing to merge against.
+    txn.Put(records_, key, *fresh);
+    if (keeps_feed_) AppendFeed(txn, key);
+    AddToCount(txn, change.collection, change.id, 1);
+    MergeResult result;
+    result.changed = true;
+    return result;
   }
   return ApplyTo(txn, change, &state);
 }

@@ -139,7 +139,8 @@ class Attacker {
     return change;
   }
   static std::string PushOf(uint64_t first, const std::vector<Change>& changes) {
-    protocol::Push push{first, {}};
+    protocol::Push push;
+    push.first = first;
     for (const Change& change : changes) push.changes.push_back(protocol::EncodeChange(change));
     return protocol::EncodeMessage(push);
   }

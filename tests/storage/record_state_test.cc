@@ -1,14 +1,17 @@
 // Tests of storage/record_state.h: encoding round trips, fields written together share one
 // version; the view decoder: for every kind of value, with and without a
 // tombstone, DecodeFieldViews reads the same fields and values as DecodeRecordState, and it
-// refuses the malformed bytes DecodeRecordState refuses.
+// refuses the malformed bytes DecodeRecordState refuses. A new record's state encoded straight
+// from its first change is the bytes a merge into no state encodes.
 #include "storage/record_state.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "base/error.h"
+#include "storage/merge.h"
 
 namespace osrc::storage {
 namespace {
@@ -101,6 +104,46 @@ TEST(RecordStateEncoding, FieldsWrittenTogetherStoreTheirVersionOnce) {
   for (int i = 0; i < 10; ++i) ten_fields.fields["f" + std::to_string(i)] = {int64_t{1}, version};
   // Each further field costs its name (3 bytes), tag (1) and value (1): no version bytes.
   EXPECT_EQ(EncodeRecordState(ten_fields).size(), EncodeRecordState(one_field).size() + 9 * 5);
+}
+
+TEST(RecordStateEncoding, ANewRecordEncodesAsItsMergeIntoNoState) {
+  std::mt19937 rng(13);
+  const protocol::Value values[] = {std::monostate{},         true,         int64_t{-7}, -0.0,
+                                    std::string("Tawi-Tawi"), std::string()};
+  int with_own_versions = 0;
+  for (int trial = 0; trial < 1000; ++trial) {
+    protocol::Change change{
+        "participants", "MAS-P1", trial % 2 ? "MAS" : "MNL", 1, rng() % 100000, 0, false, {}};
+    size_t fields = 1 + rng() % 8;
+    for (size_t i = 0; i < fields; ++i) {
+      uint64_t base = rng() % 4 == 0 ? rng() % 3 : 0;
+      std::string base_origin = base != 0 && rng() % 2 ? "ANT" : "";
+      change.fields.emplace_back("f" + std::to_string(i), values[rng() % std::size(values)], base,
+                                 base_origin);
+    }
+    RecordState merged;
+    ASSERT_TRUE(Merge(change, &merged).changed);
+    auto fresh = EncodeNewRecordState(change);
+    ASSERT_TRUE(fresh.has_value()) << "trial " << trial;
+    EXPECT_EQ(*fresh, EncodeRecordState(merged)) << "trial " << trial;
+    with_own_versions += std::any_of(change.fields.begin(), change.fields.end(),
+                                     [&](auto& f) { return f.base != change.fields.front().base; });
+  }
+  EXPECT_GT(with_own_versions, 100) << "fields rarely differ: own versions go untested";
+}
+
+TEST(RecordStateEncoding, OnlyPlainSortedWritesEncodeAsANewRecord) {
+  protocol::Change change{
+      "participants", "MAS-P1", "MAS", 1, 5, 0, false, {{"b", int64_t{1}}, {"a", int64_t{2}}}};
+  EXPECT_FALSE(EncodeNewRecordState(change)) << "unsorted fields";
+  change.fields = {{"a", int64_t{1}}, {"a", int64_t{2}}};
+  EXPECT_FALSE(EncodeNewRecordState(change)) << "a field twice";
+  change.fields = {{"a", int64_t{1}}};
+  change.deleted = true;
+  EXPECT_FALSE(EncodeNewRecordState(change)) << "a delete";
+  change.deleted = false;
+  change.fields.clear();
+  EXPECT_FALSE(EncodeNewRecordState(change)) << "no fields: nothing to store";
 }
 
 TEST(RecordStateViews, MalformedBytesAreCorruption) {
