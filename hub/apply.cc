@@ -17,13 +17,13 @@ Status ApplyPush(storage::Store& store, storage::WriteTxn& txn, const config::Sc
   // Records the store holds or earlier changes of this push write: a service's participant is
   // looked up in the store once per push. A record seen before answers kLive, live or not: the
   // merge check asks only whether the hub ever held it.
-  std::set<std::string, std::less<>> seen;
+  // (collection, id) views into the schema and `changes`, which outlive the set.
+  std::set<std::pair<std::string_view, std::string_view>> seen;
   config::RefLookup lookup = [&](std::string_view collection, std::string_view id) {
-    std::string key = storage::RecordKey(collection, id);
-    if (seen.count(key) > 0) return config::RefState::kLive;
+    if (seen.count({collection, id}) > 0) return config::RefState::kLive;
     std::optional<bool> live = store.RecordLive(txn, collection, id);
     if (!live) return config::RefState::kNone;
-    seen.insert(std::move(key));
+    seen.emplace(collection, id);
     return *live ? config::RefState::kLive : config::RefState::kDeleted;
   };
   for (const protocol::Change& change : changes) {
@@ -31,9 +31,7 @@ Status ApplyPush(storage::Store& store, storage::WriteTxn& txn, const config::Sc
     if (Status status = schema.CheckMergeRefs(change, lookup); !status.ok()) {
       return status.WithContext("change " + std::to_string(change.seq));
     }
-    if (schema.IsReferenced(change.collection)) {
-      seen.insert(storage::RecordKey(change.collection, change.id));
-    }
+    if (schema.IsReferenced(change.collection)) seen.emplace(change.collection, change.id);
   }
   for (const protocol::Change& change : changes) {
     if (change.seq <= site.acked) continue;

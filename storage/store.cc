@@ -201,7 +201,7 @@ MergeResult Store::Apply(WriteTxn& txn, const protocol::Change& change) {
   } else if (auto fresh = EncodeNewRecordState(change)) {
     // A record the store never held (most of a first sync): nothing to merge against.
     txn.Put(records_, key, *fresh);
-    if (keeps_feed_) AppendFeed(txn, key);
+    if (keeps_feed_) AppendFeed(txn, key, false);
     AddToCount(txn, change.collection, change.id, 1);
     MergeResult result;
     result.changed = true;
@@ -362,11 +362,11 @@ void Store::ForEachCount(
   }
 }
 
-void Store::AppendFeed(WriteTxn& txn, std::string_view key) {
+void Store::AppendFeed(WriteTxn& txn, std::string_view key, bool listed) {
   // The next seq is taken before the record's old entry goes: if that entry is the last, the
   // seq must still grow, or a reader past it would miss this change.
   std::string seq = SeqKey(FeedHead(txn) + 1);
-  if (auto old = txn.Get(feedpos_, key)) txn.Del(feed_, std::string(*old));
+  if (auto old = listed ? txn.Get(feedpos_, key) : std::nullopt) txn.Del(feed_, std::string(*old));
   txn.Put(feed_, seq, key, MDB_APPEND);
   txn.Put(feedpos_, key, seq);
 }

@@ -133,7 +133,8 @@ class Store {
  private:
   void PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict);
   // Moves record `key` to the end of the feed.
-  void AppendFeed(WriteTxn& txn, std::string_view key);
+  // `listed`: whether the record may have an entry already (false for one records never held).
+  void AppendFeed(WriteTxn& txn, std::string_view key, bool listed = true);
   // Adds `delta` (+1 or -1) to the live count of `id`'s collection and prefix.
   void AddToCount(WriteTxn& txn, std::string_view collection, std::string_view id, int delta);
   // Counts every live record afresh (a store migrated from format 3).
