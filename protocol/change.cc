@@ -59,7 +59,11 @@ Status ReadValue(wire::Field::Reader in, const DecodeLimits& limits, Value* out)
     case wire::Field::TEXT: {
       auto text = in.getText();
       if (text.size() > limits.max_text) return {ErrorCode::kBadMessage, "text too long"};
-      *out = std::string(text.cStr(), text.size());
+      if (auto* reused = std::get_if<std::string>(out)) {
+        reused->assign(text.cStr(), text.size());
+      } else {
+        *out = std::string(text.cStr(), text.size());
+      }
       return {};
     }
   }
@@ -86,10 +90,10 @@ Status DecodeReader(wire::Change::Reader in, const DecodeLimits& limits, Change*
   }
   auto fields = in.getFields();
   if (fields.size() > limits.max_fields) return {ErrorCode::kBadMessage, "too many fields"};
-  out->fields.clear();
-  out->fields.reserve(fields.size());
-  for (auto field : fields) {
-    Field& f = out->fields.emplace_back();
+  out->fields.resize(fields.size());  // a reused change keeps its strings' room
+  for (size_t i = 0; i < fields.size(); ++i) {
+    auto field = fields[i];
+    Field& f = out->fields[i];
     if (!text(field.getName(), &f.name)) return {ErrorCode::kBadMessage, "field name too long"};
     f.base = field.getBase();
     if (!text(field.getBaseOrigin(), &f.base_origin)) {

@@ -82,11 +82,13 @@ struct ColumnSet {
 
 const std::optional<Change> kNotRebuildable;
 
-// Whether `bytes` are exactly what EncodeChange makes of them, as `*change`. Under the default
+// Whether `bytes` decode, as `*change`, to what EncodeChange makes them again (or, for values,
+// only whether they decode). Under the default
 // limits, which every receiver applies: bytes beyond them travel as they are (and are refused
 // there), and a segment table claiming gigabytes allocates nothing here.
-bool Rebuildable(const std::string& bytes, Change* change) {
-  return DecodeChange(bytes, DecodeLimits{}, change).ok() && EncodeChange(*change) == bytes;
+bool Rebuildable(const std::string& bytes, Change* change, RunFidelity fidelity) {
+  return DecodeChange(bytes, DecodeLimits{}, change).ok() &&
+         (fidelity == RunFidelity::kValues || EncodeChange(*change) == bytes);
 }
 
 // Thrown inside decoding only, where it becomes the Status; names what failed.
@@ -186,7 +188,8 @@ void RebuildCache::Add(const std::string& bytes, std::optional<Change> change) {
 }
 
 std::string EncodeCompactRun(std::span<const std::string> changes, std::span<const uint64_t> seqs,
-                             std::span<const std::string> seals, RebuildCache* cache) {
+                             std::span<const std::string> seals, RebuildCache* cache,
+                             RunFidelity fidelity) {
   ColumnSet<Column> columns;
   NameTable names;
   std::vector<Column> values;  // one per name, for the fields of that name
@@ -197,10 +200,11 @@ std::string EncodeCompactRun(std::span<const std::string> changes, std::span<con
   uint64_t seq = 0, stamp = 0;
   std::string id;
   Change decoded;
+  if (fidelity != RunFidelity::kExactBytes) cache = nullptr;  // it holds what came back exactly
   for (const std::string& bytes : changes) {
     const std::optional<Change>* seen = cache == nullptr ? nullptr : cache->Find(bytes);
     if (seen == nullptr) {
-      bool rebuildable = Rebuildable(bytes, &decoded);
+      bool rebuildable = Rebuildable(bytes, &decoded, fidelity);
       if (cache != nullptr) {
         cache->Add(bytes, rebuildable ? std::optional<Change>(decoded) : std::nullopt);
       }

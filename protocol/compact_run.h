@@ -4,7 +4,8 @@
 // the previous one, sequences and stamps as differences from the previous change's, bases as
 // differences from their change's stamp and only when set, and each field's values together.
 // Every change comes back as its exact stored bytes (EncodeChange's): one whose bytes
-// EncodeChange would not reproduce travels as those bytes. Pure; thread-compatible.
+// EncodeChange would not reproduce travels as those bytes, unless the receiver takes values
+// only (RunFidelity). Pure; thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -43,12 +44,19 @@ class RebuildCache {
   std::deque<std::string> order_;
 };
 
+// What a run's receiver gets back: every change's exact stored bytes (a hub's sealed changes), or
+// its values (a push: the hub merges values and keeps no site's bytes), where a change whose
+// bytes EncodeChange would not reproduce comes back as EncodeChange's bytes of the same values.
+enum class RunFidelity { kExactBytes, kValues };
+
 // `changes`, with a page's `seqs` and `seals` (or none), as one compact run, padded with zeros to
 // whole 8-byte words.
 std::string EncodeCompactRun(std::span<const std::string> changes, std::span<const uint64_t> seqs,
-                             std::span<const std::string> seals, RebuildCache* cache = nullptr);
-inline std::string EncodeCompactRun(const RunContents& contents, RebuildCache* cache = nullptr) {
-  return EncodeCompactRun(contents.changes, contents.seqs, contents.seals, cache);
+                             std::span<const std::string> seals, RebuildCache* cache = nullptr,
+                             RunFidelity fidelity = RunFidelity::kExactBytes);
+inline std::string EncodeCompactRun(const RunContents& contents, RebuildCache* cache = nullptr,
+                                    RunFidelity fidelity = RunFidelity::kExactBytes) {
+  return EncodeCompactRun(contents.changes, contents.seqs, contents.seals, cache, fidelity);
 }
 
 // Decodes an untrusted compact run of at most `max_changes` changes. A change rebuilt from its

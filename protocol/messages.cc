@@ -61,21 +61,22 @@ std::string ChangeRunBytes(const std::vector<std::string>& changes, PageIndex in
 }
 
 std::string CompactRunBytes(const std::vector<std::string>& changes, PageIndex index,
-                            RebuildCache* cache) {
+                            RebuildCache* cache, RunFidelity fidelity) {
   std::span<const uint64_t> seqs;
   std::span<const std::string> seals;
   if (index.seqs != nullptr) seqs = *index.seqs;
   if (index.seals != nullptr) seals = *index.seals;
-  return EncodeCompactRun(changes, seqs, seals, cache);
+  return EncodeCompactRun(changes, seqs, seals, cache, fidelity);
 }
 
 // `changes` (and `index`, if given) as a run in `form`, compressed at `level` (against `history`
 // if given) into `out`.
 template <typename Builder>
 void SetRun(const std::vector<std::string>& changes, const RunCoding& coding, Builder out,
-            PageIndex index = {}) {
-  std::string raw = coding.form == RunForm::kCompact ? CompactRunBytes(changes, index, coding.cache)
-                                                     : ChangeRunBytes(changes, index);
+            PageIndex index = {}, RunFidelity fidelity = RunFidelity::kExactBytes) {
+  std::string raw = coding.form == RunForm::kCompact
+                        ? CompactRunBytes(changes, index, coding.cache, fidelity)
+                        : ChangeRunBytes(changes, index);
   if (coding.form == RunForm::kCompact) out.setCompact(true);
   if (coding.history != nullptr) {
     out.setChained(true);
@@ -259,7 +260,7 @@ std::string EncodeMessage(const Message& message, const RunCoding& coding) {
     auto out = root.initPush();
     out.setFirst(m->first);
     out.setCount(static_cast<uint32_t>(m->changes.size()));
-    SetRun(m->changes, coding, out);
+    SetRun(m->changes, coding, out, {}, RunFidelity::kValues);  // the hub takes values
   } else if (auto* m = std::get_if<Ack>(&message)) {
     auto out = root.initAck();
     out.setAcked(m->acked);

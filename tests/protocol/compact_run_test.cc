@@ -1,9 +1,11 @@
 // Tests of the compact form of change runs (protocol/compact_run.h): every change comes back as
 // its exact stored bytes, whatever it holds; bytes EncodeChange would not write travel as they
-// are; a run cut or altered anywhere is refused with a reason, never misread; and a connection cut
-// in the middle of its compressed stream loses nothing.
+// are, or as their values in a run to a receiver of values; a run cut or altered anywhere is
+// refused with a reason, never misread; and a connection cut in the middle of its compressed stream
+// loses nothing.
 #include "protocol/compact_run.h"
 
+#include <capnp/serialize-packed.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "protocol/messages.h"
+#include "protocol/sync.capnp.h"
 
 namespace osrc::protocol {
 namespace {
@@ -115,6 +118,47 @@ TEST(CompactRunTest, BytesEncodeChangeWouldNotWriteTravelAsTheyAre) {
   EXPECT_EQ(back.changes[10], log[10]);
   EXPECT_FALSE(values[20]);
   EXPECT_TRUE(values[21]);
+}
+
+// `bytes` as EncodeChange would not write them (an empty base origin set, not left unset):
+// they decode to the same change.
+std::string NotAsEncodeChangeWrites(const std::string& bytes) {
+  kj::ArrayInputStream input(
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+  capnp::PackedMessageReader reader(input);
+  capnp::MallocMessageBuilder builder;
+  builder.setRoot(reader.getRoot<wire::Change>());
+  builder.getRoot<wire::Change>().setBaseOrigin("");
+  kj::VectorOutputStream output;
+  capnp::writePackedMessage(output, builder);
+  auto array = output.getArray();
+  return std::string(reinterpret_cast<const char*>(array.begin()), array.size());
+}
+
+TEST(CompactRunTest, ARunToAReceiverOfValuesCarriesValuesNotStoredBytes) {
+  std::vector<std::string> log = MixedLog();
+  log[5] = NotAsEncodeChangeWrites(log[5]);
+  Change stored;
+  ASSERT_TRUE(DecodeChange(log[5], DecodeLimits{}, &stored).ok());
+  ASSERT_NE(EncodeChange(stored), log[5]);
+  log.insert(log.begin() + 9, "not a change at all");
+  RunContents contents{log, {}, {}};
+
+  std::vector<std::optional<Change>> exact_values, values;
+  RunContents exact = MustDecode(EncodeCompactRun(contents), &exact_values);
+  EXPECT_FALSE(exact_values[5]) << "exact bytes: travels as stored";
+  std::string run = EncodeCompactRun(contents, nullptr, RunFidelity::kValues);
+  RunContents back = MustDecode(run, &values);
+  ASSERT_TRUE(values[5]);
+  EXPECT_EQ(*values[5], stored);
+  EXPECT_FALSE(values[9]);
+  EXPECT_EQ(back.changes[9], "not a change at all") << "what does not decode still travels";
+  RunContents rebuilt = MustDecode(run);
+  EXPECT_EQ(rebuilt.changes[5], EncodeChange(stored));
+  for (size_t i = 0; i < log.size(); ++i) {
+    if (i == 5) continue;
+    EXPECT_EQ(rebuilt.changes[i], log[i]) << i;
+  }
 }
 
 // A sender of the same changes to many peers checks each once; the run is the same either way.

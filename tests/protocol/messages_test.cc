@@ -26,6 +26,13 @@ Status Decode(const std::string& frame, Message* out) {
 }
 
 // An encoded push of three changes, split into its raw size and compressed run.
+Push PushOf(uint64_t first, std::vector<std::string> changes) {
+  Push push;
+  push.first = first;
+  push.changes = std::move(changes);
+  return push;
+}
+
 class PushFrameTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -48,7 +55,7 @@ class PushFrameTest : public ::testing::Test {
     return out;
   }
 
-  Push push_{7, {"first change", "second change", std::string(300, 'x')}};
+  Push push_ = PushOf(7, {"first change", "second change", std::string(300, 'x')});
   uint32_t raw_size_ = 0;
   std::string compressed_;
 };

@@ -21,7 +21,12 @@ std::string Change(int n) {
          std::to_string(n);
 }
 
-Push PushOf(int n) { return Push{static_cast<uint64_t>(n), {Change(n)}}; }
+Push PushOf(int n) {
+  Push push;
+  push.first = static_cast<uint64_t>(n);
+  push.changes = {Change(n)};
+  return push;
+}
 
 Status Decode(const std::string& frame, Message* out, RunHistory* history) {
   return DecodeMessage({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()},
