@@ -57,12 +57,18 @@ std::vector<std::string> NodeLinkStore::ReadLog(uint64_t first, uint64_t last, s
   return ReadWith<std::vector<std::string>>([&](const storage::Txn& txn) {
     std::vector<std::string> changes;
     size_t bytes = 0;
-    for (uint64_t seq = first; seq <= last && bytes < max_bytes; ++seq) {
-      auto entry = node_.store().GetLog(txn, seq);
-      if (!entry) throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(seq));
-      changes.emplace_back(*entry);
-      bytes += entry->size();
-      if (progress_ != nullptr) progress_->Update(seq - progress_base_);
+    uint64_t seq = first;
+    if (first <= last && max_bytes > 0) {
+      node_.store().ForEachLog(txn, first, [&](uint64_t at, std::string_view entry) {
+        changes.emplace_back(entry);
+        bytes += entry.size();
+        if (progress_ != nullptr) progress_->Update(at - progress_base_);
+        seq = at + 1;
+        return seq <= last && bytes < max_bytes;
+      });
+    }
+    if (seq <= last && bytes < max_bytes) {
+      throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(seq));
     }
     return changes;
   });

@@ -406,6 +406,18 @@ std::optional<std::string_view> Store::GetLog(const Txn& txn, uint64_t seq) cons
   return txn.Get(log_, SeqKey(seq));
 }
 
+void Store::ForEachLog(const Txn& txn, uint64_t first,
+                       const std::function<bool(uint64_t, std::string_view)>& visit) const {
+  Cursor cursor(txn, log_);
+  uint64_t expected = first;
+  for (bool more = cursor.Seek(SeqKey(first)); more; more = cursor.Next(), ++expected) {
+    if (cursor.key().size() != 8 || ReadBigEndian64(cursor.key()) != expected) {
+      throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(expected));
+    }
+    if (!visit(expected, cursor.value())) return;
+  }
+}
+
 void Store::PutConflict(WriteTxn& txn, const protocol::Change& change, const Conflict& conflict) {
   std::string key = RecordKey(change.collection, change.id);
   key.push_back('\0');

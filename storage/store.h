@@ -108,6 +108,10 @@ class Store {
   void AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes);
   uint64_t LogHead(const Txn& txn) const;
   std::optional<std::string_view> GetLog(const Txn& txn, uint64_t seq) const;
+  // Log entries from `first` on, in order, while `visit` returns true; one cursor walks them.
+  // Throws osrc::Error(kCorruption) where a sequence is missing.
+  void ForEachLog(const Txn& txn, uint64_t first,
+                  const std::function<bool(uint64_t, std::string_view)>& visit) const;
 
   // Conflicts.
   size_t ConflictCount(const Txn& txn) const;

@@ -328,6 +328,34 @@ TEST_F(StoreTest, LogAppendsAndReadsBackInSequence) {
   EXPECT_FALSE(store_->GetLog(txn, 0));
 }
 
+TEST_F(StoreTest, LogIsWalkedInOrderFromAnySequenceAndAGapIsCorruption) {
+  {
+    WriteTxn txn(store_->env());
+    for (uint64_t seq = 1; seq <= 300; ++seq) {
+      store_->AppendLog(txn, seq, "change " + std::to_string(seq));
+    }
+    txn.Commit();
+  }
+  std::vector<uint64_t> seen;
+  {
+    ReadTxn txn(store_->env());
+    store_->ForEachLog(txn, 254, [&](uint64_t seq, std::string_view bytes) {
+      EXPECT_EQ(bytes, "change " + std::to_string(seq));
+      seen.push_back(seq);
+      return seq < 257;
+    });
+  }
+  EXPECT_EQ(seen, (std::vector<uint64_t>{254, 255, 256, 257}));
+  {
+    WriteTxn txn(store_->env());
+    txn.Del(store_->log(), SeqKey(200));
+    txn.Commit();
+  }
+  ReadTxn txn(store_->env());
+  EXPECT_THROW(store_->ForEachLog(txn, 150, [](uint64_t, std::string_view) { return true; }),
+               Error);
+}
+
 TEST_F(StoreTest, LogKeepsBinaryBytes) {
   std::string bytes("\0\x01\xff\0", 4);
   WriteTxn txn(store_->env());
