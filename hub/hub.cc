@@ -31,7 +31,7 @@ Status InitHub(const InitOptions& options, std::string* public_key) {
   protocol::KeyPair keys = protocol::GenerateKeyPair();
   OSRC_RETURN_IF_ERROR(protocol::WriteKeyPair(options.dir, "hub", keys));
   {
-    storage::Store store(options.dir, config.store, storage::Store::Feed::kKeep);
+    storage::Store store(options.dir, config.store);
     OSRC_RETURN_IF_ERROR(replica::LoadDefaultReferenceData(store, config::DefaultSchema()));
     storage::WriteTxn txn(store.env());
     store.PutMeta(txn, storage::kMetaKind, "hub");
@@ -49,16 +49,17 @@ Status WriteBoundEndpoint(const std::string& dir, const std::string& endpoint) {
   return replica::WriteFileDurably(dir, kEndpointFile, endpoint + "\n");
 }
 
-Hub::Hub(std::string dir, config::HubConfig config, protocol::KeyPair keys)
+Hub::Hub(std::string dir, config::HubConfig config, protocol::KeyPair keys,
+         storage::Store::Feed feed)
     : dir_(std::move(dir)),
       config_(std::move(config)),
       keys_(std::move(keys)),
       sealer_(keys_.secret_key),
       schema_(config::DefaultSchema()) {
-  store_ = std::make_unique<storage::Store>(dir_, config_.store, storage::Store::Feed::kKeep);
+  store_ = std::make_unique<storage::Store>(dir_, config_.store, feed);
 }
 
-Status Hub::Open(const std::string& dir, std::unique_ptr<Hub>* out) {
+Status Hub::Open(const std::string& dir, std::unique_ptr<Hub>* out, storage::Store::Feed feed) {
   config::HubConfig config;
   OSRC_RETURN_IF_ERROR(config::LoadHubConfig(dir, &config));
   protocol::KeyPair keys;
@@ -67,7 +68,7 @@ Status Hub::Open(const std::string& dir, std::unique_ptr<Hub>* out) {
   if (!std::filesystem::exists(dir + "/data.mdb", error)) {
     return {ErrorCode::kBadInput, "no store in this data folder (data.mdb missing)", dir};
   }
-  std::unique_ptr<Hub> hub(new Hub(dir, std::move(config), std::move(keys)));
+  std::unique_ptr<Hub> hub(new Hub(dir, std::move(config), std::move(keys), feed));
   bool is_hub = false;
   {
     storage::ReadTxn txn(hub->store().env());

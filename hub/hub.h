@@ -33,7 +33,9 @@ std::string NewEpoch();
 
 class Hub {
  public:
-  static Status Open(const std::string& dir, std::unique_ptr<Hub>* out);
+  // `feed`: kKeep starts the store's feed if it keeps none yet (the mirror's; storage/store.h).
+  static Status Open(const std::string& dir, std::unique_ptr<Hub>* out,
+                     storage::Store::Feed feed = storage::Store::Feed::kNone);
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
@@ -54,7 +56,7 @@ class Hub {
   std::shared_mutex& store_guard() { return store_guard_; }
 
  private:
-  Hub(std::string dir, config::HubConfig config, protocol::KeyPair keys);
+  Hub(std::string dir, config::HubConfig config, protocol::KeyPair keys, storage::Store::Feed feed);
 
   std::string dir_;
   config::HubConfig config_;

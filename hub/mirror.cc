@@ -501,7 +501,7 @@ std::string ConninfoForDisplay(const std::string& conninfo) {
 Status CommandMirror(const std::string& dir, const MirrorOptions& options) {
   if (options.batch == 0) return {ErrorCode::kBadInput, "must be at least 1", "--batch"};
   std::unique_ptr<Hub> hub;
-  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
+  OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub, storage::Store::Feed::kKeep));
   const std::string& mode = hub->config().mirror_pii;
   PiiMode pii = mode == "include"        ? PiiMode::kInclude
                 : mode == "pseudonymise" ? PiiMode::kPseudonymise

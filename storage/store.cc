@@ -109,6 +109,20 @@ Store::Store(const std::string& dir, const EnvOptions& options, Feed feed)
   OpenFeed(feed);
 }
 
+bool Store::KeepsFeed(const WriteTxn& txn) {
+  if (keeps_feed_.load()) return true;
+  // An aborted transaction's id comes again, but only with no commit in between.
+  size_t id = mdb_txn_id(txn.raw());
+  if (txn.raw() == feedless_txn_ && id == feedless_txn_id_) return false;
+  if (GetMeta(txn, kMetaFeed).has_value()) {
+    keeps_feed_.store(true);
+    return true;
+  }
+  feedless_txn_ = txn.raw();
+  feedless_txn_id_ = id;
+  return false;
+}
+
 void Store::OpenFeed(Feed feed) {
   {
     ReadTxn txn(env_);
@@ -201,7 +215,7 @@ MergeResult Store::Apply(WriteTxn& txn, const protocol::Change& change) {
   } else if (auto fresh = EncodeNewRecordState(change)) {
     // A record the store never held (most of a first sync): nothing to merge against.
     txn.Put(records_, key, *fresh);
-    if (keeps_feed_) AppendFeed(txn, key, false);
+    if (KeepsFeed(txn)) AppendFeed(txn, key, false);
     AddToCount(txn, change.collection, change.id, 1);
     MergeResult result;
     result.changed = true;
@@ -226,7 +240,7 @@ MergeResult Store::ApplyTo(WriteTxn& txn, const protocol::Change& change, Record
   if (result.changed) {
     std::string key = RecordKey(change.collection, change.id);
     txn.Put(records_, key, EncodeRecordState(*state));
-    if (keeps_feed_) AppendFeed(txn, key);
+    if (KeepsFeed(txn)) AppendFeed(txn, key);
     if (state->live() != was_live) AddToCount(txn, change.collection, change.id, was_live ? -1 : 1);
   }
   for (const Conflict& conflict : result.conflicts) PutConflict(txn, change, conflict);

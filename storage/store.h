@@ -21,8 +21,10 @@
 // The feed lists every record a merge changed (Apply, ApplyTo), in the order of those merges,
 // each record once at the position of its latest change (the older entry is removed): readers
 // such as the PostgreSQL mirror follow it by feed seq. It is written in the merge's transaction,
-// only in stores that keep one (the hub's; meta kMetaFeed): nodes do not pay for it. A store
-// opened with Feed::kKeep for the first time starts its feed with every record held, in key order.
+// only in stores that keep one (meta kMetaFeed): a hub's once a mirror has run, never a node's. A
+// store opened with Feed::kKeep for the first time starts its feed with every record held, in key
+// order; a store opened without it (a running hub) looks for kMetaFeed in each write transaction
+// until it finds it, as another process (the mirror) may start the feed meanwhile.
 // The counts follow every merge and erasure in its transaction, so `status` reads them instead of
 // scanning the records.
 //
@@ -31,6 +33,7 @@
 // transaction; a newer one is refused.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -102,7 +105,7 @@ class Store {
                    const std::function<void(uint64_t seq, std::string_view collection,
                                             std::string_view id)>& visit) const;
   uint64_t FeedHead(const Txn& txn) const;
-  bool keeps_feed() const { return keeps_feed_; }
+  bool keeps_feed() const { return keeps_feed_.load(); }
 
   // This replica's change log.
   void AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes);
@@ -153,11 +156,16 @@ class Store {
   void Migrate(WriteTxn& txn, uint32_t from);
   // Turns the feed on (kMetaFeed) if `feed` asks for it, starting it with every record.
   void OpenFeed(Feed feed);
+  // Whether merges in `txn` list records in the feed (see the file comment).
+  bool KeepsFeed(const WriteTxn& txn);
 
   Env env_;
   Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_, feed_, feedpos_, counts_,
       received_;
-  bool keeps_feed_ = false;
+  std::atomic<bool> keeps_feed_ = false;
+  // The write transaction (handle and id) last found without kMetaFeed.
+  MDB_txn* feedless_txn_ = nullptr;
+  size_t feedless_txn_id_ = 0;
 };
 
 }  // namespace osrc::storage

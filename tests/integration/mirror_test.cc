@@ -1,9 +1,9 @@
 // Tests of `osrc-hub mirror` against a real PostgreSQL 15 server started for each test: every
 // table equals the hub's export (row count and a checksum of every row) after a first copy, a
-// central correction, a delete, a mirror killed mid-copy and restarted, and PostgreSQL going down
-// under a following mirror, and a hub restored from a backup (copied again); personal fields are
-// left out by default, pseudonymised by a stable keyed hash or included as hub.toml [mirror] pii
-// says.
+// central correction, a delete, a mirror killed mid-copy and restarted, PostgreSQL going down
+// under a following mirror, a running hub's merges after the first run (which starts the hub's
+// feed), and a hub restored from a backup (copied again); personal fields are left out by
+// default, pseudonymised by a stable keyed hash or included as hub.toml [mirror] pii says.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -197,6 +197,21 @@ TEST_F(MirrorTest, CorrectionAndDeleteAreMirroredAndAMissedDeleteIsDetected) {
   EXPECT_NE(Mirrored("services"), Expected("services"));
   ASSERT_TRUE(MirrorOnce().ok());
   EXPECT_EQ(Mirrored("services"), Expected("services"));
+}
+
+// The running hub kept no feed until the mirror's first run started it: what it merges after,
+// through the same process, is mirrored too.
+TEST_F(MirrorTest, MergesOfARunningHubAfterTheFirstMirrorRunAreMirrored) {
+  SyncSite(20);
+  ASSERT_TRUE(MirrorOnce().ok());
+  ExpectEqualToHub();
+  ClusterNode ant(tmp_, "ANT", hub_);
+  ant.Import(GenerateSample(tmp_, "ANT", {"--participants", "15", "--seed", "8"}, "ant.jsonl"));
+  ant.MustSync();
+  ASSERT_TRUE(hub_.running()) << "the same hub process merged them";
+  ASSERT_TRUE(MirrorOnce().ok());
+  EXPECT_GE(std::stoi(Mirrored("participants").count), 35);
+  ExpectEqualToHub();
 }
 
 TEST_F(MirrorTest, KilledMirrorResumesWithoutGapsOrDuplicates) {

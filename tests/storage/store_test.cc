@@ -481,7 +481,7 @@ std::vector<std::pair<uint64_t, std::string>> Feed(Store& store) {
   return entries;
 }
 
-// A hub's store: it keeps the feed.
+// A store that keeps the feed (a hub's once a mirror has run).
 class FeedTest : public StoreTest {
  protected:
   void SetUp() override {
@@ -494,6 +494,30 @@ TEST_F(StoreTest, NodeStoreKeepsNoFeed) {
   ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
   EXPECT_FALSE(store_->keeps_feed());
   EXPECT_TRUE(Feed(*store_).empty());
+}
+
+// A running hub keeps no feed until a mirror, another process, starts it: the mirror's start
+// lists every record held, and from its commit on every merge of the hub lists its record.
+TEST_F(StoreTest, AFeedStartedByAnotherProcessIsKeptFromItsCommitOn) {
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 10, {{"a", std::string("x"), 0}}));
+  {
+    WriteTxn txn(store_->env());
+    store_->Apply(txn, Put("participants", "MAS-P2", "MAS", 11, {{"a", std::string("y"), 0}}));
+    // Not committed: this transaction's id comes again, and must not be taken for one that
+    // looked after the feed started.
+  }
+  EXPECT_FALSE(store_->keeps_feed());
+  {
+    // The mark of the mirror's start (Store::OpenFeed), written as another process would.
+    WriteTxn txn(store_->env());
+    txn.Put(store_->meta(), kMetaFeed, "1");
+    txn.Commit();
+  }
+  ApplyCommitted(Put("participants", "MAS-P3", "MAS", 12, {{"a", std::string("z"), 0}}));
+  ApplyCommitted(Put("participants", "MAS-P1", "MAS", 13, {{"a", std::string("w"), 10}}));
+  EXPECT_TRUE(store_->keeps_feed());
+  using Entries = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(Feed(*store_), (Entries{{1, "MAS-P3"}, {2, "MAS-P1"}}));
 }
 
 TEST_F(FeedTest, FeedListsEachChangedRecordOnceAtItsLatestChange) {
@@ -676,7 +700,7 @@ TEST_F(StoreFormatTest, NewStoreIsInTheCurrentFormat) {
 
 TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
   WriteVersionOneStore();
-  Store store(dir_.path(), Options(), Store::Feed::kKeep);  // as the hub opens its store
+  Store store(dir_.path(), Options(), Store::Feed::kKeep);  // as the mirror opens a hub's store
   {
     ReadTxn txn(store.env());
     EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 5u);
