@@ -7,7 +7,7 @@ PACKAGES := cmake g++ make pkg-config libzmq3-dev cppzmq-dev capnproto libcapnp-
   dpkg-dev help2man man-db systemd libseccomp-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps node-deps browser-deps pouchdb-deps build test package demo bench clean proxy fuzz-deps fuzz fuzz-seeds format-deps format format-check
+.PHONY: all deps node-deps browser-deps pouchdb-deps build test package demo benches bench clean proxy fuzz-deps fuzz fuzz-seeds format-deps format format-check
 
 all: build
 
@@ -60,7 +60,11 @@ package: build
 demo: build
 	KEEP=$(KEEP) scripts/demo.sh $(BUILD)/bin
 
-bench: build pouchdb-deps
+# The benchmark programs (bench/): `make build` leaves them out.
+benches: build
+	cmake --build $(BUILD) -j $(JOBS) --target benches
+
+bench: benches pouchdb-deps
 	scripts/bench.sh $(BUILD)/bin
 
 clean:
