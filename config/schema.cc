@@ -457,10 +457,16 @@ Status Schema::CheckChange(const protocol::Change& change, std::string_view site
       }
     }
   }
+  // A change's fields come sorted by name, as the schema's do: walked alongside, most are found
+  // without a lookup (any other is looked up, so the order is not relied on).
+  auto next = spec->fields.begin();
   for (const protocol::Field& field : change.fields) {
-    if (Status status = CheckField(*spec, change.id, field, WriteChecks{}); !status.ok()) {
-      return status.WithContext(where());
-    }
+    while (next != spec->fields.end() && next->first < field.name) ++next;
+    bool found = next != spec->fields.end() && next->first == field.name;
+    Status status = found ? CheckValue(next->second, change.id, field.value, WriteChecks{})
+                          : CheckField(*spec, change.id, field, WriteChecks{});
+    if (found && !status.ok()) status = status.WithContext("field " + Quote(field.name));
+    if (!status.ok()) return status.WithContext(where());
   }
   return {};
 }

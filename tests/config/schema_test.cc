@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -561,6 +562,24 @@ TEST(SchemaTest, CheckChangeErrorsNameTheRecordAndField) {
   auto reference = ChangeOf("countries", "PH", {{"name", std::string("Philippines"), 0}});
   EXPECT_EQ(DefaultSchema().CheckChange(reference, "MAS").code(), ErrorCode::kForbidden);
   EXPECT_TRUE(DefaultSchema().CheckChange(reference, "").ok());
+}
+
+TEST(SchemaTest, CheckChangeChecksEveryFieldInAnyOrder) {
+  std::vector<Field> fields = {{"family_name", std::string("Cruz"), 0},
+                               {"given_name", std::string("Ana"), 0},
+                               {"sex", std::string("F"), 0}};
+  EXPECT_TRUE(DefaultSchema().CheckChange(ChangeOf("participants", "MAS-P1", fields), "MAS").ok());
+  std::reverse(fields.begin(), fields.end());
+  EXPECT_TRUE(DefaultSchema().CheckChange(ChangeOf("participants", "MAS-P1", fields), "MAS").ok());
+  fields.back() = {"family_name", int64_t{7}, 0};  // after "sex", out of order and wrong
+  EXPECT_EQ(DefaultSchema().CheckChange(ChangeOf("participants", "MAS-P1", fields), "MAS").where(),
+            "participants/MAS-P1: field \"family_name\"");
+  fields.back() = {"aardvark", int64_t{7}, 0};
+  EXPECT_NE(DefaultSchema()
+                .CheckChange(ChangeOf("participants", "MAS-P1", fields), "MAS")
+                .what()
+                .find("unknown field"),
+            std::string::npos);
 }
 
 TEST(SchemaTest, CheckChangeChecksStaticRulesButNotTheClock) {
