@@ -347,7 +347,11 @@ Status Schema::CheckId(const CollectionSpec& spec, std::string_view id, std::str
 
 Status Schema::CheckField(const CollectionSpec& spec, std::string_view id,
                           const protocol::Field& field, const WriteChecks& checks) {
-  const FieldSpec* f = spec.Find(field.name);
+  return CheckFieldAs(spec, spec.Find(field.name), id, field, checks);
+}
+
+Status Schema::CheckFieldAs(const CollectionSpec& spec, const FieldSpec* f, std::string_view id,
+                            const protocol::Field& field, const WriteChecks& checks) {
   Status status = f == nullptr ? Status(ErrorCode::kBadInput, "unknown field of " + spec.name)
                                : CheckValue(*f, id, field.value, checks);
   return status.ok() ? status : status.WithContext("field " + Quote(field.name));
@@ -463,10 +467,10 @@ Status Schema::CheckChange(const protocol::Change& change, std::string_view site
   for (const protocol::Field& field : change.fields) {
     while (next != spec->fields.end() && next->first < field.name) ++next;
     bool found = next != spec->fields.end() && next->first == field.name;
-    Status status = found ? CheckValue(next->second, change.id, field.value, WriteChecks{})
-                          : CheckField(*spec, change.id, field, WriteChecks{});
-    if (found && !status.ok()) status = status.WithContext("field " + Quote(field.name));
-    if (!status.ok()) return status.WithContext(where());
+    const FieldSpec* f = found ? &next->second : spec->Find(field.name);
+    if (Status status = CheckFieldAs(*spec, f, change.id, field, WriteChecks{}); !status.ok()) {
+      return status.WithContext(where());
+    }
   }
   return {};
 }

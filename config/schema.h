@@ -101,6 +101,9 @@ class Schema {
   // references; null is always allowed here (required is checked on the whole record).
   static Status CheckField(const CollectionSpec& spec, std::string_view id,
                            const protocol::Field& field, const WriteChecks& checks);
+  // As CheckField, with the field's spec `f` found already (null: not in the schema).
+  static Status CheckFieldAs(const CollectionSpec& spec, const FieldSpec* f, std::string_view id,
+                             const protocol::Field& field, const WriteChecks& checks);
   // As CheckField, for a value of field `spec`; the error does not name the field.
   static Status CheckValue(const FieldSpec& spec, std::string_view id, const protocol::Value& value,
                            const WriteChecks& checks);

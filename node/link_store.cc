@@ -58,18 +58,19 @@ std::vector<std::string> NodeLinkStore::ReadLog(uint64_t first, uint64_t last, s
     std::vector<std::string> changes;
     size_t bytes = 0;
     uint64_t seq = first;
-    if (first <= last && max_bytes > 0) {
+    auto wants_more = [&] { return seq <= last && bytes < max_bytes; };
+    if (wants_more()) {
       node_.store().ForEachLog(txn, first, [&](uint64_t at, std::string_view entry) {
         changes.emplace_back(entry);
         bytes += entry.size();
         if (progress_ != nullptr) progress_->Update(at - progress_base_);
         seq = at + 1;
-        return seq <= last && bytes < max_bytes;
+        return wants_more();
       });
     }
-    if (seq <= last && bytes < max_bytes) {
+    // The log ended before `last`, with room left.
+    if (wants_more())
       throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(seq));
-    }
     return changes;
   });
 }

@@ -117,20 +117,30 @@ bool ReadPayload(std::string_view* in, char tag, Value* value) {
   return false;
 }
 
-// The version most of `fields` share (the first of the most common); none if empty.
-const Version* CommonVersion(const std::map<std::string, FieldState, std::less<>>& fields) {
-  const Version* best = nullptr;
+// The first of the elements in [begin, end) (`count` of them) that most others equal by `same`;
+// end if empty. A majority ends the search: none can share more.
+template <typename It, typename Same>
+It FirstOfMostCommon(It begin, It end, size_t count, Same same) {
+  It best = end;
   size_t best_count = 0;
-  for (auto it = fields.begin(); it != fields.end(); ++it) {
-    size_t count = 0;
-    for (const auto& [name, field] : fields) count += field.version == it->second.version;
-    if (count > best_count) {
-      best = &it->second.version;
-      best_count = count;
-      if (2 * best_count > fields.size()) break;  // a majority: none can share more
+  for (It it = begin; it != end; ++it) {
+    size_t shared = 0;
+    for (It other = begin; other != end; ++other) shared += same(*it, *other);
+    if (shared > best_count) {
+      best = it;
+      best_count = shared;
+      if (2 * best_count > count) break;
     }
   }
   return best;
+}
+
+// The version most of `fields` share (the first of the most common); none if empty.
+const Version* CommonVersion(const std::map<std::string, FieldState, std::less<>>& fields) {
+  auto it = FirstOfMostCommon(
+      fields.begin(), fields.end(), fields.size(),
+      [](const auto& a, const auto& b) { return a.second.version == b.second.version; });
+  return it == fields.end() ? nullptr : &it->second.version;
 }
 
 }  // namespace
@@ -179,19 +189,11 @@ std::optional<std::string> EncodeNewRecordState(const protocol::Change& change) 
     if (!(fields[i - 1].name < fields[i].name)) return std::nullopt;
   }
   // Every field gets the change's stamp and origin: versions differ only by the field's base.
-  auto same_base = [&](size_t a, size_t b) {
-    return fields[a].base == fields[b].base && fields[a].base_origin == fields[b].base_origin;
+  auto same_base = [](const protocol::Field& a, const protocol::Field& b) {
+    return a.base == b.base && a.base_origin == b.base_origin;
   };
-  size_t common = 0, common_count = 0;  // as CommonVersion: the first of the most common
-  for (size_t i = 0; i < fields.size(); ++i) {
-    size_t count = 0;
-    for (size_t j = 0; j < fields.size(); ++j) count += same_base(i, j);
-    if (count > common_count) {
-      common = i;
-      common_count = count;
-      if (2 * common_count > fields.size()) break;
-    }
-  }
+  const protocol::Field& common =
+      *FirstOfMostCommon(fields.begin(), fields.end(), fields.size(), same_base);
   auto append_version = [&](std::string* out, const protocol::Field& field) {
     AppendVarint(out, change.stamp);
     AppendString(out, change.origin);
@@ -202,13 +204,13 @@ std::optional<std::string> EncodeNewRecordState(const protocol::Change& change) 
   out.reserve(64 + fields.size() * 32);
   out.push_back(0);
   AppendVarint(&out, fields.size());
-  append_version(&out, fields[common]);
-  for (size_t i = 0; i < fields.size(); ++i) {
-    AppendString(&out, fields[i].name);
-    bool own = !same_base(i, common);
-    out.push_back(static_cast<char>(TagOf(fields[i].value) | (own ? kOwnVersion : 0)));
-    if (own) append_version(&out, fields[i]);
-    AppendPayload(&out, fields[i].value);
+  append_version(&out, common);
+  for (const protocol::Field& field : fields) {
+    AppendString(&out, field.name);
+    bool own = !same_base(field, common);
+    out.push_back(static_cast<char>(TagOf(field.value) | (own ? kOwnVersion : 0)));
+    if (own) append_version(&out, field);
+    AppendPayload(&out, field.value);
   }
   return out;
 }
