@@ -76,7 +76,7 @@ ImportOps CollectOps(const std::string& dir) {
   ImportOps out;
   out.ops.reserve(2 * head);
   for (uint64_t seq = 1; seq <= head; ++seq) {
-    std::string_view bytes = store.GetLog(txn, seq).value();
+    std::string bytes = store.GetLog(txn, seq).value();
     protocol::Change change;
     Status status = protocol::DecodeChange(bytes, protocol::DecodeLimits{}, &change);
     if (!status.ok()) throw std::runtime_error("bad log entry: " + status.ToString());

@@ -92,7 +92,7 @@ IngestFixture::IngestFixture(const IngestOptions& options, const std::string& wo
     std::vector<std::string> keys;
     size_t in_push = 0, bytes = 0;
     for (uint64_t seq = 1; seq <= site.changes; ++seq) {
-      std::string_view entry = store.GetLog(txn, seq).value();
+      std::string entry = store.GetLog(txn, seq).value();
       protocol::Change change;
       Status status = protocol::DecodeChange(entry, protocol::DecodeLimits{}, &change);
       if (!status.ok()) throw std::runtime_error("bad log entry: " + status.ToString());

@@ -62,9 +62,10 @@ protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn
   if (more_site && !mine.empty()) last = std::min(last, mine.back());
   if (truncated && !merged.empty()) last = std::min(last, merged.back());
   size_t page_bytes = 0;
+  storage::LogReader log(txn, store.log());
   for (uint64_t seq : merged) {
     if (seq > last) break;
-    auto bytes = store.GetLog(txn, seq);
+    auto bytes = log.Get(seq);
     if (!bytes)
       throw Error(ErrorCode::kCorruption, "hub log lacks indexed entry " + std::to_string(seq));
     page_bytes += bytes->size();

@@ -69,6 +69,19 @@ std::string CompressRun(std::string_view raw, RunHistory* history, int level) {
   return out;
 }
 
+bool DecompressFrame(std::string_view compressed, size_t max_raw_bytes, std::string* raw) {
+  unsigned long long size = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
+  if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR || size > max_raw_bytes) {
+    return false;
+  }
+  raw->resize(size);
+  ZSTD_DCtx* context = Decompressor();
+  Check(ZSTD_DCtx_reset(context, ZSTD_reset_session_and_parameters), "zstd reset");
+  size_t got =
+      ZSTD_decompressDCtx(context, raw->data(), raw->size(), compressed.data(), compressed.size());
+  return !ZSTD_isError(got) && got == size;
+}
+
 Status DecompressRun(const RunFrame& frame, size_t max_raw_bytes, RunHistory* history,
                      kj::Array<capnp::word>* raw) {
   const uint32_t raw_size = frame.raw_size;

@@ -44,6 +44,10 @@ inline constexpr int kDefaultRunLevel = 3;
 // against `history`'s window if given (then appended to it), else self-contained.
 std::string CompressRun(std::string_view raw, RunHistory* history, int level = kDefaultRunLevel);
 
+// A self-contained frame of CompressRun back into `*raw`; false if `compressed` is not one that
+// states its content size, or states more than `max_raw_bytes`.
+bool DecompressFrame(std::string_view compressed, size_t max_raw_bytes, std::string* raw);
+
 // A compressed run as it came: `chained` if compressed against the sender's history when it had
 // carried `carried` bytes, else self-contained.
 struct RunFrame {

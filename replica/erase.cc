@@ -24,10 +24,9 @@ std::vector<ErasedRecord> DeletedReferrers(const Writer& writer, const storage::
   std::vector<ErasedRecord> out;
   if (references.empty()) return out;
   std::set<std::string> seen;
-  storage::Cursor cursor(txn, writer.store.log());
-  for (bool more = cursor.First(); more; more = cursor.Next()) {
+  writer.store.ForEachLog(txn, 1, [&](uint64_t, std::string_view bytes) {
     protocol::Change change;
-    if (!protocol::DecodeChange(cursor.value(), protocol::DecodeLimits{}, &change).ok()) continue;
+    if (!protocol::DecodeChange(bytes, protocol::DecodeLimits{}, &change).ok()) return true;
     for (const protocol::Field& field : change.fields) {
       const auto* value = std::get_if<std::string>(&field.value);
       if (value == nullptr ||
@@ -40,7 +39,8 @@ std::vector<ErasedRecord> DeletedReferrers(const Writer& writer, const storage::
         out.push_back({change.collection, change.id});
       }
     }
-  }
+    return true;
+  });
   return out;
 }
 

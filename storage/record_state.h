@@ -18,7 +18,8 @@ using protocol::Value;
 // The layout of record states and conflicts this build writes (store.h keeps it in meta).
 // 1: bases are stamps only. 2: bases are (stamp, origin). 3: the store keeps a feed (store.h).
 // 4: the store keeps live counts (store.h). 5: fields share the record's common version.
-inline constexpr uint32_t kStoreFormat = 5;
+// 6: the change log keeps full blocks of entries compressed (change_log.h).
+inline constexpr uint32_t kStoreFormat = 6;
 
 // The write a writer saw, by (stamp, origin); stamp 0: none. An empty origin is unknown (a base
 // from before merge version 2) and names any write with that stamp.

@@ -39,12 +39,11 @@ void RemapVersion(const std::map<uint64_t, uint64_t>& remap, const std::string& 
 
 uint64_t MaxLogStamp(Store& store, const Txn& txn, uint64_t from, uint64_t to) {
   uint64_t max_stamp = 0;
-  Cursor cursor(txn, store.log());
-  for (bool more = cursor.Seek(SeqKey(from)); more && ReadBigEndian64(cursor.key()) <= to;
-       more = cursor.Next()) {
-    protocol::Change change = DecodeLogged(cursor.value(), from);
-    max_stamp = std::max(max_stamp, change.stamp);
-  }
+  if (from > to) return max_stamp;
+  store.ForEachLog(txn, from, [&](uint64_t seq, std::string_view bytes) {
+    max_stamp = std::max(max_stamp, DecodeLogged(bytes, seq).stamp);
+    return seq < to;
+  });
   return max_stamp;
 }
 
@@ -66,18 +65,20 @@ void RecordStampsAhead(Store& store, WriteTxn& txn, uint64_t highest) {
 size_t RestampPending(Store& store, WriteTxn& txn, Hlc& hlc, const std::string& origin,
                       uint64_t from) {
   std::map<uint64_t, uint64_t> remap;  // old stamp -> new stamp
-  uint64_t head = store.LogHead(txn);
-  for (uint64_t seq = from; seq <= head; ++seq) {
-    auto bytes = store.GetLog(txn, seq);
-    if (!bytes) throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(seq));
-    protocol::Change change = DecodeLogged(*bytes, seq);
+  std::map<uint64_t, protocol::Change> pending;
+  store.ForEachLog(txn, from, [&](uint64_t seq, std::string_view bytes) {
+    pending.emplace(seq, DecodeLogged(bytes, seq));
+    return true;
+  });
+  std::map<uint64_t, std::string> restamped;
+  for (auto& [seq, change] : pending) {
     remap[change.stamp] = hlc.Now();
     change.stamp = remap[change.stamp];
     RemapBase(remap, origin, &change.base, change.base_origin);
     for (protocol::Field& field : change.fields) {
       RemapBase(remap, origin, &field.base, field.base_origin);
     }
-    txn.Put(store.log(), SeqKey(seq), protocol::EncodeChange(change));
+    restamped.emplace(seq, protocol::EncodeChange(change));
     // The record may hold this change's values (and earlier pending ones') under old stamps.
     auto state = store.GetRecord(txn, change.collection, change.id);
     if (!state) continue;
@@ -86,6 +87,7 @@ size_t RestampPending(Store& store, WriteTxn& txn, Hlc& hlc, const std::string& 
     for (auto& [name, field] : state->fields) RemapVersion(remap, origin, &field.version);
     txn.Put(store.records(), RecordKey(change.collection, change.id), EncodeRecordState(*state));
   }
+  store.log().Rewrite(txn, restamped);
   return remap.size();
 }
 

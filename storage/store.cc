@@ -86,12 +86,6 @@ bool SplitRecordKey(std::string_view key, std::string_view* collection, std::str
   return true;
 }
 
-std::string SeqKey(uint64_t seq) {
-  std::string key;
-  AppendBigEndian64(&key, seq);
-  return key;
-}
-
 Store::Store(const std::string& dir, const EnvOptions& options, Feed feed)
     : env_(dir, options),
       records_(env_.OpenDbi("records")),
@@ -179,9 +173,11 @@ void Store::OpenFormat() {
 void Store::Migrate(WriteTxn& txn, uint32_t from) {
   // Format 1 -> 2: bases gain an origin, unknown (empty) for what was written before.
   // Format 4 -> 5: fields share their record's common version.
-  RecodeAll(txn, records_, [&](std::string_view bytes) {
-    return EncodeRecordState(DecodeRecordState(bytes, from));
-  });
+  if (from < 5) {
+    RecodeAll(txn, records_, [&](std::string_view bytes) {
+      return EncodeRecordState(DecodeRecordState(bytes, from));
+    });
+  }
   if (from < 2) {
     RecodeAll(txn, conflicts_,
               [&](std::string_view bytes) { return EncodeConflict(DecodeConflict(bytes, from)); });
@@ -190,6 +186,8 @@ void Store::Migrate(WriteTxn& txn, uint32_t from) {
   // builds of format 2 would not write: they refuse the store instead.
   // Format 3 -> 4: live counts, which builds of format 3 would not keep.
   if (from < 4) RecountAll(txn);
+  // Format 5 -> 6: the change log keeps full blocks compressed (change_log.h).
+  log_.SealFullBlocks(txn);
   PutMetaU64(txn, kMetaFormat, kStoreFormat);
 }
 
@@ -272,22 +270,19 @@ void Store::Erase(WriteTxn& txn, const protocol::Change& erase, RecordState* sta
            change.collection == erase.collection && change.id == erase.id;
   };
   // Log entries keep their place (sequence, stamp) and become erasures without values.
-  std::vector<std::pair<std::string, std::string>> scrubbed;
-  {
-    Cursor cursor(txn, log_);
-    for (bool more = cursor.First(); more; more = cursor.Next()) {
-      protocol::Change change;
-      if (!protocol::DecodeChange(cursor.value(), protocol::DecodeLimits{}, &change).ok() ||
-          change.collection != erase.collection || change.id != erase.id || change.erased) {
-        continue;
-      }
+  std::map<uint64_t, std::string> scrubbed;
+  log_.ForEach(txn, 1, [&](uint64_t seq, std::string_view bytes) {
+    protocol::Change change;
+    if (protocol::DecodeChange(bytes, protocol::DecodeLimits{}, &change).ok() &&
+        change.collection == erase.collection && change.id == erase.id && !change.erased) {
       change.deleted = true;
       change.erased = true;
       change.fields.clear();
-      scrubbed.emplace_back(cursor.key(), protocol::EncodeChange(change));
+      scrubbed.emplace(seq, protocol::EncodeChange(change));
     }
-  }
-  for (const auto& [k, v] : scrubbed) txn.Put(log_, k, v);
+    return true;
+  });
+  log_.Rewrite(txn, scrubbed);
   // Returns (node): seal(16) change bytes; an erased record's are not handed back.
   doomed.clear();
   Table(returns_).Scan(txn, "", [&](std::string_view k, std::string_view v) {
@@ -403,32 +398,6 @@ void Store::ForEachFeed(
       throw Error(ErrorCode::kCorruption, "malformed feed entry in store");
     }
     visit(ReadBigEndian64(cursor.key()), collection, id);
-  }
-}
-
-void Store::AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes) {
-  txn.Put(log_, SeqKey(seq), change_bytes, MDB_APPEND);
-}
-
-uint64_t Store::LogHead(const Txn& txn) const {
-  Cursor cursor(txn, log_);
-  if (!cursor.Last()) return 0;
-  return ReadBigEndian64(cursor.key());
-}
-
-std::optional<std::string_view> Store::GetLog(const Txn& txn, uint64_t seq) const {
-  return txn.Get(log_, SeqKey(seq));
-}
-
-void Store::ForEachLog(const Txn& txn, uint64_t first,
-                       const std::function<bool(uint64_t, std::string_view)>& visit) const {
-  Cursor cursor(txn, log_);
-  uint64_t expected = first;
-  for (bool more = cursor.Seek(SeqKey(first)); more; more = cursor.Next(), ++expected) {
-    if (cursor.key().size() != 8 || ReadBigEndian64(cursor.key()) != expected) {
-      throw Error(ErrorCode::kCorruption, "change log lacks " + std::to_string(expected));
-    }
-    if (!visit(expected, cursor.value())) return;
   }
 }
 

@@ -3,7 +3,8 @@
 //
 // Databases and their key -> value grammars:
 //   records   collection 0x00 id                 -> EncodeRecordState
-//   log       be64(seq)                          -> Change wire bytes (this replica's own writes)
+//   log       be64(seq) | be64(last seq) 'B'     -> Change wire bytes | a block of them
+//                                                   (this replica's own writes: change_log.h)
 //   meta      name                               -> bytes (storage/meta.h)
 //   conflicts collection 0x00 id 0x00 field 0x00 be64(loser stamp) loser-origin
 //                                                -> EncodeConflict
@@ -40,6 +41,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/change_log.h"
 #include "storage/env.h"
 #include "storage/merge.h"
 #include "storage/meta.h"
@@ -51,7 +53,6 @@ namespace osrc::storage {
 std::string RecordKey(std::string_view collection, std::string_view id);
 // Splits a records key; false if malformed.
 bool SplitRecordKey(std::string_view key, std::string_view* collection, std::string_view* id);
-std::string SeqKey(uint64_t seq);
 
 struct StoredConflict {
   std::string collection;
@@ -107,14 +108,19 @@ class Store {
   uint64_t FeedHead(const Txn& txn) const;
   bool keeps_feed() const { return keeps_feed_.load(); }
 
-  // This replica's change log.
-  void AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes);
-  uint64_t LogHead(const Txn& txn) const;
-  std::optional<std::string_view> GetLog(const Txn& txn, uint64_t seq) const;
-  // Log entries from `first` on, in order, while `visit` returns true; one cursor walks them.
-  // Throws osrc::Error(kCorruption) where a sequence is missing.
+  // This replica's change log (change_log.h).
+  const ChangeLog& log() const { return log_; }
+  void AppendLog(WriteTxn& txn, uint64_t seq, std::string_view change_bytes) {
+    log_.Append(txn, seq, change_bytes);
+  }
+  uint64_t LogHead(const Txn& txn) const { return log_.Head(txn); }
+  std::optional<std::string> GetLog(const Txn& txn, uint64_t seq) const {
+    return log_.Get(txn, seq);
+  }
   void ForEachLog(const Txn& txn, uint64_t first,
-                  const std::function<bool(uint64_t, std::string_view)>& visit) const;
+                  const std::function<bool(uint64_t, std::string_view)>& visit) const {
+    log_.ForEach(txn, first, visit);
+  }
 
   // Conflicts.
   size_t ConflictCount(const Txn& txn) const;
@@ -128,7 +134,6 @@ class Store {
   void PutMetaU64(WriteTxn& txn, std::string_view name, uint64_t value);
 
   Dbi records() const { return records_; }
-  Dbi log() const { return log_; }
   Dbi meta() const { return meta_; }
   Dbi conflicts() const { return conflicts_; }
   // Tables whose layouts their users own (see the grammars above).
@@ -160,8 +165,9 @@ class Store {
   bool KeepsFeed(const WriteTxn& txn);
 
   Env env_;
-  Dbi records_, log_, meta_, conflicts_, deliver_, sites_, returns_, feed_, feedpos_, counts_,
-      received_;
+  Dbi records_;
+  ChangeLog log_;
+  Dbi meta_, conflicts_, deliver_, sites_, returns_, feed_, feedpos_, counts_, received_;
   std::atomic<bool> keeps_feed_ = false;
   // The write transaction (handle and id) last found without kMetaFeed.
   MDB_txn* feedless_txn_ = nullptr;

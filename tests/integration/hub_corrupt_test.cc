@@ -57,7 +57,7 @@ TEST(HubCorruptEntry, OtherSitesSyncAndTheLogNamesEachBadEntry) {
     store.sites().Put(txn, "MAS", kGarbage);
     txn.Put(store.records(), storage::RecordKey("participants", ant_id), kGarbage);
     uint64_t correction = store.LogHead(txn);
-    txn.Put(store.log(), storage::SeqKey(correction), kGarbage);
+    txn.Put(store.log().dbi(), storage::SeqKey(correction), kGarbage);
     txn.Commit();
   }
   hub.Start();

@@ -79,6 +79,27 @@ TEST_F(EraseTest, LeavesOnlyCollectionIdAndStampAndScrubsTheLog) {
   }
 }
 
+TEST_F(EraseTest, ScrubsEntriesSealedInTheLogsBlocksAndLeavesTheOthers) {
+  Put("MAS-P1", {{"family_name", std::string("Zqsecret")}});
+  for (uint64_t i = 2; i <= kLogBlockEntries + 5; ++i) {
+    Put("MAS-P" + std::to_string(i), {{"family_name", std::string("Kept")}});
+  }
+  Put("MAS-P1", {{"phone", std::string("+63-9-555")}});  // after the sealed block
+  ASSERT_TRUE(Erase("MAS-P1").has_value());
+  ReadTxn txn(store_->env());
+  uint64_t head = store_->LogHead(txn);
+  ASSERT_EQ(head, kLogBlockEntries + 7);
+  store_->ForEachLog(txn, 1, [&](uint64_t seq, std::string_view bytes) {
+    Change logged;
+    EXPECT_TRUE(protocol::DecodeChange(bytes, {}, &logged).ok()) << seq;
+    bool erased_record = logged.id == "MAS-P1";
+    EXPECT_EQ(logged.erased, erased_record) << seq;
+    EXPECT_EQ(logged.fields.empty(), erased_record) << seq;
+    EXPECT_EQ(bytes.find("Zqsecret"), std::string_view::npos) << seq;
+    return true;
+  });
+}
+
 TEST_F(EraseTest, LaterWritesFromElsewhereMergeNothing) {
   Put("MAS-P1", {{"family_name", std::string("Zqsecret")}});
   auto erase = Erase("MAS-P1");

@@ -86,6 +86,33 @@ TEST_F(RestampTest, OnlyBasesNamingThisOriginFollowTheNewStamps) {
   EXPECT_EQ(state.fields.at("b").version, (Version{new_second.stamp, "MAS", {shared, "MNL"}}));
 }
 
+// Pending changes sealed in a block of the log are re-stamped in it; acknowledged ones in the
+// same block keep their stamps.
+TEST_F(RestampTest, ChangesInASealedBlockAreRestampedInPlace) {
+  std::vector<Change> written;
+  for (uint64_t i = 0; i < kLogBlockEntries + 3; ++i) {
+    clock_.Advance(1);
+    written.push_back(PutCommitted({{"a", std::to_string(i)}}));
+  }
+  const uint64_t from = kLogBlockEntries - 2;
+  clock_.Advance(60'000);
+  WriteTxn txn(store_->env());
+  Hlc hlc(clock_, written.back().stamp);
+  ASSERT_EQ(RestampPending(*store_, txn, hlc, "MAS", from), 6u);
+  uint64_t previous = 0;
+  for (uint64_t seq = 1; seq <= written.size(); ++seq) {
+    Change logged = Logged(txn, seq);
+    if (seq < from) {
+      EXPECT_EQ(logged, written[seq - 1]) << seq;
+      continue;
+    }
+    EXPECT_GT(logged.stamp, std::max(previous, written.back().stamp)) << seq;
+    ASSERT_EQ(logged.fields.size(), 1u);
+    EXPECT_EQ(logged.fields[0].value, written[seq - 1].fields[0].value) << seq;
+    previous = logged.stamp;
+  }
+}
+
 // A correction left change 1 (pushed with the Hello) above the corrected clock: the metas say so,
 // so no check trusts the clock meta alone; a store from before kMetaStampsAhead is scanned.
 TEST_F(RestampTest, TheMetasBoundEveryStampOrTheLogIsScanned) {

@@ -348,7 +348,7 @@ TEST_F(StoreTest, LogIsWalkedInOrderFromAnySequenceAndAGapIsCorruption) {
   EXPECT_EQ(seen, (std::vector<uint64_t>{254, 255, 256, 257}));
   {
     WriteTxn txn(store_->env());
-    txn.Del(store_->log(), SeqKey(200));
+    txn.Del(store_->log().dbi(), SeqKey(290));  // in the block not yet full
     txn.Commit();
   }
   ReadTxn txn(store_->env());
@@ -695,7 +695,7 @@ TEST_F(StoreFormatTest, NewStoreIsInTheCurrentFormat) {
   Store store(dir_.path(), Options());
   ReadTxn txn(store.env());
   EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), kStoreFormat);
-  EXPECT_EQ(kStoreFormat, 5u);
+  EXPECT_EQ(kStoreFormat, 6u);
 }
 
 TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
@@ -703,7 +703,7 @@ TEST_F(StoreFormatTest, VersionOneStoreIsMigratedOnOpen) {
   Store store(dir_.path(), Options(), Store::Feed::kKeep);  // as the mirror opens a hub's store
   {
     ReadTxn txn(store.env());
-    EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 5u);
+    EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 6u);
     EXPECT_EQ(store.GetMeta(txn, kMetaOrigin), "MAS");
     EXPECT_EQ(Counts(store), (CountMap{{"participants/MAS", 1}}));  // MAS-P2 is deleted
     // Old bases keep their stamp with an unknown (empty) origin.
@@ -803,7 +803,7 @@ TEST_F(StoreFormatTest, VersionTwoHubStoreGainsAFeedOfEveryRecord) {
   using Entries = std::vector<std::pair<uint64_t, std::string>>;
   EXPECT_EQ(Feed(store), (Entries{{1, "MAS-P1"}, {2, "MAS-P2"}}));  // key order, tombstones too
   ReadTxn txn(store.env());
-  EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 5u);
+  EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), 6u);
 }
 
 TEST_F(StoreFormatTest, VersionThreeStoreGainsCountsOfItsLiveRecords) {
@@ -863,12 +863,37 @@ TEST_F(StoreFormatTest, VersionFourRecordsAreReencodedWithTheirCommonVersion) {
 }
 
 TEST_F(StoreFormatTest, NewerStoreIsRefusedNamingBothVersions) {
-  WriteFormat("node", 6);
+  WriteFormat("node", 7);
   EXPECT_EQ(OpenError(),
-            "store format 6 is newer than this osrc-node supports (5): upgrade osrc-node");
-  WriteFormat("hub", 7);  // never migrated down
+            "store format 7 is newer than this osrc-node supports (6): upgrade osrc-node");
+  WriteFormat("hub", 8);  // never migrated down
   EXPECT_EQ(OpenError(),
-            "store format 7 is newer than this osrc-hub supports (5): upgrade osrc-hub");
+            "store format 8 is newer than this osrc-hub supports (6): upgrade osrc-hub");
+}
+
+TEST_F(StoreFormatTest, VersionFiveLogIsSealedInBlocksWithEveryEntryKept) {
+  constexpr uint64_t kEntries = 2 * kLogBlockEntries + 5;
+  auto entry = [](uint64_t seq) { return "change " + std::to_string(seq); };
+  {
+    // As a format 5 build left it: every entry under its own key.
+    Env env(dir_.path(), Options());
+    Dbi log = env.OpenDbi("log"), meta = env.OpenDbi("meta");
+    WriteTxn txn(env);
+    for (uint64_t seq = 1; seq <= kEntries; ++seq) txn.Put(log, SeqKey(seq), entry(seq));
+    txn.Put(meta, kMetaFormat, SeqKey(5));
+    txn.Commit();
+  }
+  Store store(dir_.path(), Options());
+  ReadTxn txn(store.env());
+  EXPECT_EQ(store.GetMetaU64(txn, kMetaFormat), kStoreFormat);
+  EXPECT_EQ(txn.Count(store.log().dbi()), 2 + 5u);  // two blocks, five entries
+  uint64_t expected = 1;
+  store.ForEachLog(txn, 1, [&](uint64_t seq, std::string_view bytes) {
+    EXPECT_EQ(seq, expected++);
+    EXPECT_EQ(bytes, entry(seq));
+    return true;
+  });
+  EXPECT_EQ(expected, kEntries + 1);
 }
 
 }  // namespace
