@@ -110,8 +110,9 @@ Status ImportBundle(Hub& hub, const std::string& file, const std::string& reply_
                          progress->cursor, progress->report);
         } else {
           const auto& read = std::get<SiteSession::ReadDeliverPage>(step);
-          deliver = ReadDeliverPage(store, txn, hub.sealer(), site->code, read.cursor,
-                                    read.max_entries, read.max_bytes);
+          SealCache seals(hub.sealer(), 1);  // one page: each entry sealed once anyway
+          deliver = ReadDeliverPage(store, txn, seals, site->code, read.cursor, read.max_entries,
+                                    read.max_bytes);
           CheckDeliverPage(deliver);
         }
       }

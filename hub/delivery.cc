@@ -43,9 +43,9 @@ void IndexDelivery(storage::Store& store, storage::WriteTxn& txn, std::string_vi
   store.deliver().Put(txn, DeliverKey(dest, seq), "");
 }
 
-protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn,
-                                  const protocol::Sealer& sealer, std::string_view site,
-                                  uint64_t cursor, size_t max_entries, size_t max_bytes) {
+protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn, SealCache& seals,
+                                  std::string_view site, uint64_t cursor, size_t max_entries,
+                                  size_t max_bytes) {
   bool more_all = false, more_site = false;
   std::vector<uint64_t> all = ScanDest(store, txn, kEverySite, cursor, max_entries, &more_all);
   std::vector<uint64_t> mine = ScanDest(store, txn, site, cursor, max_entries, &more_site);
@@ -75,7 +75,7 @@ protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn
     }
     page.seqs.push_back(seq);
     page.changes.emplace_back(*bytes);
-    page.seals.push_back(sealer.Seal(*bytes));
+    page.seals.push_back(seals.Seal(seq, *bytes));
   }
   page.first = cursor + 1;
   page.last = std::max(last, cursor);

@@ -8,9 +8,9 @@
 #include <string_view>
 
 #include "config/schema.h"
+#include "hub/seal_cache.h"
 #include "protocol/change.h"
 #include "protocol/messages.h"
-#include "protocol/seal.h"
 #include "storage/store.h"
 
 namespace osrc::hub {
@@ -23,11 +23,11 @@ void IndexDelivery(storage::Store& store, storage::WriteTxn& txn, std::string_vi
                    uint64_t seq);
 
 // The next page for `site` after `cursor`: at most `max_entries` entries and, past the first,
-// `max_bytes` of change bytes (0: no limit), each sealed by `sealer`. `last` is the hub sequence
-// up to which the site is then served (the head when nothing more is pending).
-protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn,
-                                  const protocol::Sealer& sealer, std::string_view site,
-                                  uint64_t cursor, size_t max_entries, size_t max_bytes = 0);
+// `max_bytes` of change bytes (0: no limit), each sealed through `seals`. `last` is the hub
+// sequence up to which the site is then served (the head when nothing more is pending).
+protocol::Deliver ReadDeliverPage(storage::Store& store, const storage::Txn& txn, SealCache& seals,
+                                  std::string_view site, uint64_t cursor, size_t max_entries,
+                                  size_t max_bytes = 0);
 // Entries pending for `site` after `cursor`.
 size_t PendingDeliveries(storage::Store& store, const storage::Txn& txn, std::string_view site,
                          uint64_t cursor);

@@ -40,7 +40,12 @@ std::string SizeOf(uint64_t bytes) {
 }  // namespace
 
 Server::Server(Hub& hub, spdlog::logger& log, LiveMetrics* metrics)
-    : hub_(hub), log_(log), metrics_(metrics), context_(kIoThreads), online_(hub.dir()) {
+    : hub_(hub),
+      seals_(hub.sealer()),
+      log_(log),
+      metrics_(metrics),
+      context_(kIoThreads),
+      online_(hub.dir()) {
   limits_.max_frame_bytes = hub.config().link.max_message_bytes;
 }
 
@@ -227,7 +232,7 @@ bool Server::SendPage(const std::string& routing_id, Live& live,
   protocol::Deliver page;
   try {
     storage::ReadTxn txn(hub_.store().env());
-    page = ReadDeliverPage(hub_.store(), txn, hub_.sealer(), site, read.cursor, read.max_entries,
+    page = ReadDeliverPage(hub_.store(), txn, seals_, site, read.cursor, read.max_entries,
                            read.max_bytes);
     CheckDeliverPage(page);
   } catch (const Error& e) {

@@ -22,6 +22,7 @@
 
 #include "hub/hub.h"
 #include "hub/online.h"
+#include "hub/seal_cache.h"
 #include "hub/site_session.h"
 #include "hub/sites.h"
 #include "hub/writer.h"
@@ -99,6 +100,7 @@ class Server {
   uint64_t LogHead();
 
   Hub& hub_;
+  SealCache seals_;  // of the pages this thread reads
   spdlog::logger& log_;
   LiveMetrics* metrics_;
   zmq::context_t context_;
