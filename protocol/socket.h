@@ -1,5 +1,6 @@
-// ZeroMQ sockets of the sync link, always CurveZMQ: the node's DEALER and the hub's ROUTER, with
-// ZMTP heartbeats, linger and message size limits set. Each socket belongs to one thread.
+// ZeroMQ sockets of the sync link, always CurveZMQ: the node's DEALER (with ZMTP heartbeats) and
+// the hub's ROUTER (with TCP keepalives), linger and message size limits set. Each socket belongs
+// to one thread.
 #pragma once
 
 #include <optional>

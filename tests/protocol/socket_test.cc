@@ -27,6 +27,24 @@ TEST(SocketTest, BindOnPortStarReportsThePortChosen) {
   EXPECT_FALSE(malformed.ok());
 }
 
+// The hub's ROUTER leaves dead peers to TCP: ZMTP heartbeats would cost it a search of every
+// connection's timers per message. The site's DEALER heartbeats without asking the hub for a
+// time to live, which would cost the hub the same.
+TEST(SocketTest, OnlyTheSiteHeartbeatsAndTheHubKeepsConnectionsAliveByTcp) {
+  zmq::context_t context;
+  LinkOptions options;
+  zmq::socket_t router = MakeRouter(context, GenerateKeyPair(), options);
+  EXPECT_EQ(router.get(zmq::sockopt::heartbeat_ivl), 0);
+  EXPECT_EQ(router.get(zmq::sockopt::tcp_keepalive), 1);
+  EXPECT_EQ(router.get(zmq::sockopt::tcp_keepalive_idle), options.heartbeat_timeout_ms / 1000);
+  EXPECT_EQ(router.get(zmq::sockopt::tcp_maxrt), 4 * options.heartbeat_timeout_ms);
+  zmq::socket_t dealer =
+      MakeDealer(context, GenerateKeyPair(), GenerateKeyPair().public_key, options);
+  EXPECT_EQ(dealer.get(zmq::sockopt::heartbeat_ivl), options.heartbeat_ms);
+  EXPECT_EQ(dealer.get(zmq::sockopt::heartbeat_timeout), options.heartbeat_timeout_ms);
+  EXPECT_EQ(dealer.get(zmq::sockopt::heartbeat_ttl), 0);
+}
+
 TEST(SocketTest, OpenDealerRefusesAMalformedKeyOrEndpoint) {
   zmq::context_t context;
   KeyPair keys = GenerateKeyPair();
