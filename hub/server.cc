@@ -121,8 +121,7 @@ std::string Server::SiteOfKey(const storage::Txn& txn, const std::string& key) {
 
 bool Server::Enrolled(const std::string& site, const std::string& key) {
   storage::ReadTxn txn(hub_.store().env());
-  auto entry = GetSite(hub_.store(), txn, site);
-  return entry && !entry->revoked && entry->public_key == key;
+  return SiteOfKey(txn, key) == site;
 }
 
 uint64_t Server::LogHead() {
@@ -185,14 +184,11 @@ void Server::EndSession(const std::string& routing_id, std::string_view why) {
 }
 
 void Server::EndStaleSessions(const storage::Txn& txn) {
-  if (sessions_.empty()) return;
-  std::map<std::string, std::string, std::less<>> keys;  // site -> enrolled key
-  for (SiteEntry& site : ReadableSites(txn)) {
-    if (!site.revoked) keys[site.code] = std::move(site.public_key);
-  }
+  uint64_t version = EnrolmentVersion(hub_.store(), txn);
+  if (sessions_.empty() || version == sessions_checked_version_) return;
+  sessions_checked_version_ = version;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
-    auto enrolled = keys.find(it->second.session.site());
-    if (enrolled != keys.end() && enrolled->second == it->second.key) {
+    if (SiteOfKey(txn, it->second.key) == it->second.session.site()) {
       ++it;
       continue;
     }

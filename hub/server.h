@@ -74,7 +74,8 @@ class Server {
   // Logs the session's line and forgets it; returns the next session.
   Sessions::iterator EndSession(Sessions::iterator it, std::string_view why);
   void EndSession(const std::string& routing_id, std::string_view why);
-  // Ends the sessions whose key is no longer their site's enrolled key.
+  // Ends the sessions whose key is no longer their site's enrolled key; looks only when the
+  // enrolment version has moved since it last did.
   void EndStaleSessions(const storage::Txn& txn);
   // Runs a session's steps; Deliver pages join the queue of pages due.
   void Execute(const std::string& routing_id, Live& live, SiteSession::Output output);
@@ -90,6 +91,7 @@ class Server {
   void Send(const std::string& routing_id, const protocol::Message& message);
   void Refuse(const std::string& routing_id, const std::string& site, ErrorCode code,
               const std::string& message);
+  // Whether `key` is `site`'s enrolled key (SiteOfKey's index: no site entry decoded).
   bool Enrolled(const std::string& site, const std::string& key);
   // The site enrolled with `key` (not revoked), or empty. From an index of the enrolled keys,
   // read again only when the enrolment version has moved: a storm of connections, or of unknown
@@ -115,6 +117,7 @@ class Server {
   std::set<std::string> corrupt_sites_;  // site entries already reported corrupt
   std::map<std::string, std::string> site_of_key_;
   std::optional<uint64_t> site_of_key_version_;
+  std::optional<uint64_t> sessions_checked_version_;  // of the last EndStaleSessions look
 };
 
 }  // namespace osrc::hub
