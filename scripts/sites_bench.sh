@@ -68,7 +68,8 @@ result, import_ms, peak_kb, reference = json.loads(sys.argv[1]), int(sys.argv[2]
 last = result["cursor_last_unix_ms"]
 print(f"sites connected {result['sites_connected']}/{result['sites']} in {result['connect_seconds']:.1f} s; "
       f"changes acked {result['changes_acked']}/{result['changes_expected']}; "
-      f"ack p50 {result['ack_p50_ms']:.0f} ms, p99 {result['ack_p99_ms']:.0f} ms")
+      f"ack p50 {result['ack_p50_ms']:.0f} ms, p99 {result['ack_p99_ms']:.0f} ms, "
+      f"p99 once all were connected {result['ack_p99_after_connect_ms']:.0f} ms")
 print(f"hub peak anonymous memory {peak_kb / 1024:.0f} MiB")
 if last:
     print(f"{reference} reference records reached {result['sites_at_cursor']}/{result['sites']} sites, "

@@ -65,6 +65,8 @@ TEST(Loadgen, ManySitesInOneProcessHaveEveryChangeAcknowledgedAndGetTheReference
   EXPECT_EQ(result.at("sites_at_cursor"), 40);
   EXPECT_GE(result.at("delivered").get<uint64_t>(), 40 * head);
   EXPECT_LE(result.at("ack_p50_ms").get<double>(), result.at("ack_p99_ms").get<double>());
+  EXPECT_LE(result.at("ack_p99_after_connect_ms").get<double>(),
+            result.at("ack_max_ms").get<double>());
 
   nlohmann::json after = status();
   EXPECT_EQ(after.at("sites").size(), 40u);

@@ -210,7 +210,7 @@ class Driver {
   }
 
   void Summarise(RunResult* result) const {
-    std::vector<uint32_t> latencies;
+    std::vector<uint32_t> latencies, after_connect;
     result->sites = sims_.size();
     for (const auto& sim : sims_) {
       const SimSite& store = sim->store;
@@ -219,6 +219,10 @@ class Driver {
       result->changes_expected += store.changes();
       result->delivered += store.delivered();
       latencies.insert(latencies.end(), store.ack_latencies().begin(), store.ack_latencies().end());
+      for (size_t i = 0; i < store.ack_latencies().size(); ++i) {
+        bool connected = connected_last_ms_ > 0 && store.written_ms()[i] >= connected_last_ms_;
+        if (connected) after_connect.push_back(store.ack_latencies()[i]);
+      }
       if (store.cursor_reached_ms()) {
         ++result->sites_at_cursor;
         result->cursor_last_unix_ms =
@@ -228,14 +232,16 @@ class Driver {
         result->failures.push_back(store.keys().site + ": " + store.last_failure());
       }
     }
-    std::sort(latencies.begin(), latencies.end());
-    auto quantile = [&](double q) {
-      if (latencies.empty()) return 0.0;
-      return static_cast<double>(latencies[static_cast<size_t>(q * (latencies.size() - 1))]);
+    auto quantile = [](std::vector<uint32_t>& sorted, double q) {
+      if (sorted.empty()) return 0.0;
+      return static_cast<double>(sorted[static_cast<size_t>(q * (sorted.size() - 1))]);
     };
-    result->ack_p50_ms = quantile(0.5);
-    result->ack_p99_ms = quantile(0.99);
-    result->ack_max_ms = quantile(1.0);
+    std::sort(latencies.begin(), latencies.end());
+    std::sort(after_connect.begin(), after_connect.end());
+    result->ack_p50_ms = quantile(latencies, 0.5);
+    result->ack_p99_ms = quantile(latencies, 0.99);
+    result->ack_max_ms = quantile(latencies, 1.0);
+    result->ack_p99_after_connect_ms = quantile(after_connect, 0.99);
     result->seconds = static_cast<double>(NowMs() - start_ms_) / 1000.0;
     if (connected_last_ms_ > 0) {
       result->connect_seconds = static_cast<double>(connected_last_ms_ - start_ms_) / 1000.0;
@@ -304,6 +310,7 @@ std::string ResultJson(const RunResult& result) {
       {"ack_p50_ms", result.ack_p50_ms},
       {"ack_p99_ms", result.ack_p99_ms},
       {"ack_max_ms", result.ack_max_ms},
+      {"ack_p99_after_connect_ms", result.ack_p99_after_connect_ms},
       {"delivered", result.delivered},
       {"sites_at_cursor", result.sites_at_cursor},
       {"cursor_last_unix_ms", result.cursor_last_unix_ms},

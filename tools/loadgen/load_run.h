@@ -30,9 +30,10 @@ struct RunResult {
   double ack_p50_ms = 0;
   double ack_p99_ms = 0;
   double ack_max_ms = 0;
-  uint64_t delivered = 0;            // changes delivered to all sites together
-  size_t sites_at_cursor = 0;        // sites whose cursor reached until_cursor
-  uint64_t cursor_last_unix_ms = 0;  // when the last of them did
+  double ack_p99_after_connect_ms = 0;  // of changes written once every site was connected
+  uint64_t delivered = 0;               // changes delivered to all sites together
+  size_t sites_at_cursor = 0;           // sites whose cursor reached until_cursor
+  uint64_t cursor_last_unix_ms = 0;     // when the last of them did
   double seconds = 0;
   bool timed_out = false;
   std::vector<std::string> failures;  // "SITE: last failure", for sites that had one

@@ -36,7 +36,9 @@ class SimSite : public node::LinkStore {
   uint64_t cursor() const { return cursor_; }
   uint64_t delivered() const { return delivered_; }
   // Milliseconds from write to acknowledgement, one per acknowledged change.
+  // Of changes 1, 2, ... in order, as far as acknowledged.
   const std::vector<uint32_t>& ack_latencies() const { return ack_latencies_; }
+  const std::vector<uint64_t>& written_ms() const { return written_ms_; }
   // When the cursor first reached `until_cursor` (set by WatchCursor), if it has.
   std::optional<uint64_t> cursor_reached_ms() const { return cursor_reached_ms_; }
   void WatchCursor(uint64_t until_cursor) { until_cursor_ = until_cursor; }
