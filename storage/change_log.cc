@@ -22,6 +22,7 @@ bool IsEntryKey(std::string_view key) { return key.size() == 8; }
 bool IsBlockKey(std::string_view key) { return key.size() == 9 && key[8] == kBlockMark; }
 
 Error Corrupt(const std::string& what) { return Error(ErrorCode::kCorruption, what); }
+Error Lacks(uint64_t seq) { return Corrupt("change log lacks " + std::to_string(seq)); }
 
 std::string PackBlock(const std::vector<std::string_view>& entries) {
   std::string raw;
@@ -105,17 +106,16 @@ void ChangeLog::ForEach(const Txn& txn, uint64_t first,
   std::string raw;
   std::vector<std::string_view> entries;
   uint64_t expected = first;
-  auto lacks = [&] { return Corrupt("change log lacks " + std::to_string(expected)); };
   for (bool more = cursor.Seek(SeqKey(first)); more; more = cursor.Next()) {
     std::string_view key = cursor.key();
     if (IsEntryKey(key)) {
-      if (ReadBigEndian64(key) != expected) throw lacks();
+      if (ReadBigEndian64(key) != expected) throw Lacks(expected);
       if (!visit(expected++, cursor.value())) return;
       continue;
     }
     if (!IsBlockKey(key)) throw Corrupt("malformed change log key");
     uint64_t block_first = UnpackBlock(key, cursor.value(), &raw, &entries);
-    if (block_first > expected || block_first + entries.size() <= expected) throw lacks();
+    if (block_first > expected || block_first + entries.size() <= expected) throw Lacks(expected);
     for (; expected < block_first + entries.size(); ++expected) {
       if (!visit(expected, entries[expected - block_first])) return;
     }
@@ -125,27 +125,24 @@ void ChangeLog::ForEach(const Txn& txn, uint64_t first,
 void ChangeLog::Rewrite(WriteTxn& txn, const std::map<uint64_t, std::string>& entries) const {
   auto it = entries.begin();
   while (it != entries.end()) {
-    std::string key;
+    std::string key, raw;
+    std::vector<std::string_view> views;  // of the block holding it->first, if any
+    uint64_t first = 0;
     {
       Cursor cursor(txn, dbi_);
-      if (!cursor.Seek(SeqKey(it->first)))
-        throw Corrupt("change log lacks " + std::to_string(it->first));
+      if (!cursor.Seek(SeqKey(it->first))) throw Lacks(it->first);
       key = cursor.key();
+      if (IsBlockKey(key)) first = UnpackBlock(key, cursor.value(), &raw, &views);
     }
     if (IsEntryKey(key)) {
-      if (ReadBigEndian64(key) != it->first) {
-        throw Corrupt("change log lacks " + std::to_string(it->first));
-      }
+      if (ReadBigEndian64(key) != it->first) throw Lacks(it->first);
       txn.Put(dbi_, key, it->second);
       ++it;
       continue;
     }
     if (!IsBlockKey(key)) throw Corrupt("malformed change log key");
-    std::string raw;
-    std::vector<std::string_view> views;
-    uint64_t first = UnpackBlock(key, *txn.Get(dbi_, key), &raw, &views);
+    if (it->first < first) throw Lacks(it->first);
     uint64_t last = first + views.size() - 1;
-    if (it->first < first) throw Corrupt("change log lacks " + std::to_string(it->first));
     for (; it != entries.end() && it->first <= last; ++it) views[it->first - first] = it->second;
     txn.Put(dbi_, key, PackBlock(views));
   }

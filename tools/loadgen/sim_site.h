@@ -35,8 +35,8 @@ class SimSite : public node::LinkStore {
   uint64_t acked() const { return acked_; }
   uint64_t cursor() const { return cursor_; }
   uint64_t delivered() const { return delivered_; }
-  // Milliseconds from write to acknowledgement, one per acknowledged change.
-  // Of changes 1, 2, ... in order, as far as acknowledged.
+  // Milliseconds from write to acknowledgement of changes 1, 2, ... as far as acknowledged;
+  // written_ms() gives when each was written.
   const std::vector<uint32_t>& ack_latencies() const { return ack_latencies_; }
   const std::vector<uint64_t>& written_ms() const { return written_ms_; }
   // When the cursor first reached `until_cursor` (set by WatchCursor), if it has.
