@@ -7,13 +7,6 @@
 namespace osrc::config {
 namespace {
 
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text.substr(0, 80)) out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
-  if (text.size() > 80) out += "...";
-  return out + "\"";
-}
-
 bool NeedsQuotes(std::string_view text) {
   return text.find_first_of(",\"\r\n") != std::string_view::npos;
 }
@@ -120,15 +113,15 @@ std::vector<CsvError> ParseCsvHeader(const CollectionSpec& spec, const CsvRow& r
     if (name.empty()) {
       error("empty column name");
     } else if (first < i) {
-      error("column " + Quote(name) + " repeated (first in column " + std::to_string(first + 1) +
-            ")");
+      error("column " + QuotedForMessage(name) + " repeated (first in column " +
+            std::to_string(first + 1) + ")");
     } else if (name == "id") {
       has_id = true;
       out->id_column = i;
     } else if (const FieldSpec* field = spec.Find(name); field != nullptr) {
       out->fields.back() = field;
     } else {
-      error("unknown column " + Quote(name) + ": not a field of " + spec.name);
+      error("unknown column " + QuotedForMessage(name) + ": not a field of " + spec.name);
     }
   }
   if (!has_id) {
@@ -139,7 +132,7 @@ std::vector<CsvError> ParseCsvHeader(const CollectionSpec& spec, const CsvRow& r
 }
 
 Status CsvCellValue(const FieldSpec& field, std::string_view text, protocol::Value* out) {
-  std::string where = "field " + Quote(field.name);
+  std::string where = "field " + QuotedForMessage(field.name);
   if (text.empty()) {
     *out = std::monostate{};
     return {};
@@ -153,7 +146,7 @@ Status CsvCellValue(const FieldSpec& field, std::string_view text, protocol::Val
         return {ErrorCode::kBadInput, "integer out of range", where};
       }
       if (ec != std::errc() || ptr != end) {
-        return {ErrorCode::kBadInput, "expected an integer, not " + Quote(text), where};
+        return {ErrorCode::kBadInput, "expected an integer, not " + QuotedForMessage(text), where};
       }
       *out = value;
       return {};
@@ -162,7 +155,7 @@ Status CsvCellValue(const FieldSpec& field, std::string_view text, protocol::Val
       double value = 0;
       auto [ptr, ec] = std::from_chars(text.data(), end, value);
       if (ec != std::errc() || ptr != end || !std::isfinite(value)) {
-        return {ErrorCode::kBadInput, "expected a number, not " + Quote(text), where};
+        return {ErrorCode::kBadInput, "expected a number, not " + QuotedForMessage(text), where};
       }
       *out = value;
       return {};
@@ -172,7 +165,7 @@ Status CsvCellValue(const FieldSpec& field, std::string_view text, protocol::Val
         *out = text == "true";
         return {};
       }
-      return {ErrorCode::kBadInput, "expected true or false, not " + Quote(text), where};
+      return {ErrorCode::kBadInput, "expected true or false, not " + QuotedForMessage(text), where};
     default:
       *out = std::string(text);
       return {};

@@ -56,29 +56,6 @@ bool IsBidiControl(uint32_t cp) {
   return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-// The text in quotes for a message: at most 80 bytes, control and bidirectional characters and
-// bytes that are not UTF-8 shown as "?", so a message never carries them to a terminal.
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  std::string_view head = text.substr(0, 80);
-  for (size_t at = 0; at < head.size();) {
-    size_t start = at;
-    uint32_t cp = 0;
-    if (IsPrintableAscii(head[at])) {
-      out += head[at++];
-    } else if (!NextCodePoint(head, &at, &cp)) {
-      out += '?';
-      at = start + 1;
-    } else if (IsControl(cp) || IsBidiControl(cp)) {
-      out += '?';
-    } else {
-      out.append(head.substr(start, at - start));
-    }
-  }
-  if (text.size() > 80) out += "...";
-  return out + "\"";
-}
-
 std::string CodePointName(uint32_t cp) {
   char text[16];
   std::snprintf(text, sizeof text, "U+%04X", cp);
@@ -127,12 +104,34 @@ Status CheckBounds(const FieldSpec& f, std::string_view text,
                (resolved->days ? DateOfDay(resolved->value) : DateTimeOfMillis(resolved->value)) +
                ")";
     }
-    return {ErrorCode::kBadInput, Quote(text) + (is_min ? " is before " : " is after ") + limit};
+    return {ErrorCode::kBadInput,
+            QuotedForMessage(text) + (is_min ? " is before " : " is after ") + limit};
   }
   return {};
 }
 
 }  // namespace
+
+std::string QuotedForMessage(std::string_view text) {
+  std::string out = "\"";
+  std::string_view head = text.substr(0, 80);
+  for (size_t at = 0; at < head.size();) {
+    size_t start = at;
+    uint32_t cp = 0;
+    if (IsPrintableAscii(head[at])) {
+      out += head[at++];
+    } else if (!NextCodePoint(head, &at, &cp)) {
+      out += '?';
+      at = start + 1;
+    } else if (IsControl(cp) || IsBidiControl(cp)) {
+      out += '?';
+    } else {
+      out.append(head.substr(start, at - start));
+    }
+  }
+  if (text.size() > 80) out += "...";
+  return out + "\"";
+}
 
 int64_t DayOf(std::string_view date) {
   int y = 0, m = 0, d = 0;
@@ -292,11 +291,11 @@ Status Schema::CheckCollection(std::string_view collection, std::string_view wri
                                const CollectionSpec** out) const {
   const CollectionSpec* spec = Find(collection);
   if (spec == nullptr) {
-    return {ErrorCode::kBadInput, "unknown collection " + Quote(collection)};
+    return {ErrorCode::kBadInput, "unknown collection " + QuotedForMessage(collection)};
   }
   if (!writer_site.empty() && spec->owner == Owner::kHub) {
-    return {ErrorCode::kForbidden,
-            "collection " + Quote(collection) + " is reference data, written only at the hub"};
+    return {ErrorCode::kForbidden, "collection " + QuotedForMessage(collection) +
+                                       " is reference data, written only at the hub"};
   }
   *out = spec;
   return {};
@@ -309,7 +308,8 @@ Status Schema::CheckId(const CollectionSpec& spec, std::string_view id, std::str
     for (char c : id) {
       auto u = static_cast<unsigned char>(c);
       if (u <= 0x20 || u == 0x7f) {
-        return {ErrorCode::kBadInput, "id " + Quote(id) + " has a space or control character"};
+        return {ErrorCode::kBadInput,
+                "id " + QuotedForMessage(id) + " has a space or control character"};
       }
     }
     return {};
@@ -317,18 +317,21 @@ Status Schema::CheckId(const CollectionSpec& spec, std::string_view id, std::str
   size_t dash = id.find('-');
   std::string_view code = dash == std::string_view::npos ? std::string_view() : id.substr(0, dash);
   if (!site.empty() && code != site) {
-    return {ErrorCode::kForbidden, "id " + Quote(id) + " does not start with the site code " +
-                                       Quote(std::string(site) + "-")};
+    return {ErrorCode::kForbidden, "id " + QuotedForMessage(id) +
+                                       " does not start with the site code " +
+                                       QuotedForMessage(std::string(site) + "-")};
   }
   bool is_code =
       code.size() >= 2 && code.size() <= 8 && std::all_of(code.begin(), code.end(), [](char c) {
         return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
       });
   if (!is_code) {
-    return {ErrorCode::kBadInput, "id " + Quote(id) + " does not start with a site code and \"-\""};
+    return {ErrorCode::kBadInput,
+            "id " + QuotedForMessage(id) + " does not start with a site code and \"-\""};
   }
   if (dash + 1 == id.size()) {
-    return {ErrorCode::kBadInput, "id " + Quote(id) + " has nothing after the site code"};
+    return {ErrorCode::kBadInput,
+            "id " + QuotedForMessage(id) + " has nothing after the site code"};
   }
   for (size_t at = dash + 1; at < id.size();) {
     size_t start = at;
@@ -337,8 +340,8 @@ Status Schema::CheckId(const CollectionSpec& spec, std::string_view id, std::str
     bool ok = (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9') ||
               cp == '-';
     if (!ok) {
-      return {ErrorCode::kBadInput, "id " + Quote(id) + " has " + CodePointName(cp) + " at byte " +
-                                        std::to_string(start + 1) +
+      return {ErrorCode::kBadInput, "id " + QuotedForMessage(id) + " has " + CodePointName(cp) +
+                                        " at byte " + std::to_string(start + 1) +
                                         ": after the site code only letters, digits and \"-\""};
     }
   }
@@ -354,7 +357,7 @@ Status Schema::CheckFieldAs(const CollectionSpec& spec, const FieldSpec* f, std:
                             const protocol::Field& field, const WriteChecks& checks) {
   Status status = f == nullptr ? Status(ErrorCode::kBadInput, "unknown field of " + spec.name)
                                : CheckValue(*f, id, field.value, checks);
-  return status.ok() ? status : status.WithContext("field " + Quote(field.name));
+  return status.ok() ? status : status.WithContext("field " + QuotedForMessage(field.name));
 }
 
 Status Schema::CheckValue(const FieldSpec& f, std::string_view id, const protocol::Value& value,
@@ -384,39 +387,42 @@ Status Schema::CheckValue(const FieldSpec& f, std::string_view id, const protoco
         return {ErrorCode::kBadInput, "required text is blank"};
       }
       if (f.equals_id_site && text != SiteOfId(id)) {
-        return {ErrorCode::kBadInput,
-                Quote(text) + " is not the site of the id, " + Quote(SiteOfId(id))};
+        return {ErrorCode::kBadInput, QuotedForMessage(text) + " is not the site of the id, " +
+                                          QuotedForMessage(SiteOfId(id))};
       }
       break;
     case FieldType::kDate:
-      if (!IsDate(text)) return {ErrorCode::kBadInput, Quote(text) + " is not a date YYYY-MM-DD"};
+      if (!IsDate(text))
+        return {ErrorCode::kBadInput, QuotedForMessage(text) + " is not a date YYYY-MM-DD"};
       OSRC_RETURN_IF_ERROR(CheckBounds(f, text, checks.now_ms));
       break;
     case FieldType::kDateTime:
       if (!IsDateTime(text)) {
-        return {ErrorCode::kBadInput, Quote(text) + " is not a UTC date-time YYYY-MM-DDThh:mm:ssZ"};
+        return {ErrorCode::kBadInput,
+                QuotedForMessage(text) + " is not a UTC date-time YYYY-MM-DDThh:mm:ssZ"};
       }
       OSRC_RETURN_IF_ERROR(CheckBounds(f, text, checks.now_ms));
       break;
     case FieldType::kEnum:
       if (std::find(f.values.begin(), f.values.end(), text) == f.values.end()) {
-        return {ErrorCode::kBadInput, Quote(text) + " is not one of " + Join(f.values)};
+        return {ErrorCode::kBadInput, QuotedForMessage(text) + " is not one of " + Join(f.values)};
       }
       break;
     case FieldType::kRef: {
       std::string_view site = SiteOfId(id);
       if (f.site_ref &&
           !(text.size() > site.size() && text.starts_with(site) && text[site.size()] == '-')) {
-        return {ErrorCode::kBadInput,
-                Quote(text) + " is not a " + f.collection + " id of site " + std::string(site)};
+        return {ErrorCode::kBadInput, QuotedForMessage(text) + " is not a " + f.collection +
+                                          " id of site " + std::string(site)};
       }
       RefState state =
           checks.refs != nullptr ? (*checks.refs)(f.collection, text) : RefState::kLive;
       if (state == RefState::kNone) {
-        return {ErrorCode::kBadInput, "no " + f.collection + " record " + Quote(text)};
+        return {ErrorCode::kBadInput, "no " + f.collection + " record " + QuotedForMessage(text)};
       }
       if (state == RefState::kDeleted) {
-        return {ErrorCode::kBadInput, f.collection + " record " + Quote(text) + " is deleted"};
+        return {ErrorCode::kBadInput,
+                f.collection + " record " + QuotedForMessage(text) + " is deleted"};
       }
       break;
     }
@@ -438,7 +444,7 @@ Status Schema::CheckRequired(const CollectionSpec& spec, const std::vector<proto
                    : currently_set(name);
     if (!set) {
       return {ErrorCode::kBadInput, "required field of " + spec.name + " is missing",
-              "field " + Quote(name)};
+              "field " + QuotedForMessage(name)};
     }
   }
   return {};
@@ -486,8 +492,9 @@ Status Schema::CheckMergeRefs(const protocol::Change& change, const RefLookup& r
     }
     const FieldSpec* f = spec->Find(field.name);
     if (refs(f->collection, *text) == RefState::kNone) {
-      return {ErrorCode::kBadInput, "no " + f->collection + " record " + Quote(*text),
-              protocol::RecordName(change.collection, change.id) + ": field " + Quote(field.name)};
+      return {ErrorCode::kBadInput, "no " + f->collection + " record " + QuotedForMessage(*text),
+              protocol::RecordName(change.collection, change.id) + ": field " +
+                  QuotedForMessage(field.name)};
     }
   }
   return {};

@@ -150,5 +150,8 @@ std::string_view SiteOfId(std::string_view id);
 Status CheckText(std::string_view text);
 // Empty, or only white space.
 bool IsBlank(std::string_view text);
+// The text in quotes for a message: at most 80 bytes, control and bidirectional characters and
+// bytes that are not UTF-8 shown as "?", so a message never carries them to a terminal.
+std::string QuotedForMessage(std::string_view text);
 
 }  // namespace osrc::config

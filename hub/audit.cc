@@ -17,7 +17,7 @@
 namespace osrc::hub {
 namespace {
 
-std::string PathOf(const std::string& dir) { return dir + "/" + std::string(kAuditFile); }
+std::string AuditPathOf(const std::string& dir) { return dir + "/" + std::string(kAuditFile); }
 
 nlohmann::ordered_json Unhashed(const AuditEntry& e) {
   return {{"seq", e.seq},       {"time", e.time},     {"actor", e.actor}, {"action", e.action},
@@ -47,7 +47,7 @@ Status ParseLine(const std::string& line, size_t number, AuditEntry* out) {
 // Reads the file's tail only: appends stay fast however long the log grows.
 Status LastEntry(const std::string& dir, AuditEntry* last) {
   *last = AuditEntry{};
-  std::ifstream in(PathOf(dir), std::ios::binary | std::ios::ate);
+  std::ifstream in(AuditPathOf(dir), std::ios::binary | std::ios::ate);
   if (!in) return {};
   std::streamoff size = in.tellg();
   std::streamoff tail = std::min<std::streamoff>(size, 64 * 1024);
@@ -90,7 +90,7 @@ std::string AuditLine(const AuditEntry& entry) {
 Status AppendAudit(const std::string& dir, const std::string& actor, const std::string& action,
                    const std::string& target, const std::string& reason) {
   if (sodium_init() < 0) return {ErrorCode::kInternal, "libsodium failed to initialise"};
-  std::string path = PathOf(dir);
+  std::string path = AuditPathOf(dir);
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return {ErrorCode::kIo, "cannot open the audit log", path};
   Status status;
@@ -122,7 +122,7 @@ Status CopyAuditLog(const std::string& from_dir, const std::string& to_dir) {
 
 Status ReadAudit(const std::string& dir, std::vector<AuditEntry>* out) {
   out->clear();
-  std::ifstream in(PathOf(dir));
+  std::ifstream in(AuditPathOf(dir));
   if (!in) return {};  // no entry yet
   std::string line;
   for (size_t number = 1; std::getline(in, line); ++number) {

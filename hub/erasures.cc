@@ -14,7 +14,7 @@
 namespace osrc::hub {
 namespace {
 
-std::string PathOf(const std::string& dir) { return dir + "/" + std::string(kErasureFile); }
+std::string ErasuresPathOf(const std::string& dir) { return dir + "/" + std::string(kErasureFile); }
 
 }  // namespace
 
@@ -31,7 +31,7 @@ Status AppendErasures(const std::string& dir, const std::vector<replica::ErasedR
                                    {"reason", reason}};
     text += line.dump() + "\n";
   }
-  std::string path = PathOf(dir);
+  std::string path = ErasuresPathOf(dir);
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return {ErrorCode::kIo, "cannot open the erasure register", path};
   Status status;
@@ -47,7 +47,7 @@ Status AppendErasures(const std::string& dir, const std::vector<replica::ErasedR
 
 Status ReadErasures(const std::string& dir, std::vector<ErasureEntry>* out) {
   out->clear();
-  std::ifstream in(PathOf(dir));
+  std::ifstream in(ErasuresPathOf(dir));
   if (!in) return {};
   std::string line;
   for (size_t number = 1; std::getline(in, line); ++number) {

@@ -16,7 +16,9 @@
 namespace osrc::hub {
 namespace {
 
-std::string PathOf(const std::string& dir) { return dir + "/" + std::string(kOperatorsFile); }
+std::string OperatorsPathOf(const std::string& dir) {
+  return dir + "/" + std::string(kOperatorsFile);
+}
 
 bool ValidName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -78,7 +80,7 @@ Status ParseRole(std::string_view word, Role* role) {
 
 Status ReadOperators(const std::string& dir, std::vector<Operator>* out) {
   out->clear();
-  std::string path = PathOf(dir);
+  std::string path = OperatorsPathOf(dir);
   std::ifstream in(path);
   if (!in) return {};
   std::stringstream text;
@@ -122,7 +124,8 @@ Status AddOperator(const std::string& dir, const std::string& name, Role role,
   OSRC_RETURN_IF_ERROR(Sodium());
   OSRC_RETURN_IF_ERROR(CheckNewOperator(name, password));
   OperatorsLock lock(dir);
-  if (!lock.Acquire()) return {ErrorCode::kIo, "cannot lock the operators file", PathOf(dir)};
+  if (!lock.Acquire())
+    return {ErrorCode::kIo, "cannot lock the operators file", OperatorsPathOf(dir)};
   std::vector<Operator> operators;
   OSRC_RETURN_IF_ERROR(ReadOperators(dir, &operators));
   for (const Operator& op : operators) {
@@ -142,7 +145,8 @@ Status AddOperator(const std::string& dir, const std::string& name, Role role,
 
 Status RemoveOperator(const std::string& dir, const std::string& name) {
   OperatorsLock lock(dir);
-  if (!lock.Acquire()) return {ErrorCode::kIo, "cannot lock the operators file", PathOf(dir)};
+  if (!lock.Acquire())
+    return {ErrorCode::kIo, "cannot lock the operators file", OperatorsPathOf(dir)};
   std::vector<Operator> operators;
   OSRC_RETURN_IF_ERROR(ReadOperators(dir, &operators));
   size_t before = operators.size();

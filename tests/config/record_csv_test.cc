@@ -35,7 +35,7 @@ std::vector<std::string> Rows(std::string_view text) {
 
 const CollectionSpec& Participants() { return *DefaultSchema().Find("participants"); }
 
-FieldSpec Field(std::string name, FieldType type) {
+FieldSpec Spec(std::string name, FieldType type) {
   FieldSpec field;
   field.name = std::move(name);
   field.type = type;
@@ -83,10 +83,10 @@ TEST(CsvHeaderTest, NamesEveryUnknownRepeatedOrMissingColumn) {
 }
 
 TEST(CsvCellTest, TypesCellsByTheSchemaAsJsonImportDoes) {
-  FieldSpec hours = Field("hours", FieldType::kInt);
-  FieldSpec score = Field("score", FieldType::kFloat);
-  FieldSpec consent = Field("consent", FieldType::kBool);
-  FieldSpec date = Field("date", FieldType::kDate);
+  FieldSpec hours = Spec("hours", FieldType::kInt);
+  FieldSpec score = Spec("score", FieldType::kFloat);
+  FieldSpec consent = Spec("consent", FieldType::kBool);
+  FieldSpec date = Spec("date", FieldType::kDate);
   protocol::Value value;
   ASSERT_TRUE(CsvCellValue(hours, "-42", &value).ok());
   EXPECT_EQ(value, protocol::Value(int64_t{-42}));

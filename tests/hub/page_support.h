@@ -5,7 +5,7 @@
 
 #include "hub/console_pages.h"
 
-namespace osrc::hub::testing {
+namespace osrc::testing {
 
 // Occurrences of `part` in `text`, overlapping ones included.
 inline size_t Count(const std::string& text, const std::string& part) {
@@ -14,7 +14,11 @@ inline size_t Count(const std::string& text, const std::string& part) {
   return n;
 }
 
-inline PageContext Admin() { return {"alice", Role::kAdmin, std::string(64, 'c'), {}, {}}; }
-inline PageContext Viewer() { return {"vic", Role::kViewer, std::string(64, 'd'), {}, {}}; }
+inline hub::PageContext Admin() {
+  return {"alice", hub::Role::kAdmin, std::string(64, 'c'), {}, {}};
+}
+inline hub::PageContext Viewer() {
+  return {"vic", hub::Role::kViewer, std::string(64, 'd'), {}, {}};
+}
 
-}  // namespace osrc::hub::testing
+}  // namespace osrc::testing

@@ -20,18 +20,15 @@
 
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
+#include "tests/support/seed.h"
 #include "tests/support/temp_dir.h"
 
 namespace osrc::testing {
 namespace {
 
-using nlohmann::json;
+using testing::SeedFromEnv;
 
-uint32_t Seed() {
-  const char* text = std::getenv("OSRC_BUNDLE_SEED");
-  return text != nullptr && *text != '\0' ? static_cast<uint32_t>(std::strtoul(text, nullptr, 10))
-                                          : 20261130;
-}
+using nlohmann::json;
 
 // Everything the hub holds that a bundle import could change.
 struct HubState {
@@ -136,7 +133,7 @@ TEST(Bundle, RoundTripBringsTheSiteInStepAndDeliversReferenceData) {
 }
 
 TEST(Bundle, DamagedForeignAndReplayedBundlesAreRejectedAndApplyNothing) {
-  const uint32_t seed = Seed();
+  const uint32_t seed = static_cast<uint32_t>(SeedFromEnv("OSRC_BUNDLE_SEED", 20261130));
   SCOPED_TRACE("seed " + std::to_string(seed) + " (set OSRC_BUNDLE_SEED to replay)");
   std::mt19937 rng(seed);
   TempDir tmp("osrc-bundle-reject");

@@ -38,10 +38,13 @@
 #include "tests/support/cluster.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/process.h"
+#include "tests/support/seed.h"
 #include "tests/support/temp_dir.h"
 
 namespace osrc::testing {
 namespace {
+
+using testing::SeedFromEnv;
 
 using nlohmann::json;
 using std::chrono::milliseconds;
@@ -53,18 +56,12 @@ constexpr uint64_t kMinProgress = kTotal / 50;  // between two kills
 // The link's rate, so that the sync lasts long enough for the kills on any machine: a fast one
 // cannot push faster, a slow one only takes longer (the waits have deadlines, not budgets).
 constexpr uint64_t kLinkBytesPerSecond = 256 * 1024;
-constexpr uint32_t kDefaultSeed = 20261129;
-
-uint32_t Seed() {
-  const char* text = std::getenv("OSRC_CRASH_SYNC_SEED");
-  return text != nullptr && *text != '\0' ? static_cast<uint32_t>(std::strtoul(text, nullptr, 10))
-                                          : kDefaultSeed;
-}
+constexpr uint32_t kCrashSyncSeed = 20261129;
 
 class CrashSync : public ::testing::Test {
  protected:
   void SetUp() override {
-    seed_ = Seed();
+    seed_ = static_cast<uint32_t>(SeedFromEnv("OSRC_CRASH_SYNC_SEED", kCrashSyncSeed));
     rng_.seed(seed_);
     std::cout << "[ seed     ] " << seed_ << " (set OSRC_CRASH_SYNC_SEED to replay)\n";
     hub_ = std::make_unique<ClusterHub>(tmp_);

@@ -22,10 +22,13 @@
 
 #include "tests/support/node_cli.h"
 #include "tests/support/process.h"
+#include "tests/support/seed.h"
 #include "tests/support/temp_dir.h"
 
 namespace osrc::testing {
 namespace {
+
+using testing::SeedFromEnv;
 
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
@@ -34,13 +37,7 @@ using std::chrono::seconds;
 constexpr int kBigParticipants = 60000;  // x 1 service = 120,000 records.
 constexpr int kBaseParticipants = 200;   // Already in the store: must survive.
 constexpr int kRandomKillPoints = 5;     // Plus the one aimed at the commit.
-constexpr uint32_t kDefaultSeed = 20261128;
-
-uint32_t Seed() {
-  const char* text = std::getenv("OSRC_CRASH_SEED");
-  return text != nullptr && *text != '\0' ? static_cast<uint32_t>(std::strtoul(text, nullptr, 10))
-                                          : kDefaultSeed;
-}
+constexpr uint32_t kNodeCrashSeed = 20261128;
 
 // What the store holds after a killed import.
 enum class Outcome { kNone, kAll, kNeither };
@@ -140,7 +137,7 @@ class NodeCrashTest : public ::testing::Test {
 };
 
 TEST_F(NodeCrashTest, KilledImportLeavesAllOrNothingAndReimportCompletes) {
-  const uint32_t seed = Seed();
+  const uint32_t seed = static_cast<uint32_t>(SeedFromEnv("OSRC_CRASH_SEED", kNodeCrashSeed));
   std::cout << "crash test seed " << seed << " (set OSRC_CRASH_SEED to replay)\n";
   std::mt19937 rng(seed);
 

@@ -24,10 +24,13 @@
 
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
+#include "tests/support/seed.h"
 #include "tests/support/temp_dir.h"
 
 namespace osrc::testing {
 namespace {
+
+using testing::SeedFromEnv;
 
 using nlohmann::json;
 using std::chrono::milliseconds;
@@ -61,11 +64,6 @@ void SyncConcurrently(const std::vector<ClusterNode*>& nodes) {
 class SyncConvergence : public ::testing::Test {
  protected:
   using Rng = std::mt19937_64;
-
-  static uint64_t Seed() {
-    if (const char* text = std::getenv("OSRC_SYNC_SEED")) return std::strtoull(text, nullptr, 10);
-    return 20240611;
-  }
 
   template <typename T>
   static const T& Pick(Rng& rng, const std::vector<T>& values) {
@@ -117,7 +115,7 @@ class SyncConvergence : public ::testing::Test {
 };
 
 TEST_F(SyncConvergence, FourSitesAndHubCorrectionsConvergeAfterRandomInterleavedSyncs) {
-  const uint64_t seed = Seed();
+  const uint64_t seed = SeedFromEnv("OSRC_SYNC_SEED", 20240611);
   SCOPED_TRACE("seed " + std::to_string(seed) + " (set OSRC_SYNC_SEED to replay)");
   Rng rng(seed);
   TempDir tmp("osrc-sync-converge");

@@ -95,7 +95,7 @@ class MemoryStore final : public LinkStore {
   std::string epoch_;
 };
 
-protocol::LinkOptions Options() {
+protocol::LinkOptions SessionOptions() {
   protocol::LinkOptions options;
   options.heartbeat_ms = 2000;
   options.heartbeat_timeout_ms = 6000;
@@ -153,7 +153,7 @@ struct Fixture {
   }
   // The session's frames as the hub reads them on the connection Connect() made.
   std::vector<protocol::Message> Read(const LinkEffects& effects) { return Decoded(effects, &hub); }
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = SessionOptions();
   MemoryStore store;
   LinkSession session;
   protocol::RunHistory hub;  // what the connection carried to the hub

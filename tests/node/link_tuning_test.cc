@@ -8,7 +8,7 @@
 namespace osrc::node {
 namespace {
 
-protocol::LinkOptions Options() {
+protocol::LinkOptions TuningOptions() {
   protocol::LinkOptions options;
   options.batch_bytes = 1024 * 1024;
   options.min_batch_bytes = 4 * 1024;
@@ -33,7 +33,7 @@ void Drive(LinkTuning& tuning, double bytes_per_second, uint64_t round_trip_ms, 
 // Before an ack measures the link, a push holds as many changes as compress to 16 KiB on the wire,
 // by what the last push sent compressed to; once measured, what is sent changes nothing.
 TEST(LinkTuning, BeforeTheLinkIsMeasuredPushesHoldWhatCompressesToASafeSize) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   tuning.OnPushSent(6000, 60000);
   EXPECT_EQ(tuning.batch_bytes(), 10u * 16 * 1024);
@@ -48,7 +48,7 @@ TEST(LinkTuning, BeforeTheLinkIsMeasuredPushesHoldWhatCompressesToASafeSize) {
 }
 
 TEST(LinkTuning, StartsSmallWithinTheConfiguredBounds) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   EXPECT_LT(tuning.batch_bytes(), options.batch_bytes);
   EXPECT_GE(tuning.batch_bytes(), options.min_batch_bytes);
@@ -62,7 +62,7 @@ TEST(LinkTuning, StartsSmallWithinTheConfiguredBounds) {
 // Slow links get their pushes compressed harder; a fast or unmeasured one the cheap default, so a
 // LAN sync is not held up by compression.
 TEST(LinkTuning, SlowerLinksGetHarderCompression) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning unmeasured(options);
   constexpr size_t kRun = 64 * 1024;
   EXPECT_EQ(unmeasured.compression_level(kRun), protocol::kDefaultRunLevel);
@@ -77,7 +77,7 @@ TEST(LinkTuning, SlowerLinksGetHarderCompression) {
 }
 
 TEST(LinkTuning, AFastLinkGrowsToTheConfiguredBatchAndWindow) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   Drive(tuning, 50e6, 1, 20);
   EXPECT_EQ(tuning.batch_bytes(), options.batch_bytes);
@@ -87,7 +87,7 @@ TEST(LinkTuning, AFastLinkGrowsToTheConfiguredBatchAndWindow) {
 // 2G: 6,000 bytes/s, 2 s round trips. A push must cross in a quarter of the 6 s heartbeat
 // timeout (9,000 wire bytes), and the window holds a round trip's worth plus one.
 TEST(LinkTuning, A2GLinkGetsPushesThatCrossWellInsideTheHeartbeatTimeout) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   Drive(tuning, 6000, 2000, 30);
   double seconds_on_wire = tuning.batch_bytes() / 10.0 / 6000.0;
@@ -101,7 +101,7 @@ TEST(LinkTuning, A2GLinkGetsPushesThatCrossWellInsideTheHeartbeatTimeout) {
 // Latency alone is no reason to shrink: a satellite link (600 ms round trips) with bandwidth to
 // spare keeps full batches.
 TEST(LinkTuning, LatencyAloneDoesNotShrinkTheBatch) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   Drive(tuning, 2e6, 600, 30);
   EXPECT_EQ(tuning.batch_bytes(), options.batch_bytes);
@@ -110,7 +110,7 @@ TEST(LinkTuning, LatencyAloneDoesNotShrinkTheBatch) {
 // After a lost connection, pushes in flight stay within what got through: two pushes of half of
 // it. Acks grow the allowance again until it no longer limits anything.
 TEST(LinkTuning, ALostConnectionLimitsPushesInFlightToWhatGotThrough) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   Drive(tuning, 50e6, 1, 20);
   ASSERT_EQ(tuning.batch_bytes(), options.batch_bytes);
@@ -129,7 +129,7 @@ TEST(LinkTuning, ALostConnectionLimitsPushesInFlightToWhatGotThrough) {
 }
 
 TEST(LinkTuning, ConnectionsLostWithNothingThroughHalveDownToTheFloor) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   Drive(tuning, 50e6, 1, 20);
   tuning.OnConnectionLost(0);
@@ -141,7 +141,7 @@ TEST(LinkTuning, ConnectionsLostWithNothingThroughHalveDownToTheFloor) {
 }
 
 TEST(LinkTuning, ALostDeliverHalvesThePagesAskedFor) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   tuning.OnRoundTrip(1);
   for (int i = 0; i < 10; ++i) tuning.OnDelivered(100000, 800000, 3);
@@ -153,7 +153,7 @@ TEST(LinkTuning, ALostDeliverHalvesThePagesAskedFor) {
 }
 
 TEST(LinkTuning, GrowsAtMostTwofoldPerAcknowledgement) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   size_t before = tuning.batch_bytes();
   tuning.OnPushAcked(before / 10, before, 1);
@@ -163,7 +163,7 @@ TEST(LinkTuning, GrowsAtMostTwofoldPerAcknowledgement) {
 // Deliver pages: small before the link is measured; then one page crosses the link in half the
 // heartbeat timeout.
 TEST(LinkTuning, DeliverPagesFitTheMeasuredDownlink) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   EXPECT_LE(tuning.deliver_bytes(), 16u * 1024);
   tuning.OnRoundTrip(2000);
@@ -185,7 +185,7 @@ TEST(LinkTuning, DeliverPagesFitTheMeasuredDownlink) {
 // The window holds two pages and what the link carries in a round trip: on a 64 kbit/s link with
 // a 2 s round trip, 16,000 wire bytes, so the hub keeps sending while acknowledgements travel.
 TEST(LinkTuning, DeliverWindowHoldsTheBandwidthDelayProduct) {
-  protocol::LinkOptions options = Options();
+  protocol::LinkOptions options = TuningOptions();
   LinkTuning tuning(options);
   EXPECT_EQ(tuning.deliver_window(), 2 * tuning.deliver_bytes()) << "before a measurement";
   tuning.OnRoundTrip(2000);

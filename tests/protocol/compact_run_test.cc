@@ -16,9 +16,12 @@
 
 #include "protocol/messages.h"
 #include "protocol/sync.capnp.h"
+#include "tests/support/decode_frame.h"
 
 namespace osrc::protocol {
 namespace {
+
+using testing::DecodeFrame;
 
 Change Participant(int n, uint64_t stamp) {
   std::string id = "MAS-P" + std::to_string(1000000 + n);
@@ -328,11 +331,6 @@ TEST(CompactRunTest, ACompactPushIsSmallerThanItsChangeRun) {
   EXPECT_LT(compact * 2, change_run) << compact << " vs " << change_run;
 }
 
-Status Decode(const std::string& frame, Message* out, RunHistory* history) {
-  return DecodeMessage({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()},
-                       MessageLimits{}, out, history);
-}
-
 // The connection is cut after push 2 leaves: push 3, compressed against bytes the receiver never
 // got, is refused; the next connection starts both histories afresh and resends 2 and 3 whole.
 TEST(CompactRunTest, ACutInTheMiddleOfTheStreamLosesNothing) {
@@ -344,15 +342,16 @@ TEST(CompactRunTest, ACutInTheMiddleOfTheStreamLosesNothing) {
   };
   RunHistory sender, receiver;
   Message message;
-  ASSERT_TRUE(Decode(EncodeMessage(push(0), {.history = &sender}), &message, &receiver).ok());
+  ASSERT_TRUE(DecodeFrame(EncodeMessage(push(0), {.history = &sender}), &message, &receiver).ok());
   EncodeMessage(push(1), {.history = &sender});  // lost with the connection
-  Status refused = Decode(EncodeMessage(push(2), {.history = &sender}), &message, &receiver);
+  Status refused = DecodeFrame(EncodeMessage(push(2), {.history = &sender}), &message, &receiver);
   EXPECT_FALSE(refused.ok());
   RunHistory new_sender, new_receiver;
   std::vector<std::string> received = std::get<Push>(message).changes;
   for (int n : {1, 2}) {
     ASSERT_TRUE(
-        Decode(EncodeMessage(push(n), {.history = &new_sender}), &message, &new_receiver).ok());
+        DecodeFrame(EncodeMessage(push(n), {.history = &new_sender}), &message, &new_receiver)
+            .ok());
     const auto& changes = std::get<Push>(message).changes;
     received.insert(received.end(), changes.begin(), changes.end());
   }

@@ -12,18 +12,16 @@
 #include <variant>
 
 #include "base/error.h"
+#include "tests/support/decode_frame.h"
 #include "tests/support/forged_push.h"
 
 namespace osrc::protocol {
 namespace {
 
+using testing::DecodeFrame;
+
 using testing::PushParts;
 using testing::RawPush;
-
-Status Decode(const std::string& frame, Message* out) {
-  return DecodeMessage({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()},
-                       MessageLimits{}, out);
-}
 
 // An encoded push of three changes, split into its raw size and compressed run.
 Push PushOf(uint64_t first, std::vector<std::string> changes) {
@@ -62,7 +60,7 @@ class PushFrameTest : public ::testing::Test {
 
 TEST_F(PushFrameTest, PushRoundTrips) {
   Message message;
-  ASSERT_TRUE(Decode(RawPush(7, 3, raw_size_, compressed_), &message).ok());
+  ASSERT_TRUE(DecodeFrame(RawPush(7, 3, raw_size_, compressed_), &message).ok());
   ASSERT_TRUE(std::holds_alternative<Push>(message));
   EXPECT_EQ(std::get<Push>(message).first, 7u);
   EXPECT_EQ(std::get<Push>(message).changes, push_.changes);
@@ -71,7 +69,7 @@ TEST_F(PushFrameTest, PushRoundTrips) {
 TEST_F(PushFrameTest, RawSizeAboveTheFrameContentSizeIsRefusedNamingBoth) {
   Message message;
   uint32_t claim = raw_size_ + 8 * 1024;
-  Status status = Decode(RawPush(7, 3, claim, compressed_), &message);
+  Status status = DecodeFrame(RawPush(7, 3, claim, compressed_), &message);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_EQ(status.what(), "change run size " + std::to_string(claim) +
                                " does not match its zstd frame content size " +
@@ -80,14 +78,14 @@ TEST_F(PushFrameTest, RawSizeAboveTheFrameContentSizeIsRefusedNamingBoth) {
 
 TEST_F(PushFrameTest, RawSizeBelowTheFrameContentSizeIsRefused) {
   Message message;
-  Status status = Decode(RawPush(7, 3, raw_size_ - 8, compressed_), &message);
+  Status status = DecodeFrame(RawPush(7, 3, raw_size_ - 8, compressed_), &message);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_NE(status.what().find("zstd frame content size"), std::string::npos) << status.what();
 }
 
 TEST_F(PushFrameTest, FrameWithoutContentSizeIsRefused) {
   Message message;
-  Status status = Decode(RawPush(7, 3, raw_size_, CompressedWithoutContentSize()), &message);
+  Status status = DecodeFrame(RawPush(7, 3, raw_size_, CompressedWithoutContentSize()), &message);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_EQ(status.what(), "change run is not a zstd frame that states its content size");
 }
@@ -96,7 +94,7 @@ TEST_F(PushFrameTest, RunThatIsNotAZstdFrameIsRefused) {
   Message message;
   std::string corrupt = compressed_;
   corrupt[0] ^= 0x5a;  // the zstd magic number
-  Status status = Decode(RawPush(7, 3, raw_size_, corrupt), &message);
+  Status status = DecodeFrame(RawPush(7, 3, raw_size_, corrupt), &message);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_EQ(status.what(), "change run is not a zstd frame that states its content size");
 }
@@ -115,7 +113,7 @@ TEST(HelloTest, HelloRoundTripsWithItsMergeVersion) {
               .link_rate = 32000,
               .round_trip_ms = 612};
   Message message;
-  ASSERT_TRUE(Decode(EncodeMessage(hello), &message).ok());
+  ASSERT_TRUE(DecodeFrame(EncodeMessage(hello), &message).ok());
   ASSERT_TRUE(std::holds_alternative<Hello>(message));
   const Hello& out = std::get<Hello>(message);
   EXPECT_EQ(out.merge_version, 2u);

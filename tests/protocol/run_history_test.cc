@@ -9,9 +9,12 @@
 #include <variant>
 
 #include "protocol/messages.h"
+#include "tests/support/decode_frame.h"
 
 namespace osrc::protocol {
 namespace {
+
+using testing::DecodeFrame;
 
 // A change-like run: the same field names and codes each time, a few values that differ.
 std::string Change(int n) {
@@ -28,11 +31,6 @@ Push PushOf(int n) {
   return push;
 }
 
-Status Decode(const std::string& frame, Message* out, RunHistory* history) {
-  return DecodeMessage({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()},
-                       MessageLimits{}, out, history);
-}
-
 TEST(RunHistoryTest, RunsOfAConnectionRoundTripAndShrinkWithWhatItCarried) {
   RunHistory sender, receiver;
   size_t first_size = 0, last_size = 0;
@@ -41,7 +39,7 @@ TEST(RunHistoryTest, RunsOfAConnectionRoundTripAndShrinkWithWhatItCarried) {
     if (n == 1) first_size = frame.size();
     last_size = frame.size();
     Message message;
-    ASSERT_TRUE(Decode(frame, &message, &receiver).ok()) << n;
+    ASSERT_TRUE(DecodeFrame(frame, &message, &receiver).ok()) << n;
     ASSERT_EQ(std::get<Push>(message).changes, PushOf(n).changes) << n;
   }
   EXPECT_EQ(receiver.carried(), sender.carried());
@@ -54,7 +52,8 @@ TEST(RunHistoryTest, DeliverPagesAreChainedToo) {
   for (uint64_t page = 1; page <= 3; ++page) {
     Deliver deliver{page, page, 3, {page}, {Change(static_cast<int>(page))}, {}};
     Message message;
-    ASSERT_TRUE(Decode(EncodeMessage(deliver, {.history = &sender}), &message, &receiver).ok());
+    ASSERT_TRUE(
+        DecodeFrame(EncodeMessage(deliver, {.history = &sender}), &message, &receiver).ok());
     EXPECT_EQ(std::get<Deliver>(message).changes, deliver.changes);
   }
   EXPECT_GT(receiver.carried(), 0u);
@@ -75,7 +74,7 @@ TEST(RunHistoryTest, AChainedPageCarriesItsSequencesAndSealsInItsRun) {
   RunHistory sender, receiver;
   std::string chained = EncodeMessage(page, {.history = &sender});
   Message message;
-  ASSERT_TRUE(Decode(chained, &message, &receiver).ok());
+  ASSERT_TRUE(DecodeFrame(chained, &message, &receiver).ok());
   const Deliver& out = std::get<Deliver>(message);
   EXPECT_EQ(out.seqs, page.seqs);
   EXPECT_EQ(out.seals, page.seals);
@@ -83,18 +82,19 @@ TEST(RunHistoryTest, AChainedPageCarriesItsSequencesAndSealsInItsRun) {
   std::string alone = EncodeMessage(page);
   EXPECT_LT(chained.size() + 200 * 16, alone.size())
       << "at least 16 bytes a change fewer than a self-contained page";
-  ASSERT_TRUE(Decode(alone, &message, nullptr).ok());
+  ASSERT_TRUE(DecodeFrame(alone, &message, nullptr).ok());
   EXPECT_EQ(std::get<Deliver>(message).seals, page.seals);
 }
 
 TEST(RunHistoryTest, ARunAfterOneLostOnTheWayIsRefusedNamingBothPositions) {
   RunHistory sender, receiver;
   Message message;
-  ASSERT_TRUE(Decode(EncodeMessage(PushOf(1), {.history = &sender}), &message, &receiver).ok());
+  ASSERT_TRUE(
+      DecodeFrame(EncodeMessage(PushOf(1), {.history = &sender}), &message, &receiver).ok());
   uint64_t carried_before_loss = receiver.carried();
   EncodeMessage(PushOf(2), {.history = &sender});  // lost: the connection was cut
   std::string third = EncodeMessage(PushOf(3), {.history = &sender});
-  Status status = Decode(third, &message, &receiver);
+  Status status = DecodeFrame(third, &message, &receiver);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_NE(status.what().find("which carried " + std::to_string(carried_before_loss)),
             std::string::npos)
@@ -109,11 +109,13 @@ TEST(RunHistoryTest, ANewConnectionStartsAfreshOnBothSides) {
   RunHistory new_receiver;
   Message message;
   EXPECT_FALSE(
-      Decode(EncodeMessage(PushOf(2), {.history = &old_sender}), &message, &new_receiver).ok());
+      DecodeFrame(EncodeMessage(PushOf(2), {.history = &old_sender}), &message, &new_receiver)
+          .ok());
   // ...and the new connection's sender starts from nothing, which the receiver reads.
   RunHistory new_sender;
   ASSERT_TRUE(
-      Decode(EncodeMessage(PushOf(2), {.history = &new_sender}), &message, &new_receiver).ok());
+      DecodeFrame(EncodeMessage(PushOf(2), {.history = &new_sender}), &message, &new_receiver)
+          .ok());
   EXPECT_EQ(std::get<Push>(message).changes, PushOf(2).changes);
 }
 
@@ -124,7 +126,7 @@ TEST(RunHistoryTest, AHistoryOfOtherBytesIsCaughtByTheFrameChecksum) {
   for (char& c : other) c = static_cast<char>(c ^ 0x20);
   receiver.Append(other);  // as many bytes carried, not the same ones
   Message message;
-  Status status = Decode(EncodeMessage(PushOf(2), {.history = &sender}), &message, &receiver);
+  Status status = DecodeFrame(EncodeMessage(PushOf(2), {.history = &sender}), &message, &receiver);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_EQ(status.what(), "change run does not decompress to its stated size");
 }
@@ -132,7 +134,7 @@ TEST(RunHistoryTest, AHistoryOfOtherBytesIsCaughtByTheFrameChecksum) {
 TEST(RunHistoryTest, AChainedRunWithoutAConnectionIsRefused) {
   RunHistory sender;
   Message message;
-  Status status = Decode(EncodeMessage(PushOf(1), {.history = &sender}), &message, nullptr);
+  Status status = DecodeFrame(EncodeMessage(PushOf(1), {.history = &sender}), &message, nullptr);
   EXPECT_EQ(status.code(), ErrorCode::kBadMessage);
   EXPECT_EQ(status.what(), "change run compressed against a connection's history");
 }
@@ -140,7 +142,7 @@ TEST(RunHistoryTest, AChainedRunWithoutAConnectionIsRefused) {
 TEST(RunHistoryTest, SelfContainedRunsLeaveTheHistoryAlone) {
   RunHistory receiver;
   Message message;
-  ASSERT_TRUE(Decode(EncodeMessage(PushOf(1)), &message, &receiver).ok());
+  ASSERT_TRUE(DecodeFrame(EncodeMessage(PushOf(1)), &message, &receiver).ok());
   EXPECT_EQ(receiver.carried(), 0u);
 }
 

@@ -15,17 +15,13 @@
 #include "replica/records.h"
 #include "storage/store.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/scratch_env.h"
 #include "tests/support/temp_dir.h"
 
 namespace osrc::replica {
 namespace {
 
-storage::EnvOptions Options() {
-  storage::EnvOptions options;
-  options.map_size = size_t{64} << 20;
-  options.durable = false;
-  return options;
-}
+using testing::ScratchEnv;
 
 std::string Participant(std::string_view id, std::string_view extra = "") {
   return "{\"collection\":\"participants\",\"id\":\"" + std::string(id) +
@@ -40,7 +36,7 @@ class RecordSourceTest : public ::testing::Test {
  protected:
   RecordSourceTest()
       : dir_("osrc-record-source-test"),
-        store_(std::make_unique<storage::Store>(dir_.path(), Options())),
+        store_(std::make_unique<storage::Store>(dir_.path(), ScratchEnv())),
         writer_{*store_, config::DefaultSchema(), clock_, "MAS", false, {}} {}
 
   // Imports `text`; returns the Status and each reported error as one line.

@@ -18,23 +18,19 @@
 #include "config/schema_loader.h"
 #include "storage/merge.h"
 #include "storage/store.h"
+#include "tests/support/scratch_env.h"
 #include "tests/support/temp_dir.h"
 
 namespace osrc::replica {
 namespace {
+
+using testing::ScratchEnv;
 
 class FakeClock : public storage::Clock {
  public:
   uint64_t NowMillis() override { return now++; }  // every write a new millisecond
   uint64_t now = 1'700'000'000'000;
 };
-
-storage::EnvOptions Options() {
-  storage::EnvOptions options;
-  options.map_size = size_t{64} << 20;
-  options.durable = false;
-  return options;
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -56,7 +52,7 @@ class RecordsTest : public ::testing::Test {
  protected:
   RecordsTest()
       : dir_("osrc-records-test"),
-        store_(std::make_unique<storage::Store>(dir_.path(), Options())),
+        store_(std::make_unique<storage::Store>(dir_.path(), ScratchEnv())),
         writer_{*store_, config::DefaultSchema(), clock_, "MAS", false, {}} {}
 
   uint64_t Head() {
@@ -520,7 +516,7 @@ TEST_F(RecordsTest, ExportedLinesImportIntoAnotherReplicaUnchanged) {
   std::string exported = Export("participants") + Export("services");
 
   osrc::testing::TempDir other_dir("osrc-records-other");
-  storage::Store other(other_dir.path(), Options());
+  storage::Store other(other_dir.path(), ScratchEnv());
   ASSERT_TRUE(LoadDefaultReferenceData(other, config::DefaultSchema()).ok());
   Writer other_writer{other, config::DefaultSchema(), clock_, "MAS", false, {}};
   std::istringstream in(exported);

@@ -73,16 +73,18 @@ class LocalWriterTest : public ::testing::Test {
   osrc::testing::FakeClock clock_;
 };
 
-Field F(std::string name, protocol::Value value) { return {std::move(name), std::move(value), 0}; }
+Field LocalField(std::string name, protocol::Value value) {
+  return {std::move(name), std::move(value), 0};
+}
 
 TEST_F(LocalWriterTest, SequencesAreDenseFromOne) {
   {
     WriteTxn txn(store_->env());
     LocalWriter writer(*store_, txn, clock_, "MAS");
     EXPECT_EQ(writer.head(), 0u);
-    EXPECT_EQ(writer.Put("participants", "MAS-P1", {F("a", int64_t{1})})->seq, 1u);
-    EXPECT_EQ(writer.Put("participants", "MAS-P2", {F("a", int64_t{1})})->seq, 2u);
-    EXPECT_FALSE(writer.Put("participants", "MAS-P2", {F("a", int64_t{1})}));  // no-op
+    EXPECT_EQ(writer.Put("participants", "MAS-P1", {LocalField("a", int64_t{1})})->seq, 1u);
+    EXPECT_EQ(writer.Put("participants", "MAS-P2", {LocalField("a", int64_t{1})})->seq, 2u);
+    EXPECT_FALSE(writer.Put("participants", "MAS-P2", {LocalField("a", int64_t{1})}));  // no-op
     EXPECT_EQ(writer.Delete("participants", "MAS-P1")->seq, 3u);
     EXPECT_EQ(writer.head(), 3u);
     writer.Finish();
@@ -90,15 +92,16 @@ TEST_F(LocalWriterTest, SequencesAreDenseFromOne) {
   }
   EXPECT_EQ(Head(), 3u);
   // A new writer continues from the log head.
-  EXPECT_EQ(PutCommitted("MAS-P3", {F("a", true)})->seq, 4u);
+  EXPECT_EQ(PutCommitted("MAS-P3", {LocalField("a", true)})->seq, 4u);
   EXPECT_EQ(DeleteCommitted("MAS-P3")->seq, 5u);
   EXPECT_EQ(Head(), 5u);
 }
 
 TEST_F(LocalWriterTest, EachChangeIsLoggedAsReturned) {
   std::vector<Change> changes;
-  changes.push_back(*PutCommitted("MAS-P1", {F("a", std::string("x")), F("b", 2.5)}));
-  changes.push_back(*PutCommitted("MAS-P1", {F("a", Value())}));
+  changes.push_back(
+      *PutCommitted("MAS-P1", {LocalField("a", std::string("x")), LocalField("b", 2.5)}));
+  changes.push_back(*PutCommitted("MAS-P1", {LocalField("a", Value())}));
   changes.push_back(*DeleteCommitted("MAS-P1"));
   for (const Change& change : changes) {
     EXPECT_EQ(change.origin, "MAS");
@@ -111,7 +114,7 @@ TEST_F(LocalWriterTest, EachChangeIsLoggedAsReturned) {
 TEST_F(LocalWriterTest, PutMergesIntoTheRecordInTheSameTransaction) {
   WriteTxn txn(store_->env());
   LocalWriter writer(*store_, txn, clock_, "MAS");
-  auto change = writer.Put("participants", "MAS-P1", {F("a", int64_t{7})});
+  auto change = writer.Put("participants", "MAS-P1", {LocalField("a", int64_t{7})});
   ASSERT_TRUE(change);
   auto state = store_->GetRecord(txn, "participants", "MAS-P1");
   ASSERT_TRUE(state);
@@ -120,30 +123,32 @@ TEST_F(LocalWriterTest, PutMergesIntoTheRecordInTheSameTransaction) {
 }
 
 TEST_F(LocalWriterTest, NoOpPutReturnsNulloptAndWritesNothing) {
-  ASSERT_TRUE(PutCommitted("MAS-P1", {F("a", int64_t{1}), F("b", std::string("x"))}));
+  ASSERT_TRUE(
+      PutCommitted("MAS-P1", {LocalField("a", int64_t{1}), LocalField("b", std::string("x"))}));
   auto before = Get("MAS-P1");
   uint64_t head = Head();
   clock_.Advance(1000);
-  EXPECT_FALSE(PutCommitted("MAS-P1", {F("a", int64_t{1}), F("b", std::string("x"))}));
-  EXPECT_FALSE(PutCommitted("MAS-P1", {F("b", std::string("x"))}));
-  EXPECT_FALSE(PutCommitted("MAS-P1", {F("c", Value())}));  // unsetting an unset field
-  EXPECT_FALSE(PutCommitted("MAS-P1", {F("a", int64_t{1}), F("c", Value())}));
+  EXPECT_FALSE(
+      PutCommitted("MAS-P1", {LocalField("a", int64_t{1}), LocalField("b", std::string("x"))}));
+  EXPECT_FALSE(PutCommitted("MAS-P1", {LocalField("b", std::string("x"))}));
+  EXPECT_FALSE(PutCommitted("MAS-P1", {LocalField("c", Value())}));  // unsetting an unset field
+  EXPECT_FALSE(PutCommitted("MAS-P1", {LocalField("a", int64_t{1}), LocalField("c", Value())}));
   EXPECT_EQ(Head(), head);
   EXPECT_EQ(Get("MAS-P1"), before);
   EXPECT_EQ(EncodeRecordState(*Get("MAS-P1")), EncodeRecordState(*before));
 }
 
 TEST_F(LocalWriterTest, ValuesOfADifferentTypeAreNotANoOp) {
-  ASSERT_TRUE(PutCommitted("MAS-P1", {F("a", int64_t{1})}));
-  auto change = PutCommitted("MAS-P1", {F("a", 1.0)});
+  ASSERT_TRUE(PutCommitted("MAS-P1", {LocalField("a", int64_t{1})}));
+  auto change = PutCommitted("MAS-P1", {LocalField("a", 1.0)});
   ASSERT_TRUE(change);
   EXPECT_EQ(Get("MAS-P1")->fields.at("a").value, protocol::Value(1.0));
 }
 
 TEST_F(LocalWriterTest, PutWithOneChangedFieldRecordsAllGivenFields) {
-  auto first = PutCommitted("MAS-P1", {F("a", int64_t{1}), F("b", int64_t{2})});
+  auto first = PutCommitted("MAS-P1", {LocalField("a", int64_t{1}), LocalField("b", int64_t{2})});
   clock_.Advance(5);
-  auto second = PutCommitted("MAS-P1", {F("a", int64_t{1}), F("b", int64_t{3})});
+  auto second = PutCommitted("MAS-P1", {LocalField("a", int64_t{1}), LocalField("b", int64_t{3})});
   ASSERT_TRUE(second);
   ASSERT_EQ(second->fields.size(), 2u);
   EXPECT_EQ(second->fields[0].base, first->stamp);
@@ -158,7 +163,7 @@ TEST_F(LocalWriterTest, DeleteOfAnAbsentRecordReturnsNullopt) {
 }
 
 TEST_F(LocalWriterTest, DeleteOfADeletedRecordReturnsNullopt) {
-  ASSERT_TRUE(PutCommitted("MAS-P1", {F("a", true)}));
+  ASSERT_TRUE(PutCommitted("MAS-P1", {LocalField("a", true)}));
   ASSERT_TRUE(DeleteCommitted("MAS-P1"));
   auto deleted = Get("MAS-P1");
   EXPECT_FALSE(DeleteCommitted("MAS-P1"));
@@ -167,7 +172,7 @@ TEST_F(LocalWriterTest, DeleteOfADeletedRecordReturnsNullopt) {
 }
 
 TEST_F(LocalWriterTest, DeleteKeepsATombstoneNamingWhatItRemoved) {
-  auto put = PutCommitted("MAS-P1", {F("a", true), F("b", false)});
+  auto put = PutCommitted("MAS-P1", {LocalField("a", true), LocalField("b", false)});
   auto del = DeleteCommitted("MAS-P1");
   ASSERT_TRUE(del);
   EXPECT_TRUE(del->deleted);
@@ -186,9 +191,10 @@ TEST_F(LocalWriterTest, DeleteKeepsATombstoneNamingWhatItRemoved) {
 }
 
 TEST_F(LocalWriterTest, PutAfterDeleteRevivesWithFreshBases) {
-  PutCommitted("MAS-P1", {F("a", true)});
+  PutCommitted("MAS-P1", {LocalField("a", true)});
   auto del = DeleteCommitted("MAS-P1");
-  auto revive = PutCommitted("MAS-P1", {F("a", true)});  // same value, but the record is gone
+  auto revive =
+      PutCommitted("MAS-P1", {LocalField("a", true)});  // same value, but the record is gone
   ASSERT_TRUE(revive);
   EXPECT_EQ(revive->fields[0].base, 0u);
   EXPECT_EQ(revive->fields[0].base_origin, "");
@@ -198,7 +204,7 @@ TEST_F(LocalWriterTest, PutAfterDeleteRevivesWithFreshBases) {
 }
 
 TEST_F(LocalWriterTest, BasesComeFromTheCurrentState) {
-  auto own = PutCommitted("MAS-P1", {F("a", int64_t{1})});
+  auto own = PutCommitted("MAS-P1", {LocalField("a", int64_t{1})});
   // A hub change arrives for field b.
   uint64_t hub_stamp = own->stamp + 100;
   {
@@ -209,7 +215,7 @@ TEST_F(LocalWriterTest, BasesComeFromTheCurrentState) {
     hub.origin = "HUB";
     hub.seq = 1;
     hub.stamp = hub_stamp;
-    hub.fields = {F("b", std::string("hub"))};
+    hub.fields = {LocalField("b", std::string("hub"))};
     store_->Apply(txn, hub);
     store_->PutMetaU64(txn, kMetaClock, hub_stamp);  // as sync does
     txn.Commit();
@@ -235,25 +241,26 @@ TEST_F(LocalWriterTest, StampsIncreaseWhenTheClockGoesBackwards) {
   {
     WriteTxn txn(store_->env());
     LocalWriter writer(*store_, txn, clock_, "MAS");
-    stamps.push_back(writer.Put("participants", "MAS-P1", {F("a", int64_t{1})})->stamp);
-    stamps.push_back(writer.Put("participants", "MAS-P1", {F("a", int64_t{2})})->stamp);  // same ms
+    stamps.push_back(writer.Put("participants", "MAS-P1", {LocalField("a", int64_t{1})})->stamp);
+    stamps.push_back(
+        writer.Put("participants", "MAS-P1", {LocalField("a", int64_t{2})})->stamp);  // same ms
     clock_.Set(clock_.NowMillis() - 60'000);
-    stamps.push_back(writer.Put("participants", "MAS-P1", {F("a", int64_t{3})})->stamp);
+    stamps.push_back(writer.Put("participants", "MAS-P1", {LocalField("a", int64_t{3})})->stamp);
     writer.Finish();
     txn.Commit();
   }
   clock_.Set(clock_.NowMillis() - 3'600'000);  // an hour back, across transactions
-  stamps.push_back(PutCommitted("MAS-P1", {F("a", int64_t{4})})->stamp);
+  stamps.push_back(PutCommitted("MAS-P1", {LocalField("a", int64_t{4})})->stamp);
   stamps.push_back(DeleteCommitted("MAS-P1")->stamp);
   clock_.Advance(10 * 3'600'000);
-  stamps.push_back(PutCommitted("MAS-P1", {F("a", int64_t{5})})->stamp);
+  stamps.push_back(PutCommitted("MAS-P1", {LocalField("a", int64_t{5})})->stamp);
   for (size_t i = 1; i < stamps.size(); ++i) EXPECT_GT(stamps[i], stamps[i - 1]) << i;
   EXPECT_EQ(MillisOf(stamps.back()), clock_.NowMillis());
   EXPECT_EQ(Get("MAS-P1")->fields.at("a").value, protocol::Value(int64_t{5}));
 }
 
 TEST_F(LocalWriterTest, FinishPersistsTheClock) {
-  auto change = PutCommitted("MAS-P1", {F("a", true)});
+  auto change = PutCommitted("MAS-P1", {LocalField("a", true)});
   ReadTxn txn(store_->env());
   EXPECT_EQ(store_->GetMetaU64(txn, kMetaClock), change->stamp);
 }
@@ -264,14 +271,14 @@ TEST_F(LocalWriterTest, StampsUseThePersistedClockOffset) {
     store_->PutMetaU64(txn, kMetaClockOffset, static_cast<uint64_t>(int64_t{-500}));
     txn.Commit();
   }
-  auto change = PutCommitted("MAS-P1", {F("a", true)});
+  auto change = PutCommitted("MAS-P1", {LocalField("a", true)});
   EXPECT_EQ(change->stamp, StampOf(clock_.NowMillis() - 500));
   {
     WriteTxn txn(store_->env());
     store_->PutMetaU64(txn, kMetaClockOffset, 2'000);
     txn.Commit();
   }
-  change = PutCommitted("MAS-P1", {F("a", false)});
+  change = PutCommitted("MAS-P1", {LocalField("a", false)});
   EXPECT_EQ(change->stamp, StampOf(clock_.NowMillis() + 2'000));
 }
 
@@ -279,12 +286,12 @@ TEST_F(LocalWriterTest, AbortedWritesLeaveNoTrace) {
   {
     WriteTxn txn(store_->env());
     LocalWriter writer(*store_, txn, clock_, "MAS");
-    ASSERT_TRUE(writer.Put("participants", "MAS-P1", {F("a", true)}));
+    ASSERT_TRUE(writer.Put("participants", "MAS-P1", {LocalField("a", true)}));
     writer.Finish();
   }
   EXPECT_EQ(Head(), 0u);
   EXPECT_FALSE(Get("MAS-P1"));
-  EXPECT_EQ(PutCommitted("MAS-P1", {F("a", true)})->seq, 1u);
+  EXPECT_EQ(PutCommitted("MAS-P1", {LocalField("a", true)})->seq, 1u);
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kProxyReadChunk = 16 * 1024;
 // Per connection and direction; beyond it we stop reading (backpressure).
 constexpr size_t kMaxQueued = 256 * 1024;
 // A throttled read waits for at least this many tokens (fewer syscalls).
@@ -288,7 +288,7 @@ class FaultProxy::Loop {
   // Reads what the bucket and queue allow. Returns false if c was closed.
   bool Read(Conn& c, Pipe& p, int fd, Bucket& bucket, Clock::time_point now) {
     if (p.src_eof || p.queued >= kMaxQueued) return true;
-    size_t budget = bucket.Allow(std::min(kReadChunk, kMaxQueued - p.queued));
+    size_t budget = bucket.Allow(std::min(kProxyReadChunk, kMaxQueued - p.queued));
     if (budget == 0) return true;
     std::string data(budget, '\0');
     ssize_t n = recv(fd, data.data(), budget, 0);
