@@ -36,7 +36,8 @@ HEAD=$(hub_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["log_h
 write_reference_records "$WORK/reference.jsonl" "$REFERENCE"
 "$BIN/osrc-loadgen" run --keys "$WORK/keys.csv" --hub "$(cat "$WORK/hub/hub.endpoint")" \
   --hub-key "$(cat "$WORK/hub/hub.pub")" --changes-per-site "$CHANGES" --rate "$RATE" \
-  --until-cursor $((HEAD + REFERENCE)) --timeout 900 >"$WORK/loadgen.json" &
+  --until-cursor $((HEAD + REFERENCE)) --timeout 900 ${LOADGEN_THREADS:+--threads "$LOADGEN_THREADS"} \
+  >"$WORK/loadgen.json" &
 LOADGEN_PID=$!
 PEAK_ANON=0
 sample_memory() {
@@ -60,19 +61,22 @@ while kill -0 "$LOADGEN_PID" 2>/dev/null; do
   sleep 0.5
 done
 wait "$LOADGEN_PID" || echo "osrc-loadgen failed: $?" >&2
+HUB_CPU=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$HUB_PID/stat")
 RESULT=$(tail -n 1 "$WORK/loadgen.json")
 echo "$RESULT"
-python3 - "$RESULT" "$IMPORT_MS" "$PEAK_ANON" "$REFERENCE" <<'PY'
+python3 - "$RESULT" "$IMPORT_MS" "$PEAK_ANON" "$REFERENCE" "$HUB_CPU" <<'PY'
 import json, sys
 result, import_ms, peak_kb, reference = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+hub_cpu = float(sys.argv[5])
 last = result["cursor_last_unix_ms"]
 print(f"sites connected {result['sites_connected']}/{result['sites']} in {result['connect_seconds']:.1f} s; "
       f"changes acked {result['changes_acked']}/{result['changes_expected']}; "
       f"ack p50 {result['ack_p50_ms']:.0f} ms, p99 {result['ack_p99_ms']:.0f} ms, "
       f"p99 once all were connected {result['ack_p99_after_connect_ms']:.0f} ms")
 print(f"hub peak anonymous memory {peak_kb / 1024:.0f} MiB")
+print(f"CPU: hub {hub_cpu:.1f} s, osrc-loadgen {result['cpu_seconds']:.1f} s, in {result['seconds']:.1f} s")
 if last:
     print(f"{reference} reference records reached {result['sites_at_cursor']}/{result['sites']} sites, "
           f"the last {(last - import_ms) / 1000:.1f} s after the import began")
 PY
-echo "reproduce: scripts/sites_bench.sh $BIN $SITES $CHANGES $RATE $REFERENCE"
+echo "reproduce: ${LOADGEN_THREADS:+LOADGEN_THREADS=$LOADGEN_THREADS }scripts/sites_bench.sh $BIN $SITES $CHANGES $RATE $REFERENCE"

@@ -67,6 +67,7 @@ TEST(Loadgen, ManySitesInOneProcessHaveEveryChangeAcknowledgedAndGetTheReference
   EXPECT_LE(result.at("ack_p50_ms").get<double>(), result.at("ack_p99_ms").get<double>());
   EXPECT_LE(result.at("ack_p99_after_connect_ms").get<double>(),
             result.at("ack_max_ms").get<double>());
+  EXPECT_GT(result.at("cpu_seconds").get<double>(), 0.0);  // 40 sites over its 4 poll loops
 
   nlohmann::json after = status();
   EXPECT_EQ(after.at("sites").size(), 40u);

@@ -1,5 +1,5 @@
 // `osrc-loadgen run`: many simulated sites in one process, each with its own CURVE key, DEALER
-// connection and LinkSession (the same protocol rules as osrc-node), driven by one poll loop.
+// connection and LinkSession (the same protocol rules as osrc-node), driven by a few poll loops.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,7 @@ struct RunOptions {
   uint64_t until_cursor = 0;     // also wait until every site's hub cursor reaches this
   double timeout_seconds = 600;  // give up (and report) after this long
   int io_threads = 2;
+  int threads = 4;  // poll loops, each driving a share of the sites
 };
 
 struct RunResult {
@@ -35,6 +36,7 @@ struct RunResult {
   size_t sites_at_cursor = 0;           // sites whose cursor reached until_cursor
   uint64_t cursor_last_unix_ms = 0;     // when the last of them did
   double seconds = 0;
+  double cpu_seconds = 0;  // this process's, user and system: the simulator's own cost
   bool timed_out = false;
   std::vector<std::string> failures;  // "SITE: last failure", for sites that had one
 };

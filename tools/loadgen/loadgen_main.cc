@@ -67,6 +67,9 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--io-threads", options.io_threads, "ZeroMQ I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
+  run_cmd->add_option("--threads", options.threads, "poll loops, each driving a share of the sites")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
 
   Status status;
