@@ -58,7 +58,8 @@ struct Sim {
   node::LinkSession session;
   std::unique_ptr<Connection> connection;
   uint64_t next_tick_ms = 0;
-  int epoll_fd = -1;  // of the poll loop that drives this site
+  int epoll_fd = -1;                    // of the poll loop that drives this site
+  std::vector<size_t>* sent = nullptr;  // that loop's sites that sent since it last looked
 };
 
 class Driver {
@@ -115,6 +116,7 @@ class Driver {
     Share& operator=(const Share&) = delete;
     size_t begin, end;
     int epoll_fd;
+    std::vector<size_t> sent;  // sites whose sockets sent: HasInput, before the next wait
   };
 
   void Drive(size_t begin, size_t end) {
@@ -122,6 +124,7 @@ class Driver {
     for (size_t i = begin; i < end; ++i) {
       Sim& sim = *sims_[i];
       sim.epoll_fd = share.epoll_fd;
+      sim.sent = &share.sent;
       Step(i, [&](uint64_t now) { return sim.session.Start(now); });
     }
     uint64_t deadline = start_ms_ + static_cast<uint64_t>(options_.timeout_seconds * 1000);
@@ -192,6 +195,7 @@ class Driver {
     for (const std::string& frame : effects.frames) {
       if (sim.connection) protocol::SendFrame(sim.connection->socket, frame);
     }
+    if (sim.connection && !effects.frames.empty()) sim.sent->push_back(i);
   }
 
   void Disconnect(Sim& sim) {
@@ -270,14 +274,15 @@ class Driver {
         }
       }
       uint64_t next_due = sim.store.WriteDue(now);
-      bool sent = false;
-      Step(i, [&](uint64_t at) {
-        node::LinkEffects effects = sim.session.OnTick(at);
-        sent = !effects.frames.empty();
-        return effects;
-      });
-      if (sent && HasInput(i)) Receive(i);
+      Step(i, [&](uint64_t at) { return sim.session.OnTick(at); });
       sim.next_tick_ms = std::min(now + kTickMs, next_due);
+    }
+    while (!share.sent.empty()) {
+      std::vector<size_t> sent;
+      sent.swap(share.sent);
+      for (size_t i : sent) {
+        if (HasInput(i)) Receive(i);
+      }
     }
   }
 
