@@ -59,70 +59,6 @@ sockaddr_in Loopback(uint16_t port) {
   return addr;
 }
 
-// Token bucket shared by all connections for one direction.
-class Bucket {
- public:
-  void SetRate(uint64_t rate, Clock::time_point now) {
-    Refill(now);
-    if (rate_ == 0) tokens_ = 0;
-    rate_ = rate;
-    tokens_ = std::min(tokens_, Capacity());
-  }
-  void Refill(Clock::time_point now) {
-    if (rate_ != 0 && now > last_) {
-      double secs = std::chrono::duration<double>(now - last_).count();
-      tokens_ = std::min(Capacity(), tokens_ + secs * rate_);
-    }
-    last_ = now;
-  }
-  bool Ready() const { return rate_ == 0 || tokens_ >= Threshold(); }
-  Clock::time_point ReadyAt(Clock::time_point now) const {
-    double secs = (Threshold() - tokens_) / static_cast<double>(rate_);
-    return now + std::chrono::duration_cast<Clock::duration>(
-                     std::chrono::duration<double>(std::max(secs, 0.0)));
-  }
-  size_t Allow(size_t want) const {
-    if (rate_ == 0) return want;
-    return std::min(want, static_cast<size_t>(std::max(tokens_, 0.0)));
-  }
-  void Take(size_t n) {
-    if (rate_ != 0) tokens_ -= static_cast<double>(n);
-  }
-
- private:
-  // A tenth of a second of traffic, so bursts stay small.
-  double Capacity() const { return std::max(rate_ / 10.0, 1.0); }
-  double Threshold() const { return std::min(Capacity(), kMinReadTokens); }
-
-  uint64_t rate_ = 0;
-  double tokens_ = 0;
-  Clock::time_point last_ = Clock::now();
-};
-
-struct Chunk {
-  Clock::time_point due;
-  std::string data;
-  size_t offset = 0;
-};
-
-// One direction of a connection: bytes read from src wait here until due.
-struct Pipe {
-  std::deque<Chunk> queue;
-  size_t queued = 0;
-  bool src_eof = false;   // src sent FIN.
-  bool dst_shut = false;  // FIN forwarded to dst.
-};
-
-struct Conn {
-  int client = -1;
-  int target = -1;
-  bool connecting = true;
-  bool dead = false;
-  uint64_t carried = 0;  // Bytes forwarded since the last CutAfter().
-  Pipe up;               // client -> target
-  Pipe down;             // target -> client
-};
-
 }  // namespace
 
 // State owned by the I/O thread; only Run() touches it.
@@ -184,6 +120,70 @@ class FaultProxy::Loop {
   }
 
  private:
+  // Token bucket shared by all connections for one direction.
+  class Bucket {
+   public:
+    void SetRate(uint64_t rate, Clock::time_point now) {
+      Refill(now);
+      if (rate_ == 0) tokens_ = 0;
+      rate_ = rate;
+      tokens_ = std::min(tokens_, Capacity());
+    }
+    void Refill(Clock::time_point now) {
+      if (rate_ != 0 && now > last_) {
+        double secs = std::chrono::duration<double>(now - last_).count();
+        tokens_ = std::min(Capacity(), tokens_ + secs * rate_);
+      }
+      last_ = now;
+    }
+    bool Ready() const { return rate_ == 0 || tokens_ >= Threshold(); }
+    Clock::time_point ReadyAt(Clock::time_point now) const {
+      double secs = (Threshold() - tokens_) / static_cast<double>(rate_);
+      return now + std::chrono::duration_cast<Clock::duration>(
+                       std::chrono::duration<double>(std::max(secs, 0.0)));
+    }
+    size_t Allow(size_t want) const {
+      if (rate_ == 0) return want;
+      return std::min(want, static_cast<size_t>(std::max(tokens_, 0.0)));
+    }
+    void Take(size_t n) {
+      if (rate_ != 0) tokens_ -= static_cast<double>(n);
+    }
+
+   private:
+    // A tenth of a second of traffic, so bursts stay small.
+    double Capacity() const { return std::max(rate_ / 10.0, 1.0); }
+    double Threshold() const { return std::min(Capacity(), kMinReadTokens); }
+
+    uint64_t rate_ = 0;
+    double tokens_ = 0;
+    Clock::time_point last_ = Clock::now();
+  };
+
+  struct Chunk {
+    Clock::time_point due;
+    std::string data;
+    size_t offset = 0;
+  };
+
+  // One direction of a connection: bytes read from src wait here until due.
+  struct Pipe {
+    std::deque<Chunk> queue;
+    size_t queued = 0;
+    bool src_eof = false;   // src sent FIN.
+    bool dst_shut = false;  // FIN forwarded to dst.
+  };
+
+  struct Conn {
+    int client = -1;
+    int target = -1;
+    bool connecting = true;
+    bool dead = false;
+    uint64_t carried = 0;  // Bytes forwarded since the last CutAfter().
+    Pipe up;               // client -> target
+    Pipe down;             // target -> client
+  };
+
   // Applies the shared settings; returns false when asked to stop.
   bool ApplySettings(Clock::time_point now) {
     Settings s = proxy_.settings();
