@@ -26,8 +26,6 @@
 namespace osrc::testing {
 namespace {
 
-using testing::SeedFromEnv;
-
 using nlohmann::json;
 
 // Everything the hub holds that a bundle import could change.

@@ -50,8 +50,6 @@
 namespace osrc::testing {
 namespace {
 
-using testing::SeedFromEnv;
-
 using nlohmann::json;
 using protocol::Change;
 using std::chrono::milliseconds;
@@ -399,8 +397,10 @@ void MustSend(zmq::socket_t& socket, const std::string& frame, bool more = false
   if (!socket.send(zmq::buffer(frame), flags)) throw std::runtime_error("send timed out");
 }
 
+uint64_t HostileSeed() { return SeedFromEnv("OSRC_HOSTILE_SEED", 20250101); }
+
 TEST(HubHostileInput, HubRefusesEveryMutatedMessageWhileAnHonestSiteSyncs) {
-  const uint64_t seed = SeedFromEnv("OSRC_HOSTILE_SEED", 20250101);
+  const uint64_t seed = HostileSeed();
   SCOPED_TRACE("seed " + std::to_string(seed) + " (set OSRC_HOSTILE_SEED to replay)");
   TempDir tmp("osrc-hostile");
   ClusterHub hub(tmp);
@@ -524,7 +524,7 @@ TEST(HubHostileInput, UnenrolledKeyGetsNoAnswer) {
   hub.Start();
 
   zmq::context_t context(1);
-  Attacker stranger(SeedFromEnv("OSRC_HOSTILE_SEED", 20250101), protocol::GenerateKeyPair());
+  Attacker stranger(HostileSeed(), protocol::GenerateKeyPair());
   zmq::socket_t socket = Connect(context, hub, stranger.keys());
   for (int i = 0; i < 20; ++i) {
     MustSend(socket, i % 2 ? stranger.ValidHello() : stranger.ValidPush(), false);
@@ -574,7 +574,7 @@ TEST(HubHostileInput, PushReferencingAParticipantTheHubNeverHeldIsRefusedWhole) 
   hub.Start();
   zmq::context_t context(1);
   zmq::socket_t socket = Connect(context, hub, keys);
-  Attacker site(SeedFromEnv("OSRC_HOSTILE_SEED", 20250101), keys);
+  Attacker site(HostileSeed(), keys);
   Change participant = site.Valid(1);
   Change service{"services", "ANT-S1", kAttacker, 2, storage::StampOf(NowMillis() - 1000, 2),
                  0,          false,    {}};

@@ -28,8 +28,6 @@
 namespace osrc::testing {
 namespace {
 
-using testing::SeedFromEnv;
-
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 using std::chrono::seconds;

@@ -30,8 +30,6 @@
 namespace osrc::testing {
 namespace {
 
-using testing::SeedFromEnv;
-
 using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
