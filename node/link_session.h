@@ -149,6 +149,9 @@ class LinkSession {
   LinkEffects OnFailure(const Status& failure, uint64_t now);
   // Deadlines, keep-alives, new local changes, the end of a backoff.
   LinkEffects OnTick(uint64_t now);
+  // The store's owner wrote to its log: push what is new now rather than at the next tick that
+  // reads the log head.
+  LinkEffects OnLogGrew(uint64_t now);
   LinkEffects Stop(uint64_t now);
 
   State state() const { return state_; }
@@ -200,6 +203,8 @@ class LinkSession {
   protocol::Hello MakeHello(const LinkStore::Position& position, uint64_t now) const;
   // Sends a Hello; returns the position it reported.
   LinkStore::Position SendHello(uint64_t now, LinkEffects* effects);
+  // The store's log head, now.
+  void ReadHead(uint64_t now);
   // Pushes while the window has room, once welcomed.
   void Pump(uint64_t now, LinkEffects* effects);
   void SendPushes(uint64_t now, LinkEffects* effects);

@@ -328,11 +328,22 @@ TEST(LinkSession, NewLocalChangesLeaveInStepAndArePushed) {
   f.Connect();
   ASSERT_EQ(f.session.state(), State::kInStep);
   f.store.Write(3);
-  f.now += 300;  // the log head is read every 250 ms
+  f.now += 300;  // the log head is read every 50 ms
   LinkEffects effects = f.session.OnTick(f.now);
   EXPECT_EQ(Names(effects, &f.hub), "Push");
   EXPECT_EQ(f.session.state(), State::kSyncing);
   EXPECT_EQ(f.store.reports.back(), "syncing");
+}
+
+TEST(LinkSession, ChangesTheStoresOwnerSaysItWroteArePushedAtOnce) {
+  Fixture f(0);
+  f.Connect();
+  f.store.Write(2);
+  f.now += 1;  // a tick this soon does not read the log head again
+  EXPECT_EQ(Names(f.session.OnTick(f.now), &f.hub), "");
+  LinkEffects effects = f.session.OnLogGrew(f.now);
+  EXPECT_EQ(Names(effects, &f.hub), "Push");
+  EXPECT_EQ(f.session.state(), State::kSyncing);
 }
 
 TEST(LinkSession, DeliveriesAreAskedForOneAtATimeAndAcknowledged) {
