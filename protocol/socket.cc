@@ -46,6 +46,10 @@ zmq::socket_t MakeRouter(zmq::context_t& context, const KeyPair& keys, const Lin
   socket.set(zmq::sockopt::curve_secretkey, keys.secret_key);
   socket.set(zmq::sockopt::zap_domain, "osrc");
   socket.set(zmq::sockopt::router_mandatory, 1);
+  // Room for every site to come back at once after a hub restart: with libzmq's 100, the kernel
+  // dropped thousands of connection attempts of 2,000 sites, each retried only seconds later. The
+  // kernel caps it at net.core.somaxconn.
+  socket.set(zmq::sockopt::backlog, kListenBacklog);
   return socket;
 }
 

@@ -17,6 +17,9 @@ namespace osrc::protocol {
 // A DEALER that connects to `endpoint`, authenticating the hub by `hub_public_key`.
 zmq::socket_t MakeDealer(zmq::context_t& context, const KeyPair& keys,
                          const std::string& hub_public_key, const LinkOptions& options);
+// Connections the hub's listening socket holds before it accepts them.
+inline constexpr int kListenBacklog = 4096;
+
 // A CURVE server ROUTER, not yet bound. REQUIRES: a ZAP handler is bound already.
 zmq::socket_t MakeRouter(zmq::context_t& context, const KeyPair& keys, const LinkOptions& options);
 
