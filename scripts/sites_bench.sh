@@ -4,7 +4,10 @@
 # pushing CHANGES changes each at RATE per second, and once every site is online imports 1,000
 # reference records at the hub, whose delivery every site must then apply. Prints loadgen's JSON,
 # the hub's peak anonymous memory, and the time from the reference import to the last site.
-# Usage: scripts/sites_bench.sh [BIN_DIR] [SITES] [CHANGES] [RATE] [REFERENCE]
+# The sites first connect evenly over CONNECT_OVER seconds (default 4), as a fleet comes back
+# after a hub restart of a few seconds: each site retries after a jittered backoff of 2 to 4 s by
+# then. CONNECT_OVER=0 starts all of them at once.
+# Usage: [CONNECT_OVER=S] scripts/sites_bench.sh [BIN_DIR] [SITES] [CHANGES] [RATE] [REFERENCE]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BIN=$(cd "${1:-build/bin}" && pwd)
@@ -12,6 +15,7 @@ SITES=${2:-2000}
 CHANGES=${3:-60}
 RATE=${4:-1}
 REFERENCE=${5:-1000}  # 0: no reference update, the steady load alone
+CONNECT_OVER=${CONNECT_OVER:-4}
 WORK=$(mktemp -d /tmp/osrc-sites-bench.XXXXXX)
 HUB_PID=""
 cleanup() {
@@ -22,7 +26,7 @@ trap cleanup EXIT
 now_ms() { date +%s%3N; }
 hub_json() { "$BIN/osrc-hub" status --data "$WORK/hub" --json; }
 
-echo "sites bench: $SITES sites, $CHANGES changes each at $RATE/s, $(nproc) cores"
+echo "sites bench: $SITES sites connecting over $CONNECT_OVER s, $CHANGES changes each at $RATE/s, $(nproc) cores"
 "$BIN/osrc-hub" init --data "$WORK/hub" --bind 'tcp://127.0.0.1:*' >/dev/null 2>&1
 "$BIN/osrc-loadgen" keys --sites "$SITES" --out "$WORK/keys.csv"
 "$BIN/osrc-hub" enrol --data "$WORK/hub" --file "$WORK/keys.csv"
@@ -36,7 +40,8 @@ HEAD=$(hub_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["log_h
 write_reference_records "$WORK/reference.jsonl" "$REFERENCE"
 "$BIN/osrc-loadgen" run --keys "$WORK/keys.csv" --hub "$(cat "$WORK/hub/hub.endpoint")" \
   --hub-key "$(cat "$WORK/hub/hub.pub")" --changes-per-site "$CHANGES" --rate "$RATE" \
-  --until-cursor $((HEAD + REFERENCE)) --timeout 900 ${LOADGEN_THREADS:+--threads "$LOADGEN_THREADS"} \
+  --until-cursor $((HEAD + REFERENCE)) --timeout 900 --connect-over "$CONNECT_OVER" \
+  ${LOADGEN_THREADS:+--threads "$LOADGEN_THREADS"} \
   >"$WORK/loadgen.json" &
 LOADGEN_PID=$!
 PEAK_ANON=0
@@ -79,4 +84,4 @@ if last:
     print(f"{reference} reference records reached {result['sites_at_cursor']}/{result['sites']} sites, "
           f"the last {(last - import_ms) / 1000:.1f} s after the import began")
 PY
-echo "reproduce: ${LOADGEN_THREADS:+LOADGEN_THREADS=$LOADGEN_THREADS }scripts/sites_bench.sh $BIN $SITES $CHANGES $RATE $REFERENCE"
+echo "reproduce: CONNECT_OVER=$CONNECT_OVER ${LOADGEN_THREADS:+LOADGEN_THREADS=$LOADGEN_THREADS }scripts/sites_bench.sh $BIN $SITES $CHANGES $RATE $REFERENCE"

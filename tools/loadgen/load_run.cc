@@ -30,6 +30,9 @@ constexpr int kPollMs = 10;
 // Ticks due sooner than this wait for it: the sites' ticks are spread over kTickMs, and waking
 // for each would spin the loop. Messages still wake it at once.
 constexpr uint64_t kMinWaitMs = 5;
+// How often the monitors of connections still being set up are read. Each read is a poll(2);
+// reading every one at every wake-up made a connection storm quadratic.
+constexpr uint64_t kSetupWatchMs = 25;
 
 uint64_t NowMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -57,7 +60,8 @@ struct Sim {
   SimSite store;
   node::LinkSession session;
   std::unique_ptr<Connection> connection;
-  uint64_t next_tick_ms = 0;
+  uint64_t next_tick_ms = 0;  // before it has started: when it starts
+  bool started = false;
   int epoll_fd = -1;                    // of the poll loop that drives this site
   std::vector<size_t>* sent = nullptr;  // that loop's sites that sent since it last looked
 };
@@ -74,9 +78,11 @@ class Driver {
     // Spread the sites' writes over one interval so they do not all come at once.
     double interval_ms = 1000.0 / options.rate;
     for (size_t i = 0; i < sites.size(); ++i) {
-      auto offset = static_cast<uint64_t>(interval_ms * static_cast<double>(i) /
-                                          static_cast<double>(sites.size()));
+      double share = static_cast<double>(i) / static_cast<double>(sites.size());
+      auto offset = static_cast<uint64_t>(interval_ms * share);
       sims_.push_back(std::make_unique<Sim>(sites[i], options, link_, schema_hash, offset, i + 1));
+      sims_.back()->next_tick_ms =
+          start_ms_ + static_cast<uint64_t>(options.connect_over_seconds * 1000 * share);
       if (options.until_cursor > 0) sims_.back()->store.WatchCursor(options.until_cursor);
     }
   }
@@ -117,15 +123,14 @@ class Driver {
     size_t begin, end;
     int epoll_fd;
     std::vector<size_t> sent;  // sites whose sockets sent: HasInput, before the next wait
+    uint64_t next_setup_watch_ms = 0;
   };
 
   void Drive(size_t begin, size_t end) {
     Share share(begin, end);
     for (size_t i = begin; i < end; ++i) {
-      Sim& sim = *sims_[i];
-      sim.epoll_fd = share.epoll_fd;
-      sim.sent = &share.sent;
-      Step(i, [&](uint64_t now) { return sim.session.Start(now); });
+      sims_[i]->epoll_fd = share.epoll_fd;
+      sims_[i]->sent = &share.sent;
     }
     uint64_t deadline = start_ms_ + static_cast<uint64_t>(options_.timeout_seconds * 1000);
     while (!Done(share)) {
@@ -136,7 +141,7 @@ class Driver {
       PollOnce(share);
     }
     for (size_t i = begin; i < end; ++i) {
-      Step(i, [&](uint64_t now) { return sims_[i]->session.Stop(now); });
+      if (sims_[i]->started) Step(i, [&](uint64_t now) { return sims_[i]->session.Stop(now); });
     }
   }
 
@@ -262,10 +267,17 @@ class Driver {
     }
     for (int k = 0; k < count; ++k) Receive(static_cast<size_t>(ready[k].data.u64));
     now = NowMs();
+    bool watch_setup = now >= share.next_setup_watch_ms;
+    if (watch_setup) share.next_setup_watch_ms = now + kSetupWatchMs;
     for (size_t i = share.begin; i < share.end; ++i) {
       Sim& sim = *sims_[i];
+      if (!sim.started) {
+        if (now < sim.next_tick_ms) continue;
+        sim.started = true;
+        Step(i, [&](uint64_t at) { return sim.session.Start(at); });
+      }
       bool setting_up = sim.connection && !sim.connection->secured;
-      if (setting_up || now >= sim.next_tick_ms) WatchMonitor(i);
+      if ((setting_up && watch_setup) || now >= sim.next_tick_ms) WatchMonitor(i);
       if (now < sim.next_tick_ms) continue;
       if (!sim.store.writing() && sim.session.reached_in_step()) {
         sim.store.StartWriting(now);
@@ -273,7 +285,11 @@ class Driver {
         while (last < now && !connected_last_ms_.compare_exchange_weak(last, now)) {
         }
       }
+      uint64_t head = sim.store.LogHead();
       uint64_t next_due = sim.store.WriteDue(now);
+      if (sim.store.LogHead() > head) {
+        Step(i, [&](uint64_t at) { return sim.session.OnLogGrew(at); });
+      }
       Step(i, [&](uint64_t at) { return sim.session.OnTick(at); });
       sim.next_tick_ms = std::min(now + kTickMs, next_due);
     }

@@ -15,9 +15,10 @@ struct RunOptions {
   std::string hub_endpoint;
   std::string hub_key;
   uint64_t changes_per_site = 60;
-  double rate = 1.0;             // changes per second per site
-  uint64_t until_cursor = 0;     // also wait until every site's hub cursor reaches this
-  double timeout_seconds = 600;  // give up (and report) after this long
+  double rate = 1.0;                // changes per second per site
+  uint64_t until_cursor = 0;        // also wait until every site's hub cursor reaches this
+  double timeout_seconds = 600;     // give up (and report) after this long
+  double connect_over_seconds = 0;  // site i of N first connects at i * this / N; 0: all at once
   int io_threads = 2;
   int threads = 4;  // poll loops, each driving a share of the sites
 };

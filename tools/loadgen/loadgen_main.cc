@@ -64,6 +64,12 @@ int Main(int argc, char** argv) {
                       "also wait until every site has applied the hub's log up to this sequence");
   run_cmd->add_option("--timeout", options.timeout_seconds, "give up after this many seconds")
       ->capture_default_str();
+  run_cmd
+      ->add_option("--connect-over", options.connect_over_seconds,
+                   "start the sites' first connections evenly over this many seconds, as a "
+                   "fleet comes back over its reconnect backoff (0: all at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   run_cmd->add_option("--io-threads", options.io_threads, "ZeroMQ I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
