@@ -13,7 +13,9 @@ inline constexpr std::string_view kMetaKind = "kind";      // "node" or "hub"
 inline constexpr std::string_view kMetaOrigin = "origin";  // site code or hub id
 inline constexpr std::string_view kMetaClock = "clock";    // be64 highest stamp issued or seen
 inline constexpr std::string_view kMetaFeed = "feed";      // "1": merges write the feed (hub)
-inline constexpr std::string_view kMetaEpoch = "epoch";    // hub epoch (node: last seen); bytes
+// The next record key the feed's start has to list (Store::OpenFeed); absent: all listed.
+inline constexpr std::string_view kMetaFeedFrom = "feed_from";
+inline constexpr std::string_view kMetaEpoch = "epoch";  // hub epoch (node: last seen); bytes
 // Erased records: kMetaErasedPrefix collection 0x00 id -> be64 stamp of the erasure order.
 inline constexpr std::string_view kMetaErasedPrefix = "erased:";
 // Present ("") from an erasure until the store is compacted (storage/compact.h).

@@ -118,26 +118,50 @@ bool Store::KeepsFeed(const WriteTxn& txn) {
 }
 
 void Store::OpenFeed(Feed feed) {
+  bool listed;
   {
     ReadTxn txn(env_);
     keeps_feed_ = GetMeta(txn, kMetaFeed).has_value();
+    listed = keeps_feed_ && !GetMeta(txn, kMetaFeedFrom).has_value();
   }
-  if (keeps_feed_ || feed == Feed::kNone) return;
+  if (listed || feed == Feed::kNone) return;
+  while (ListFeedChunk()) {
+  }
+  keeps_feed_ = true;
+}
+
+bool Store::ListFeedChunk() {
+  constexpr size_t kChunkRecords = 20000;
+  bool more = false;
   WithGrowth(env_, [&] {
+    more = false;
     WriteTxn txn(env_);
-    if (!txn.Get(meta_, kMetaFeed)) {  // another process may have started it meanwhile
-      std::vector<std::string> keys;
-      {
-        Cursor cursor(txn, records_);
-        for (bool more = cursor.First(); more; more = cursor.Next())
-          keys.emplace_back(cursor.key());
-      }
-      for (const std::string& key : keys) AppendFeed(txn, key);
-      txn.Put(meta_, kMetaFeed, "1");
+    std::string from;
+    if (txn.Get(meta_, kMetaFeed)) {  // started, here or by another process
+      auto next = txn.Get(meta_, kMetaFeedFrom);
+      if (!next) return;
+      from = std::string(*next);
     }
+    std::vector<std::string> keys;
+    {
+      Cursor cursor(txn, records_);
+      bool found = from.empty() ? cursor.First() : cursor.Seek(from);
+      for (; found && keys.size() <= kChunkRecords; found = cursor.Next()) {
+        keys.emplace_back(cursor.key());
+      }
+    }
+    more = keys.size() > kChunkRecords;
+    if (more) {
+      txn.Put(meta_, kMetaFeedFrom, keys.back());
+      keys.pop_back();
+    } else {
+      txn.Del(meta_, kMetaFeedFrom);
+    }
+    for (const std::string& key : keys) AppendFeed(txn, key);
+    txn.Put(meta_, kMetaFeed, "1");
     txn.Commit();
   });
-  keeps_feed_ = true;
+  return more;
 }
 
 uint32_t Store::Format(const Txn& txn) const {

@@ -24,8 +24,10 @@
 // such as the PostgreSQL mirror follow it by feed seq. It is written in the merge's transaction,
 // only in stores that keep one (meta kMetaFeed): a hub's once a mirror has run, never a node's. A
 // store opened with Feed::kKeep for the first time starts its feed with every record held, in key
-// order; a store opened without it (a running hub) looks for kMetaFeed in each write transaction
-// until it finds it, as another process (the mirror) may start the feed meanwhile.
+// order, a chunk of records per transaction (a running hub's writer waits for one chunk at most,
+// and an interrupted start resumes where it stopped); a store opened without it (a running hub)
+// looks for kMetaFeed in each write transaction until it finds it, as another process (the
+// mirror) may start the feed meanwhile.
 // The counts follow every merge and erasure in its transaction, so `status` reads them instead of
 // scanning the records.
 //
@@ -161,6 +163,8 @@ class Store {
   void Migrate(WriteTxn& txn, uint32_t from);
   // Turns the feed on (kMetaFeed) if `feed` asks for it, starting it with every record.
   void OpenFeed(Feed feed);
+  // Lists the next chunk of records in the feed, turning it on first; false once all are listed.
+  bool ListFeedChunk();
   // Whether merges in `txn` list records in the feed (see the file comment).
   bool KeepsFeed(const WriteTxn& txn);
 

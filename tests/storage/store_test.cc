@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <memory>
@@ -518,6 +519,62 @@ TEST_F(StoreTest, AFeedStartedByAnotherProcessIsKeptFromItsCommitOn) {
   EXPECT_TRUE(store_->keeps_feed());
   using Entries = std::vector<std::pair<uint64_t, std::string>>;
   EXPECT_EQ(Feed(*store_), (Entries{{1, "MAS-P3"}, {2, "MAS-P1"}}));
+}
+
+// MAS-P00001 for 1.
+std::string ParticipantId(int number) {
+  char id[16];
+  std::snprintf(id, sizeof id, "MAS-P%05d", number % 100000);
+  return id;
+}
+
+// `count` participants MAS-P00001.. in one transaction.
+void ApplyParticipants(Store& store, int count) {
+  WriteTxn txn(store.env());
+  for (int i = 1; i <= count; ++i) {
+    store.Apply(txn, Put("participants", ParticipantId(i), "MAS", 10 + static_cast<uint64_t>(i),
+                         {{"a", std::string("x"), 0}}));
+  }
+  txn.Commit();
+}
+
+// The mirror's first start lists a chunk of records per transaction (20,000): none is lost or
+// listed twice across the chunks.
+TEST_F(StoreTest, AFeedStartsWithEveryRecordOnceInKeyOrderAcrossChunks) {
+  constexpr int kRecords = 45001;
+  ApplyParticipants(*store_, kRecords);
+  store_.reset();  // one Env per path per process
+  Store store(dir_.path(), Options(), Store::Feed::kKeep);
+  std::vector<std::pair<uint64_t, std::string>> feed = Feed(store);
+  ASSERT_EQ(feed.size(), static_cast<size_t>(kRecords));
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_EQ(feed[i], std::make_pair(static_cast<uint64_t>(i + 1), ParticipantId(i + 1)));
+  }
+  ReadTxn txn(store.env());
+  EXPECT_FALSE(store.GetMeta(txn, kMetaFeedFrom).has_value());
+}
+
+// A start interrupted after its first chunks resumes from the next record to list, and merges
+// meanwhile list their records as in a feed already started.
+TEST_F(StoreTest, AnInterruptedFeedStartResumesWhereItStopped) {
+  ApplyParticipants(*store_, 5);
+  {
+    // As a mirror stopped after listing MAS-P00001..2 would leave it (their entries left out
+    // here, to show they are not listed again).
+    WriteTxn txn(store_->env());
+    txn.Put(store_->meta(), kMetaFeed, "1");
+    txn.Put(store_->meta(), kMetaFeedFrom, RecordKey("participants", "MAS-P00003"));
+    txn.Commit();
+  }
+  ApplyCommitted(Put("participants", "MAS-P00001", "MAS", 50, {{"a", std::string("y"), 11}}));
+  ApplyCommitted(Put("participants", "MAS-P00004", "MAS", 51, {{"a", std::string("y"), 14}}));
+  store_.reset();
+  Store store(dir_.path(), Options(), Store::Feed::kKeep);
+  using Entries = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(Feed(store),
+            (Entries{{1, "MAS-P00001"}, {3, "MAS-P00003"}, {4, "MAS-P00004"}, {5, "MAS-P00005"}}));
+  ReadTxn txn(store.env());
+  EXPECT_FALSE(store.GetMeta(txn, kMetaFeedFrom).has_value());
 }
 
 TEST_F(FeedTest, FeedListsEachChangedRecordOnceAtItsLatestChange) {
