@@ -23,12 +23,14 @@ std::string MakeKeys(const TempDir& tmp, const std::string& name, int sites,
 }
 
 RunResult RunLoad(const ClusterHub& hub, const std::string& keys, int changes,
-                  const std::string& until_cursor, const std::string& timeout) {
-  return Run(
+                  const std::string& until_cursor, const std::string& timeout,
+                  const std::vector<std::string>& more = {}) {
+  std::vector<std::string> args =
       BinArgs("osrc-loadgen", {"run", "--keys", keys, "--hub", hub.endpoint(), "--hub-key",
                                hub.key(), "--changes-per-site", std::to_string(changes), "--rate",
-                               "20", "--until-cursor", until_cursor, "--timeout", timeout}),
-      {}, seconds(120));
+                               "20", "--until-cursor", until_cursor, "--timeout", timeout});
+  args.insert(args.end(), more.begin(), more.end());
+  return Run(args, {}, seconds(120));
 }
 
 nlohmann::json SiteOf(const nlohmann::json& status, const std::string& code) {
@@ -79,6 +81,26 @@ TEST(Loadgen, ManySitesInOneProcessHaveEveryChangeAcknowledgedAndGetTheReference
       "osrc-hub", {"export", "--data", hub.dir(), "--site", "LA0007", "--include-personal"}));
   EXPECT_EQ(SplitLines(exported).size(), 5u);
   EXPECT_TRUE(Contains(exported, "\"given_name\":\"Site LA0007\"")) << exported;
+}
+
+// As a fleet comes back over its reconnect backoff: site i of N first connects at i * S / N.
+TEST(Loadgen, SitesFirstConnectOverTheGivenSpan) {
+  TempDir tmp("osrc-loadgen");
+  ClusterHub hub(tmp);
+  std::string keys = MakeKeys(tmp, "keys.csv", 8, "LD");
+  MustRun(BinArgs("osrc-hub", {"enrol", "--data", hub.dir(), "--file", keys}));
+  hub.Start();
+  RunResult run = RunLoad(hub, keys, 2, "0", "60", {"--connect-over", "2"});
+  ASSERT_TRUE(run.ok()) << run.Describe();
+  nlohmann::json result = nlohmann::json::parse(LastLine(run.out));
+  EXPECT_EQ(result.at("sites_connected"), 8);
+  EXPECT_EQ(result.at("changes_acked"), 16);
+  // The last site starts 1.75 s in; all at once, the eight are in step within a fraction of that.
+  EXPECT_GE(result.at("connect_seconds").get<double>(), 1.75);
+
+  RunResult negative = RunLoad(hub, keys, 2, "0", "60", {"--connect-over", "-1"});
+  EXPECT_EQ(negative.exit_code, 2) << negative.Describe();
+  EXPECT_TRUE(Contains(negative.err, "--connect-over")) << negative.err;
 }
 
 TEST(Loadgen, ASiteEnrolledWhileTheHubRunsGetsInAndARevokedOneDoesNot) {

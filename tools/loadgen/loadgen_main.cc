@@ -76,7 +76,11 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--threads", options.threads, "poll loops, each driving a share of the sites")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // bad usage: 2, as the other programs
+  }
 
   Status status;
   if (*keys_cmd) {
