@@ -22,6 +22,14 @@ std::string MakeKeys(const TempDir& tmp, const std::string& name, int sites,
   return path;
 }
 
+// MakeKeys, every site enrolled at `hub`.
+std::string EnrolledKeys(const TempDir& tmp, const ClusterHub& hub, const std::string& name,
+                         int sites, const std::string& prefix) {
+  std::string path = MakeKeys(tmp, name, sites, prefix);
+  MustRun(BinArgs("osrc-hub", {"enrol", "--data", hub.dir(), "--file", path}));
+  return path;
+}
+
 RunResult RunLoad(const ClusterHub& hub, const std::string& keys, int changes,
                   const std::string& until_cursor, const std::string& timeout,
                   const std::vector<std::string>& more = {}) {
@@ -43,8 +51,7 @@ nlohmann::json SiteOf(const nlohmann::json& status, const std::string& code) {
 TEST(Loadgen, ManySitesInOneProcessHaveEveryChangeAcknowledgedAndGetTheReferenceUpdate) {
   TempDir tmp("osrc-loadgen");
   ClusterHub hub(tmp);
-  std::string keys = MakeKeys(tmp, "keys.csv", 40, "LA");
-  MustRun(BinArgs("osrc-hub", {"enrol", "--data", hub.dir(), "--file", keys}));
+  std::string keys = EnrolledKeys(tmp, hub, "keys.csv", 40, "LA");
   WriteFile(tmp.Path("towns.jsonl"),
             "{\"collection\":\"localities\",\"id\":\"9900000001\",\"fields\":{\"name\":\"A\"}}\n"
             "{\"collection\":\"localities\",\"id\":\"9900000002\",\"fields\":{\"name\":\"B\"}}\n");
@@ -87,8 +94,7 @@ TEST(Loadgen, ManySitesInOneProcessHaveEveryChangeAcknowledgedAndGetTheReference
 TEST(Loadgen, SitesFirstConnectOverTheGivenSpan) {
   TempDir tmp("osrc-loadgen");
   ClusterHub hub(tmp);
-  std::string keys = MakeKeys(tmp, "keys.csv", 8, "LD");
-  MustRun(BinArgs("osrc-hub", {"enrol", "--data", hub.dir(), "--file", keys}));
+  std::string keys = EnrolledKeys(tmp, hub, "keys.csv", 8, "LD");
   hub.Start();
   RunResult run = RunLoad(hub, keys, 2, "0", "60", {"--connect-over", "2"});
   ASSERT_TRUE(run.ok()) << run.Describe();
@@ -106,14 +112,12 @@ TEST(Loadgen, SitesFirstConnectOverTheGivenSpan) {
 TEST(Loadgen, ASiteEnrolledWhileTheHubRunsGetsInAndARevokedOneDoesNot) {
   TempDir tmp("osrc-loadgen");
   ClusterHub hub(tmp);
-  std::string first = MakeKeys(tmp, "first.csv", 5, "LB");
-  MustRun(BinArgs("osrc-hub", {"enrol", "--data", hub.dir(), "--file", first}));
+  std::string first = EnrolledKeys(tmp, hub, "first.csv", 5, "LB");
   hub.Start();
   RunResult before = RunLoad(hub, first, 2, "0", "60");
   ASSERT_TRUE(before.ok()) << before.Describe();
 
-  std::string later = MakeKeys(tmp, "later.csv", 5, "LC");
-  MustRun(BinArgs("osrc-hub", {"enrol", "--data", hub.dir(), "--file", later}));
+  std::string later = EnrolledKeys(tmp, hub, "later.csv", 5, "LC");
   MustRun(BinArgs("osrc-hub", {"revoke", "--data", hub.dir(), "--site", "LC0003"}));
   RunResult after = RunLoad(hub, later, 2, "0", "6");
   EXPECT_EQ(after.exit_code, 1) << after.Describe();
