@@ -13,7 +13,6 @@ namespace osrc::node {
 namespace {
 
 constexpr int kPollMs = 50;
-constexpr int kSetUpPollMs = 5;  // while the secure connection is made: the Hello waits for it
 
 std::string MonitorEndpoint() {
   static std::atomic<int> next{0};
@@ -25,7 +24,7 @@ struct Connection {
   Connection(Node& node, zmq::context_t& context)
       : socket(protocol::MakeDealer(context, node.keys(), node.config().hub_public_key,
                                     node.config().link)),
-        monitor(socket, MonitorEndpoint()) {}
+        monitor(context, socket, MonitorEndpoint()) {}
   zmq::socket_t socket;
   protocol::LinkMonitor monitor;
   protocol::RunHistory received;  // the Delivers' runs, which compress the next
@@ -119,9 +118,11 @@ class Driver {
       if (until > now) std::this_thread::sleep_for(std::chrono::milliseconds(until - now));
       return;
     }
-    zmq::pollitem_t item{connection_->socket.handle(), 0, ZMQ_POLLIN, 0};
+    // The monitor's events wake it too: the Hello leaves as soon as the connection is secured.
+    zmq::pollitem_t items[] = {{connection_->socket.handle(), 0, ZMQ_POLLIN, 0},
+                               {connection_->monitor.events().handle(), 0, ZMQ_POLLIN, 0}};
     try {
-      zmq::poll(&item, 1, std::chrono::milliseconds(connection_->secured ? kPollMs : kSetUpPollMs));
+      zmq::poll(items, 2, std::chrono::milliseconds(kPollMs));
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
     }

@@ -68,17 +68,17 @@ class FakeHub {
   std::thread thread_;
 };
 
-// Connects a node DEALER that trusts `hub_key` and polls its monitor until the handshake is done
-// or a failure is recorded (deadline 10 s).
+// Connects a node DEALER that trusts `hub_key` and waits on its monitor's events socket until the
+// handshake is done or a failure is recorded (deadline 10 s): each event wakes the wait.
 Status Connect(zmq::context_t& context, const std::string& endpoint, const std::string& hub_key,
                bool* handshake_done) {
   zmq::socket_t dealer = MakeDealer(context, GenerateKeyPair(), hub_key, LinkOptions{});
-  LinkMonitor monitor(dealer, "inproc://link-monitor-test");
+  LinkMonitor monitor(context, dealer, "inproc://link-monitor-test");
   dealer.connect(endpoint);
   Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
   while (Clock::now() < deadline && monitor.failure().ok() && !monitor.handshake_done()) {
-    zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, milliseconds(10));  // the monitor's events arrive meanwhile
+    zmq::pollitem_t item{monitor.events().handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
     monitor.Poll();
   }
   *handshake_done = monitor.handshake_done();

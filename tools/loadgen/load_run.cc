@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -30,9 +31,6 @@ constexpr int kPollMs = 10;
 // Ticks due sooner than this wait for it: the sites' ticks are spread over kTickMs, and waking
 // for each would spin the loop. Messages still wake it at once.
 constexpr uint64_t kMinWaitMs = 5;
-// How often the monitors of connections still being set up are read. Each read is a poll(2);
-// reading every one at every wake-up made a connection storm quadratic.
-constexpr uint64_t kSetupWatchMs = 25;
 
 uint64_t NowMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -44,7 +42,7 @@ struct Connection {
   Connection(zmq::context_t& context, const SiteKeys& keys, const RunOptions& options,
              const protocol::LinkOptions& link, size_t index)
       : socket(protocol::MakeDealer(context, keys.keys, options.hub_key, link)),
-        monitor(socket, "inproc://osrc.loadgen.monitor." + std::to_string(index)) {}
+        monitor(context, socket, "inproc://osrc.loadgen.monitor." + std::to_string(index)) {}
   zmq::socket_t socket;
   protocol::LinkMonitor monitor;
   protocol::RunHistory received;  // the Delivers' runs, which compress the next
@@ -123,7 +121,6 @@ class Driver {
     size_t begin, end;
     int epoll_fd;
     std::vector<size_t> sent;  // sites whose sockets sent: HasInput, before the next wait
-    uint64_t next_setup_watch_ms = 0;
   };
 
   void Drive(size_t begin, size_t end) {
@@ -181,12 +178,14 @@ class Driver {
         sim.connection =
             std::make_unique<Connection>(context_, sim.store.keys(), options_, link_, i);
         sim.connection->socket.connect(options_.hub_endpoint);
-        epoll_event event{};
-        event.events = EPOLLIN;
-        event.data.u64 = i;
-        int fd = sim.connection->socket.get(zmq::sockopt::fd);
-        if (epoll_ctl(sim.epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
-          throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+        // The socket's messages and its monitor's events (connected, secured, lost) wake the loop.
+        for (int fd : Fds(*sim.connection)) {
+          epoll_event event{};
+          event.events = EPOLLIN;
+          event.data.u64 = i;
+          if (epoll_ctl(sim.epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+            throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+          }
         }
       } catch (const zmq::error_t& e) {
         Disconnect(sim);
@@ -203,10 +202,14 @@ class Driver {
     if (sim.connection && !effects.frames.empty()) sim.sent->push_back(i);
   }
 
+  static std::array<int, 2> Fds(Connection& connection) {
+    return {connection.socket.get(zmq::sockopt::fd),
+            connection.monitor.events().get(zmq::sockopt::fd)};
+  }
+
   void Disconnect(Sim& sim) {
     if (!sim.connection) return;
-    int fd = sim.connection->socket.get(zmq::sockopt::fd);
-    epoll_ctl(sim.epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+    for (int fd : Fds(*sim.connection)) epoll_ctl(sim.epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
     sim.connection.reset();
   }
 
@@ -265,10 +268,12 @@ class Driver {
     if (count < 0 && errno != EINTR) {
       throw std::system_error(errno, std::generic_category(), "epoll_wait");
     }
-    for (int k = 0; k < count; ++k) Receive(static_cast<size_t>(ready[k].data.u64));
+    for (int k = 0; k < count; ++k) {
+      auto i = static_cast<size_t>(ready[k].data.u64);
+      Receive(i);
+      WatchMonitor(i);
+    }
     now = NowMs();
-    bool watch_setup = now >= share.next_setup_watch_ms;
-    if (watch_setup) share.next_setup_watch_ms = now + kSetupWatchMs;
     for (size_t i = share.begin; i < share.end; ++i) {
       Sim& sim = *sims_[i];
       if (!sim.started) {
@@ -276,9 +281,8 @@ class Driver {
         sim.started = true;
         Step(i, [&](uint64_t at) { return sim.session.Start(at); });
       }
-      bool setting_up = sim.connection && !sim.connection->secured;
-      if ((setting_up && watch_setup) || now >= sim.next_tick_ms) WatchMonitor(i);
       if (now < sim.next_tick_ms) continue;
+      WatchMonitor(i);
       if (!sim.store.writing() && sim.session.reached_in_step()) {
         sim.store.StartWriting(now);
         uint64_t last = connected_last_ms_.load();
