@@ -8,6 +8,7 @@
 // definitions take the place of libsodium's for every library the program loads.
 #include <sodium.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
