@@ -45,6 +45,14 @@ TEST(SocketTest, OnlyTheSiteHeartbeatsAndTheHubKeepsConnectionsAliveByTcp) {
   EXPECT_EQ(dealer.get(zmq::sockopt::heartbeat_ttl), 0);
 }
 
+// A fleet coming back at once after a hub restart: libzmq's backlog of 100 made the kernel drop
+// thousands of 2,000 sites' connection attempts, each retried only seconds later.
+TEST(SocketTest, TheHubHasRoomForThousandsOfConnectionsWaitingToBeAccepted) {
+  zmq::context_t context;
+  zmq::socket_t router = MakeRouter(context, GenerateKeyPair(), LinkOptions{});
+  EXPECT_EQ(router.get(zmq::sockopt::backlog), 4096);
+}
+
 TEST(SocketTest, OpenDealerRefusesAMalformedKeyOrEndpoint) {
   zmq::context_t context;
   KeyPair keys = GenerateKeyPair();
