@@ -483,7 +483,11 @@ LinkEffects LinkSession::OnTick(uint64_t now) {
   if (!connected() || effects.open) return effects;
   if (Status deadline = CheckDeadlines(now); !deadline.ok()) return Down(deadline, now);
   if (state_ != State::kSyncing && state_ != State::kInStep) return effects;
-  if (Elapsed(head_checked_ms_, now) >= kHeadCheckMs) ReadHead(now);
+  if (head_stale_ || Elapsed(head_checked_ms_, now) >= kHeadCheckMs) {
+    head_stale_ = false;
+    head_checked_ms_ = now;
+    head_ = std::max(head_, store_.LogHead());
+  }
   Pump(now, &effects);
   UpdateInStep(now, &effects);
   // One keep-alive Hello at a time: resending it every tick while the Welcome is on its way
@@ -493,20 +497,6 @@ LinkEffects LinkSession::OnTick(uint64_t now) {
     SendHello(now, &effects);
   }
   return effects;
-}
-
-LinkEffects LinkSession::OnLogGrew(uint64_t now) {
-  LinkEffects effects;
-  if (state_ != State::kSyncing && state_ != State::kInStep) return effects;
-  ReadHead(now);
-  Pump(now, &effects);
-  UpdateInStep(now, &effects);
-  return effects;
-}
-
-void LinkSession::ReadHead(uint64_t now) {
-  head_checked_ms_ = now;
-  head_ = std::max(head_, store_.LogHead());
 }
 
 LinkEffects LinkSession::OnFailure(const Status& failure, uint64_t now) {

@@ -149,9 +149,9 @@ class LinkSession {
   LinkEffects OnFailure(const Status& failure, uint64_t now);
   // Deadlines, keep-alives, new local changes, the end of a backoff.
   LinkEffects OnTick(uint64_t now);
-  // The store's owner wrote to its log: push what is new now rather than at the next tick that
-  // reads the log head.
-  LinkEffects OnLogGrew(uint64_t now);
+  // The store's owner wrote to its log: the next OnTick reads the log head however soon it comes,
+  // and pushes what is new.
+  void NoteLogGrew() { head_stale_ = true; }
   LinkEffects Stop(uint64_t now);
 
   State state() const { return state_; }
@@ -203,8 +203,6 @@ class LinkSession {
   protocol::Hello MakeHello(const LinkStore::Position& position, uint64_t now) const;
   // Sends a Hello; returns the position it reported.
   LinkStore::Position SendHello(uint64_t now, LinkEffects* effects);
-  // The store's log head, now.
-  void ReadHead(uint64_t now);
   // Pushes while the window has room, once welcomed.
   void Pump(uint64_t now, LinkEffects* effects);
   void SendPushes(uint64_t now, LinkEffects* effects);
@@ -257,6 +255,7 @@ class LinkSession {
   uint64_t last_heard_ms_ = 0;
   uint64_t last_acked_ms_ = 0;  // when an ack last completed a push in flight
   uint64_t head_checked_ms_ = 0;
+  bool head_stale_ = false;  // NoteLogGrew since the head was last read
   uint64_t acked_ = 0;
   uint64_t next_ = 1;
   uint64_t head_ = 0;

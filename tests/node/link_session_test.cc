@@ -341,7 +341,8 @@ TEST(LinkSession, ChangesTheStoresOwnerSaysItWroteArePushedAtOnce) {
   f.store.Write(2);
   f.now += 1;  // a tick this soon does not read the log head again
   EXPECT_EQ(Names(f.session.OnTick(f.now), &f.hub), "");
-  LinkEffects effects = f.session.OnLogGrew(f.now);
+  f.session.NoteLogGrew();
+  LinkEffects effects = f.session.OnTick(f.now);
   EXPECT_EQ(Names(effects, &f.hub), "Push");
   EXPECT_EQ(f.session.state(), State::kSyncing);
 }

@@ -291,9 +291,7 @@ class Driver {
       }
       uint64_t head = sim.store.LogHead();
       uint64_t next_due = sim.store.WriteDue(now);
-      if (sim.store.LogHead() > head) {
-        Step(i, [&](uint64_t at) { return sim.session.OnLogGrew(at); });
-      }
+      if (sim.store.LogHead() > head) sim.session.NoteLogGrew();
       Step(i, [&](uint64_t at) { return sim.session.OnTick(at); });
       sim.next_tick_ms = std::min(now + kTickMs, next_due);
     }
