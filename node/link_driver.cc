@@ -37,7 +37,11 @@ class Driver {
   Driver(Node& node, zmq::context_t& context, spdlog::logger& log, LinkSession& session)
       : node_(node), context_(context), log_(log), session_(session) {
     limits_.max_frame_bytes = node.config().link.max_message_bytes;
+    session_.SendFramesAt([this](const std::string& frame) { Send(frame); });
   }
+  ~Driver() { session_.SendFramesAt(nullptr); }
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
 
   void Run(const std::function<bool()>& should_stop) {
     protocol::KjLogRoute kj_log([&](std::string_view line) { log_.warn("capnp: {}", line); });
@@ -91,10 +95,12 @@ class Driver {
       Status opened = Open();
       if (!opened.ok()) return Apply(session_.OnFailure(opened, Now()));
     }
-    for (const std::string& frame : effects.frames) {
-      if (!connection_ || !protocol::SendFrame(connection_->socket, frame)) {
-        SPDLOG_LOGGER_DEBUG(&log_, "frame of {} bytes not sent: link not ready", frame.size());
-      }
+    for (const std::string& frame : effects.frames) Send(frame);
+  }
+
+  void Send(const std::string& frame) {
+    if (!connection_ || !protocol::SendFrame(connection_->socket, frame)) {
+      SPDLOG_LOGGER_DEBUG(&log_, "frame of {} bytes not sent: link not ready", frame.size());
     }
   }
 

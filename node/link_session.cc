@@ -168,7 +168,7 @@ LinkStore::Position LinkSession::SendHello(uint64_t now, LinkEffects* effects) {
   hello_outstanding_ = true;
   deliver_asked_bytes_ = hello.deliver_bytes;
   AskDeliver({received_raw_, now, hub_head_, hello.deliver_bytes, hello.deliver_window});
-  effects->frames.push_back(protocol::EncodeMessage(hello));
+  Emit(protocol::EncodeMessage(hello), effects);
   return position;
 }
 
@@ -291,16 +291,17 @@ void LinkSession::SendPushes(uint64_t now, LinkEffects* effects) {
     size_t raw_bytes = 0;
     for (const std::string& change : push.changes) raw_bytes += change.size();
     uint64_t last = push.first + push.changes.size() - 1;
-    std::string wire = protocol::EncodeMessage(
-        push, {.history = &sent_, .level = tuning_.compression_level(raw_bytes)});
+    int level = tuning_.compression_level(raw_bytes);
+    std::string wire = protocol::EncodeMessage(push, {.history = &sent_, .level = level});
     in_flight_.push_back({push.first, last, now, wire.size(), raw_bytes});
     tuning_.OnPushSent(wire.size(), raw_bytes);
-    effects->log.push_back({LinkEffects::Level::kDebug,
-                            "push " + std::to_string(push.first) + ".." + std::to_string(last) +
-                                " (" + std::to_string(raw_bytes) + " bytes raw, " +
-                                std::to_string(wire.size()) + " on the wire, window " +
-                                std::to_string(tuning_.window()) + ")"});
-    effects->frames.push_back(std::move(wire));
+    effects->log.push_back(
+        {LinkEffects::Level::kDebug, "push " + std::to_string(push.first) + ".." +
+                                         std::to_string(last) + " (" + std::to_string(raw_bytes) +
+                                         " bytes raw, " + std::to_string(wire.size()) +
+                                         " on the wire, zstd level " + std::to_string(level) +
+                                         ", window " + std::to_string(tuning_.window()) + ")"});
+    Emit(std::move(wire), effects);
     next_ = last + 1;
   }
 }
@@ -368,9 +369,17 @@ Status LinkSession::OnDeliver(const protocol::Deliver& deliver, size_t frame_byt
   deliver_asked_bytes_ = tuning_.deliver_bytes();
   uint32_t window = tuning_.deliver_window();
   AskDeliver({received_raw_, now, hub_head_, deliver_asked_bytes_, window});
-  effects->frames.push_back(
-      protocol::EncodeMessage(protocol::CursorAck{cursor_, deliver_asked_bytes_, window}));
+  Emit(protocol::EncodeMessage(protocol::CursorAck{cursor_, deliver_asked_bytes_, window}),
+       effects);
   return {};
+}
+
+void LinkSession::Emit(std::string frame, LinkEffects* effects) {
+  if (!send_ || effects->close || effects->open || !effects->frames.empty()) {
+    effects->frames.push_back(std::move(frame));
+    return;
+  }
+  send_(frame);
 }
 
 void LinkSession::AskDeliver(const DeliverAsk& ask) {
@@ -406,7 +415,7 @@ void LinkSession::SendReoffer(LinkEffects* effects) {
   effects->log.push_back(
       {LinkEffects::Level::kInfo, "handing back " + std::to_string(reoffer->changes.size()) +
                                       " hub changes received before the hub's restore"});
-  effects->frames.push_back(protocol::EncodeMessage(*reoffer));
+  Emit(protocol::EncodeMessage(*reoffer), effects);
 }
 
 Status LinkSession::OnReofferAck(const protocol::ReofferAck& ack, LinkEffects* effects) {

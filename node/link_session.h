@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -152,6 +153,10 @@ class LinkSession {
   // The store's owner wrote to its log: the next OnTick reads the log head however soon it comes,
   // and pushes what is new.
   void NoteLogGrew() { head_stale_ = true; }
+  // Frames go to `send` as soon as they are made, rather than into LinkEffects::frames, unless
+  // the step also closes or opens a connection: the peer works on the first push while the next
+  // is read and encoded.
+  void SendFramesAt(std::function<void(const std::string&)> send) { send_ = std::move(send); }
   LinkEffects Stop(uint64_t now);
 
   State state() const { return state_; }
@@ -207,6 +212,8 @@ class LinkSession {
   void Pump(uint64_t now, LinkEffects* effects);
   void SendPushes(uint64_t now, LinkEffects* effects);
   void SendReoffer(LinkEffects* effects);
+  // Sends `frame` now if a sender is set and nothing in `effects` must happen first.
+  void Emit(std::string frame, LinkEffects* effects);
   Status OnWelcome(const protocol::Welcome& welcome, uint64_t now, LinkEffects* effects);
   Status OnAck(const protocol::Ack& ack, uint64_t now, LinkEffects* effects);
   Status OnDeliver(const protocol::Deliver& deliver, size_t frame_bytes, uint64_t now,
@@ -232,6 +239,7 @@ class LinkSession {
   std::mt19937_64 random_;
   State state_ = State::kIdle;
   LinkTuning tuning_;
+  std::function<void(const std::string&)> send_;
 
   // Across connections.
   bool may_push_early_ = true;  // until the hub refuses pushes sent with a Hello as ahead

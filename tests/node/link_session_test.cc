@@ -28,6 +28,7 @@ class MemoryStore final : public LinkStore {
   }
   uint64_t LogHead() override { return head_; }
   std::vector<std::string> ReadLog(uint64_t first, uint64_t last, size_t max_bytes) override {
+    ++log_reads;
     std::vector<std::string> changes;
     size_t bytes = 0;
     for (uint64_t seq = first; seq <= last && bytes < max_bytes; ++seq) {
@@ -83,6 +84,7 @@ class MemoryStore final : public LinkStore {
   std::string last_failure;
   bool clock_trusted = false;
   uint64_t welcomed_sent_through = 0;  // as the last Welcome was told
+  int log_reads = 0;
 
  private:
   uint64_t head_;
@@ -234,6 +236,38 @@ TEST(LinkSession, AnUntrustedClockWaitsForTheWelcome) {
   f.session.Start(f.now);
   f.session.OnConnected(f.now);
   EXPECT_EQ(Names(f.session.OnSecured(f.now)), "Hello");
+}
+
+// Given a sender, each frame leaves as soon as it is made, in order: the hub works on the first
+// push while the next is read and encoded.
+TEST(LinkSession, WithASenderEachFrameLeavesBeforeTheNextIsRead) {
+  Fixture f(5000);
+  std::vector<std::string> sent;
+  std::vector<int> reads_when_sent;
+  f.session.SendFramesAt([&](const std::string& frame) {
+    sent.push_back(frame);
+    reads_when_sent.push_back(f.store.log_reads);
+  });
+  EXPECT_TRUE(f.session.Start(f.now).open);
+  f.session.OnConnected(f.now);
+  LinkEffects secured = f.session.OnSecured(f.now);
+  EXPECT_TRUE(secured.frames.empty());
+  ASSERT_EQ(sent.size(), 1u) << "the Hello";
+  LinkEffects welcomed =
+      f.session.OnMessage(protocol::Welcome{1000, 0, f.now, "e1", 60000}, 100, f.now);
+  EXPECT_TRUE(welcomed.frames.empty());
+  LinkEffects all;
+  all.frames = sent;
+  std::vector<protocol::Message> messages = f.Read(all);
+  ASSERT_EQ(messages.size(), 1u + static_cast<size_t>(f.session.tuning().window()));
+  EXPECT_TRUE(std::holds_alternative<protocol::Hello>(messages[0]));
+  EXPECT_EQ(reads_when_sent[0], 0);
+  for (size_t i = 1; i < messages.size(); ++i) {
+    EXPECT_EQ(reads_when_sent[i], static_cast<int>(i))
+        << "push " << i << " left before the next read";
+    EXPECT_TRUE(std::holds_alternative<protocol::Push>(messages[i]));
+  }
+  EXPECT_EQ(std::get<protocol::Push>(messages[1]).first, 1001u);
 }
 
 TEST(LinkSession, AMessageTheTableDoesNotAllowEndsTheConnection) {
