@@ -39,10 +39,16 @@ class RunHistory {
 };
 
 inline constexpr int kDefaultRunLevel = 3;
+inline constexpr int kHardestRunLevel = 9;
 
-// `raw` as one zstd frame stating its content size and checksum, compressed at zstd `level`
-// against `history`'s window if given (then appended to it), else self-contained.
+// `raw` as one zstd frame stating its content size and checksum, compressed at zstd `level` (at
+// most kHardestRunLevel) against `history`'s window if given (then appended to it), else
+// self-contained.
 std::string CompressRun(std::string_view raw, RunHistory* history, int level = kDefaultRunLevel);
+
+// Memory held by the calling thread's compressor: the same after its first run, whatever the
+// runs and levels since.
+size_t CompressorBytes();
 
 // A self-contained frame of CompressRun back into `*raw`; false if `compressed` is not one that
 // states its content size, or states more than `max_raw_bytes`.

@@ -164,5 +164,42 @@ TEST(RunHistoryTest, TheWindowKeepsTheLastBytesAndCountsThemAll) {
   EXPECT_EQ(history.window(), std::string(kHistoryBytes, 'z'));
 }
 
+// `count` changes as the raw bytes of a run: whole words.
+std::string RawRun(int from, int count) {
+  std::string raw;
+  for (int n = from; n < from + count; ++n) raw += Change(n);
+  raw.resize((raw.size() + 7) / 8 * 8, ' ');
+  return raw;
+}
+
+// A thread's compressor is sized once: a run larger than any before, or a harder level, does not
+// make zstd allocate (and fault in) its tables again. A harder level still compresses better.
+TEST(RunHistoryTest, TheCompressorKeepsItsMemoryWhateverTheRunsAndLevels) {
+  RunHistory sender;
+  RunHistory receiver;
+  CompressRun(RawRun(0, 1), nullptr);
+  const size_t bytes = CompressorBytes();
+  int from = 1;
+  for (int level : {kDefaultRunLevel, 6, kHardestRunLevel}) {
+    for (int count : {10, 100, 500, 1000}) {
+      std::string raw = RawRun(from, count);
+      from += count;
+      uint64_t carried = sender.carried();
+      std::string compressed = CompressRun(raw, &sender, level);
+      EXPECT_EQ(CompressorBytes(), bytes) << "level " << level << ", " << raw.size() << " bytes";
+      RunFrame frame{{reinterpret_cast<const uint8_t*>(compressed.data()), compressed.size()},
+                     static_cast<uint32_t>(raw.size()),
+                     true,
+                     carried};
+      kj::Array<capnp::word> back;
+      ASSERT_TRUE(DecompressRun(frame, 1 << 20, &receiver, &back).ok());
+      EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(back.begin()), raw.size()), raw);
+    }
+  }
+  std::string same = RawRun(0, 1000);
+  EXPECT_LT(CompressRun(same, nullptr, 6).size(),
+            CompressRun(same, nullptr, kDefaultRunLevel).size());
+}
+
 }  // namespace
 }  // namespace osrc::protocol
