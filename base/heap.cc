@@ -4,6 +4,11 @@
 
 namespace osrc {
 
-void KeepFreedHeap() { mallopt(M_TRIM_THRESHOLD, 64 << 20); }
+void KeepFreedHeap() {
+  // Either setting ends glibc's own adjustment of both, which would raise them only after a large
+  // block happened to be freed.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
 
 }  // namespace osrc

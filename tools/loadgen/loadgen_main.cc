@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/heap.h"
 #include "base/version.h"
 #include "protocol/curve_keys.h"
 #include "tools/loadgen/load_run.h"
@@ -116,6 +117,7 @@ int Main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
+    osrc::KeepFreedHeap();
     return osrc::loadgen::Main(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "osrc-loadgen: " << e.what() << "\n";
