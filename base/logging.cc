@@ -55,10 +55,12 @@ std::shared_ptr<spdlog::sinks::sink> JournalSink() {
 
 }  // namespace
 
-Status LogLevelFromEnvironment(spdlog::level::level_enum* level) {
+Status LogLevelFromEnvironment(spdlog::level::level_enum* level, spdlog::level::level_enum unset) {
   const char* value = std::getenv(kLevelVariable);
   std::string_view name = value == nullptr ? "" : value;
-  if (name.empty() || name == "info") {
+  if (name.empty()) {
+    *level = unset;
+  } else if (name == "info") {
     *level = spdlog::level::info;
   } else if (name == "trace") {
     *level = spdlog::level::trace;
@@ -87,9 +89,9 @@ bool StderrIsJournal() {
 }
 
 Status MakeDaemonLogger(const std::string& name, const std::string& log_file,
-                        std::shared_ptr<spdlog::logger>* out) {
+                        std::shared_ptr<spdlog::logger>* out, spdlog::level::level_enum unset) {
   spdlog::level::level_enum level;
-  OSRC_RETURN_IF_ERROR(LogLevelFromEnvironment(&level));
+  OSRC_RETURN_IF_ERROR(LogLevelFromEnvironment(&level, unset));
   std::shared_ptr<spdlog::logger> log;
   if (StderrIsJournal()) {
     log = std::make_shared<spdlog::logger>(name, JournalSink());

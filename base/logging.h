@@ -14,16 +14,18 @@
 
 namespace osrc {
 
-// The level $OSRC_LOG_LEVEL names: trace, debug, info, warn or error; info when unset or empty.
-// Any other value is an error naming the variable and the accepted values.
-Status LogLevelFromEnvironment(spdlog::level::level_enum* level);
+// The level $OSRC_LOG_LEVEL names: trace, debug, info, warn or error; `unset` when unset or
+// empty. Any other value is an error naming the variable and the accepted values.
+Status LogLevelFromEnvironment(spdlog::level::level_enum* level,
+                               spdlog::level::level_enum unset = spdlog::level::info);
 
 // True when stderr is the journal stream systemd passed in $JOURNAL_STREAM ("DEVICE:INODE").
 bool StderrIsJournal();
 
-// Makes the logger `name` (e.g. "hub", "node.sync") at the level of $OSRC_LOG_LEVEL. `log_file`
-// is the rotating file (10 MiB, 5 kept) used when not under the journal.
+// Makes the logger `name` (e.g. "hub", "node.sync") at the level of $OSRC_LOG_LEVEL, or `unset`.
+// `log_file` is the rotating file (10 MiB, 5 kept) used when not under the journal.
 Status MakeDaemonLogger(const std::string& name, const std::string& log_file,
-                        std::shared_ptr<spdlog::logger>* out);
+                        std::shared_ptr<spdlog::logger>* out,
+                        spdlog::level::level_enum unset = spdlog::level::info);
 
 }  // namespace osrc

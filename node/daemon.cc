@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <random>
 
 #include "base/logging.h"
@@ -37,11 +36,9 @@ void InstallSignals() {
 Status SyncOnce(Node& node, int timeout_seconds) {
   InstallSignals();
   std::shared_ptr<spdlog::logger> log;
-  OSRC_RETURN_IF_ERROR(MakeDaemonLogger("node.sync", node.dir() + "/node.log", &log));
   // A one-shot sync reports on the terminal: warnings only, unless $OSRC_LOG_LEVEL asks for more.
-  if (const char* level = std::getenv("OSRC_LOG_LEVEL"); level == nullptr || *level == '\0') {
-    log->set_level(spdlog::level::warn);
-  }
+  OSRC_RETURN_IF_ERROR(
+      MakeDaemonLogger("node.sync", node.dir() + "/node.log", &log, spdlog::level::warn));
   zmq::context_t context(1);
   uint64_t deadline = node.clock().NowMillis() + static_cast<uint64_t>(timeout_seconds) * 1000;
   bool timed_out = false;
