@@ -9,7 +9,7 @@
 #   (b) bytes re-sent when the connection is cut every 256 KiB during a 30,000-record sync by the
 #       daemon (`osrc-node run`): bytes up with cuts minus bytes up of a clean run of the same data;
 #   (d) a first sync of 30,000 records (10,000 participants) on loopback through the proxy without
-#       limits, `osrc-node sync` from process start to exit, median of 3;
+#       limits, `osrc-node sync` from process start to exit, median of the runs;
 #   (c) time from a blackhole to its detection with the default heartbeats (2000/6000 ms): node
 #       status leaving "in step" (polled every 50 ms) and the "link down" line of node.log;
 #   (e) a long thin pipe, 64 kbit/s (8,000 bytes/s each way) with 1 s one-way latency: how busy
@@ -23,7 +23,8 @@
 #       timed. With (a) or (d) in the same run, prints how many times as long PouchDB took.
 #
 #   bench/link_figures.sh [BIN_DIR] [a|b|c|d|e|p ...]     e.g. bench/link_figures.sh build/bin
-# LINK_FIGURES_RUNS=N repeats (c) N times (default 3). Exits 1 if a sync fails.
+# LINK_FIGURES_RUNS=N repeats (c), (d) and (p-d) N times each (default 3; the host's noise on
+# (d) is tens of milliseconds, so 9 or more give a steadier median). Exits 1 if a sync fails.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 POUCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/pouchdb" && pwd)
@@ -224,9 +225,17 @@ figure_b() {
     $(( (t1 - t0) / 1000 )) $(( (t1 - t0) % 1000 ))
 }
 
+# median_of N...: the middle value (the mean of the two middle ones for an even count).
+median_of() {
+  local sorted
+  mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
+  local n=${#sorted[@]}
+  if (( n % 2 )); then echo "${sorted[n / 2]}"; else echo $(( (sorted[n / 2 - 1] + sorted[n / 2]) / 2 )); fi
+}
+
 figure_d() {
   local rc up down accepted cut runs=() run
-  for run in 1 2 3; do
+  for run in $(seq "$RUNS"); do
     setup "d$run"
     "$BIN/osrc-node" import --data "$D/node" "$(participants 10000)" >/dev/null
     timed_sync 300
@@ -239,7 +248,7 @@ figure_d() {
       "$run" $(( SYNC_MS / 1000 )) $(( SYNC_MS % 1000 )) "$up" $(( up / 30000 )) $(( up * 10 / 30000 % 10 ))
   done
   local median
-  median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
+  median=$(median_of "${runs[@]}")
   printf '(d) median %d.%03d s\n' $(( median / 1000 )) $(( median % 1000 ))
   D_MS=$median
 }
@@ -261,7 +270,7 @@ figure_p() {
     return 0
   fi
   local run runs=() up down accepted cut median
-  for run in 1 2 3; do
+  for run in $(seq "$RUNS"); do
     setup_pouch "p$run"
     pouch_push "$(participants 10000)" || { teardown; return 1; }
     read -r up down accepted cut < <(proxy_stats)
@@ -270,7 +279,7 @@ figure_p() {
     printf '(p-d) run %d: PouchDB, 30,000 records on loopback: %d.%03d s, %d bytes up + %d down (%d per record)\n' \
       "$run" $(( SYNC_MS / 1000 )) $(( SYNC_MS % 1000 )) "$up" "$down" $(( (up + down) / 30000 ))
   done
-  median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
+  median=$(median_of "${runs[@]}")
   printf '(p-d) median %d.%03d s\n' $(( median / 1000 )) $(( median % 1000 ))
   PD_MS=$median
   setup_pouch pa
