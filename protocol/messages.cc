@@ -87,6 +87,18 @@ void SetRun(const std::vector<std::string>& changes, const RunCoding& coding, Bu
   out.setCompressed(DataPtr(compressed));
 }
 
+// A Deliver page's sequences and seals, which come in its change run or beside it, never both.
+Status TakePageFields(std::vector<uint64_t> seqs, std::vector<std::string> seals,
+                      Deliver* deliver) {
+  if (seqs.empty() && seals.empty()) return {};
+  if (deliver == nullptr || !deliver->seqs.empty() || !deliver->seals.empty()) {
+    return {ErrorCode::kBadMessage, "sequences or seals both in a change run and beside it"};
+  }
+  deliver->seqs = std::move(seqs);
+  deliver->seals = std::move(seals);
+  return {};
+}
+
 // Reads a run's changes into `out`, and into `deliver` (if given) any sequences and seals the run
 // carries.
 template <typename Reader>
@@ -104,13 +116,7 @@ Status ReadRun(Reader in, const MessageLimits& limits, RunHistory* history,
     OSRC_RETURN_IF_ERROR(DecodeCompactRun({bytes.begin(), bytes.size()}, limits.max_changes,
                                           limits.change, &contents, values));
     *out = std::move(contents.changes);
-    if (contents.seqs.empty() && contents.seals.empty()) return {};
-    if (deliver == nullptr || !deliver->seqs.empty() || !deliver->seals.empty()) {
-      return {ErrorCode::kBadMessage, "sequences or seals both in a change run and beside it"};
-    }
-    deliver->seqs = std::move(contents.seqs);
-    deliver->seals = std::move(contents.seals);
-    return {};
+    return TakePageFields(std::move(contents.seqs), std::move(contents.seals), deliver);
   }
   capnp::ReaderOptions options;
   options.traversalLimitInWords = limits.traversal_words;
@@ -120,19 +126,17 @@ Status ReadRun(Reader in, const MessageLimits& limits, RunHistory* history,
   auto changes = run.getChanges();
   if (changes.size() > limits.max_changes) return {ErrorCode::kBadMessage, "too many changes"};
   *out = DataListOf(changes);
-  if (!run.hasSeqs() && !run.hasSeals()) return {};
-  if (deliver == nullptr || !deliver->seqs.empty() || !deliver->seals.empty()) {
-    return {ErrorCode::kBadMessage, "sequences or seals both in a change run and beside it"};
-  }
-  for (uint64_t seq : run.getSeqs()) deliver->seqs.push_back(seq);
   auto seals = run.getSeals();
   if (seals.size() > 0 && seals.size() != changes.size() * kSealBytes) {
     return {ErrorCode::kBadMessage, "deliver seal count does not match its changes"};
   }
+  std::vector<uint64_t> seqs;
+  for (uint64_t seq : run.getSeqs()) seqs.push_back(seq);
+  std::vector<std::string> seal_list;
   for (size_t at = 0; at < seals.size(); at += kSealBytes) {
-    deliver->seals.emplace_back(reinterpret_cast<const char*>(seals.begin() + at), kSealBytes);
+    seal_list.emplace_back(reinterpret_cast<const char*>(seals.begin() + at), kSealBytes);
   }
-  return {};
+  return TakePageFields(std::move(seqs), std::move(seal_list), deliver);
 }
 
 Status DecodeRoot(wire::Message::Reader root, const MessageLimits& limits, RunHistory* history,

@@ -1,8 +1,10 @@
-// Tests of the message codec (protocol/messages.h): Hello and push round trips, and pushes whose
+// Tests of the message codec (protocol/messages.h): Hello and push round trips, pushes whose
 // claimed raw size the zstd frame does not back, which are refused before anything is allocated
-// for them.
+// for them, and Deliver pages that carry their sequences twice.
 #include "protocol/messages.h"
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
 #include <zstd.h>
 
@@ -12,6 +14,10 @@
 #include <variant>
 
 #include "base/error.h"
+#include "protocol/change.h"
+#include "protocol/run_history.h"
+#include "protocol/seal.h"
+#include "protocol/sync.capnp.h"
 #include "tests/support/decode_frame.h"
 #include "tests/support/forged_push.h"
 
@@ -124,6 +130,53 @@ TEST(HelloTest, HelloRoundTripsWithItsMergeVersion) {
   EXPECT_EQ(out.oldest_unsent, 0x123456789u);
   EXPECT_EQ(out.link_rate, 32000u);
   EXPECT_EQ(out.round_trip_ms, 612u);
+}
+
+// A chained Deliver page carries its hub sequences and seals inside its compressed run; a page
+// that also carries them beside the run says two things, and is refused whichever it meant.
+TEST(DeliverTest, SequencesBothInTheRunAndBesideItAreRefused) {
+  Deliver page;
+  page.first = 1;
+  page.last = 2;
+  page.hub_head = 2;
+  page.seqs = {1, 2};
+  for (uint64_t seq : page.seqs) {
+    page.changes.push_back(EncodeChange(Change{"countries",
+                                               "PH" + std::to_string(seq),
+                                               "HUB",
+                                               seq,
+                                               100 + seq,
+                                               0,
+                                               false,
+                                               {{"name", std::string("Philippines")}}}));
+  }
+  page.seals.assign(2, std::string(kSealBytes, 's'));
+  for (RunForm form : {RunForm::kChangeRun, RunForm::kCompact}) {
+    RunHistory sent;
+    std::string frame = EncodeMessage(page, {.history = &sent, .form = form});
+    {
+      RunHistory received;
+      Message message;
+      ASSERT_TRUE(DecodeFrame(frame, &message, &received).ok());
+      EXPECT_EQ(std::get<Deliver>(message).seqs, page.seqs);
+    }
+    kj::ArrayPtr<const capnp::word> words(reinterpret_cast<const capnp::word*>(frame.data()),
+                                          frame.size() / sizeof(capnp::word));
+    capnp::FlatArrayMessageReader reader(words);
+    capnp::MallocMessageBuilder builder;
+    builder.setRoot(reader.getRoot<wire::Message>());
+    auto beside = builder.getRoot<wire::Message>().getDeliver().initSeqs(2);
+    beside.set(0, 1);
+    beside.set(1, 2);
+    auto flat = capnp::messageToFlatArray(builder);
+    std::string both(flat.asChars().begin(), flat.asChars().size());
+    RunHistory received;
+    Message message;
+    Status status = DecodeFrame(both, &message, &received);
+    EXPECT_EQ(status.code(), ErrorCode::kBadMessage) << static_cast<int>(form);
+    EXPECT_NE(status.what().find("both in a change run and beside it"), std::string::npos)
+        << status.what();
+  }
 }
 
 }  // namespace
