@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "node/config_commands.h"
+#include "node/hub_connection.h"
 #include "protocol/kj_log.h"
-#include "protocol/link_monitor.h"
 #include "protocol/socket.h"
 
 namespace osrc::node {
@@ -18,19 +18,6 @@ std::string MonitorEndpoint() {
   static std::atomic<int> next{0};
   return "inproc://osrc.node.monitor." + std::to_string(next++);
 }
-
-// One connection to the hub, and what its monitor reported to the session so far.
-struct Connection {
-  Connection(Node& node, zmq::context_t& context)
-      : socket(protocol::MakeDealer(context, node.keys(), node.config().hub_public_key,
-                                    node.config().link)),
-        monitor(context, socket, MonitorEndpoint()) {}
-  zmq::socket_t socket;
-  protocol::LinkMonitor monitor;
-  protocol::RunHistory received;  // the Delivers' runs, which compress the next
-  bool connected = false;
-  bool secured = false;
-};
 
 class Driver {
  public:
@@ -87,8 +74,8 @@ class Driver {
     }
     if (effects.close && connection_ && !effects.farewell.empty()) {
       // Up to a second for the Bye to leave; a dead link gives up sooner by its monitor.
-      connection_->socket.set(zmq::sockopt::linger, 1000);
-      protocol::SendFrame(connection_->socket, effects.farewell);
+      connection_->socket().set(zmq::sockopt::linger, 1000);
+      protocol::SendFrame(connection_->socket(), effects.farewell);
     }
     if (effects.close) connection_.reset();
     if (effects.open) {
@@ -99,7 +86,7 @@ class Driver {
   }
 
   void Send(const std::string& frame) {
-    if (!connection_ || !protocol::SendFrame(connection_->socket, frame)) {
+    if (!connection_ || !protocol::SendFrame(connection_->socket(), frame)) {
       SPDLOG_LOGGER_DEBUG(&log_, "frame of {} bytes not sent: link not ready", frame.size());
     }
   }
@@ -107,8 +94,10 @@ class Driver {
   Status Open() {
     const std::string& endpoint = node_.config().hub_endpoint;
     try {
-      connection_ = std::make_unique<Connection>(node_, context_);
-      connection_->socket.connect(endpoint);
+      connection_ =
+          std::make_unique<HubConnection>(context_, node_.keys(), node_.config().hub_public_key,
+                                          node_.config().link, MonitorEndpoint());
+      connection_->socket().connect(endpoint);
     } catch (const zmq::error_t& e) {
       connection_.reset();
       return {ErrorCode::kBadInput, std::string("cannot connect to the hub: ") + e.what(),
@@ -125,8 +114,8 @@ class Driver {
       return;
     }
     // The monitor's events wake it too: the Hello leaves as soon as the connection is secured.
-    zmq::pollitem_t items[] = {{connection_->socket.handle(), 0, ZMQ_POLLIN, 0},
-                               {connection_->monitor.events().handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::pollitem_t items[] = {{connection_->socket().handle(), 0, ZMQ_POLLIN, 0},
+                               {connection_->monitor().events().handle(), 0, ZMQ_POLLIN, 0}};
     try {
       zmq::poll(items, 2, std::chrono::milliseconds(kPollMs));
     } catch (const zmq::error_t& e) {
@@ -137,14 +126,10 @@ class Driver {
   // Feeds the session every frame waiting; their effects are applied as they come.
   LinkEffects Receive() {
     while (connection_) {
-      std::optional<zmq::message_t> frame = protocol::ReceiveFrame(connection_->socket);
-      if (!frame) break;
-      protocol::Message message;
-      Status status =
-          protocol::DecodeMessage({static_cast<const uint8_t*>(frame->data()), frame->size()},
-                                  limits_, &message, &connection_->received);
-      LinkEffects effects = status.ok() ? session_.OnMessage(message, frame->size(), Now())
-                                        : session_.OnFailure(status, Now());
+      std::optional<HubConnection::Received> in = connection_->Receive(limits_);
+      if (!in) break;
+      LinkEffects effects = in->status.ok() ? session_.OnMessage(in->message, in->bytes, Now())
+                                            : session_.OnFailure(in->status, Now());
       bool close = effects.close;
       Apply(std::move(effects));
       if (close) break;
@@ -153,25 +138,25 @@ class Driver {
   }
 
   LinkEffects WatchMonitor() {
-    if (!connection_) return {};
-    Connection& connection = *connection_;
-    connection.monitor.Poll();
-    const Status& failure = connection.monitor.failure();
-    if (failure.code() == ErrorCode::kNotEnrolled) {
-      return session_.OnFailure({ErrorCode::kNotEnrolled,
-                                 failure.what() + "; enrol it at the hub with: " +
-                                     EnrolCommand(node_.config().site, node_.keys().public_key),
-                                 node_.config().hub_endpoint},
-                                Now());
-    }
-    if (!failure.ok()) return session_.OnFailure(failure, Now());
-    if (connection.monitor.connected() && !connection.connected) {
-      connection.connected = true;
-      Apply(session_.OnConnected(Now()));
-    }
-    if (connection_ && connection.monitor.handshake_done() && !connection.secured) {
-      connection.secured = true;
-      return session_.OnSecured(Now());
+    while (connection_) {
+      switch (connection_->TakeNews()) {
+        case HubConnection::News::kNone:
+          return {};
+        case HubConnection::News::kFailed: {
+          const Status& failure = connection_->monitor().failure();
+          if (failure.code() != ErrorCode::kNotEnrolled) return session_.OnFailure(failure, Now());
+          return session_.OnFailure({ErrorCode::kNotEnrolled,
+                                     failure.what() + "; enrol it at the hub with: " +
+                                         EnrolCommand(node_.config().site, node_.keys().public_key),
+                                     node_.config().hub_endpoint},
+                                    Now());
+        }
+        case HubConnection::News::kConnected:
+          Apply(session_.OnConnected(Now()));
+          break;
+        case HubConnection::News::kSecured:
+          return session_.OnSecured(Now());
+      }
     }
     return {};
   }
@@ -180,7 +165,7 @@ class Driver {
   zmq::context_t& context_;
   spdlog::logger& log_;
   LinkSession& session_;
-  std::unique_ptr<Connection> connection_;
+  std::unique_ptr<HubConnection> connection_;
   protocol::MessageLimits limits_;
 };
 

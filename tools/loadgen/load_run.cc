@@ -18,7 +18,7 @@
 
 #include "config/defaults.h"
 #include "config/schema_loader.h"
-#include "protocol/link_monitor.h"
+#include "node/hub_connection.h"
 #include "protocol/socket.h"
 
 namespace osrc::loadgen {
@@ -38,18 +38,6 @@ uint64_t NowMs() {
                                    .count());
 }
 
-struct Connection {
-  Connection(zmq::context_t& context, const SiteKeys& keys, const RunOptions& options,
-             const protocol::LinkOptions& link, size_t index)
-      : socket(protocol::MakeDealer(context, keys.keys, options.hub_key, link)),
-        monitor(context, socket, "inproc://osrc.loadgen.monitor." + std::to_string(index)) {}
-  zmq::socket_t socket;
-  protocol::LinkMonitor monitor;
-  protocol::RunHistory received;  // the Delivers' runs, which compress the next
-  bool connected = false;
-  bool secured = false;
-};
-
 struct Sim {
   Sim(const SiteKeys& keys, const RunOptions& options, const protocol::LinkOptions& link,
       uint64_t schema_hash, uint64_t offset_ms, uint64_t seed)
@@ -57,7 +45,7 @@ struct Sim {
         session(link, {keys.site, schema_hash, options.hub_endpoint}, store, true, seed) {}
   SimSite store;
   node::LinkSession session;
-  std::unique_ptr<Connection> connection;
+  std::unique_ptr<node::HubConnection> connection;
   uint64_t next_tick_ms = 0;  // before it has started: when it starts
   bool started = false;
   int epoll_fd = -1;                    // of the poll loop that drives this site
@@ -169,15 +157,16 @@ class Driver {
   void Apply(size_t i, node::LinkEffects effects) {
     Sim& sim = *sims_[i];
     if (effects.close && sim.connection && !effects.farewell.empty()) {
-      sim.connection->socket.set(zmq::sockopt::linger, 1000);
-      protocol::SendFrame(sim.connection->socket, effects.farewell);
+      sim.connection->socket().set(zmq::sockopt::linger, 1000);
+      protocol::SendFrame(sim.connection->socket(), effects.farewell);
     }
     if (effects.close) Disconnect(sim);
     if (effects.open) {
       try {
-        sim.connection =
-            std::make_unique<Connection>(context_, sim.store.keys(), options_, link_, i);
-        sim.connection->socket.connect(options_.hub_endpoint);
+        sim.connection = std::make_unique<node::HubConnection>(
+            context_, sim.store.keys().keys, options_.hub_key, link_,
+            "inproc://osrc.loadgen.monitor." + std::to_string(i));
+        sim.connection->socket().connect(options_.hub_endpoint);
         // The socket's messages and its monitor's events (connected, secured, lost) wake the loop.
         for (int fd : Fds(*sim.connection)) {
           epoll_event event{};
@@ -197,14 +186,14 @@ class Driver {
       }
     }
     for (const std::string& frame : effects.frames) {
-      if (sim.connection) protocol::SendFrame(sim.connection->socket, frame);
+      if (sim.connection) protocol::SendFrame(sim.connection->socket(), frame);
     }
     if (sim.connection && !effects.frames.empty()) sim.sent->push_back(i);
   }
 
-  static std::array<int, 2> Fds(Connection& connection) {
-    return {connection.socket.get(zmq::sockopt::fd),
-            connection.monitor.events().get(zmq::sockopt::fd)};
+  static std::array<int, 2> Fds(node::HubConnection& connection) {
+    return {connection.socket().get(zmq::sockopt::fd),
+            connection.monitor().events().get(zmq::sockopt::fd)};
   }
 
   void Disconnect(Sim& sim) {
@@ -217,42 +206,37 @@ class Driver {
   // with them the ZMQ_FD wake-up that said so.
   bool HasInput(size_t i) {
     Sim& sim = *sims_[i];
-    return sim.connection && (sim.connection->socket.get(zmq::sockopt::events) & ZMQ_POLLIN);
+    return sim.connection && (sim.connection->socket().get(zmq::sockopt::events) & ZMQ_POLLIN);
   }
 
   void Receive(size_t i) {
     Sim& sim = *sims_[i];
     while (sim.connection) {
-      std::optional<zmq::message_t> frame = protocol::ReceiveFrame(sim.connection->socket);
-      if (!frame) break;
-      protocol::Message message;
-      Status status =
-          protocol::DecodeMessage({static_cast<const uint8_t*>(frame->data()), frame->size()},
-                                  limits_, &message, &sim.connection->received);
-      size_t size = frame->size();
+      std::optional<node::HubConnection::Received> in = sim.connection->Receive(limits_);
+      if (!in) break;
       Step(i, [&](uint64_t now) {
-        return status.ok() ? sim.session.OnMessage(message, size, now)
-                           : sim.session.OnFailure(status, now);
+        return in->status.ok() ? sim.session.OnMessage(in->message, in->bytes, now)
+                               : sim.session.OnFailure(in->status, now);
       });
     }
   }
 
   void WatchMonitor(size_t i) {
     Sim& sim = *sims_[i];
-    if (!sim.connection) return;
-    Connection& connection = *sim.connection;
-    connection.monitor.Poll();
-    Status failure = connection.monitor.failure();
-    if (!failure.ok()) {
-      return Step(i, [&](uint64_t now) { return sim.session.OnFailure(failure, now); });
-    }
-    if (connection.monitor.connected() && !connection.connected) {
-      connection.connected = true;
-      Step(i, [&](uint64_t now) { return sim.session.OnConnected(now); });
-    }
-    if (sim.connection && connection.monitor.handshake_done() && !connection.secured) {
-      connection.secured = true;
-      Step(i, [&](uint64_t now) { return sim.session.OnSecured(now); });
+    while (sim.connection) {
+      switch (sim.connection->TakeNews()) {
+        case node::HubConnection::News::kNone:
+          return;
+        case node::HubConnection::News::kFailed: {
+          Status failure = sim.connection->monitor().failure();
+          return Step(i, [&](uint64_t now) { return sim.session.OnFailure(failure, now); });
+        }
+        case node::HubConnection::News::kConnected:
+          Step(i, [&](uint64_t now) { return sim.session.OnConnected(now); });
+          break;
+        case node::HubConnection::News::kSecured:
+          return Step(i, [&](uint64_t now) { return sim.session.OnSecured(now); });
+      }
     }
   }
 
