@@ -3,11 +3,14 @@
 #include <iostream>
 
 #include "base/text.h"
+#include "node/bundle.h"
 #include "node/config_commands.h"
+#include "node/daemon.h"
 #include "node/status.h"
 #include "replica/conflicts.h"
 #include "replica/erase.h"
 #include "replica/record_cli.h"
+#include "replica/run_lock.h"
 
 namespace osrc::node {
 
@@ -116,13 +119,6 @@ Status CommandConflicts(const std::string& dir, bool as_json) {
   return {};
 }
 
-}  // namespace osrc::node
-
-#include "node/bundle.h"
-#include "node/daemon.h"
-#include "replica/run_lock.h"
-
-namespace osrc::node {
 namespace {
 
 // sync and run need a hub; `osrc-node init` refuses an initialised folder, so node.toml is
@@ -150,10 +146,11 @@ Status CommandSync(const std::string& dir, const SyncOptions& options) {
   OSRC_RETURN_IF_ERROR(CheckHubSet(*node));
   replica::RunLock lock;
   OSRC_RETURN_IF_ERROR(lock.Acquire(dir));
-  OSRC_RETURN_IF_ERROR(SyncOnce(*node, options.timeout_seconds));
+  std::chrono::milliseconds took{};
+  OSRC_RETURN_IF_ERROR(SyncOnce(*node, options.timeout_seconds, &took));
   NodeStatus status = ReadStatus(*node);
-  std::cout << "in step: acknowledged " << status.acked << ", reference version " << status.cursor
-            << "\n";
+  std::cout << fmt::format("in step after {:.3f} s: acknowledged {}, reference version {}\n",
+                           took.count() / 1000.0, status.acked, status.cursor);
   std::string compacted = replica::CompactAfterErasure(dir, node->store());
   if (!compacted.empty()) std::cout << compacted << "\n";
   return {};

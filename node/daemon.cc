@@ -33,7 +33,7 @@ void InstallSignals() {
 
 }  // namespace
 
-Status SyncOnce(Node& node, int timeout_seconds) {
+Status SyncOnce(Node& node, int timeout_seconds, std::chrono::milliseconds* took) {
   InstallSignals();
   std::shared_ptr<spdlog::logger> log;
   // A one-shot sync reports on the terminal: warnings only, unless $OSRC_LOG_LEVEL asks for more.
@@ -55,10 +55,14 @@ Status SyncOnce(Node& node, int timeout_seconds) {
   }
   std::unique_ptr<Progress> progress =
       StderrProgress("sync", "changes acknowledged", head > start_acked ? head - start_acked : 0);
+  const auto started = std::chrono::steady_clock::now();
   DriveLink(node, context, *log, session, [&] {
     progress->Update(session.acked() > start_acked ? session.acked() - start_acked : 0);
     timed_out = node.clock().NowMillis() >= deadline;
-    return stop_requested.load() || timed_out || session.reached_in_step();
+    if (!session.reached_in_step()) return stop_requested.load() || timed_out;
+    *took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started);
+    return true;
   });
   progress->Finish();
   if (session.reached_in_step()) return {};

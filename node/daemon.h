@@ -3,11 +3,14 @@
 // loggers and SIGINT/SIGTERM handling.
 #pragma once
 
+#include <chrono>
+
 #include "node/node.h"
 
 namespace osrc::node {
 
-Status SyncOnce(Node& node, int timeout_seconds);
+// One session until in step; `*took` is the session alone, from starting to connect until in step.
+Status SyncOnce(Node& node, int timeout_seconds, std::chrono::milliseconds* took);
 // Runs until SIGINT/SIGTERM, or until an erasure waits to be cleared from the store's freed
 // pages and no other process has the store open: then `*compaction_due` is set and the caller
 // compacts, reopens and runs again.

@@ -13,7 +13,9 @@
 //  - a push cut in transfer is never applied in part: at every observation the hub holds exactly
 //    as many records of the site as it acknowledged changes, and its acknowledged sequence is
 //    always the end of a push the node sent;
-//  - `status --json` shows the link state and the reason of the last failure.
+//  - `status --json` shows the link state and the reason of the last failure;
+//  - `osrc-node sync` reports how long its session took, at least the link's round trips that a
+//    secure session needs and no more than the process ran.
 //
 // Nothing sleeps to synchronise: the tests wait for a daemon's readiness line, for a command to
 // exit, or poll `status --json` until a condition holds or a deadline passes.
@@ -491,6 +493,30 @@ TEST(LinkFaults, StatusShowsTheLinkStateAndTheLastFailure) {
   EXPECT_GT(status.value("last_error_ms", uint64_t{0}), 0u) << status.dump();
   node.Stop();
   EXPECT_EQ(node.Status()["link"], "stopped");
+}
+
+// 6. `osrc-node sync` says how long its session took: from starting to connect until in step. Over
+// a link with 100 ms one way, the ZMTP greeting, the CURVE handshake, the Hello and a push each
+// take a round trip before in step, so the session takes at least three; the process, which also
+// opens the store and exits, at least as long as the session.
+TEST(LinkFaults, ASyncReportsHowLongItsSessionTook) {
+  TempDir tmp("osrc-link");
+  Link link(tmp);
+  ClusterNode& node = link.node();
+  node.Import(GenerateSample(tmp, "MAS", {"--participants", "20"}, "mas.jsonl"));
+  link.proxy().SetLatency(100);
+  auto start = Clock::now();
+  RunResult sync = node.Sync();
+  int64_t process_ms = MillisSince(start);
+  ASSERT_TRUE(sync.ok()) << sync.Describe();
+  std::smatch line;
+  ASSERT_TRUE(std::regex_search(
+      sync.out, line, std::regex(R"(^in step after (\d+)\.(\d{3}) s: acknowledged (\d+),)")))
+      << sync.out;
+  int64_t session_ms = std::stoll(line[1]) * 1000 + std::stoll(line[2]);
+  EXPECT_GE(session_ms, 3 * 200) << sync.out;
+  EXPECT_LE(session_ms, process_ms) << sync.out;
+  EXPECT_EQ(std::stoull(line[3]), link.hub().SiteStatus("MAS")["acked"].get<uint64_t>());
 }
 
 }  // namespace
