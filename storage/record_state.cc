@@ -135,12 +135,23 @@ It FirstOfMostCommon(It begin, It end, size_t count, Same same) {
   return best;
 }
 
-// The version most of `fields` share (the first of the most common); none if empty.
-const Version* CommonVersion(const std::map<std::string, FieldState, std::less<>>& fields) {
-  auto it = FirstOfMostCommon(
-      fields.begin(), fields.end(), fields.size(),
-      [](const auto& a, const auto& b) { return a.second.version == b.second.version; });
-  return it == fields.end() ? nullptr : &it->second.version;
+// `nfields [common] (name field_state)*` of `fields` (sorted by name), whose versions the caller
+// knows: `same_version(a, b)` whether two fields share one, `append_version(out, field)` appends a
+// field's; `name(field)` and `value(field)` give the rest.
+template <typename Fields, typename SameVersion, typename AppendFieldVersion, typename NameOf,
+          typename ValueOf>
+void AppendFields(std::string* out, const Fields& fields, SameVersion same_version,
+                  AppendFieldVersion append_version, NameOf name, ValueOf value) {
+  AppendVarint(out, fields.size());
+  auto common = FirstOfMostCommon(fields.begin(), fields.end(), fields.size(), same_version);
+  if (common != fields.end()) append_version(out, *common);
+  for (const auto& field : fields) {
+    AppendString(out, name(field));
+    bool own = !same_version(field, *common);
+    out->push_back(static_cast<char>(TagOf(value(field)) | (own ? kOwnVersion : 0)));
+    if (own) append_version(out, field);
+    AppendPayload(out, value(field));
+  }
 }
 
 }  // namespace
@@ -169,16 +180,13 @@ std::string EncodeRecordState(const RecordState& state) {
       AppendBase(&out, base);
     }
   }
-  AppendVarint(&out, state.fields.size());
-  const Version* common = CommonVersion(state.fields);
-  if (common != nullptr) AppendVersion(&out, *common);
-  for (const auto& [name, field] : state.fields) {
-    AppendString(&out, name);
-    bool own = !(field.version == *common);
-    out.push_back(static_cast<char>(TagOf(field.value) | (own ? kOwnVersion : 0)));
-    if (own) AppendVersion(&out, field.version);
-    AppendPayload(&out, field.value);
-  }
+  using Entry = std::pair<const std::string, FieldState>;
+  AppendFields(
+      &out, state.fields,
+      [](const Entry& a, const Entry& b) { return a.second.version == b.second.version; },
+      [](std::string* to, const Entry& field) { AppendVersion(to, field.second.version); },
+      [](const Entry& field) -> const std::string& { return field.first; },
+      [](const Entry& field) -> const Value& { return field.second.value; });
   return out;
 }
 
@@ -189,29 +197,22 @@ std::optional<std::string> EncodeNewRecordState(const protocol::Change& change) 
     if (!(fields[i - 1].name < fields[i].name)) return std::nullopt;
   }
   // Every field gets the change's stamp and origin: versions differ only by the field's base.
-  auto same_base = [](const protocol::Field& a, const protocol::Field& b) {
-    return a.base == b.base && a.base_origin == b.base_origin;
-  };
-  const protocol::Field& common =
-      *FirstOfMostCommon(fields.begin(), fields.end(), fields.size(), same_base);
-  auto append_version = [&](std::string* out, const protocol::Field& field) {
-    AppendVarint(out, change.stamp);
-    AppendString(out, change.origin);
-    AppendVarint(out, field.base);
-    AppendString(out, field.base_origin);
-  };
   std::string out;
   out.reserve(64 + fields.size() * 32);
   out.push_back(0);
-  AppendVarint(&out, fields.size());
-  append_version(&out, common);
-  for (const protocol::Field& field : fields) {
-    AppendString(&out, field.name);
-    bool own = !same_base(field, common);
-    out.push_back(static_cast<char>(TagOf(field.value) | (own ? kOwnVersion : 0)));
-    if (own) append_version(&out, field);
-    AppendPayload(&out, field.value);
-  }
+  AppendFields(
+      &out, fields,
+      [](const protocol::Field& a, const protocol::Field& b) {
+        return a.base == b.base && a.base_origin == b.base_origin;
+      },
+      [&](std::string* to, const protocol::Field& field) {
+        AppendVarint(to, change.stamp);
+        AppendString(to, change.origin);
+        AppendVarint(to, field.base);
+        AppendString(to, field.base_origin);
+      },
+      [](const protocol::Field& field) -> const std::string& { return field.name; },
+      [](const protocol::Field& field) -> const Value& { return field.value; });
   return out;
 }
 
