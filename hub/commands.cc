@@ -187,14 +187,7 @@ Status CommandErase(const std::string& dir, const std::string& collection, const
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id) {
   std::unique_ptr<Hub> hub;
   OSRC_RETURN_IF_ERROR(Hub::Open(dir, &hub));
-  std::string line;
-  try {
-    OSRC_RETURN_IF_ERROR(replica::GetJson(hub->store(), collection, id, &line));
-  } catch (const Error& e) {
-    return replica::FaultStatus(e, protocol::RecordName(collection, id));
-  }
-  std::cout << line << "\n";
-  return {};
+  return replica::PrintRecord(hub->store(), collection, id);
 }
 
 Status CommandExport(const std::string& dir, const std::string& site, const std::string& collection,

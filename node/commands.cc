@@ -68,14 +68,7 @@ Status CommandErase(const std::string& dir, const std::string& collection, const
 Status CommandGet(const std::string& dir, const std::string& collection, const std::string& id) {
   std::unique_ptr<Node> node;
   OSRC_RETURN_IF_ERROR(Node::Open(dir, &node));
-  std::string line;
-  try {
-    OSRC_RETURN_IF_ERROR(replica::GetJson(node->store(), collection, id, &line));
-  } catch (const Error& e) {
-    return replica::FaultStatus(e, protocol::RecordName(collection, id));
-  }
-  std::cout << line << "\n";
-  return {};
+  return replica::PrintRecord(node->store(), collection, id);
 }
 
 Status CommandImport(const std::string& dir, const replica::ImportArgs& args) {

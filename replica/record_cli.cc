@@ -50,6 +50,17 @@ Status ImportWithReport(Writer& writer, const ImportArgs& args, std::string_view
   return status;
 }
 
+Status PrintRecord(storage::Store& store, const std::string& collection, const std::string& id) {
+  std::string line;
+  try {
+    OSRC_RETURN_IF_ERROR(GetJson(store, collection, id, &line));
+  } catch (const Error& e) {
+    return FaultStatus(e, protocol::RecordName(collection, id));
+  }
+  std::cout << line << "\n";
+  return {};
+}
+
 Status ExportRecords(storage::Store& store, const config::Schema& schema,
                      const std::string& collection, const std::string& id_prefix,
                      const std::string& format, bool include_personal) {

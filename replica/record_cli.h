@@ -50,6 +50,10 @@ Status ExportRecords(storage::Store& store, const config::Schema& schema,
                      const std::string& collection, const std::string& id_prefix,
                      const std::string& format, bool include_personal);
 
+// Prints the record as an export line to standard output; kNotFound when absent or deleted, and
+// a fault of the store as its Status.
+Status PrintRecord(storage::Store& store, const std::string& collection, const std::string& id);
+
 // The Status of a fault caught by a command: its message, led by the kind of fault unless it
 // says so already ("corruption: malformed record state in store"), at `where`.
 Status FaultStatus(const Error& fault, std::string where = {});
