@@ -48,8 +48,6 @@ struct Sim {
   std::unique_ptr<node::HubConnection> connection;
   uint64_t next_tick_ms = 0;  // before it has started: when it starts
   bool started = false;
-  int epoll_fd = -1;                    // of the poll loop that drives this site
-  std::vector<size_t>* sent = nullptr;  // that loop's sites that sent since it last looked
 };
 
 class Driver {
@@ -98,40 +96,38 @@ class Driver {
  private:
   // A poll loop's sites, and the epoll set of their sockets' ZMQ_FDs: a wake-up costs only the
   // sockets that have something, where zmq_poll would look at every one.
-  struct Share {
-    Share(size_t begin, size_t end)
+  struct Loop {
+    Loop(size_t begin, size_t end)
         : begin(begin), end(end), epoll_fd(epoll_create1(EPOLL_CLOEXEC)) {
       if (epoll_fd < 0) throw std::system_error(errno, std::generic_category(), "epoll");
     }
-    ~Share() { close(epoll_fd); }
-    Share(const Share&) = delete;
-    Share& operator=(const Share&) = delete;
+    ~Loop() { close(epoll_fd); }
+    Loop(const Loop&) = delete;
+    Loop& operator=(const Loop&) = delete;
     size_t begin, end;
     int epoll_fd;
     std::vector<size_t> sent;  // sites whose sockets sent: HasInput, before the next wait
   };
 
   void Drive(size_t begin, size_t end) {
-    Share share(begin, end);
-    for (size_t i = begin; i < end; ++i) {
-      sims_[i]->epoll_fd = share.epoll_fd;
-      sims_[i]->sent = &share.sent;
-    }
+    Loop loop(begin, end);
     uint64_t deadline = start_ms_ + static_cast<uint64_t>(options_.timeout_seconds * 1000);
-    while (!Done(share)) {
+    while (!Done(loop)) {
       if (NowMs() >= deadline) {
         timed_out_ = true;
         break;
       }
-      PollOnce(share);
+      PollOnce(loop);
     }
     for (size_t i = begin; i < end; ++i) {
-      if (sims_[i]->started) Step(i, [&](uint64_t now) { return sims_[i]->session.Stop(now); });
+      if (sims_[i]->started) {
+        Step(loop, i, [&](uint64_t now) { return sims_[i]->session.Stop(now); });
+      }
     }
   }
 
-  bool Done(const Share& share) const {
-    for (size_t i = share.begin; i < share.end; ++i) {
+  bool Done(const Loop& loop) const {
+    for (size_t i = loop.begin; i < loop.end; ++i) {
       const SimSite& store = sims_[i]->store;
       if (store.acked() < options_.changes_per_site) return false;
       if (options_.until_cursor > 0 && !store.cursor_reached_ms()) return false;
@@ -141,7 +137,7 @@ class Driver {
 
   // Runs one call of site `i`'s session at the current time and carries out its effects.
   template <typename Call>
-  void Step(size_t i, Call call) {
+  void Step(Loop& loop, size_t i, Call call) {
     Sim& sim = *sims_[i];
     uint64_t now = NowMs();
     sim.store.SetNow(now);
@@ -151,16 +147,16 @@ class Driver {
     } catch (const std::exception& e) {
       effects = sim.session.OnFailure({ErrorCode::kInternal, e.what()}, now);
     }
-    Apply(i, std::move(effects));
+    Apply(loop, i, std::move(effects));
   }
 
-  void Apply(size_t i, node::LinkEffects effects) {
+  void Apply(Loop& loop, size_t i, node::LinkEffects effects) {
     Sim& sim = *sims_[i];
     if (effects.close && sim.connection && !effects.farewell.empty()) {
       sim.connection->socket().set(zmq::sockopt::linger, 1000);
       protocol::SendFrame(sim.connection->socket(), effects.farewell);
     }
-    if (effects.close) Disconnect(sim);
+    if (effects.close) Disconnect(loop, sim);
     if (effects.open) {
       try {
         sim.connection = std::make_unique<node::HubConnection>(
@@ -172,23 +168,24 @@ class Driver {
           epoll_event event{};
           event.events = EPOLLIN;
           event.data.u64 = i;
-          if (epoll_ctl(sim.epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+          if (epoll_ctl(loop.epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
             throw std::system_error(errno, std::generic_category(), "epoll_ctl");
           }
         }
       } catch (const zmq::error_t& e) {
-        Disconnect(sim);
+        Disconnect(loop, sim);
         uint64_t now = NowMs();
-        return Apply(i, sim.session.OnFailure(
-                            {ErrorCode::kBadInput, std::string("cannot connect: ") + e.what(),
-                             options_.hub_endpoint},
-                            now));
+        return Apply(
+            loop, i,
+            sim.session.OnFailure({ErrorCode::kBadInput, std::string("cannot connect: ") + e.what(),
+                                   options_.hub_endpoint},
+                                  now));
       }
     }
     for (const std::string& frame : effects.frames) {
       if (sim.connection) protocol::SendFrame(sim.connection->socket(), frame);
     }
-    if (sim.connection && !effects.frames.empty()) sim.sent->push_back(i);
+    if (sim.connection && !effects.frames.empty()) loop.sent.push_back(i);
   }
 
   static std::array<int, 2> Fds(node::HubConnection& connection) {
@@ -196,9 +193,9 @@ class Driver {
             connection.monitor().events().get(zmq::sockopt::fd)};
   }
 
-  void Disconnect(Sim& sim) {
+  void Disconnect(Loop& loop, Sim& sim) {
     if (!sim.connection) return;
-    for (int fd : Fds(*sim.connection)) epoll_ctl(sim.epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+    for (int fd : Fds(*sim.connection)) epoll_ctl(loop.epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
     sim.connection.reset();
   }
 
@@ -209,19 +206,19 @@ class Driver {
     return sim.connection && (sim.connection->socket().get(zmq::sockopt::events) & ZMQ_POLLIN);
   }
 
-  void Receive(size_t i) {
+  void Receive(Loop& loop, size_t i) {
     Sim& sim = *sims_[i];
     while (sim.connection) {
       std::optional<node::HubConnection::Received> in = sim.connection->Receive(limits_);
       if (!in) break;
-      Step(i, [&](uint64_t now) {
+      Step(loop, i, [&](uint64_t now) {
         return in->status.ok() ? sim.session.OnMessage(in->message, in->bytes, now)
                                : sim.session.OnFailure(in->status, now);
       });
     }
   }
 
-  void WatchMonitor(size_t i) {
+  void WatchMonitor(Loop& loop, size_t i) {
     Sim& sim = *sims_[i];
     while (sim.connection) {
       switch (sim.connection->TakeNews()) {
@@ -229,44 +226,44 @@ class Driver {
           return;
         case node::HubConnection::News::kFailed: {
           Status failure = sim.connection->monitor().failure();
-          return Step(i, [&](uint64_t now) { return sim.session.OnFailure(failure, now); });
+          return Step(loop, i, [&](uint64_t now) { return sim.session.OnFailure(failure, now); });
         }
         case node::HubConnection::News::kConnected:
-          Step(i, [&](uint64_t now) { return sim.session.OnConnected(now); });
+          Step(loop, i, [&](uint64_t now) { return sim.session.OnConnected(now); });
           break;
         case node::HubConnection::News::kSecured:
-          return Step(i, [&](uint64_t now) { return sim.session.OnSecured(now); });
+          return Step(loop, i, [&](uint64_t now) { return sim.session.OnSecured(now); });
       }
     }
   }
 
-  void PollOnce(Share& share) {
+  void PollOnce(Loop& loop) {
     uint64_t now = NowMs();
     uint64_t wake = now + kPollMs;
-    for (size_t i = share.begin; i < share.end; ++i) {
+    for (size_t i = loop.begin; i < loop.end; ++i) {
       wake = std::min(wake, std::max(sims_[i]->next_tick_ms, now));
     }
     wake = std::max(wake, now + kMinWaitMs);
     epoll_event ready[256];
-    int count = epoll_wait(share.epoll_fd, ready, std::size(ready), static_cast<int>(wake - now));
+    int count = epoll_wait(loop.epoll_fd, ready, std::size(ready), static_cast<int>(wake - now));
     if (count < 0 && errno != EINTR) {
       throw std::system_error(errno, std::generic_category(), "epoll_wait");
     }
     for (int k = 0; k < count; ++k) {
       auto i = static_cast<size_t>(ready[k].data.u64);
-      Receive(i);
-      WatchMonitor(i);
+      Receive(loop, i);
+      WatchMonitor(loop, i);
     }
     now = NowMs();
-    for (size_t i = share.begin; i < share.end; ++i) {
+    for (size_t i = loop.begin; i < loop.end; ++i) {
       Sim& sim = *sims_[i];
       if (!sim.started) {
         if (now < sim.next_tick_ms) continue;
         sim.started = true;
-        Step(i, [&](uint64_t at) { return sim.session.Start(at); });
+        Step(loop, i, [&](uint64_t at) { return sim.session.Start(at); });
       }
       if (now < sim.next_tick_ms) continue;
-      WatchMonitor(i);
+      WatchMonitor(loop, i);
       if (!sim.store.writing() && sim.session.reached_in_step()) {
         sim.store.StartWriting(now);
         uint64_t last = connected_last_ms_.load();
@@ -276,14 +273,14 @@ class Driver {
       uint64_t head = sim.store.LogHead();
       uint64_t next_due = sim.store.WriteDue(now);
       if (sim.store.LogHead() > head) sim.session.NoteLogGrew();
-      Step(i, [&](uint64_t at) { return sim.session.OnTick(at); });
+      Step(loop, i, [&](uint64_t at) { return sim.session.OnTick(at); });
       sim.next_tick_ms = std::min(now + kTickMs, next_due);
     }
-    while (!share.sent.empty()) {
+    while (!loop.sent.empty()) {
       std::vector<size_t> sent;
-      sent.swap(share.sent);
+      sent.swap(loop.sent);
       for (size_t i : sent) {
-        if (HasInput(i)) Receive(i);
+        if (HasInput(i)) Receive(loop, i);
       }
     }
   }
