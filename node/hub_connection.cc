@@ -6,9 +6,11 @@ namespace osrc::node {
 
 HubConnection::HubConnection(zmq::context_t& context, const protocol::KeyPair& keys,
                              const std::string& hub_key, const protocol::LinkOptions& link,
-                             const std::string& monitor_endpoint)
+                             const std::string& monitor_endpoint, const std::string& hub_endpoint)
     : socket_(protocol::MakeDealer(context, keys, hub_key, link)),
-      monitor_(context, socket_, monitor_endpoint) {}
+      monitor_(context, socket_, monitor_endpoint) {
+  socket_.connect(hub_endpoint);
+}
 
 HubConnection::News HubConnection::TakeNews() {
   monitor_.Poll();
@@ -34,6 +36,11 @@ std::optional<HubConnection::Received> HubConnection::Receive(
       protocol::DecodeMessage({static_cast<const uint8_t*>(frame->data()), frame->size()}, limits,
                               &received.message, &received_);
   return received;
+}
+
+void HubConnection::SayFarewell(const std::string& frame) {
+  socket_.set(zmq::sockopt::linger, 1000);
+  protocol::SendFrame(socket_, frame);
 }
 
 }  // namespace osrc::node

@@ -19,10 +19,11 @@ namespace osrc::node {
 
 class HubConnection {
  public:
-  // A DEALER of `keys` trusting `hub_key`, not yet connected; `monitor_endpoint` is a unique
-  // inproc address.
+  // A DEALER of `keys` trusting `hub_key`, connecting to `hub_endpoint`; `monitor_endpoint` is a
+  // unique inproc address. Throws zmq::error_t if the endpoint is refused.
   HubConnection(zmq::context_t& context, const protocol::KeyPair& keys, const std::string& hub_key,
-                const protocol::LinkOptions& link, const std::string& monitor_endpoint);
+                const protocol::LinkOptions& link, const std::string& monitor_endpoint,
+                const std::string& hub_endpoint);
 
   // What the monitor reported that the session has not been told, one piece at a time: a failure
   // (every time, until the connection is dropped), else that it connected, then that it is
@@ -37,6 +38,10 @@ class HubConnection {
   };
   // The next frame waiting, decoded under `limits`; nullopt if none waits.
   std::optional<Received> Receive(const protocol::MessageLimits& limits);
+
+  // Sends the session's last frame (its Bye), which gets up to a second to leave once the
+  // connection is dropped; a dead link gives up sooner by its monitor.
+  void SayFarewell(const std::string& frame);
 
   zmq::socket_t& socket() { return socket_; }
   protocol::LinkMonitor& monitor() { return monitor_; }

@@ -73,9 +73,7 @@ class Driver {
       }
     }
     if (effects.close && connection_ && !effects.farewell.empty()) {
-      // Up to a second for the Bye to leave; a dead link gives up sooner by its monitor.
-      connection_->socket().set(zmq::sockopt::linger, 1000);
-      protocol::SendFrame(connection_->socket(), effects.farewell);
+      connection_->SayFarewell(effects.farewell);
     }
     if (effects.close) connection_.reset();
     if (effects.open) {
@@ -96,8 +94,7 @@ class Driver {
     try {
       connection_ =
           std::make_unique<HubConnection>(context_, node_.keys(), node_.config().hub_public_key,
-                                          node_.config().link, MonitorEndpoint());
-      connection_->socket().connect(endpoint);
+                                          node_.config().link, MonitorEndpoint(), endpoint);
     } catch (const zmq::error_t& e) {
       connection_.reset();
       return {ErrorCode::kBadInput, std::string("cannot connect to the hub: ") + e.what(),

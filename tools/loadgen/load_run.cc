@@ -153,16 +153,14 @@ class Driver {
   void Apply(Loop& loop, size_t i, node::LinkEffects effects) {
     Sim& sim = *sims_[i];
     if (effects.close && sim.connection && !effects.farewell.empty()) {
-      sim.connection->socket().set(zmq::sockopt::linger, 1000);
-      protocol::SendFrame(sim.connection->socket(), effects.farewell);
+      sim.connection->SayFarewell(effects.farewell);
     }
     if (effects.close) Disconnect(loop, sim);
     if (effects.open) {
       try {
         sim.connection = std::make_unique<node::HubConnection>(
             context_, sim.store.keys().keys, options_.hub_key, link_,
-            "inproc://osrc.loadgen.monitor." + std::to_string(i));
-        sim.connection->socket().connect(options_.hub_endpoint);
+            "inproc://osrc.loadgen.monitor." + std::to_string(i), options_.hub_endpoint);
         // The socket's messages and its monitor's events (connected, secured, lost) wake the loop.
         for (int fd : Fds(*sim.connection)) {
           epoll_event event{};
