@@ -8,6 +8,7 @@
 int main(int argc, char** argv) {
   try {
     osrc::KeepFreedHeap();
+    osrc::ReserveHugePageHeap();
     return osrc::hub::RunCli(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "osrc-hub: " << e.what() << "\n";

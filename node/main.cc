@@ -8,6 +8,7 @@
 int main(int argc, char** argv) {
   try {
     osrc::KeepFreedHeap();
+    osrc::ReserveHugePageHeap();
     return osrc::node::RunCli(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "osrc-node: " << e.what() << "\n";

@@ -5,8 +5,13 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <string>
 
 namespace osrc {
 namespace {
@@ -31,6 +36,39 @@ TEST(HeapTest, ALargeBlockFreedAndAskedForAgainIsNotFaultedInAgain) {
   for (int i = 0; i < 20; ++i) touched += touch();
   EXPECT_EQ(touched, 20);
   EXPECT_LT(MinorFaults() - before, 64) << "20 MiB touched through one reused block";
+}
+
+// The VmFlags of the mapping that holds `address`, from /proc/self/smaps.
+std::string FlagsOfMappingAt(const void* address) {
+  auto at = reinterpret_cast<uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t from = 0;
+    uintptr_t to = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> from >> dash >> to && dash == '-' && line.find(':') > line.find(' ')) {
+      inside = from <= at && at < to;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+TEST(HeapTest, TheReservedHeapIsAdvisedForHugePages) {
+  if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    GTEST_SKIP() << "this kernel has no transparent huge pages";
+  }
+  KeepFreedHeap();
+  ReserveHugePageHeap(16 << 20);
+  constexpr size_t kBlock = 8 << 20;  // a first sync's fresh heap, with room to spare
+  std::unique_ptr<char[]> block(new char[kBlock]);
+  std::string flags = FlagsOfMappingAt(block.get() + kBlock / 2);
+  ASSERT_FALSE(flags.empty()) << "no mapping holds the block";
+  EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
 }
 
 }  // namespace
