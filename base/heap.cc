@@ -11,6 +11,7 @@ namespace osrc {
 namespace {
 
 constexpr uintptr_t kHugePage = 2 << 20;
+constexpr size_t kHugePageHeap = 16 << 20;
 
 }  // namespace
 
@@ -31,6 +32,11 @@ void ReserveHugePageHeap(size_t bytes) {
   uintptr_t to = end & ~(kHugePage - 1);
   // Best effort: without transparent huge pages the heap works as before.
   if (to > from) madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
+}
+
+void SetUpHeap() {
+  KeepFreedHeap();
+  ReserveHugePageHeap(kHugePageHeap);
 }
 
 }  // namespace osrc

@@ -7,8 +7,7 @@
 // The last resort: RunCli turns every failure into one line already.
 int main(int argc, char** argv) {
   try {
-    osrc::KeepFreedHeap();
-    osrc::ReserveHugePageHeap();
+    osrc::SetUpHeap();
     return osrc::hub::RunCli(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "osrc-hub: " << e.what() << "\n";

@@ -65,8 +65,7 @@ TEST(HeapTest, TheReservedHeapIsAdvisedForHugePages) {
   if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
     GTEST_SKIP() << "this kernel has no transparent huge pages";
   }
-  KeepFreedHeap();
-  ReserveHugePageHeap(16 << 20);
+  SetUpHeap();                        // as every program's main
   constexpr size_t kBlock = 8 << 20;  // a first sync's fresh heap, with room to spare
   std::unique_ptr<char[]> block(new char[kBlock]);
   std::string flags = FlagsOfMappingAt(block.get() + kBlock / 2);

@@ -117,8 +117,7 @@ int Main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    osrc::KeepFreedHeap();
-    osrc::ReserveHugePageHeap();
+    osrc::SetUpHeap();
     return osrc::loadgen::Main(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "osrc-loadgen: " << e.what() << "\n";
